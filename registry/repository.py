@@ -1,0 +1,564 @@
+"""The registry: every read and write of records, relations and the change log.
+
+All Cypher of the application lives in this module (schema statements and the
+full-text call, which differ per store, live in ``dialect``). Query text is
+constant; values travel as ``$parameters``; where a label or relation type has
+to vary, the text is chosen from a dict built once from the model's
+allow-lists, never from input.
+
+Every logical write is one statement, so it is atomic on both stores, and it
+records its own entry in the change log (who, when, what, why) in that same
+statement.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Optional
+
+from pypinyin import Style, lazy_pinyin
+
+from .errors import Conflict, InvalidInput, NotFound
+from .model import (
+    KIND_NAMES_ZH,
+    KINDS,
+    MODELS,
+    RELATION_TYPES,
+    Relation,
+    basis_of,
+    check_endpoints,
+    relation_id,
+    validate_entity,
+    validate_relation,
+)
+from .store import GraphStore
+
+BATCH = 5000
+META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
+DERIVED_FIELDS = ("search_text", "sort_key", "alias_text", "content_hash", "sources_json", "basis")
+
+
+def now_iso() -> str:
+    """ISO-8601 UTC with a fixed width, so that string order is time order on both stores."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _per_kind(template: str) -> dict[str, str]:
+    return {kind: template.replace("<Label>", label) for kind, label in KINDS.items()}
+
+
+def _per_type(template: str) -> dict[str, str]:
+    return {rtype: template.replace("<TYPE>", rtype) for rtype in RELATION_TYPES}
+
+
+# ---------------------------------------------------------------- queries
+Q_GET = "MATCH (n:Entity {id: $id}) RETURN properties(n) AS n"
+Q_GET_MANY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS n"
+Q_KINDS_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind"
+
+Q_CREATE = _per_kind(
+    "CREATE (n:Entity:<Label>) SET n = $props "
+    "CREATE (c:Change) SET c = $change "
+    "RETURN properties(n) AS n")
+
+Q_UPDATE = (
+    "MATCH (n:Entity {id: $id}) WHERE n.version = $version "
+    "SET n = $props "
+    "CREATE (c:Change) SET c = $change "
+    "RETURN properties(n) AS n")
+
+Q_DELETE = (
+    "MATCH (n:Entity {id: $id}) WHERE $version IS NULL OR n.version = $version "
+    "OPTIONAL MATCH (n)-[r]-() "
+    "WITH n, count(r) AS rels "
+    "DETACH DELETE n "
+    "CREATE (c:Change) SET c = $change, c.relations_removed = rels "
+    "RETURN rels")
+
+Q_UPSERT = _per_kind(
+    "UNWIND $rows AS row "
+    "MERGE (n:Entity:<Label> {id: row.id}) "
+    "WITH n, row, n.created_at AS created, n.version AS version, n.content_hash AS old_hash "
+    "WHERE old_hash IS NULL OR old_hash <> row.content_hash "
+    "SET n = row, n.created_at = coalesce(created, $now), n.updated_at = $now, "
+    "    n.version = coalesce(version, 0) + 1, n.updated_by = $by "
+    "WITH count(n) AS changed WHERE changed > 0 "
+    "CREATE (c:Change) SET c = $change, c.count = changed "
+    "RETURN changed")
+
+Q_REL_UPSERT = _per_type(
+    "UNWIND $rows AS row "
+    "MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
+    "MERGE (a)-[r:<TYPE> {id: row.id}]->(b) "
+    "WITH r, row, r.created_at AS created, r.version AS version, r.content_hash AS old_hash "
+    "WHERE old_hash IS NULL OR old_hash <> row.content_hash "
+    "SET r = row, r.created_at = coalesce(created, $now), r.updated_at = $now, "
+    "    r.version = coalesce(version, 0) + 1, r.updated_by = $by "
+    "WITH count(r) AS changed WHERE changed > 0 "
+    "CREATE (c:Change) SET c = $change, c.count = changed "
+    "RETURN changed")
+
+Q_REL_GET = ("MATCH (a:Entity)-[r {id: $id}]->(b:Entity) "
+             "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+
+Q_REL_DELETE = (
+    "MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
+    "DELETE r "
+    "CREATE (c:Change) SET c = $change "
+    "RETURN count(*) AS deleted")
+
+_REL_ROW = "properties(r) AS r, type(r) AS type, startNode(r).id AS source, endNode(r).id AS target"
+Q_TOUCHING = (
+    "MATCH (n:Entity)-[r]-(m:Entity) WHERE n.id IN $ids "
+    "RETURN DISTINCT " + _REL_ROW + ", properties(m) AS m "
+    "LIMIT $limit")
+
+Q_ALL_NODES = "MATCH (n:Entity) RETURN properties(n) AS n ORDER BY n.id"
+Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) "
+              "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+
+Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
+Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
+Q_SCHEMA_VERSION = "MATCH (m:Meta {id: 'schema'}) RETURN m.version AS version"
+Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
+             "RETURN properties(c) AS c ORDER BY c.at DESC, c.id LIMIT $limit")
+
+_LIST_BODY = (
+    "MATCH (n:Entity) "
+    "WHERE ($kinds IS NULL OR n.kind IN $kinds) "
+    "  AND ($locality IS NULL OR n.locality = $locality) "
+    "  AND ($role IS NULL OR $role IN n.roles) "
+    "  AND ($level IS NULL OR n.level = $level) "
+    "  AND ($q IS NULL OR n.search_text CONTAINS $q) "
+    "OPTIONAL MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(s:Entity {id: $segment}) "
+    "WITH n, count(s) AS in_segment "
+    "WHERE $segment IS NULL OR in_segment > 0 ")
+# sort orders a caller may ask for -> constant query text (an allow-list, never the request's words)
+LIST_SORTS = {
+    "name": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit",
+    "-name": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit",
+    "updated": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit",
+    "-updated": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit",
+}
+Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
+
+
+# ---------------------------------------------------------------- helpers
+def _pinyin(text: str) -> tuple[str, str]:
+    """Full pinyin and initials of a Chinese name: 中国稀土 -> ('zhongguoxitu', 'zgxt')."""
+    full = lazy_pinyin(text, errors="default")
+    initials = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")
+    return "".join(full).lower().replace(" ", ""), "".join(initials).lower().replace(" ", "")
+
+
+def sort_key(name: str) -> str:
+    """Chinese names sort by pinyin, as staff expect (and as Excel's Chinese sort does)."""
+    return " ".join(lazy_pinyin(name, errors="default")).lower()
+
+
+def search_text(name: str, aliases: Iterable[str]) -> str:
+    parts = [name, *aliases]
+    out = [p.lower() for p in parts]
+    for p in parts:
+        full, initials = _pinyin(p)
+        out += [full, initials]
+    return "\n".join(out)
+
+
+def _hash(obj: Any) -> str:
+    return hashlib.sha1(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A validated entity as node properties: sources as JSON text, derived search fields added."""
+    data = entity.model_dump(exclude_none=True, mode="json")
+    sources = data.pop("sources", [])
+    props = {k: v for k, v in data.items() if v != [] or k in ("aliases",)}
+    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["basis"] = basis_of(entity.sources)
+    props["alias_text"] = " / ".join(entity.aliases)
+    props["search_text"] = search_text(entity.name, entity.aliases)
+    props["sort_key"] = sort_key(entity.name)
+    props["content_hash"] = _hash(data | {"sources": sources})
+    if meta:
+        props.update(meta)
+    return props
+
+
+def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = rel.model_dump(exclude_none=True, mode="json")
+    sources = data.pop("sources", [])
+    data.pop("type", None)
+    props = dict(data)
+    props["id"] = rel.id
+    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["basis"] = basis_of(rel.sources)
+    props["content_hash"] = _hash(data | {"sources": sources, "type": rel.type})
+    if meta:
+        props.update(meta)
+    return props
+
+
+def entity_out(props: dict[str, Any]) -> dict[str, Any]:
+    """Node properties as the API shows a record: sources parsed, search helpers dropped."""
+    out = {k: v for k, v in props.items() if k not in ("search_text", "sort_key", "alias_text",
+                                                       "content_hash", "sources_json")}
+    out["sources"] = json.loads(props.get("sources_json") or "[]")
+    out.setdefault("aliases", [])
+    return out
+
+
+def relation_out(row: dict[str, Any]) -> dict[str, Any]:
+    props = row["r"]
+    out = {k: v for k, v in props.items() if k not in ("content_hash", "sources_json")}
+    out.update(type=row["type"], source=row["source"], target=row["target"])
+    out["sources"] = json.loads(props.get("sources_json") or "[]")
+    return out
+
+
+def _record_fields(rec: dict[str, Any]) -> dict[str, Any]:
+    """A stored record back to the fields a user edits (no meta, no derived fields)."""
+    return {k: v for k, v in rec.items() if k not in META_FIELDS and k not in DERIVED_FIELDS}
+
+
+def _change(action: str, *, by: str | None, why: str | None, entity_id: str | None = None,
+            kind: str | None = None, summary: str = "", ids: list[str] | None = None,
+            diff: dict | None = None, at: str | None = None) -> dict[str, Any]:
+    c = {"id": uuid.uuid4().hex, "at": at or now_iso(), "action": action, "by": by or "system",
+         "summary": summary}
+    if why:
+        c["why"] = why
+    if entity_id:
+        c["entity_id"] = entity_id
+    if kind:
+        c["kind"] = kind
+    if ids is not None:
+        c["ids"] = ids[:1000]
+    if diff is not None:
+        c["diff_json"] = json.dumps(diff, ensure_ascii=False)
+    return c
+
+
+def _chunks(rows: list, size: int = BATCH):
+    for i in range(0, len(rows), size):
+        yield rows[i:i + size]
+
+
+Progress = Optional[Callable[[int, int], None]]
+
+
+# ---------------------------------------------------------------- the registry
+class Registry:
+    """Records, relations, search and the change log over one graph store."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+
+    # -- records -----------------------------------------------------
+    def get(self, entity_id: str) -> dict[str, Any]:
+        rows = self.store.read(Q_GET, {"id": entity_id})
+        if not rows:
+            raise NotFound(f"记录 '{entity_id}' 不存在 / no record with id '{entity_id}'")
+        return entity_out(rows[0]["n"])
+
+    def get_many(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = list(dict.fromkeys(ids))
+        if not ids:
+            return {}
+        return {r["n"]["id"]: entity_out(r["n"]) for r in self.store.read(Q_GET_MANY, {"ids": ids})}
+
+    def kinds_of(self, ids: Iterable[str]) -> dict[str, str]:
+        ids = list(dict.fromkeys(ids))
+        kinds: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            kinds.update({r["id"]: r["kind"] for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
+        return kinds
+
+    def create(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
+        entity = validate_entity(data)
+        at = now_iso()
+        props = entity_props(entity, meta={"created_at": at, "updated_at": at, "version": 1,
+                                           "updated_by": by or "system"})
+        change = _change("create", by=by, why=why, entity_id=entity.id, kind=entity.kind, at=at,
+                         summary=f"新建{KIND_NAMES_ZH[entity.kind]}：{entity.name}")
+        try:
+            rows = self.store.write(Q_CREATE[entity.kind], {"props": props, "change": change})
+        except Conflict:
+            raise Conflict(f"编号 '{entity.id}' 已存在 / a record with id '{entity.id}' already exists",
+                           details=[{"field": "id", "value": entity.id, "message": "already exists"}]) from None
+        return entity_out(rows[0]["n"])
+
+    def update(self, entity_id: str, changes: dict[str, Any], *, version: int, by: str | None = None,
+               why: str | None = None) -> dict[str, Any]:
+        """Apply ``changes`` made against ``version``; a stale version is a Conflict, never applied."""
+        current = self.get(entity_id)
+        if "kind" in changes and changes["kind"] != current["kind"]:
+            raise InvalidInput(f"kind: 记录类型不能修改（'{current['kind']}' → '{changes['kind']}'）/ "
+                               "the kind of a record cannot change")
+        if "id" in changes and changes["id"] != entity_id:
+            raise InvalidInput(f"id: 编号不能修改 / the id of a record cannot change ('{entity_id}')")
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise InvalidInput(f"version: 需要整数版本号，收到 {version!r} / version must be an integer")
+        if current["version"] != version:
+            raise self._stale(entity_id, version, current["version"])
+        old = _record_fields(current)
+        merged = {**old, **{k: v for k, v in changes.items() if k not in META_FIELDS}}
+        entity = validate_entity(merged)
+        new_fields = entity.model_dump(exclude_none=True, mode="json")
+        diff = {k: [old.get(k), new_fields.get(k)] for k in sorted(set(old) | set(new_fields))
+                if old.get(k) != new_fields.get(k)}
+        at = now_iso()
+        props = entity_props(entity, meta={"created_at": current.get("created_at", at), "updated_at": at,
+                                           "version": version + 1, "updated_by": by or "system"})
+        change = _change("update", by=by, why=why, entity_id=entity_id, kind=entity.kind, at=at, diff=diff,
+                         summary=f"修改{KIND_NAMES_ZH[entity.kind]}：{entity.name}（{', '.join(diff) or '无变化'}）")
+        rows = self.store.write(Q_UPDATE, {"id": entity_id, "version": version, "props": props, "change": change})
+        if not rows:  # someone else wrote in between our read and our write
+            latest = self.get(entity_id)
+            raise self._stale(entity_id, version, latest["version"])
+        return entity_out(rows[0]["n"])
+
+    @staticmethod
+    def _stale(entity_id: str, version: int, current: int) -> Conflict:
+        return Conflict(f"记录 '{entity_id}' 已被他人修改（您的版本 {version}，当前版本 {current}），请刷新后重试 / "
+                        f"record '{entity_id}' was changed since version {version} (now {current}); reload and retry",
+                        details=[{"field": "version", "value": version, "message": f"current version is {current}"}])
+
+    def delete(self, entity_id: str, *, version: int | None = None, by: str | None = None,
+               why: str | None = None) -> int:
+        """Delete a record and its relations; returns how many relations went with it."""
+        current = self.get(entity_id)
+        change = _change("delete", by=by, why=why, entity_id=entity_id, kind=current["kind"],
+                         summary=f"删除{KIND_NAMES_ZH[current['kind']]}：{current['name']}",
+                         diff={"before": _record_fields(current)})
+        rows = self.store.write(Q_DELETE, {"id": entity_id, "version": version, "change": change})
+        if not rows:
+            latest = self.get(entity_id)
+            raise self._stale(entity_id, version or 0, latest["version"])
+        return rows[0]["rels"]
+
+    def upsert_many(self, records: list[dict[str, Any]], *, by: str | None = None, why: str | None = None,
+                    progress: Progress = None) -> dict[str, int]:
+        """Insert or update many records of any kinds. Everything is validated before anything is written.
+
+        Unchanged records are left alone (version and timestamps stay), so loading the same
+        data twice leaves the same graph. Returns the number of records written per kind.
+        """
+        entities, errors = [], []
+        for i, data in enumerate(records, 1):
+            try:
+                entities.append(validate_entity(data))
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        if errors:
+            raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
+                               details=errors)
+        seen: dict[str, int] = {}
+        for i, e in enumerate(entities, 1):
+            if e.id in seen:
+                raise InvalidInput(f"编号 '{e.id}' 在第{seen[e.id]}行和第{i}行重复 / id '{e.id}' appears in rows "
+                                   f"{seen[e.id]} and {i}")
+            seen[e.id] = i
+        existing = self.kinds_of(seen)
+        clashes = [f"'{e.id}' 已是{KIND_NAMES_ZH[existing[e.id]]}/is a {existing[e.id]}"
+                   for e in entities if e.id in existing and existing[e.id] != e.kind]
+        if clashes:
+            raise Conflict("编号已被其他类型的记录使用 / ids already used by a record of another kind: "
+                           + "; ".join(clashes[:20]))
+        by_kind: dict[str, list] = {}
+        for e in entities:
+            by_kind.setdefault(e.kind, []).append(entity_props(e))
+        written: dict[str, int] = {}
+        done, total = 0, len(entities)
+        now = now_iso()
+        for kind, rows in by_kind.items():
+            for chunk in _chunks(rows):
+                change = _change("upsert", by=by, why=why, kind=kind, at=now, ids=[r["id"] for r in chunk],
+                                 summary=f"批量写入{KIND_NAMES_ZH[kind]} {len(chunk)} 条")
+                res = self.store.write(Q_UPSERT[kind], {"rows": chunk, "now": now, "by": by or "system",
+                                                        "change": change})
+                written[kind] = written.get(kind, 0) + (res[0]["changed"] if res else 0)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        return written
+
+    # -- relations ---------------------------------------------------
+    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
+        rels, errors = [], []
+        for i, data in enumerate(rows, 1):
+            try:
+                rels.append(validate_relation(data))
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        kinds = dict(known_kinds or {})
+        missing = {x for r in rels for x in (r.source, r.target)} - set(kinds)
+        kinds.update(self.kinds_of(missing))
+        for i, rel in enumerate(rels, 1):
+            try:
+                check_endpoints(rel, kinds.get(rel.source), kinds.get(rel.target))
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        if errors:
+            raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
+                               details=errors)
+        return rels
+
+    def relate(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
+        """Add (or update) one relation; its ends must exist and be of kinds the type allows."""
+        self.upsert_relations([data], by=by, why=why)
+        return self.get_relation(relation_id(data["type"].strip().upper(), data["source"], data["target"]))
+
+    def upsert_relations(self, rows: list[dict[str, Any]], *, by: str | None = None, why: str | None = None,
+                         known_kinds: dict[str, str] | None = None, progress: Progress = None) -> dict[str, int]:
+        rels = self._validated_relations(rows, known_kinds)
+        by_type: dict[str, dict[str, dict]] = {}
+        for rel in rels:
+            by_type.setdefault(rel.type, {})[rel.id] = relation_props(rel)  # last row for a fact wins
+        written: dict[str, int] = {}
+        done, total = 0, len(rels)
+        now = now_iso()
+        for rtype, by_id in by_type.items():
+            for chunk in _chunks(list(by_id.values())):
+                change = _change("relate", by=by, why=why, at=now, ids=[r["id"] for r in chunk],
+                                 summary=f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{len(chunk)} 条")
+                res = self.store.write(Q_REL_UPSERT[rtype], {"rows": chunk, "now": now, "by": by or "system",
+                                                             "change": change})
+                written[rtype] = written.get(rtype, 0) + (res[0]["changed"] if res else 0)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+        return written
+
+    def get_relation(self, rel_id: str) -> dict[str, Any]:
+        rows = self.store.read(Q_REL_GET, {"id": rel_id})
+        if not rows:
+            raise NotFound(f"关系 '{rel_id}' 不存在 / no relation with id '{rel_id}'")
+        return relation_out(rows[0])
+
+    def unrelate(self, rel_id: str, *, by: str | None = None, why: str | None = None) -> None:
+        rel = self.get_relation(rel_id)
+        change = _change("unrelate", by=by, why=why, entity_id=rel["source"], ids=[rel_id, rel["source"], rel["target"]],
+                         summary=f"删除关系 {rel['type']}：{rel['source']} → {rel['target']}",
+                         diff={"before": {k: v for k, v in rel.items() if k not in META_FIELDS}})
+        self.store.write(Q_REL_DELETE, {"id": rel_id, "source": rel["source"], "target": rel["target"],
+                                        "change": change})
+
+    # -- finding -----------------------------------------------------
+    def list(self, *, kinds: list[str] | None = None, q: str | None = None, locality: str | None = None,
+             role: str | None = None, level: str | None = None, segment: str | None = None,
+             sort: str = "name", page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """Records matching every given filter, a page at a time, with the total."""
+        if sort not in LIST_SORTS:
+            raise InvalidInput(f"sort: 不支持的排序 '{sort}'，可用：{', '.join(LIST_SORTS)} / unknown sort order")
+        if kinds:
+            bad = [k for k in kinds if k not in KINDS]
+            if bad:
+                raise InvalidInput(f"kind: 未知的记录类型 {bad}，可用：{', '.join(KINDS)} / unknown kind")
+        if not (1 <= per_page <= 500):
+            raise InvalidInput(f"per_page: 每页条数应在 1-500 之间，收到 {per_page} / page size is out of range (1-500)")
+        if page < 1:
+            raise InvalidInput(f"page: 页码应从 1 开始，收到 {page} / page must be 1 or more")
+        needle = q.strip().lower() if q and q.strip() else None
+        params = {"kinds": kinds or None, "q": needle, "locality": locality, "role": role, "level": level,
+                  "segment": segment, "skip": (page - 1) * per_page, "limit": per_page}
+        total = self.store.read(Q_LIST_COUNT, params)[0]["total"]
+        items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[sort], params)]
+        if needle:
+            for item in items:
+                item["matched"] = explain_match(item, needle)
+        return {"items": items, "total": total, "page": page, "per_page": per_page,
+                "pages": max(1, -(-total // per_page))}
+
+    def search(self, q: str, **filters) -> dict[str, Any]:
+        """Find records by any part of a name or alias (Chinese, pinyin or pinyin initials)."""
+        if not q or not q.strip():
+            raise InvalidInput("q: 请输入要查找的名称或简称 / type part of a name or alias")
+        if len(q) > 200:
+            raise InvalidInput(f"q: 查询过长（{len(q)} 字）/ the query is too long ({len(q)} > 200 characters)")
+        return self.list(q=q, **filters)
+
+    def neighbourhood(self, entity_id: str, *, hops: int = 1, limit: int = 500) -> dict[str, Any]:
+        """The records and relations within ``hops`` steps of a record (at most ``limit`` relations)."""
+        if hops not in (1, 2, 3):
+            raise InvalidInput(f"hops: 只支持 1-3 跳，收到 {hops} / hops must be 1, 2 or 3")
+        centre = self.get(entity_id)
+        nodes = {entity_id: centre}
+        rels: dict[str, dict] = {}
+        frontier = [entity_id]
+        truncated = False
+        for _ in range(hops):
+            if not frontier:
+                break
+            rows = self.store.read(Q_TOUCHING, {"ids": frontier, "limit": limit - len(rels) + 1})
+            nxt = []
+            for row in rows:
+                rel = relation_out(row)
+                if len(rels) >= limit and rel["id"] not in rels:
+                    truncated = True
+                    break
+                rels[rel["id"]] = rel
+                m = entity_out(row["m"])
+                if m["id"] not in nodes:
+                    nodes[m["id"]] = m
+                    nxt.append(m["id"])
+            if truncated:
+                break
+            frontier = nxt
+        return {"centre": entity_id, "nodes": list(nodes.values()), "relations": list(rels.values()),
+                "truncated": truncated}
+
+    def export_graph(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Every record and relation, as plain dicts (what graph.build.build_graph takes)."""
+        nodes = [entity_out(r["n"]) for r in self.store.read(Q_ALL_NODES)]
+        rels = [relation_out(r) for r in self.store.read(Q_ALL_RELS)]
+        rels.sort(key=lambda r: r["id"])
+        return nodes, rels
+
+    def counts(self) -> dict[str, Any]:
+        kinds = {r["kind"]: r["n"] for r in self.store.read(Q_COUNT_KINDS)}
+        rels = {r["type"]: r["n"] for r in self.store.read(Q_COUNT_RELS)}
+        return {"entities": {k: kinds.get(k, 0) for k in KINDS}, "relations": dict(sorted(rels.items())),
+                "total_entities": sum(kinds.values()), "total_relations": sum(rels.values())}
+
+    def schema_version(self) -> int | None:
+        rows = self.store.read(Q_SCHEMA_VERSION)
+        return rows[0]["version"] if rows else None
+
+    def changes(self, *, entity_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.store.read(Q_CHANGES, {"entity": entity_id, "limit": limit})
+        out = []
+        for r in rows:
+            c = dict(r["c"])
+            if "diff_json" in c:
+                c["diff"] = json.loads(c.pop("diff_json"))
+            out.append(c)
+        return out
+
+
+def explain_match(item: dict[str, Any], needle: str) -> list[str]:
+    """Say why a record matched a search: in its name, an alias, or its pinyin."""
+    why = []
+    if needle in item["name"].lower():
+        why.append(f"名称/name: {item['name']}")
+    for a in item.get("aliases", []):
+        if needle in a.lower():
+            why.append(f"简称/alias: {a}")
+    if not why:
+        for text in [item["name"], *item.get("aliases", [])]:
+            full, initials = _pinyin(text)
+            if needle in initials:
+                why.append(f"拼音首字母/pinyin initials: {initials} ({text})")
+                break
+            if needle in full:
+                why.append(f"拼音/pinyin: {full} ({text})")
+                break
+    return why
+
+
+def model_fields(kind: str) -> list[str]:
+    """The fields a record of this kind has, in the model's order (forms and exports use it)."""
+    return [f for f in MODELS[kind].model_fields if f != "kind"]

@@ -1,0 +1,330 @@
+"""The graph-store layer: one interface, two stores.
+
+``Neo4jStore`` is the production store (Neo4j 5, official driver).
+``FalkorStore`` is the embedded default (FalkorDB on a unix socket in the
+instance folder). Both take constant Cypher with ``$parameters`` and return
+rows as plain dicts; both turn their driver's errors into the registry's
+error hierarchy, so nothing above this module knows which store it runs on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from abc import ABC, abstractmethod
+from typing import Any, Mapping
+
+from . import dialect
+from .errors import Conflict, RegistryError, StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+class GraphStore(ABC):
+    """What the registry needs from a graph database."""
+
+    dialect: str = ""
+
+    @abstractmethod
+    def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run a read-only statement; rows as dicts keyed by the RETURN names."""
+
+    @abstractmethod
+    def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        """Run one statement that writes; it is atomic on both stores."""
+
+    @abstractmethod
+    def setup_schema(self) -> None:
+        """Create constraints and indexes; safe to run again."""
+
+    @abstractmethod
+    def schema_ok(self) -> tuple[bool, str]:
+        """Whether the schema is in place, and what is missing if not."""
+
+    @abstractmethod
+    def fulltext(self, q: str, limit: int = 20) -> list[Row]:
+        """Full-text query over names and aliases: rows of {id, score}."""
+
+    @abstractmethod
+    def describe(self) -> dict[str, Any]:
+        """Which store this is and where, for `xijin status`."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable if the store does not answer."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release connections (and stop an embedded server nobody else uses)."""
+
+    def clear(self) -> None:
+        """Delete every node and relationship (tests and `xijin seed --reset`)."""
+        self.write("MATCH (n) DETACH DELETE n")
+
+
+# --------------------------------------------------------------------------
+# Embedded FalkorDB
+
+def _plain(value: Any) -> Any:
+    """FalkorDB returns OrderedDicts and its own Node objects; the registry wants plain data."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if hasattr(value, "properties") and hasattr(value, "labels"):  # a Node
+        return _plain(value.properties)
+    return value
+
+
+class FalkorStore(GraphStore):
+    dialect = "falkordb"
+
+    def __init__(self, data_dir: str | os.PathLike, *, graph: str = "xijin", socket_path: str | None = None,
+                 manage_server: bool = True):
+        """Use the embedded server in ``data_dir`` (started if needed), or an existing socket."""
+        import falkordb  # local: the Neo4j deployment need not load it
+        import redis
+
+        from .embedded import EmbeddedServer
+
+        self._redis_errors = redis.exceptions
+        self.graph_name = graph
+        self.server = EmbeddedServer(data_dir) if manage_server else None
+        self.socket_path = socket_path or self.server.ensure_running()
+        self.db = falkordb.FalkorDB(unix_socket_path=self.socket_path,
+                                    client_name=self.server.client_name if self.server else "xijin-ext",
+                                    socket_timeout=300, socket_connect_timeout=5)
+        self.graph = self.db.select_graph(graph)
+        self._closed = False
+
+    def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool) -> list[Row]:
+        errs = self._redis_errors
+        try:
+            if read_only:
+                result = self.graph.ro_query(query, dict(params or {}))
+            else:
+                result = self.graph.query(query, dict(params or {}))
+        except errs.ResponseError as exc:
+            msg = str(exc)
+            if dialect.is_unique_violation(msg):
+                raise Conflict(f"编号已存在 / the id already exists ({msg})") from None
+            if "empty key" in msg.lower() or "invalid graph operation on empty key" in msg.lower():
+                return []  # a read of a graph nothing was written to yet
+            raise
+        except (errs.ConnectionError, errs.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store at {self.socket_path} "
+                                   f"does not answer: {exc}") from None
+        except errs.BusyLoadingError:
+            raise StoreUnavailable("内置图数据库正在加载数据，请稍候 / the embedded store is still loading") from None
+        names = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
+        return [{n: _plain(v) for n, v in zip(names, row)} for row in result.result_set]
+
+    def read(self, query, params=None):
+        return self._run(query, params, read_only=True)
+
+    def write(self, query, params=None):
+        return self._run(query, params, read_only=False)
+
+    def _indexes(self) -> set[tuple[str, str, str]]:
+        have = set()
+        for row in self.read(dialect.FALKOR_LIST_INDEXES):
+            for prop in row["properties"]:
+                for t in row["types"].get(prop, []):
+                    have.add((row["label"], prop, t))
+        return have
+
+    def setup_schema(self) -> None:
+        have = self._indexes()
+        for label, prop in dialect.FALKOR_INDEXES:
+            if (label, prop, "RANGE") not in have:
+                self.write(dialect.FALKOR_INDEX_TEXT[(label, prop)])
+        if ("Entity", "name", "FULLTEXT") not in have:
+            self.write(dialect.FALKOR_FULLTEXT_CREATE)
+        constraints = {(r["label"], tuple(r["properties"])) for r in self.read(dialect.FALKOR_LIST_CONSTRAINTS)
+                       if r["type"] == "UNIQUE"}
+        for label, prop in dialect.FALKOR_UNIQUE:
+            if (label, (prop,)) not in constraints:
+                self.graph.create_node_unique_constraint(label, prop)
+        # the constraint is built in the background; writes before it is OPERATIONAL are not checked
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            rows = self.read(dialect.FALKOR_LIST_CONSTRAINTS)
+            if rows and all(r["status"] == "OPERATIONAL" for r in rows):
+                break
+            if any(r["status"] == "FAILED" for r in rows):
+                raise StoreUnavailable("唯一约束创建失败（存在重复编号）/ a unique constraint failed: duplicate ids")
+            time.sleep(0.02)
+        self.write("MERGE (m:Meta {id: 'schema'}) SET m.version = $v", {"v": dialect.SCHEMA_VERSION})
+
+    def schema_ok(self) -> tuple[bool, str]:
+        have = self._indexes()
+        missing = [f"{l}.{p}" for l, p in dialect.FALKOR_INDEXES if (l, p, "RANGE") not in have]
+        if ("Entity", "name", "FULLTEXT") not in have:
+            missing.append("fulltext Entity.name")
+        ok_constraints = {(r["label"], tuple(r["properties"])) for r in self.read(dialect.FALKOR_LIST_CONSTRAINTS)
+                          if r["type"] == "UNIQUE" and r["status"] == "OPERATIONAL"}
+        missing += [f"unique {l}.{p}" for l, p in dialect.FALKOR_UNIQUE if (l, (p,)) not in ok_constraints]
+        return (not missing, ", ".join(missing))
+
+    def fulltext(self, q, limit=20):
+        return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
+
+    def describe(self):
+        return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,
+                "graph": self.graph_name,
+                "data_dir": str(self.server.data_dir) if self.server else None}
+
+    def ping(self):
+        try:
+            self.db.connection.ping()
+        except (self._redis_errors.ConnectionError, self._redis_errors.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store does not answer: {exc}") from None
+
+    def drop_graph(self) -> None:
+        """Remove this store's graph entirely (tests use one graph each)."""
+        try:
+            self.graph.delete()
+        except self._redis_errors.ResponseError:
+            pass
+
+    def close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self.db.connection.close()
+            self.db.connection.connection_pool.disconnect()
+        except Exception:  # closing a dead connection is not worth an error
+            pass
+        if self.server is not None:
+            self.server.release()
+
+
+# --------------------------------------------------------------------------
+# Neo4j 5
+
+class Neo4jStore(GraphStore):
+    dialect = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str, *, database: str | None = None):
+        import neo4j
+        from neo4j import exceptions as nex
+
+        self._neo4j = neo4j
+        self._nex = nex
+        self.uri = uri
+        self.database = database or None
+        try:
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+        except (ValueError, nex.ConfigurationError) as exc:
+            raise StoreUnavailable(f"Neo4j 地址无效 / invalid Neo4j URI {uri!r}: {exc}") from None
+        try:
+            self.driver.verify_connectivity()
+        except nex.AuthError as exc:
+            self.driver.close()
+            raise StoreUnavailable(f"Neo4j 用户名或密码错误 / Neo4j refused the credentials for user "
+                                   f"{user!r} at {uri}: {exc.message}") from None
+        except (nex.ServiceUnavailable, nex.DriverError, OSError) as exc:
+            self.driver.close()
+            raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {uri}: {exc}") from None
+
+    def _run(self, query, params, routing):
+        nex = self._nex
+        try:
+            records, _, _ = self.driver.execute_query(query, dict(params or {}), routing_=routing,
+                                                      database_=self.database)
+        except nex.ConstraintError as exc:
+            raise Conflict(f"编号已存在 / the id already exists ({exc.message})") from None
+        except nex.AuthError as exc:
+            raise StoreUnavailable(f"Neo4j 拒绝了凭据 / Neo4j refused the credentials: {exc.message}") from None
+        except (nex.ServiceUnavailable, nex.SessionExpired) as exc:
+            raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {self.uri}: {exc}") from None
+        return [r.data() for r in records]
+
+    def read(self, query, params=None):
+        return self._run(query, params, self._neo4j.RoutingControl.READ)
+
+    def write(self, query, params=None):
+        return self._run(query, params, self._neo4j.RoutingControl.WRITE)
+
+    def setup_schema(self):
+        for stmt in dialect.NEO4J_SCHEMA:
+            self.write(stmt)
+        self.write("CALL db.awaitIndexes(300)")
+        self.write("MERGE (m:Meta {id: 'schema'}) SET m.version = $v", {"v": dialect.SCHEMA_VERSION})
+
+    def schema_ok(self):
+        rows = self.read(dialect.NEO4J_SCHEMA_CHECK, {"names": dialect.NEO4J_INDEX_NAMES})
+        online = {r["name"] for r in rows if r["state"] == "ONLINE"}
+        missing = [n for n in dialect.NEO4J_INDEX_NAMES if n not in online]
+        return (not missing, ", ".join(missing))
+
+    def fulltext(self, q, limit=20):
+        # Lucene syntax: quote the user's text so that 中国-稀土 or a stray * is not read as an operator
+        escaped = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return self.read(dialect.NEO4J_FULLTEXT, {"q": escaped, "limit": limit})
+
+    def describe(self):
+        return {"store": "Neo4j", "dialect": self.dialect, "uri": self.uri, "database": self.database or "(default)"}
+
+    def ping(self):
+        try:
+            self.driver.verify_connectivity()
+        except (self._nex.ServiceUnavailable, self._nex.DriverError, OSError) as exc:
+            raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {self.uri}: {exc}") from None
+
+    def close(self):
+        self.driver.close()
+
+
+# --------------------------------------------------------------------------
+
+def open_store(config: Mapping[str, Any]) -> GraphStore:
+    """The store the configuration asks for: Neo4j when a URI is set, else the embedded store.
+
+    ``config`` holds NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD, NEO4J_DATABASE,
+    DATA_DIR (the embedded store's folder) and GRAPH_NAME.
+    """
+    uri = config.get("NEO4J_URI")
+    if uri:
+        return Neo4jStore(uri, config.get("NEO4J_USER") or "neo4j", config.get("NEO4J_PASSWORD") or "",
+                          database=config.get("NEO4J_DATABASE"))
+    data_dir = config.get("DATA_DIR")
+    if not data_dir:
+        raise RegistryError("DATA_DIR is not configured")
+    return FalkorStore(data_dir, graph=config.get("GRAPH_NAME") or "xijin")
+
+
+class StoreHolder:
+    """One store per process, opened on first use and reopened after the store went away.
+
+    The web app keeps one of these: a request that finds the store down gets a
+    503, and a later request reconnects by itself once it is back.
+    """
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.config = config
+        self._store: GraphStore | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> GraphStore:
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.config)
+            return self._store
+
+    def reset(self) -> None:
+        with self._lock:
+            store, self._store = self._store, None
+        if store is not None:
+            try:
+                store.close()
+            except Exception:
+                log.debug("closing a broken store failed", exc_info=True)
+
+    def close(self) -> None:
+        self.reset()

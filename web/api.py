@@ -1,0 +1,135 @@
+"""The JSON API, /api/v1/… — everything the pages show, in one error body shape."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from registry.errors import InvalidInput
+from registry.model import KINDS, LEVELS, LOCALITIES, ROLES
+
+from . import params as P
+from .store import get_registry, store_holder
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def ok(data, status: int = 200):
+    return jsonify({"ok": True, "data": data}), status
+
+
+def _actor() -> tuple[str | None, str | None]:
+    return request.headers.get("X-User") or None, request.headers.get("X-Reason") or None
+
+
+def list_filters(args) -> dict:
+    kind = P.choice_arg(args, "kind", KINDS)
+    return {
+        "kinds": [kind] if kind else None,
+        "q": P.text_arg(args, "q"),
+        "locality": P.choice_arg(args, "locality", LOCALITIES),
+        "role": P.choice_arg(args, "role", ROLES),
+        "level": P.choice_arg(args, "level", LEVELS),
+        "segment": P.text_arg(args, "segment", 100),
+        "sort": P.choice_arg(args, "sort", ("name", "-name", "updated", "-updated"), "name"),
+        "page": P.int_arg(args, "page", 1, 1, 100_000),
+        "per_page": P.int_arg(args, "per_page", 50, 1, 500),
+    }
+
+
+@bp.get("/health")
+def health():
+    reg = get_registry()
+    reg.store.ping()
+    return ok({"status": "ok", "store": reg.store.describe()["store"]})
+
+
+@bp.get("/status")
+def status():
+    reg = get_registry()
+    ok_schema, missing = reg.store.schema_ok()
+    return ok({"store": reg.store.describe(), "counts": reg.counts(), "schema_version": reg.schema_version(),
+               "schema_ok": ok_schema, "schema_missing": missing})
+
+
+@bp.get("/entities")
+def entities():
+    return ok(get_registry().list(**list_filters(request.args)))
+
+
+@bp.get("/search")
+def search():
+    filters = list_filters(request.args)
+    if not filters["q"]:
+        raise InvalidInput("q: 请输入要查找的名称或简称 / type part of a name or alias")
+    return ok(get_registry().search(**filters))
+
+
+@bp.post("/entities")
+def create_entity():
+    by, why = _actor()
+    return ok(get_registry().create(P.json_body(request), by=by, why=why), 201)
+
+
+@bp.get("/entities/<entity_id>")
+def get_entity(entity_id: str):
+    return ok(get_registry().get(entity_id))
+
+
+@bp.patch("/entities/<entity_id>")
+def update_entity(entity_id: str):
+    body = P.json_body(request)
+    if "version" not in body:
+        raise InvalidInput("version: 修改需要提供当前版本号 / an update must say which version it changes")
+    by, why = _actor()
+    version = body.pop("version")
+    return ok(get_registry().update(entity_id, body, version=version, by=by, why=why))
+
+
+@bp.delete("/entities/<entity_id>")
+def delete_entity(entity_id: str):
+    by, why = _actor()
+    version = P.int_arg(request.args, "version", 0, 0, 10**9) or None
+    removed = get_registry().delete(entity_id, version=version, by=by, why=why)
+    return ok({"deleted": entity_id, "relations_removed": removed})
+
+
+@bp.get("/entities/<entity_id>/neighbourhood")
+def neighbourhood(entity_id: str):
+    hops = P.int_arg(request.args, "hops", 1, 1, 3)
+    limit = P.int_arg(request.args, "limit", 500, 1, 5000)
+    return ok(get_registry().neighbourhood(entity_id, hops=hops, limit=limit))
+
+
+@bp.get("/entities/<entity_id>/changes")
+def entity_changes(entity_id: str):
+    reg = get_registry()
+    reg.get(entity_id)
+    return ok(reg.changes(entity_id=entity_id, limit=P.int_arg(request.args, "limit", 50, 1, 500)))
+
+
+@bp.post("/relations")
+def create_relation():
+    by, why = _actor()
+    return ok(get_registry().relate(P.json_body(request), by=by, why=why), 201)
+
+
+@bp.get("/relations/<path:rel_id>")
+def get_relation(rel_id: str):
+    return ok(get_registry().get_relation(rel_id))
+
+
+@bp.delete("/relations/<path:rel_id>")
+def delete_relation(rel_id: str):
+    by, why = _actor()
+    get_registry().unrelate(rel_id, by=by, why=why)
+    return ok({"deleted": rel_id})
+
+
+@bp.get("/changes")
+def changes():
+    return ok(get_registry().changes(limit=P.int_arg(request.args, "limit", 50, 1, 500)))
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+    app.extensions.setdefault("xijin_ready", store_holder(app))

@@ -1,0 +1,3 @@
+from xijin.cli import main
+
+main()

@@ -1,0 +1,204 @@
+"""The `xijin` command. Its default command is `serve`.
+
+Expected errors (bad input, store unreachable, conflicts) print one line and
+exit non-zero, with the exit code of the error's class; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from registry.errors import RegistryError, StoreUnavailable
+from registry.repository import Registry
+
+# The instance folder holds the embedded store and an optional config.py.
+instance_option = click.option(
+    "--instance", type=click.Path(file_okay=False, path_type=Path), envvar="XIJIN_INSTANCE",
+    default=None, help="实例目录（内置数据库与 config.py 所在）/ instance folder [default: ./instance]")
+
+
+def _app(instance: Path | None):
+    from web import create_app
+    from xijin.settings import default_instance
+
+    path = (instance or default_instance()).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return create_app(instance_path=str(path))
+
+
+@contextmanager
+def _registry(instance: Path | None, *, schema: bool = True):
+    app = _app(instance)
+    from web.store import store_holder
+
+    holder = store_holder(app)
+    try:
+        reg = Registry(holder.get())
+        if schema:
+            reg.store.setup_schema()
+        yield app, reg
+    finally:
+        holder.close()
+
+
+def _progress(label: str):
+    """A one-line progress display on stderr for long work."""
+    state = {"t": 0.0}
+
+    def show(done: int, total: int, what: str | None = None):
+        now = time.monotonic()
+        if done < total and now - state["t"] < 0.2:
+            return
+        state["t"] = now
+        width = 30
+        filled = int(width * done / total) if total else width
+        click.echo(f"\r{label}{' ' + what if what else ''} [{'#' * filled}{'.' * (width - filled)}] "
+                   f"{done}/{total}", nl=done >= total, err=True)
+    return show
+
+
+class DefaultGroup(click.Group):
+    """`xijin` alone, or `xijin --port 8080`, means `xijin serve`."""
+
+    def parse_args(self, ctx, args):
+        if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h", "--version")):
+            args = ["serve", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xijin-atlas")
+def cli():
+    """稀金图谱 Xijin Atlas — 赣州稀土新材料及应用集群 企业名录与产业链图谱."""
+
+
+@cli.command()
+@instance_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="监听地址。默认只允许本机访问；在办公网内共享请用 0.0.0.0 / listen address; the default "
+                   "accepts connections from this computer only (use 0.0.0.0 to share on the office network)")
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="端口 / port")
+@click.option("--no-seed", is_flag=True, help="空库时不载入种子数据 / do not seed an empty store")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
+@click.option("--get", "get_path", metavar="PATH",
+              help="只应答一个请求并退出（自检）/ answer one request for PATH, print it and exit (smoke test)")
+def serve(instance, host, port, no_seed, threads, get_path):
+    """启动网页应用（默认命令）/ Start the web app (the default command)."""
+    app = _app(instance)
+    from web.store import store_holder
+
+    holder = store_holder(app)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` stops the store cleanly
+    try:
+        t0 = time.monotonic()
+        reg = Registry(holder.get())
+        reg.store.setup_schema()
+        click.echo(f"存储 / store: {_describe(reg)}  ({time.monotonic() - t0:.2f}s)", err=True)
+        if app.config.get("SEED_ON_START") and not no_seed:
+            from seed.loader import seed_if_empty
+
+            result = seed_if_empty(reg)
+            if result:
+                click.echo(f"已载入种子数据 / seeded: {result['entities']} records, "
+                           f"{result['relations']} relations", err=True)
+        if get_path:
+            client = app.test_client()
+            resp = client.get(get_path)
+            click.echo(resp.get_data(as_text=True))
+            sys.exit(0 if resp.status_code < 400 else 1)
+        from waitress import serve as waitress_serve
+
+        click.echo(f"稀金图谱已启动 / Xijin Atlas is running: http://{host}:{port}/  (Ctrl-C 停止 / to stop)",
+                   err=True)
+        waitress_serve(app, host=host, port=port, threads=threads, ident="xijin")
+    except OSError as exc:
+        raise click.ClickException(f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror}")
+    finally:
+        holder.close()
+
+
+def _describe(reg: Registry) -> str:
+    d = reg.store.describe()
+    where = d.get("uri") or d.get("data_dir") or d.get("socket")
+    return f"{d['store']} @ {where}"
+
+
+@cli.command()
+@instance_option
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+def status(instance, as_json):
+    """存储、位置、记录数与模式版本 / Which store, where, counts and schema version."""
+    with _registry(instance, schema=False) as (_, reg):
+        counts = reg.counts()
+        info = {"store": reg.store.describe(), "schema_version": reg.schema_version(), "counts": counts}
+        if as_json:
+            click.echo(json.dumps(info, ensure_ascii=False, indent=2))
+            return
+        click.echo(f"存储 / store:        {_describe(reg)}")
+        click.echo(f"模式版本 / schema:   {info['schema_version'] or '未建立 / not set up'}")
+        from registry.model import KIND_NAMES_ZH
+
+        for kind, n in counts["entities"].items():
+            click.echo(f"  {KIND_NAMES_ZH[kind]:<8} {kind:<11} {n:>7}")
+        click.echo(f"  关系 relations        {counts['total_relations']:>7}")
+
+
+@cli.command()
+@instance_option
+def doctor(instance):
+    """检查存储可达、模式就绪 / Check the store is reachable and its schema is in place."""
+    with _registry(instance, schema=False) as (_, reg):
+        reg.store.ping()
+        click.echo(f"✓ 存储可达 / store reachable: {_describe(reg)}")
+        ok, missing = reg.store.schema_ok()
+        if not ok:
+            click.echo(f"✗ 模式不完整，缺少 / schema incomplete, missing: {missing}\n"
+                       "  运行 `xijin serve` 或 `xijin seed` 会自动建立 / `xijin serve` or `xijin seed` sets it up",
+                       err=True)
+            sys.exit(1)
+        click.echo(f"✓ 模式就绪 / schema in place (version {reg.schema_version()})")
+
+
+@cli.command()
+@instance_option
+@click.option("--reset", is_flag=True, help="先清空整个库再载入（不可撤销）/ delete everything first (cannot be undone)")
+def seed(instance, reset):
+    """载入种子数据（可重复运行）/ Load the seed dataset (safe to run again)."""
+    from seed.loader import load_seed
+
+    with _registry(instance) as (_, reg):
+        if reset:
+            reg.store.clear()
+            reg.store.setup_schema()
+        bar = _progress("载入 / loading")
+        result = load_seed(reg, progress=lambda what, d, t: bar(d, t, what))
+        click.echo(f"种子数据 / seed: {result['entities']} records, {result['relations']} relations read; "
+                   f"written now: {sum(result['written'].values())} records, "
+                   f"{sum(result['relations_written'].values())} relations (unchanged ones are left alone)")
+        for kind, n in sorted(result["by_kind"].items()):
+            click.echo(f"  {kind:<11} {n:>5}")
+
+
+def main(argv=None):
+    try:
+        cli.main(args=argv, prog_name="xijin", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消 / aborted", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except RegistryError as exc:
+        click.echo(f"错误 / error: {exc.message}", err=True)
+        if isinstance(exc, StoreUnavailable):
+            click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
