@@ -18,6 +18,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from .errors import StoreUnavailable
 
@@ -45,7 +47,6 @@ class EmbeddedServer:
         self.socket_path = self.data_dir / SOCKET_NAME
         self.pid_path = self.data_dir / PID_NAME
         self.start_timeout = start_timeout
-        self.process: subprocess.Popen | None = None
         self.started_here = False
         self.client_name = f"{CLIENT_PREFIX}{os.getpid()}-{id(self):x}"
 
@@ -54,7 +55,9 @@ class EmbeddedServer:
         if not self.socket_path.exists():
             return False
         try:
-            r = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2, socket_connect_timeout=2)
+            # no retries: a refused socket is an answer (nobody is there), not a hiccup to wait out
+            r = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=2, socket_connect_timeout=2,
+                            retry=Retry(NoBackoff(), 0))
             try:
                 return bool(r.ping())
             finally:
@@ -105,7 +108,7 @@ class EmbeddedServer:
             "--dir", str(self.data_dir),
             "--pidfile", str(self.pid_path),
             "--logfile", str(self.data_dir / LOG_NAME),
-            "--daemonize", "no",
+            "--daemonize", "yes",  # not our child: it outlives a crash of ours and never needs reaping
             "--appendonly", "yes",
             "--appendfsync", "everysec",
             "--appendfilename", "appendonly.aof",
@@ -116,29 +119,30 @@ class EmbeddedServer:
         ]
         try:
             # own session: a Ctrl-C in the terminal reaches the app, which then stops the store cleanly
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.PIPE, start_new_session=True, cwd=self.data_dir)
-        except OSError as exc:
+            launcher = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL, start_new_session=True, cwd=self.data_dir,
+                                      timeout=self.start_timeout)
+        except (OSError, subprocess.TimeoutExpired) as exc:
             raise StoreUnavailable(f"无法启动内置图数据库 / cannot start the embedded store: {exc}") from exc
         self.started_here = True
-        if not self._wait_ready(self.process):
-            err = b""
-            if self.process.poll() is not None and self.process.stderr:
-                err = self.process.stderr.read()
-            self._kill()
-            tail = _tail(self.data_dir / LOG_NAME) or err.decode(errors="replace")
+        if launcher.returncode != 0 or not self._wait_ready(None):
+            pid = self._recorded_pid()
+            if pid and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            tail = _tail(self.data_dir / LOG_NAME)
             raise StoreUnavailable(f"内置图数据库未能启动 / the embedded store did not start in "
                                    f"{self.start_timeout:.0f}s: {tail.strip()[-400:]}")
         self._wait_loaded()
         return str(self.socket_path)
 
-    def _wait_ready(self, proc: subprocess.Popen | None) -> bool:
+    def _wait_ready(self, _unused=None) -> bool:
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
-            if proc is not None and proc.poll() is not None:
-                return False
             if self._ping():
                 return True
+            pid = self._recorded_pid()
+            if pid and not _alive(pid):
+                return False  # it started and died: its log says why
             time.sleep(0.02)
         return False
 
@@ -158,15 +162,14 @@ class EmbeddedServer:
             r.close()
 
     def others_connected(self) -> int:
-        """How many clients other than this process's are connected."""
+        """How many clients other than this store's own connections are connected (other processes, other stores)."""
         r = redis.Redis(unix_socket_path=str(self.socket_path), socket_timeout=5)
         try:
             clients = r.client_list()
             me = r.client_id()
         finally:
             r.close()
-        prefix = f"{CLIENT_PREFIX}{os.getpid()}-"
-        return sum(1 for c in clients if int(c["id"]) != me and not c.get("name", "").startswith(prefix))
+        return sum(1 for c in clients if int(c["id"]) != me and c.get("name", "") != self.client_name)
 
     def release(self) -> bool:
         """Let go of the server; stop it (after compacting the log) if no other process uses it.
@@ -174,7 +177,6 @@ class EmbeddedServer:
         Returns True when the server was stopped.
         """
         if not self._ping():
-            self._reap()
             return False
         try:
             if self.others_connected() > 0:
@@ -199,28 +201,22 @@ class EmbeddedServer:
                 if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
                     break
                 time.sleep(0.05)
+            # SHUTDOWN answers only by closing the connection when the process has gone, seconds after
+            # the log is safe: send it and watch the socket file instead of waiting for that answer.
+            conn = redis.connection.UnixDomainSocketConnection(path=str(self.socket_path), socket_timeout=5)
             try:
-                r.shutdown()
-            except redis.exceptions.ConnectionError:
-                pass  # the server closes the connection as it exits
+                conn.send_command("SHUTDOWN")
+            finally:
+                conn.disconnect()
         finally:
             r.close()
-        if self.process is not None:
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self._kill()
-        elif pid:
-            _wait_dead(pid, 60)
-
-    def _reap(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.wait(timeout=1)
-
-    def _kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        # The server has fsynced its log and removed its socket and pid file when it says "bye";
+        # FalkorDB's worker threads then take a few seconds to wind down, which nobody needs to wait for.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.socket_path.exists():
+            time.sleep(0.02)
+        if pid:
+            _wait_dead(pid, 0.5)
 
 
 def _alive(pid: int) -> bool:

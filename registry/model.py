@@ -350,7 +350,8 @@ def _format_errors(exc: ValidationError, where: str) -> InvalidInput:
         field = ".".join(str(p) for p in e["loc"]) or "(record)"
         msg = e["msg"].removeprefix("Value error, ")
         items.append({"field": field, "value": _short(e.get("input")), "message": msg})
-    text = "; ".join(f"{i['field']}: {i['message']}" + ("" if "'" in i["message"] else f" (值/value: {i['value']!r})")
+    text = "; ".join(f"{i['field']}: {i['message']}"
+                     + ("" if str(i["value"]) in i["message"] else f" (值/value: {i['value']!r})")
                      for i in items)
     return InvalidInput(f"{where}: {text}", details=items)
 

@@ -493,7 +493,8 @@ class Registry:
         for _ in range(hops):
             if not frontier:
                 break
-            rows = self.store.read(Q_TOUCHING, {"ids": frontier, "limit": limit - len(rels) + 1})
+            # rows repeat relations already seen from the previous ring, so ask for enough to see past the cap
+            rows = self.store.read(Q_TOUCHING, {"ids": frontier, "limit": limit + len(rels) + 1})
             nxt = []
             for row in rows:
                 rel = relation_out(row)

@@ -100,6 +100,7 @@ class FalkorStore(GraphStore):
                                     socket_timeout=300, socket_connect_timeout=5)
         self.graph = self.db.select_graph(graph)
         self._closed = False
+        self.ping()  # holds a pooled connection: other processes see that the server is in use
 
     def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool) -> list[Row]:
         errs = self._redis_errors
@@ -207,6 +208,9 @@ class FalkorStore(GraphStore):
 # --------------------------------------------------------------------------
 # Neo4j 5
 
+NEO4J_SCHEMES = ("neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc")
+
+
 class Neo4jStore(GraphStore):
     dialect = "neo4j"
 
@@ -218,6 +222,10 @@ class Neo4jStore(GraphStore):
         self._nex = nex
         self.uri = uri
         self.database = database or None
+        scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+        if scheme not in NEO4J_SCHEMES:
+            raise StoreUnavailable(f"Neo4j 地址无效 / invalid Neo4j URI {uri!r}: use one of "
+                                   f"{', '.join(s + '://' for s in NEO4J_SCHEMES)}")
         try:
             self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
         except (ValueError, nex.ConfigurationError) as exc:

@@ -1,0 +1,130 @@
+"""Shared fixtures: the real embedded store (one server per test session, one graph per test),
+and Neo4j when NEO4J_URI is set.
+
+The same store contract tests run on both: parametrised by the ``store`` fixture.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from registry.repository import Registry
+from registry.store import FalkorStore, GraphStore, Neo4jStore
+
+NEO4J_URI = os.environ.get("NEO4J_URI")
+NEO4J_SKIP = "NEO4J_URI is not set: the Neo4j contract tests are skipped (set NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)"
+
+
+def pytest_report_header(config):
+    return [f"neo4j: {NEO4J_URI}" if NEO4J_URI else f"neo4j: {NEO4J_SKIP}"]
+
+
+@pytest.fixture(scope="session")
+def store_dir(tmp_path_factory):
+    """One embedded server for the whole session; stopped when the session ends."""
+    path = tmp_path_factory.mktemp("store")
+    keeper = FalkorStore(path, graph="keeper")
+    yield path
+    keeper.close()
+
+
+def _falkor(store_dir) -> FalkorStore:
+    return FalkorStore(store_dir, graph=f"t{uuid.uuid4().hex[:12]}")
+
+
+def _neo4j() -> Neo4jStore:
+    return Neo4jStore(NEO4J_URI, os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", ""),
+                      database=os.environ.get("NEO4J_DATABASE"))
+
+
+@pytest.fixture(params=["falkordb", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def store(request, store_dir) -> GraphStore:
+    """A fresh, empty store with its schema in place — embedded always, Neo4j when configured."""
+    if request.param == "neo4j":
+        if not NEO4J_URI:
+            pytest.skip(NEO4J_SKIP)
+        s = _neo4j()
+        s.clear()  # Community has one user database: isolate by clearing what tests wrote
+        s.setup_schema()
+        yield s
+        s.clear()
+        s.close()
+    else:
+        s = _falkor(store_dir)
+        s.setup_schema()
+        yield s
+        s.drop_graph()
+        s.close()
+
+
+@pytest.fixture
+def falkor(store_dir) -> FalkorStore:
+    """An embedded store only (for tests of the embedded server itself or of app behaviour)."""
+    s = _falkor(store_dir)
+    s.setup_schema()
+    yield s
+    s.drop_graph()
+    s.close()
+
+
+@pytest.fixture
+def registry(store) -> Registry:
+    return Registry(store)
+
+
+def app_config(store_dir, tmp_path, **extra) -> dict:
+    return {"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": f"t{uuid.uuid4().hex[:12]}",
+            "SEED_ON_START": False, "NEO4J_URI": None, **extra}
+
+
+@pytest.fixture
+def app(store_dir, tmp_path):
+    """The web app on its own empty graph of the session's embedded server."""
+    from web import create_app
+    from web.store import close_store, store_holder
+
+    app = create_app(app_config(store_dir, tmp_path), instance_path=str(tmp_path / "instance"))
+    reg = Registry(store_holder(app).get())
+    reg.store.setup_schema()
+    yield app
+    reg.store.drop_graph()
+    close_store(app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def seeded_graph_name(store_dir):
+    """One graph loaded with the seed dataset, shared read-only by the tests that need it."""
+    from seed.loader import load_seed
+
+    name = f"seeded{uuid.uuid4().hex[:8]}"
+    s = FalkorStore(store_dir, graph=name)
+    s.setup_schema()
+    load_seed(Registry(s))
+    yield name
+    s.drop_graph()
+    s.close()
+
+
+@pytest.fixture
+def seeded_app(store_dir, tmp_path, seeded_graph_name):
+    """The web app on the seeded graph. Tests using it must not write."""
+    from web import create_app
+    from web.store import close_store
+
+    app = create_app(app_config(store_dir, tmp_path, GRAPH_NAME=seeded_graph_name),
+                     instance_path=str(tmp_path / "instance"))
+    yield app
+    close_store(app)
+
+
+@pytest.fixture
+def seeded_client(seeded_app):
+    return seeded_app.test_client()
