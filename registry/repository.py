@@ -116,7 +116,7 @@ Q_TOUCHING = (
     "RETURN DISTINCT " + _REL_ROW + ", properties(m) AS m "
     "LIMIT $limit")
 
-Q_ALL_NODES = "MATCH (n:Entity) RETURN properties(n) AS n ORDER BY n.id"
+Q_ALL_NODES = "MATCH (n:Entity) WITH n ORDER BY n.id RETURN properties(n) AS n"
 Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) "
               "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
 
@@ -124,7 +124,7 @@ Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
 Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
 Q_SCHEMA_VERSION = "MATCH (m:Meta {id: 'schema'}) RETURN m.version AS version"
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
-             "RETURN properties(c) AS c ORDER BY c.at DESC, c.id LIMIT $limit")
+             "WITH c ORDER BY c.at DESC, c.id LIMIT $limit RETURN properties(c) AS c")
 
 _LIST_BODY = (
     "MATCH (n:Entity) "
@@ -138,10 +138,11 @@ _LIST_BODY = (
     "WHERE $segment IS NULL OR in_segment > 0 ")
 # sort orders a caller may ask for -> constant query text (an allow-list, never the request's words)
 LIST_SORTS = {
-    "name": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit",
-    "-name": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit",
-    "updated": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit",
-    "-updated": _LIST_BODY + "RETURN properties(n) AS n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit",
+    "name": _LIST_BODY + "WITH n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-name": _LIST_BODY + "WITH n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "updated": _LIST_BODY + "WITH n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-updated": _LIST_BODY + "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit "
+                             "RETURN properties(n) AS n",
 }
 Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from graph.errors import GraphError
 from registry.errors import RegistryError, StoreUnavailable
 from registry.repository import Registry
 
@@ -186,6 +187,107 @@ def seed(instance, reset):
             click.echo(f"  {kind:<11} {n:>5}")
 
 
+def _analysis_graph(reg: Registry):
+    """The registry as a networkx graph for the analysis package (one read of everything)."""
+    from graph import build_graph
+
+    return build_graph(*reg.export_graph())
+
+
+def _emit(data, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2) if as_json else text)
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
+lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+
+
+@cli.group(invoke_without_command=True)
+@instance_option
+@json_option
+@lang_option
+@click.option("--top", type=click.IntRange(0, 200), default=10, show_default=True,
+              help="首屏列出的重点缺口数 / how many top gaps on the first screen")
+@click.pass_context
+def gaps(ctx, instance, as_json, lang, top):
+    """缺口分析报告（补链、强链、延链）/ The gap report: what to attract and strengthen."""
+    ctx.ensure_object(dict)
+    ctx.obj["instance"] = instance
+    if ctx.invoked_subcommand:
+        return
+    from graph import format_report_text, gap_report
+
+    with _registry(instance, schema=False) as (_, reg):
+        bar = _progress("分析 / analysing")
+        G = _analysis_graph(reg)
+        report = gap_report(G, top=top, progress=lambda d, t, label: bar(d, t, label))
+        _emit(report, as_json, format_report_text(report, lang=lang))
+
+
+@gaps.command("candidates")
+@click.argument("gap_id")
+@click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
+@json_option
+@click.pass_context
+def gaps_candidates(ctx, gap_id, limit, as_json):
+    """可填补某缺口的集群外企业（附理由）/ Outside firms that could fill a gap, with reasons."""
+    from graph import candidates_for_gap, find_gap, format_table
+
+    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+        G = _analysis_graph(reg)
+        gap = find_gap(G, gap_id)
+        result = candidates_for_gap(G, gap, limit=limit)
+        rows = [{"rank": i, "id": c["id"], "name": c["name"],
+                 "reasons": "；".join(r["zh"] for r in c.get("reasons", []))}
+                for i, c in enumerate(result.get("candidates", []), 1)]
+        text = f"{gap.get('title_zh') or gap['id']}\n{gap.get('reason_zh', '')}\n\n" + (
+            format_table(rows, ["rank", "id", "name", "reasons"], max_width=60) if rows
+            else "没有可推荐的候选企业 / no candidates in the registry")
+        _emit(result, as_json, text)
+
+
+@gaps.command("impact")
+@click.argument("firm_id")
+@json_option
+@click.pass_context
+def gaps_impact(ctx, firm_id, as_json):
+    """若该企业离开，谁受影响 / What if this firm leaves: who is affected."""
+    from graph import departure_impact
+
+    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+        result = departure_impact(_analysis_graph(reg), firm_id)
+        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@gaps.command("measures")
+@click.argument("entity_id")
+@json_option
+@click.pass_context
+def gaps_measures(ctx, entity_id, as_json):
+    """网络指标：度、中介中心性、PageRank、社区 / Network measures of an entity."""
+    from graph import entity_measures
+
+    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+        result = entity_measures(_analysis_graph(reg), entity_id)
+        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+
+
+@gaps.command("path")
+@click.argument("source")
+@click.argument("target")
+@click.option("--via", type=click.Choice(["supply", "partner", "business", "any"]), default="supply",
+              show_default=True)
+@json_option
+@click.pass_context
+def gaps_path(ctx, source, target, via, as_json):
+    """两个主体之间的最短供应/合作路径 / Shortest supply or partner path between two entities."""
+    from graph import shortest_path
+
+    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+        result = shortest_path(_analysis_graph(reg), source, target, via=via)
+        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+
+
 def main(argv=None):
     try:
         cli.main(args=argv, prog_name="xijin", standalone_mode=False)
@@ -195,8 +297,8 @@ def main(argv=None):
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except RegistryError as exc:
-        click.echo(f"错误 / error: {exc.message}", err=True)
+    except (RegistryError, GraphError) as exc:
+        click.echo(f"错误 / error: {getattr(exc, 'message', exc)}", err=True)
         if isinstance(exc, StoreUnavailable):
             click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
         sys.exit(exc.exit_code)
