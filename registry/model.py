@@ -86,7 +86,9 @@ RELATION_TYPES: dict[str, tuple[frozenset, frozenset, str, str]] = {
 }
 
 LOCALITIES = ("cluster", "ganzhou", "jiangxi", "china", "abroad", "unknown")
-LOCALITY_ZH = {"cluster": "集群内", "ganzhou": "赣州市（集群外）", "jiangxi": "江西省（赣州外）",
+# A locality says how precisely the sources place a firm, no more: "ganzhou" is "in Ganzhou, not stated
+# to be in the cluster". Only "cluster" counts as local; the analysis treats the others as not (yet) local.
+LOCALITY_ZH = {"cluster": "集群内", "ganzhou": "赣州市（未写明在集群内）", "jiangxi": "江西省（未写明在赣州）",
                "china": "国内其他地区", "abroad": "境外", "unknown": "未说明"}
 ROLES = ("链主", "龙头", "骨干", "重点扶持", "上市培育", "上市公司", "专精特新", "专精特新小巨人",
          "单项冠军", "高新技术企业", "规上", "独角兽", "瞪羚", "央企", "国企")

@@ -391,6 +391,9 @@ class Registry:
     def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
         rels, errors = [], []
         for i, data in enumerate(rows, 1):
+            # a relation read back from the registry (or an export) carries its id, basis and
+            # bookkeeping: those are derived, not input
+            data = {k: v for k, v in data.items() if k not in ("id", "basis", *META_FIELDS)}
             try:
                 rels.append(validate_relation(data))
             except InvalidInput as exc:

@@ -7,8 +7,12 @@ from flask import Blueprint, jsonify, request
 from registry.errors import InvalidInput
 from registry.model import KINDS, LEVELS, LOCALITIES, ROLES
 
+from registry.exports import PARTNER_COLUMNS
+
+from . import analysis, chainmap, partners
 from . import params as P
-from .store import get_registry, store_holder
+from . import views_data as V
+from .store import get_registry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -130,6 +134,69 @@ def changes():
     return ok(get_registry().changes(limit=P.int_arg(request.args, "limit", 50, 1, 500)))
 
 
+# ---------------------------------------------------------------- what the pages show (issue 5)
+@bp.get("/overview")
+def overview_api():
+    """The home page: counts, chain leaders, target progress, top gaps, the chain strip, recent changes."""
+    return ok(V.overview(get_registry()))
+
+
+@bp.get("/entities/<entity_id>/detail")
+def entity_detail_api(entity_id: str):
+    """The entity page: attributes, relations grouped by type with their sources, neighbourhood graph, changes."""
+    hops = P.int_arg(request.args, "hops", 1, 1, 2)
+    return ok(V.entity_detail(get_registry(), entity_id, hops=hops))
+
+
+@bp.get("/chain")
+def chain_api():
+    """The chain board: segments in columns upstream -> downstream, with counts, scores and gap counts."""
+    snap = analysis.snapshot()
+    return ok(dict(V.chain_overview(), coverage=analysis.coverage(snap)["segments"]))
+
+
+@bp.get("/chain/graph")
+def chain_graph():
+    """The chain map's graph: nodes with server-computed positions, edges, and what was merged."""
+    f = chainmap.parse_filters(request.args)
+    return ok(chainmap.graph_view(analysis.snapshot(), **f))
+
+
+@bp.get("/chain/<segment_id>")
+def segment_api(segment_id: str):
+    return ok(V.segment_detail(get_registry(), segment_id, limit=P.int_arg(request.args, "limit", 200, 1, 100_000)))
+
+
+@bp.get("/gaps")
+def gaps_api():
+    return ok(V.gaps_view(V.gaps_filters(request.args),
+                          candidates_per_gap=P.int_arg(request.args, "candidates", 3, 0, 50)))
+
+
+@bp.get("/gaps/<path:gap_id>")
+def gap_api(gap_id: str):
+    if len(gap_id) > 400:
+        raise InvalidInput(f"gap: 编号过长（{len(gap_id)} 字）/ the gap id is too long")
+    return ok(V.gap_detail(gap_id, limit=P.int_arg(request.args, "limit", 30, 1, 500)))
+
+
+@bp.get("/targets")
+def targets_api():
+    return ok(analysis.target_progress(analysis.snapshot()))
+
+
+@bp.get("/partners")
+def partners_api():
+    """A partner list (the rows the CSV/XLSX exports hold), for scope=enterprise|platform|segment|gap and id."""
+    scope = P.choice_arg(request.args, "scope", partners.SCOPES)
+    ident = P.text_arg(request.args, "id", 400)
+    if not scope or not ident:
+        raise InvalidInput("scope, id: 请指定导出对象（scope=enterprise|platform|segment|gap 与 id）/ "
+                           "say what to export: scope and id")
+    plist = partners.partner_list(analysis.snapshot(), scope, ident)
+    cols = [{"key": c.key, "zh": c.zh, "en": c.en} for c in PARTNER_COLUMNS]
+    return ok(dict(plist, columns=cols))
+
+
 def init_app(app):
     app.register_blueprint(bp)
-    app.extensions.setdefault("xijin_ready", store_holder(app))
