@@ -19,7 +19,9 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Optional
 
-from pypinyin import Style, lazy_pinyin
+from functools import lru_cache
+
+from pypinyin import lazy_pinyin
 
 from .errors import Conflict, InvalidInput, NotFound
 from .model import (
@@ -57,7 +59,7 @@ def _per_type(template: str) -> dict[str, str]:
 # ---------------------------------------------------------------- queries
 Q_GET = "MATCH (n:Entity {id: $id}) RETURN properties(n) AS n"
 Q_GET_MANY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS n"
-Q_KINDS_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind"
+Q_KINDS_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind, n.content_hash AS hash"
 
 Q_CREATE = _per_kind(
     "CREATE (n:Entity:<Label>) SET n = $props "
@@ -148,16 +150,24 @@ Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
 
 
 # ---------------------------------------------------------------- helpers
+@lru_cache(maxsize=65536)
+def _syllables(text: str) -> tuple[str, ...]:
+    """Pinyin syllables of a text, one call to pypinyin (its phrase dictionary picks the reading
+    of polyphones such as 重 and 长). Pure-ASCII text needs no lookup."""
+    if text.isascii():
+        return tuple(text.lower().split())
+    return tuple(s.lower() for s in lazy_pinyin(text, errors="default"))
+
+
 def _pinyin(text: str) -> tuple[str, str]:
     """Full pinyin and initials of a Chinese name: 中国稀土 -> ('zhongguoxitu', 'zgxt')."""
-    full = lazy_pinyin(text, errors="default")
-    initials = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")
-    return "".join(full).lower().replace(" ", ""), "".join(initials).lower().replace(" ", "")
+    syl = [s.replace(" ", "") for s in _syllables(text)]
+    return "".join(syl), "".join(s[:1] for s in syl)
 
 
 def sort_key(name: str) -> str:
     """Chinese names sort by pinyin, as staff expect (and as Excel's Chinese sort does)."""
-    return " ".join(lazy_pinyin(name, errors="default")).lower()
+    return " ".join(_syllables(name))
 
 
 def search_text(name: str, aliases: Iterable[str]) -> str:
@@ -173,9 +183,15 @@ def _hash(obj: Any) -> str:
     return hashlib.sha1(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+def content_hash(entity) -> str:
+    """What a record says, hashed: an upsert of an unchanged record writes nothing."""
+    return _hash(entity.model_dump(exclude_none=True, mode="json"))
+
+
 def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """A validated entity as node properties: sources as JSON text, derived search fields added."""
     data = entity.model_dump(exclude_none=True, mode="json")
+    digest = _hash(data)
     sources = data.pop("sources", [])
     props = {k: v for k, v in data.items() if v != [] or k in ("aliases",)}
     props["sources_json"] = json.dumps(sources, ensure_ascii=False)
@@ -183,7 +199,7 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
     props["sort_key"] = sort_key(entity.name)
-    props["content_hash"] = _hash(data | {"sources": sources})
+    props["content_hash"] = digest
     if meta:
         props.update(meta)
     return props
@@ -363,17 +379,22 @@ class Registry:
                 raise InvalidInput(f"编号 '{e.id}' 在第{seen[e.id]}行和第{i}行重复 / id '{e.id}' appears in rows "
                                    f"{seen[e.id]} and {i}")
             seen[e.id] = i
-        existing = self.kinds_of(seen)
-        clashes = [f"'{e.id}' 已是{KIND_NAMES_ZH[existing[e.id]]}/is a {existing[e.id]}"
-                   for e in entities if e.id in existing and existing[e.id] != e.kind]
+        existing: dict[str, tuple[str, str | None]] = {}
+        for chunk in _chunks(list(seen)):
+            existing.update({r["id"]: (r["kind"], r["hash"]) for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
+        clashes = [f"'{e.id}' 已是{KIND_NAMES_ZH[existing[e.id][0]]}/is a {existing[e.id][0]}"
+                   for e in entities if e.id in existing and existing[e.id][0] != e.kind]
         if clashes:
             raise Conflict("编号已被其他类型的记录使用 / ids already used by a record of another kind: "
                            + "; ".join(clashes[:20]))
         by_kind: dict[str, list] = {}
         for e in entities:
+            # unchanged records are skipped here, before the costly derived fields (the query checks again)
+            if e.id in existing and existing[e.id][1] == content_hash(e):
+                continue
             by_kind.setdefault(e.kind, []).append(entity_props(e))
-        written: dict[str, int] = {}
-        done, total = 0, len(entities)
+        written: dict[str, int] = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
+        done, total = len(entities) - sum(len(v) for v in by_kind.values()), len(entities)
         now = now_iso()
         for kind, rows in by_kind.items():
             for chunk in _chunks(rows):
