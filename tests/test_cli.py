@@ -70,3 +70,40 @@ def test_wrong_neo4j_password(tmp_path):
                                                            "NEO4J_USER": os.environ.get("NEO4J_USER", "neo4j"),
                                                            "NEO4J_PASSWORD": "definitely-wrong"})
     assert r.returncode == 5 and "credentials" in r.stderr
+
+
+@pytest.fixture(scope="module")
+def seeded_instance(tmp_path_factory):
+    inst = tmp_path_factory.mktemp("seeded") / "inst"
+    r = xijin("seed", "--instance", str(inst))
+    assert r.returncode == 0, r.stderr
+    return str(inst)
+
+
+def test_seed_twice_writes_nothing_the_second_time(seeded_instance):
+    r = xijin("seed", "--instance", seeded_instance)
+    assert r.returncode == 0 and "written now: 0 records, 0 relations" in r.stdout
+
+
+def test_gaps_report_first_screen(seeded_instance):
+    r = xijin("gaps", "--instance", seeded_instance)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("稀金图谱 · 产业链缺口报告")
+    assert "优先处理的缺口" in r.stdout and "001_5d877c967d85b7a4.txt" in r.stdout
+    data = json.loads(xijin("gaps", "--json", "--instance", seeded_instance).stdout)
+    assert data["summary"]["gaps"]["total"] == sum(len(v) for v in data["gaps"].values())
+
+
+def test_gaps_candidates_and_unknown_gap(seeded_instance):
+    data = json.loads(xijin("gaps", "--json", "--instance", seeded_instance).stdout)
+    gap_id = data["top_gaps"][0]["id"]
+    r = xijin("gaps", "--instance", seeded_instance, "candidates", gap_id, "--json")
+    assert r.returncode == 0, r.stderr
+    assert "candidates" in json.loads(r.stdout)
+    r = xijin("gaps", "--instance", seeded_instance, "candidates", "no-such-gap")
+    assert r.returncode == 3 and "Traceback" not in r.stderr
+
+
+def test_gaps_impact_of_an_unknown_firm(seeded_instance):
+    r = xijin("gaps", "--instance", seeded_instance, "impact", "ent-nobody")
+    assert r.returncode == 3 and "ent-nobody" in r.stderr

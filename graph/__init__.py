@@ -1,0 +1,44 @@
+"""稀金图谱 analysis: pure functions over the registry graph (networkx).
+
+Build the graph with :func:`build_graph` from the store's rows, then ask:
+
+- coverage of every chain segment: :func:`chain_coverage`, :func:`segment_coverage`;
+- gaps, each with a reason in Chinese and English and the facts behind it:
+  :func:`segment_gaps`, :func:`upstream_gaps`, :func:`dependence_gaps`,
+  :func:`cut_point_gaps`, :func:`bridge_gaps`, :func:`capability_gaps`,
+  :func:`data_gaps`, :func:`target_gaps`, :func:`all_gaps`, :func:`find_gap`;
+- plan targets: :func:`target_progress`;
+- what if a firm leaves: :func:`departure_impact`;
+- candidates to fill a gap: :func:`candidates_for_gap`;
+- network measures: :func:`degree_summary`, :func:`betweenness`, :func:`pagerank`,
+  :func:`communities`, :func:`network_measures`, :func:`entity_measures`,
+  :func:`shortest_path`, :func:`neighbourhood`;
+- the whole report and its text: :func:`gap_report`, :func:`format_report_text`, :func:`format_table`.
+
+Nothing here imports Flask or a database driver; results are plain dicts
+and lists in a deterministic order.
+"""
+
+from .build import basis_of_sources, build_graph
+from .candidates import CANDIDATE_FORMULA, candidates_for_gap
+from .coverage import SCORE_FORMULA, chain_coverage, coverage_score, segment_coverage
+from .errors import EntityNotFound, GapNotFound, GraphError, InvalidGraphData, InvalidOption
+from .gaps import LACK_WORDS, capability_gaps, data_gaps, segment_gaps, upstream_gaps
+from .measures import (betweenness, business_network, communities, degree_summary, entity_measures,
+                       neighbourhood, network_measures, pagerank, shortest_path)
+from .report import CATEGORIES, all_gaps, find_gap, format_report_text, format_table, gap_report
+from .supply import bridge_gaps, cut_point_gaps, departure_impact, dependence_gaps, supply_cut_structure
+from .targets import target_gaps, target_progress
+
+__all__ = [
+    "build_graph", "basis_of_sources",
+    "chain_coverage", "segment_coverage", "coverage_score", "SCORE_FORMULA",
+    "segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "LACK_WORDS",
+    "dependence_gaps", "cut_point_gaps", "bridge_gaps", "supply_cut_structure", "departure_impact",
+    "target_progress", "target_gaps",
+    "candidates_for_gap", "CANDIDATE_FORMULA",
+    "business_network", "degree_summary", "betweenness", "pagerank", "communities", "network_measures",
+    "entity_measures", "shortest_path", "neighbourhood",
+    "gap_report", "all_gaps", "find_gap", "format_report_text", "format_table", "CATEGORIES",
+    "GraphError", "EntityNotFound", "GapNotFound", "InvalidGraphData", "InvalidOption",
+]

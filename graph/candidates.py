@@ -1,0 +1,239 @@
+"""Enterprises outside the cluster that could fill a gap, ranked, each with its reasons."""
+
+from __future__ import annotations
+
+from ._chain import LOCAL, Chain, LocalChain, fact
+from registry.model import LOCALITY_ZH
+
+__all__ = ["candidates_for_gap", "CANDIDATE_FORMULA"]
+
+W_SEGMENT, W_PARENT, W_PRODUCT, W_LOCAL_LINK, W_PLATFORM_LINK, W_ROLE, W_SOURCE_WORD = 3, 1, 3, 1, 1, 1, 1
+CAP_LOCAL_LINKS, CAP_PLATFORM_LINKS, CAP_ROLES = 3, 2, 2
+STRONG_ROLES = ("链主", "龙头", "骨干", "上市公司", "单项冠军", "专精特新小巨人", "专精特新", "独角兽", "瞪羚", "央企", "国企")
+SOURCE_WORDS = ("龙头", "头部", "链主", "领军", "骨干", "领先")
+
+CANDIDATE_FORMULA = {
+    "zh": ("候选得分 = 环节匹配 3（在缺口环节或其下级环节）或 1（在其上级环节）+ 同类产品 3（已供应缺口所需产品）"
+           "+ 与集群内企业的已有关系 每条 1（最多 3）+ 与集群内平台/项目的合作 每条 1（最多 2）"
+           "+ 角色 每个 1（链主、龙头、上市公司、专精特新等，最多 2）+ 来源原文中的龙头/头部/领军等用语 1。"
+           "只列出未登记为集群内（含所在地未登记）且至少有环节或产品匹配的企业；每个候选都附理由。"),
+    "en": ("Candidate score = segment fit 3 (in the gap's segment or below it) or 1 (in a segment above it) "
+           "+ product fit 3 (already supplies the product the gap needs) + 1 per existing link to a local enterprise "
+           "(max 3) + 1 per link to a local platform or project (max 2) + 1 per strong role (链主, 龙头, listed, "
+           "专精特新 ..., max 2) + 1 for leader wording (龙头/头部/领军 ...) in its sources. Only enterprises not recorded "
+           "in the cluster (unrecorded locality included) with a segment or product fit are listed, each with "
+           "its reasons."),
+    "weights": {"segment": W_SEGMENT, "parent_segment": W_PARENT, "product": W_PRODUCT, "local_link": W_LOCAL_LINK,
+                "platform_link": W_PLATFORM_LINK, "role": W_ROLE, "source_wording": W_SOURCE_WORD},
+    "caps": {"local_link": CAP_LOCAL_LINKS, "platform_link": CAP_PLATFORM_LINKS, "role": CAP_ROLES},
+}
+
+
+def _reason(code: str, weight: int, zh: str, en: str, ids=()) -> dict:
+    return dict(fact(zh, en, ids), code=code, weight=weight)
+
+
+def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
+    """product -> firms that supply it, read from the graph once per Chain."""
+    index = getattr(chain, "_product_index", None)
+    if index is None:
+        index = {}
+        for s, nbrs in chain.G._succ.items():
+            for c, keyed in nbrs.items():
+                d = keyed.get("SUPPLIES")
+                if d is not None and c != s:
+                    p = (d.get("product") or "").strip()
+                    if p:
+                        index.setdefault(p, set()).add(s)
+        chain._product_index = index
+    return index
+
+
+def _extra_score(chain: Chain, f: str) -> tuple[int, int]:
+    """(points, reasons) a firm earns beyond segment and product fit; memoised per Chain.
+
+    Links are counted only up to their caps, so a hub with thousands of
+    customers costs no more than a small firm when ranking.
+    """
+    memo = getattr(chain, "_candidate_scores", None)
+    if memo is None:
+        memo = chain._candidate_scores = {}
+    got = memo.get(f)
+    if got is None:
+        loc = chain.loc
+        links = set()
+        for c, _ in chain.sup_out.get(f, ()):
+            if loc[c] == LOCAL:
+                links.add(c)
+                if len(links) >= CAP_LOCAL_LINKS:
+                    break
+        if len(links) < CAP_LOCAL_LINKS:
+            for x, _ in chain.sup_in.get(f, ()):
+                if loc[x] == LOCAL:
+                    links.add(x)
+                    if len(links) >= CAP_LOCAL_LINKS:
+                        break
+        plats = set()
+        for o, _, _ in chain.partners.get(f, ()):
+            if loc[o] == LOCAL:
+                k = chain.node[o].get("kind")
+                if k == "enterprise" and len(links) < CAP_LOCAL_LINKS:
+                    links.add(o)
+                elif k in ("platform", "project"):
+                    plats.add(o)
+        d = chain.node[f]
+        strong = sum(1 for r in d.get("roles") or () if r in STRONG_ROLES)
+        words = any(w in ((s.get("quote") if isinstance(s, dict) else None) or "")
+                    for s in d.get("sources") or () for w in SOURCE_WORDS)
+        points = (min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK
+                  + min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK
+                  + min(strong, CAP_ROLES) * W_ROLE + (W_SOURCE_WORD if words else 0))
+        got = memo[f] = (points, bool(links) + bool(plats) + bool(strong) + words)
+    return got
+
+
+def _extras(chain: Chain, f: str) -> tuple:
+    """(local links, local platforms/projects, strong roles, leader words) of a firm, in full."""
+    loc = chain.loc
+    links = {c for c, _ in chain.sup_out.get(f, ()) if loc[c] == LOCAL}
+    links.update(s for s, _ in chain.sup_in.get(f, ()) if loc[s] == LOCAL)
+    plats = set()
+    for o, _, _ in chain.partners.get(f, ()):
+        if loc[o] == LOCAL:
+            k = chain.node[o].get("kind")
+            if k == "enterprise":
+                links.add(o)
+            elif k in ("platform", "project"):
+                plats.add(o)
+    d = chain.node[f]
+    strong = [r for r in d.get("roles") or () if r in STRONG_ROLES]
+    words = sorted({w for s in d.get("sources") or () for w in SOURCE_WORDS
+                    if w in ((s.get("quote") if isinstance(s, dict) else None) or "")})
+    return sorted(links), sorted(plats), strong, words
+
+
+def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
+    wanted = gap.get("wanted") or {}
+    segs = [s for s in wanted.get("segments") or () if chain.kind(s) == "segment"]
+    product = (wanted.get("product") or "").strip() or None
+    exclude = set(wanted.get("exclude") or ())
+    loc = chain.loc
+    # first the fit of every eligible firm as numbers; reasons are written only for those returned
+    fit: dict[str, list] = {}  # firm -> [segment fit (code, segment) or None, matched products]
+
+    def eligible(f):
+        return f not in exclude and loc[f] != LOCAL and chain.node[f].get("kind") == "enterprise"
+
+    for seg in segs:
+        for f in chain.members(seg).get("enterprise", ()):
+            if f not in fit and eligible(f):
+                fit[f] = [("segment", seg), []]
+    for seg in segs:
+        for par in chain.seg_parents.get(seg, ()):
+            for f in chain.direct.get(par, ()):
+                if f not in fit and eligible(f):
+                    fit[f] = [("parent_segment", par), []]
+    if product:
+        index = _product_suppliers(chain)
+        for p in sorted(p for p in index if p == product or product in p or p in product):
+            for f in index[p]:
+                if eligible(f):
+                    fit.setdefault(f, [None, []])[1].append(p)
+    scored = []
+    for f, (sfit, products) in fit.items():
+        base = (W_SEGMENT if sfit and sfit[0] == "segment" else W_PARENT if sfit else 0) + \
+            (W_PRODUCT if products else 0)
+        points, n_extra = _extra_score(chain, f)
+        n_reasons = (sfit is not None) + bool(products) + n_extra
+        scored.append((-(base + points), -n_reasons, chain.name(f), f))
+    scored.sort()
+    chosen = scored if limit is None else scored[:limit]
+    out = []
+    for neg, _, name, f in chosen:
+        sfit, products = fit[f]
+        reasons = []
+        if sfit and sfit[0] == "segment":
+            seg = sfit[1]
+            below = set(chain.seg_subtree.get(seg, [seg]))
+            via = [s for s in chain.ent_segs.get(f, ()) if s in below and s != seg]
+            sname = chain.name(seg)
+            reasons.append(_reason("segment", W_SEGMENT, f"在缺口环节「{sname}」" +
+                                   (f"（{'、'.join(chain.name(v) for v in via)}）" if via else ""),
+                                   f"in the gap's segment '{sname}'" +
+                                   (f" ({', '.join(chain.name(v) for v in via)})" if via else ""), [seg] + via))
+        elif sfit:
+            par = sfit[1]
+            reasons.append(_reason("parent_segment", W_PARENT, f"在上级环节「{chain.name(par)}」",
+                                   f"in the parent segment '{chain.name(par)}'", [par]))
+        if products:
+            p = products[0]
+            customers = sorted({c for c, d in chain.sup_out[f] if (d.get("product") or "").strip() in products})
+            reasons.append(_reason("product", W_PRODUCT,
+                                   f"已供应「{'、'.join(products)}」（客户：{'、'.join(chain.name(c) for c in customers[:3])}）",
+                                   f"already supplies '{', '.join(products)}' (to "
+                                   f"{', '.join(chain.name(c) for c in customers[:3])})", customers))
+        links, plats, strong, words = _extras(chain, f)
+        if links:
+            reasons.append(_reason("local_link", min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK,
+                                   f"已与集群内 {len(links)} 家企业有供应或合作关系：{'、'.join(chain.name(x) for x in links[:5])}",
+                                   f"already linked to {len(links)} local enterprise(s): "
+                                   f"{', '.join(chain.name(x) for x in links[:5])}", links))
+        if plats:
+            reasons.append(_reason("platform_link", min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK,
+                                   f"与集群内平台/项目合作：{'、'.join(chain.name(x) for x in plats[:5])}",
+                                   f"works with local platform(s)/project(s): "
+                                   f"{', '.join(chain.name(x) for x in plats[:5])}", plats))
+        if strong:
+            reasons.append(_reason("role", min(len(strong), CAP_ROLES) * W_ROLE, f"角色：{'、'.join(strong)}",
+                                   f"roles: {', '.join(strong)}", [f]))
+        if words:
+            reasons.append(_reason("source_wording", W_SOURCE_WORD, f"来源原文称其为：{'、'.join(words)}",
+                                   f"its sources call it: {', '.join(words)}", [f]))
+        lf = loc[f]
+        if lf == "unknown":
+            reasons.append(_reason("locality_unknown", 0, "所在地未登记：先核实是否已在集群内",
+                                   "locality not recorded: check whether it is already in the cluster", [f]))
+        out.append({"id": f, "name": name, "locality": lf, "locality_zh": LOCALITY_ZH.get(lf, lf),
+                    "roles": list(chain.node[f].get("roles") or ()), "score": -neg, "reasons": reasons})
+    return {
+        "gap_id": gap.get("id"),
+        "wanted": {"segments": [chain.ref(s) for s in segs], "product": product, "exclude": sorted(exclude)},
+        "score_formula": CANDIDATE_FORMULA,
+        "total": len(scored),
+        "candidates": out,
+    }
+
+
+def candidates_for_gap(G, gap: dict, *, limit: int | None = 10) -> dict:
+    """Enterprises outside the cluster that could fill ``gap``, best first, each with its reasons.
+
+    What a candidate must fit comes from ``gap["wanted"]`` (segments, product,
+    ids to exclude such as the current single supplier).  A candidate needs a
+    segment fit (in the segment or below: 3; in the segment above: 1) or a
+    product fit (already supplies that product: 3); links to local firms,
+    to local platforms and projects, strong roles and leader wording in its
+    sources add to the score (see ``CANDIDATE_FORMULA``).  Ties are broken by
+    the number of reasons that add to the score, then name, then id.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+    gap : dict
+        A gap from any gap function (or ``graph.find_gap``).
+    limit : int or None
+        How many candidates to return (``total`` counts all).
+
+    Examples
+    --------
+    >>> from graph import build_graph, segment_gaps
+    >>> G = build_graph(
+    ...     [{"id": "mot", "kind": "segment", "name": "永磁电机"},
+    ...      {"id": "x", "kind": "enterprise", "name": "外地电机厂", "locality": "china", "roles": ["上市公司"]},
+    ...      {"id": "y", "kind": "enterprise", "name": "另一电机厂", "locality": "china"}],
+    ...     [{"type": "IN_SEGMENT", "source": "x", "target": "mot"},
+    ...      {"type": "IN_SEGMENT", "source": "y", "target": "mot"}])
+    >>> r = candidates_for_gap(G, segment_gaps(G)[0])
+    >>> [(c["id"], c["score"], [x["code"] for x in c["reasons"]]) for c in r["candidates"]]
+    [('x', 4, ['segment', 'role']), ('y', 3, ['segment'])]
+    """
+    return _candidates(LocalChain(G), gap, limit)

@@ -1,0 +1,224 @@
+"""Chain coverage: who works in each segment of the chain, and how strong the segment is locally."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Callable, Optional
+
+from ._chain import OUTSIDE, Chain, noop_progress
+
+__all__ = ["chain_coverage", "segment_coverage", "SCORE_FORMULA", "coverage_score"]
+
+Progress = Optional[Callable[[int, int, str], None]]
+
+WEIGHTS = {"enterprises": 40, "leader": 20, "platforms": 20, "projects": 20}
+SATURATION = {"enterprises": 5, "platforms": 2, "projects": 2}
+LEVELS = (("strong", 70, "强"), ("medium", 40, "中"), ("weak", 0.0001, "弱"), ("none", 0, "无"))
+PLANNED_WEIGHT = 0.5
+
+SCORE_FORMULA = {
+    "zh": ("覆盖度得分（0–100）= 40×min(本地企业数, 5)/5 + 20×[有本地链主或龙头] "
+           "+ 20×min(平台数, 2)/2 + 20×min(项目数, 2)/2。"
+           "均含下级环节；本地企业 = 登记为“集群内”的企业；链主或龙头 = 对本环节有“链主”关系、"
+           "或角色含链主/龙头的本地企业；平台、项目不含已登记在集群以外地区的，规划中的按半个计。"
+           "等级：强 ≥70，中 ≥40，弱 >0，无 =0。"),
+    "en": ("Coverage score (0-100) = 40*min(local enterprises, 5)/5 + 20*[a local chain leader or leading firm] "
+           "+ 20*min(platforms, 2)/2 + 20*min(projects, 2)/2. "
+           "Sub-segments count; local = locality 'cluster'; leader = a local enterprise with a CHAIN_LEADER "
+           "relation to the segment or the role 链主/龙头; platforms and projects recorded outside the cluster "
+           "do not count and planned ones count half. Levels: strong >= 70, medium >= 40, weak > 0, none = 0."),
+    "weights": WEIGHTS,
+    "saturation": SATURATION,
+    "planned_weight": PLANNED_WEIGHT,
+    "levels": {"strong": 70, "medium": 40, "weak": "> 0", "none": 0},
+}
+
+
+def coverage_score(local_enterprises: int, has_leader: bool, platforms: float, projects: float) -> dict:
+    """The coverage score of one segment from its four counts, with each part shown.
+
+    Examples
+    --------
+    >>> coverage_score(3, False, 1, 0)["score"]
+    34.0
+    >>> coverage_score(7, True, 2, 2.5)["level"]
+    'strong'
+    """
+    parts = {
+        "enterprises": round(WEIGHTS["enterprises"] * min(local_enterprises, SATURATION["enterprises"])
+                             / SATURATION["enterprises"], 1),
+        "leader": float(WEIGHTS["leader"] if has_leader else 0),
+        "platforms": round(WEIGHTS["platforms"] * min(platforms, SATURATION["platforms"])
+                           / SATURATION["platforms"], 1),
+        "projects": round(WEIGHTS["projects"] * min(projects, SATURATION["projects"])
+                          / SATURATION["projects"], 1),
+    }
+    score = round(sum(parts.values()), 1)
+    level, level_zh = next((name, zh) for name, floor, zh in LEVELS if score >= floor)
+    return {"score": score, "level": level, "level_zh": level_zh, "score_parts": parts}
+
+
+def _weight(chain: Chain, n: str) -> float:
+    return PLANNED_WEIGHT if chain.node[n].get("status") == "planned" else 1.0
+
+
+def _firm_rank(chain: Chain) -> dict[str, int]:
+    """Listing order of enterprises: leading firms (链主/龙头) first, then by name and id; computed once."""
+    rank = getattr(chain, "_firm_rank", None)
+    if rank is None:
+        firms = sorted(chain.by_kind.get("enterprise", ()), key=lambda f: (f not in chain.lead, chain.name(f), f))
+        rank = chain._firm_rank = {f: i for i, f in enumerate(firms)}
+    return rank
+
+
+def _row(chain: Chain, seg: str, limit: int | None) -> dict:
+    d = chain.node[seg]
+    sub = chain.seg_subtree.get(seg, [seg])
+    subset = set(sub)
+    m = chain.members(seg)
+    firms = m.get("enterprise", [])
+    loc = chain.loc
+    local, outside, unknown = [], [], []
+    for f in firms:
+        x = loc[f]
+        (local if x == "cluster" else outside if x in OUTSIDE else unknown).append(f)
+    platforms = [p for p in m.get("platform", []) if chain.node[p].get("locality") not in OUTSIDE]
+    projects = [p for p in m.get("project", []) if chain.node[p].get("locality") not in OUTSIDE]
+    leaders = sorted({f for s in sub for f in chain.leaders.get(s, ())})
+    local_leaders = sorted({f for f in leaders if chain.is_local(f)} | {f for f in local if f in chain.lead})
+    p_count = sum(_weight(chain, p) for p in platforms)
+    j_count = sum(_weight(chain, p) for p in projects)
+    sc = coverage_score(len(local), bool(local_leaders), p_count, j_count)
+
+    def via(n):
+        return [s for s in chain.ent_segs.get(n, ()) if s in subset]
+
+    rank = _firm_rank(chain)
+
+    def firms_out(ids):
+        ids = sorted(ids, key=rank.__getitem__) if limit is None else heapq.nsmallest(limit, ids, key=rank.__getitem__)
+        return [dict(chain.firm_ref(f), via=via(f)) for f in ids]
+
+    def others_out(ids):
+        out = []
+        for p in ids[:limit]:
+            pd = chain.node[p]
+            out.append({"id": p, "name": chain.name(p), "kind": pd.get("kind"), "status": pd.get("status"),
+                        "level": pd.get("level"), "type": pd.get("platform_type") or pd.get("project_type"),
+                        "locality": pd.get("locality") or "unknown", "via": via(p)})
+        return out
+
+    parts = sc["score_parts"]
+    explain_zh = (f"本地企业 {len(local)} 家 → {parts['enterprises']:g}；链主/龙头 {'有' if local_leaders else '无'} → "
+                  f"{parts['leader']:g}；平台 {p_count:g} → {parts['platforms']:g}；项目 {j_count:g} → "
+                  f"{parts['projects']:g}；合计 {sc['score']:g}")
+    explain_en = (f"local enterprises {len(local)} -> {parts['enterprises']:g}; "
+                  f"leader {'yes' if local_leaders else 'no'} -> {parts['leader']:g}; "
+                  f"platforms {p_count:g} -> {parts['platforms']:g}; "
+                  f"projects {j_count:g} -> {parts['projects']:g}; total {sc['score']:g}")
+    return {
+        "id": seg,
+        "name": chain.name(seg),
+        "stage": d.get("stage"),
+        "position": d.get("position") or 0,
+        "depth": chain.seg_depth.get(seg, 0),
+        "parent": chain.seg_parent.get(seg),
+        "children": list(chain.seg_children.get(seg, ())),
+        "upstream": sorted(chain.feeds_in.get(seg, ())),
+        "downstream": sorted(chain.feeds_out.get(seg, ())),
+        "counts": {
+            "local_enterprises": len(local),
+            "direct_local_enterprises": sum(1 for f in chain.direct.get(seg, ()) if chain.kind(f) == "enterprise"
+                                            and chain.is_local(f)),
+            "outside_enterprises": len(outside),
+            "unknown_locality_enterprises": len(unknown),
+            "platforms": len(platforms),
+            "projects": len(projects),
+            "chain_leaders": len(leaders),
+        },
+        "score": sc["score"],
+        "level": sc["level"],
+        "level_zh": sc["level_zh"],
+        "score_parts": parts,
+        "score_explain_zh": explain_zh,
+        "score_explain_en": explain_en,
+        "local_enterprises": firms_out(local),
+        "outside_enterprises": firms_out(outside),
+        "unknown_locality_enterprises": firms_out(unknown),
+        "platforms": others_out(platforms),
+        "projects": others_out(projects),
+        "chain_leaders": [chain.firm_ref(f) for f in leaders],
+        "local_leaders": local_leaders,
+        "truncated": limit is not None and max(len(local), len(outside), len(unknown), len(platforms),
+                                               len(projects)) > limit,
+    }
+
+
+def _coverage(chain: Chain, *, members_limit: int | None = None, progress: Progress = None) -> dict:
+    progress = progress or noop_progress
+    rows = []
+    total = len(chain.seg_order)
+    for i, seg in enumerate(chain.seg_order):
+        rows.append(_row(chain, seg, members_limit))
+        progress(i + 1, total, "coverage")
+    levels = {name: 0 for name, _, _ in LEVELS}
+    for r in rows:
+        levels[r["level"]] += 1
+    return {"score_formula": SCORE_FORMULA, "segments": rows, "levels": levels, "members_limit": members_limit}
+
+
+def chain_coverage(G, *, members_limit: int | None = None, progress: Progress = None) -> dict:
+    """Coverage of every chain segment, in chain order (roots by position, children depth-first).
+
+    For each segment: the local enterprises, enterprises outside the cluster
+    (and of unknown locality), platforms, projects and chain leaders, counted
+    directly and through its sub-segments (``PART_OF``), plus a coverage score::
+
+        score = 40*min(E, 5)/5 + 20*L + 20*min(P, 2)/2 + 20*min(J, 2)/2
+
+    E = local enterprises, L = 1 when a local chain leader or leading firm
+    (链主/龙头) is there, P = platforms and J = projects not recorded outside
+    the cluster (planned ones count half).  Levels: strong >= 70,
+    medium >= 40, weak > 0, none = 0.  The formula is also returned as
+    ``result["score_formula"]`` and each row explains its own score.
+
+    Parameters
+    ----------
+    G : networkx.MultiDiGraph
+        A graph from :func:`graph.build.build_graph`.
+    members_limit : int, optional
+        List at most this many members per list (counts stay exact).
+    progress : callable(done, total, label), optional
+        Called after each segment.
+
+    Returns
+    -------
+    dict
+        ``{"score_formula", "segments": [row, ...], "levels": {level: count}, "members_limit"}``.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph(
+    ...     [{"id": "mag", "kind": "segment", "name": "磁材"},
+    ...      {"id": "ndfeb", "kind": "segment", "name": "钕铁硼"},
+    ...      {"id": "a", "kind": "enterprise", "name": "甲", "locality": "cluster"}],
+    ...     [{"type": "PART_OF", "source": "ndfeb", "target": "mag"},
+    ...      {"type": "IN_SEGMENT", "source": "a", "target": "ndfeb"}])
+    >>> [(r["id"], r["counts"]["local_enterprises"], r["score"]) for r in chain_coverage(G)["segments"]]
+    [('mag', 1, 8.0), ('ndfeb', 1, 8.0)]
+    """
+    return _coverage(Chain(G), members_limit=members_limit, progress=progress)
+
+
+def segment_coverage(G, segment: str, *, members_limit: int | None = None) -> dict:
+    """The coverage row of one segment (see :func:`chain_coverage`).
+
+    Raises
+    ------
+    EntityNotFound
+        If ``segment`` is not a segment of ``G``.
+    """
+    chain = Chain(G)
+    chain.require(segment, "segment")
+    return dict(_row(chain, segment, members_limit), score_formula=SCORE_FORMULA)

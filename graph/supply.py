@@ -1,0 +1,633 @@
+"""Dependence in the supply network: single suppliers, outside-only suppliers, cut points and bridges.
+
+The supply network is the ``SUPPLIES`` edges between enterprises.  For cut
+points and bridges it is taken as undirected (a link is a link whichever way
+the goods flow; a pair that supplies each other is two links).  Both are
+computed exactly in one iterative depth-first search (Tarjan / Hopcroft's
+low-point method, linear in the size of the network); the search visits
+nodes and neighbours in id order, so results do not depend on insertion order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Callable, Optional
+
+from registry.model import LOCALITY_ZH
+
+from ._chain import (OUTSIDE, Chain, LocalChain, clean_sources, fact, gap_sort_key, make_gap, names_en, names_zh,
+                     noop_progress)
+
+__all__ = ["dependence_gaps", "cut_point_gaps", "bridge_gaps", "supply_cut_structure", "departure_impact"]
+
+Progress = Optional[Callable[[int, int, str], None]]
+EXAMPLES = 10  # cut-off firms listed in a gap; departure_impact lists them all
+
+
+def _cut_severity(cut_local: int, cut_total: int) -> str:
+    if cut_local >= 5 or cut_total >= 20:
+        return "high"
+    if cut_local >= 2 or cut_total >= 5:
+        return "medium"
+    return "low"
+
+
+# --- single supplier and outside-only suppliers ----------------------------------------------
+def _dependence_gaps(chain: Chain) -> list[dict]:
+    gaps = []
+    loc, LOCAL_ = chain.loc, "cluster"
+    for c in chain.by_kind.get("enterprise", ()):
+        ins = chain.sup_in.get(c)
+        if not ins or loc[c] != LOCAL_:
+            continue
+        cname = chain.name(c)
+        suppliers = [s for s, _ in ins]  # sorted, one edge per supplier
+        by_product: dict[str, list[str]] = {}
+        unnamed = []
+        for s, d in ins:
+            p = d.get("product")
+            p = p.strip() if p else ""
+            if p:
+                by_product.setdefault(p, []).append(s)
+            else:
+                unnamed.append(s)
+        outs = chain.sup_out.get(c, ())
+        n_customers = len(outs)
+        singles: list[tuple[str | None, str, dict]] = []
+        if len(ins) == 1:
+            products = sorted(by_product)
+            singles.append(("、".join(products) if products else None, ins[0][0], ins[0][1]))
+        else:
+            edge_of = dict(ins)
+            for p in sorted(by_product):
+                if len(by_product[p]) == 1:
+                    s = by_product[p][0]
+                    singles.append((p, s, edge_of[s]))
+        common = []
+        if singles:
+            common.append(fact(f"「{cname}」共有供应商 {len(suppliers)} 家", f"'{cname}' has {len(suppliers)} supplier(s)",
+                               suppliers))
+            if unnamed and len(suppliers) > 1:
+                common.append(fact(f"另有 {len(unnamed)} 家供应商未注明产品，可能也供应此项：{names_zh(chain, unnamed)}",
+                                   f"{len(unnamed)} other supplier(s) have no product recorded and may also supply it",
+                                   unnamed))
+            if n_customers:
+                common.append(fact(f"「{cname}」下游客户 {n_customers} 家", f"'{cname}' has {n_customers} customer(s)",
+                                   [x for x, _ in outs[:20]]))
+        for product, s, edge in singles:
+            sname, sloc = chain.name(s), loc[s]
+            sloc_zh = LOCALITY_ZH.get(sloc, sloc)
+            what_zh = f"「{product}」" if product else "（未注明产品）"
+            what_en = f"'{product}'" if product else "(product not recorded)"
+            gaps.append(make_gap(
+                gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
+                severity="medium" if sloc == LOCAL_ else "high",
+                subjects=[chain.ref(c), chain.ref(s)],
+                title_zh=f"单一供应商：{cname} ← {sname}", title_en=f"Single supplier: {cname} <- {sname}",
+                reason_zh=f"「{cname}」的投入{what_zh}只有一家供应商「{sname}」（{sloc_zh}）：它一旦断供，这项投入没有替代来源。",
+                reason_en=f"'{cname}' has a single supplier for {what_en}: '{sname}' ({sloc}); if it stops, "
+                          f"there is no second source.",
+                facts=[fact(f"供应商：{sname}（{sloc_zh}）", f"supplier: {sname} ({sloc})", [s])] + common,
+                sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
+                wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
+                product=product))
+        if all(loc[s] in OUTSIDE for s in suppliers):
+            abroad = [s for s in suppliers if loc[s] == "abroad"]
+            facts = [fact(f"供应商 {len(suppliers)} 家，都不是集群内企业：" +
+                          "；".join(f"{chain.name(s)}（{LOCALITY_ZH.get(loc[s])}）" for s in suppliers[:10]),
+                          f"{len(suppliers)} supplier(s), none in the cluster: " +
+                          "; ".join(f"{chain.name(s)} ({loc[s]})" for s in suppliers[:10]), suppliers)]
+            if abroad:
+                facts.append(fact(f"其中境外 {len(abroad)} 家", f"{len(abroad)} of them abroad", abroad))
+            segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
+            gaps.append(make_gap(
+                gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
+                severity="high" if abroad else "medium",
+                subjects=[chain.ref(c)],
+                title_zh=f"供应商都不在集群内：{cname}", title_en=f"No supplier in the cluster: {cname}",
+                reason_zh=f"「{cname}」登记的 {len(suppliers)} 家供应商都不是集群内企业（{names_zh(chain, suppliers)}），"
+                          f"登记册中本地没有配套。",
+                reason_en=f"None of the {len(suppliers)} recorded suppliers of '{cname}' is in the cluster "
+                          f"({names_en(chain, suppliers)}): no local supply on record.",
+                facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
+                impact=len(suppliers) + n_customers,
+                wanted={"segments": segs, "product": None, "exclude": [c]}))
+    gaps.sort(key=gap_sort_key)
+    return gaps
+
+
+def dependence_gaps(G) -> list[dict]:
+    """Local enterprises that hang on one supplier for an input, or whose suppliers are all outside the cluster.
+
+    A single-supplier gap (kind ``single_supplier``) is raised per input: per
+    named ``product`` with exactly one supplier, or once when the firm has
+    one supplier in all.  It is ``high`` when that supplier is not in the
+    cluster, ``medium`` when it is.  An ``all_suppliers_outside`` gap is
+    ``high`` when one of them is abroad, else ``medium``.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph(
+    ...     [{"id": "m", "kind": "enterprise", "name": "磁材厂", "locality": "cluster"},
+    ...      {"id": "o", "kind": "enterprise", "name": "外地氧化物厂", "locality": "china"}],
+    ...     [{"type": "SUPPLIES", "source": "o", "target": "m", "product": "氧化镨钕"}])
+    >>> [(g["id"], g["severity"]) for g in dependence_gaps(G)]
+    [('dependence:single:m:氧化镨钕', 'high'), ('dependence:outside:m', 'medium')]
+    """
+    return _dependence_gaps(Chain(G))
+
+
+# --- cut points and bridges ------------------------------------------------------------------
+class _CutStructure:
+    """Articulation points and bridges of the undirected supply network, with the pieces each one cuts off."""
+
+    def __init__(self, chain: Chain, progress: Progress = None):
+        progress = progress or noop_progress
+        nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
+        idx = {n: i for i, n in enumerate(nodes)}
+        N = len(nodes)
+        adj: list[list[int]] = [[] for _ in range(N)]
+        for c, lst in chain.sup_in.items():
+            ci = idx[c]
+            for s, _ in lst:
+                si = idx[s]
+                adj[ci].append(si)
+                adj[si].append(ci)
+        for a in adj:
+            a.sort()
+        disc = [-1] * N
+        low = [0] * N
+        parent = [-1] * N
+        sub = [1] * N
+        pskip = [False] * N
+        comp = [0] * N
+        order: list[int] = []
+        sep_children: dict[int, list[int]] = {}
+        n_children = [0] * N
+        bridges: list[tuple[int, int]] = []
+        comps: list[tuple[int, int]] = []  # (start in order, size)
+        iters = [iter(a) for a in adj]
+        for r in range(N):
+            if disc[r] != -1:
+                continue
+            cid = len(comps)
+            start = len(order)
+            disc[r] = low[r] = len(order)
+            order.append(r)
+            comp[r] = cid
+            stack = [r]
+            while stack:
+                v = stack[-1]
+                for w in iters[v]:
+                    if w == parent[v] and not pskip[v]:
+                        pskip[v] = True  # skip the tree edge once; a second link to the parent is a back edge
+                        continue
+                    if disc[w] == -1:
+                        parent[w] = v
+                        disc[w] = low[w] = len(order)
+                        order.append(w)
+                        comp[w] = cid
+                        n_children[v] += 1
+                        stack.append(w)
+                        break
+                    if disc[w] < low[v]:
+                        low[v] = disc[w]
+                else:
+                    stack.pop()
+                    p = parent[v]
+                    if p != -1:
+                        if low[v] < low[p]:
+                            low[p] = low[v]
+                        sub[p] += sub[v]
+                        if low[v] >= disc[p]:
+                            sep_children.setdefault(p, []).append(v)
+                            if low[v] > disc[p]:
+                                bridges.append((p, v))
+            comps.append((start, len(order) - start))
+            progress(len(order), N, "supply network")
+        loc = chain.loc
+        prefix = [0] * (N + 1)
+        acc = 0
+        for i, x in enumerate(order):
+            acc += loc[nodes[x]] == "cluster"
+            prefix[i + 1] = acc
+        self.chain, self.nodes, self.idx, self.adj = chain, nodes, idx, adj
+        self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp, order
+        self.comps, self.prefix, self.sep_children, self.n_children = comps, prefix, sep_children, n_children
+        self.bridge_list = bridges
+
+    def _local_range(self, a: int, b: int) -> int:
+        return self.prefix[b] - self.prefix[a]
+
+    def _comp_local(self, v: int) -> int:
+        start, size = self.comps[self.comp[v]]
+        return self._local_range(start, start + size)
+
+    def articulation_points(self) -> list[dict]:
+        """Each cut point with the pieces its removal leaves, the largest one first ("the rest")."""
+        out = []
+        chain = self.chain
+        for v, seps in self.sep_children.items():
+            is_root = self.parent[v] == -1
+            if is_root and self.n_children[v] < 2:
+                continue
+            start, size = self.comps[self.comp[v]]
+            pieces = []
+            for c in seps:
+                a = self.disc[c]
+                pieces.append({"size": self.sub[c], "local": self._local_range(a, a + self.sub[c]),
+                               "ranges": [(a, a + self.sub[c])], "parent_side": False})
+            if not is_root:
+                psize = size - 1 - sum(p["size"] for p in pieces)
+                plocal = (self._comp_local(v) - int(chain.is_local(self.nodes[v]))
+                          - sum(p["local"] for p in pieces))
+                pieces.append({"size": psize, "local": plocal, "ranges": None, "parent_side": True})
+            # the rest = the largest piece (ties: the side towards the search root, then the earlier subtree)
+            rest_i = max(range(len(pieces)), key=lambda i: (pieces[i]["size"], pieces[i]["parent_side"], -i))
+            cut = [p for i, p in enumerate(pieces) if i != rest_i]
+            out.append({"node": self.nodes[v], "v": v, "pieces": pieces, "rest": pieces[rest_i], "cut": cut,
+                        "cut_total": sum(p["size"] for p in cut), "cut_local": sum(p["local"] for p in cut)})
+        out.sort(key=lambda x: x["node"])
+        return out
+
+    def bridges(self) -> list[dict]:
+        out = []
+        for p, c in self.bridge_list:
+            start, size = self.comps[self.comp[p]]
+            a = self.disc[c]
+            child_size, child_local = self.sub[c], self._local_range(a, a + self.sub[c])
+            other_size, other_local = size - child_size, self._comp_local(p) - child_local
+            if child_size <= other_size:
+                cut = {"size": child_size, "local": child_local, "ranges": [(a, a + child_size)], "side": c}
+            else:
+                cut = {"size": other_size, "local": other_local, "ranges": None, "side": p,
+                       "exclude": (a, a + child_size), "comp": (start, start + size)}
+            out.append({"ends": (self.nodes[p], self.nodes[c]), "p": p, "c": c, "cut": cut,
+                        "rest_size": size - cut["size"]})
+        out.sort(key=lambda x: tuple(sorted(x["ends"])))
+        return out
+
+    def piece_members(self, piece: dict, v: int | None = None, limit: int = EXAMPLES, scan: int = 200) -> list[str]:
+        """Up to ``limit`` members of a piece, local firms first among the first ``scan`` visited."""
+        if piece.get("ranges"):
+            pos = (i for a, b in piece["ranges"] for i in range(a, b))
+        elif "exclude" in piece:  # bridge: the side towards the root
+            (ca, cb), (ea, eb) = piece["comp"], piece["exclude"]
+            pos = (i for i in range(ca, cb) if not ea <= i < eb)
+        else:  # cut point: the side towards the root = component minus v and its separated subtrees
+            start, size = self.comps[self.comp[v]]
+            skip = sorted((self.disc[c], self.disc[c] + self.sub[c]) for c in self.sep_children.get(v, ()))
+            skip.append((self.disc[v], self.disc[v] + 1))
+            skip.sort()
+
+            def gen():
+                i, k = start, 0
+                while i < start + size:
+                    while k < len(skip) and skip[k][1] <= i:
+                        k += 1
+                    if k < len(skip) and skip[k][0] <= i:
+                        i = skip[k][1]
+                        continue
+                    yield i
+                    i += 1
+            pos = gen()
+        seen = []
+        for i in pos:
+            seen.append(self.nodes[self.order[i]])
+            if len(seen) >= scan:
+                break
+        seen.sort(key=lambda n: (not self.chain.is_local(n), n))
+        return seen[:limit]
+
+
+def supply_cut_structure(G) -> dict:
+    """Cut points (articulation points) and bridges of the undirected supply network, exactly.
+
+    Returns
+    -------
+    dict
+        ``{"cut_points": [{"id", "cut_off", "cut_off_local", "pieces": [size, ...]}],
+        "bridges": [{"ends": [a, b], "cut_off", "cut_off_local"}], "nodes", "links"}``,
+        sorted by id.  ``cut_off`` counts the firms separated from the largest
+        remaining piece.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph([{"id": x, "kind": "enterprise", "name": x} for x in "abc"],
+    ...     [{"type": "SUPPLIES", "source": "a", "target": "b"}, {"type": "SUPPLIES", "source": "b", "target": "c"}])
+    >>> s = supply_cut_structure(G)
+    >>> [c["id"] for c in s["cut_points"]], [b["ends"] for b in s["bridges"]]
+    (['b'], [['a', 'b'], ['b', 'c']])
+    """
+    cs = _CutStructure(Chain(G))
+    return {
+        "nodes": len(cs.nodes),
+        "links": sum(len(a) for a in cs.adj) // 2,
+        "cut_points": [{"id": a["node"], "cut_off": a["cut_total"], "cut_off_local": a["cut_local"],
+                        "pieces": sorted((p["size"] for p in a["pieces"]), reverse=True)}
+                       for a in cs.articulation_points()],
+        "bridges": [{"ends": sorted(b["ends"]), "cut_off": b["cut"]["size"], "cut_off_local": b["cut"]["local"]}
+                    for b in cs.bridges()],
+    }
+
+
+def _cut_point_gaps(chain: Chain, cs: _CutStructure, min_cut_off: int = 1) -> list[dict]:
+    gaps = []
+    for a in cs.articulation_points():
+        if a["cut_total"] < min_cut_off:
+            continue
+        n = a["node"]
+        name = chain.name(n)
+        examples = []
+        for p in sorted(a["cut"], key=lambda p: -p["size"]):
+            examples.extend(cs.piece_members(p, a["v"]))
+            if len(examples) >= EXAMPLES:
+                break
+        examples = examples[:EXAMPLES]
+        k, loc = a["cut_total"], a["cut_local"]
+        customers = [x for x, _ in chain.sup_out.get(n, ())]
+        suppliers = [x for x, _ in chain.sup_in.get(n, ())]
+        facts = [fact(f"退出后断开 {k} 家企业（集群内 {loc} 家），分成 {len(a['cut'])} 块；例如：{names_zh(chain, examples)}",
+                      f"its exit cuts off {k} firms ({loc} local) in {len(a['cut'])} piece(s), e.g. "
+                      f"{names_en(chain, examples)}", examples),
+                 fact(f"直接客户 {len(customers)} 家，直接供应商 {len(suppliers)} 家",
+                      f"{len(customers)} direct customers, {len(suppliers)} direct suppliers",
+                      customers[:20] + suppliers[:20]),
+                 fact(f"其余供应网络 {a['rest']['size']} 家企业不受影响",
+                      f"the rest of its network ({a['rest']['size']} firms) stays connected", [])]
+        gaps.append(make_gap(
+            gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
+            severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
+            title_zh=f"关键节点：{name}", title_en=f"Cut point: {name}",
+            reason_zh=f"「{name}」（{LOCALITY_ZH.get(chain.locality(n))}）是供应网络的关键节点：它一旦退出，{k} 家企业"
+                      f"（其中集群内 {loc} 家）与其余供应网络断开，如 {names_zh(chain, examples, 3)}。",
+            reason_en=f"'{name}' ({chain.locality(n)}) is a cut point of the supply network: if it leaves, {k} firms "
+                      f"({loc} in the cluster) are cut off from the rest, e.g. {names_en(chain, examples, 3)}.",
+            facts=facts, impact=k * 10 + loc,
+            wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
+            cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps.sort(key=gap_sort_key)
+    return gaps
+
+
+def _bridge_gaps(chain: Chain, cs: _CutStructure, min_side: int = 2) -> list[dict]:
+    gaps = []
+    G = chain.G
+    for b in cs.bridges():
+        cut = b["cut"]
+        if cut["size"] < min_side:
+            continue
+        x, y = b["ends"]
+        if G.has_edge(x, y, "SUPPLIES"):
+            sup, cus = x, y
+        else:
+            sup, cus = y, x
+        d = G.edges[sup, cus, "SUPPLIES"]
+        product = d.get("product")
+        examples = cs.piece_members(cut)
+        k, loc = cut["size"], cut["local"]
+        sn, cn = chain.name(sup), chain.name(cus)
+        what_zh = f"（{product}）" if product else ""
+        what_en = f" ({product})" if product else ""
+        gaps.append(make_gap(
+            gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
+            severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
+            title_zh=f"唯一连接：{sn} → {cn}", title_en=f"Bridge: {sn} -> {cn}",
+            reason_zh=f"「{sn}」向「{cn}」的供应{what_zh}是两部分供应网络之间的唯一连接：这条关系中断，{k} 家企业"
+                      f"（集群内 {loc} 家）与其余网络断开，如 {names_zh(chain, examples, 3)}。",
+            reason_en=f"The supply link '{sn}' -> '{cn}'{what_en} is the only link between two parts of the supply "
+                      f"network: if it breaks, {k} firms ({loc} local) are cut off, "
+                      f"e.g. {names_en(chain, examples, 3)}.",
+            facts=[fact(f"断开的一侧 {k} 家企业（集群内 {loc} 家）：{names_zh(chain, examples)}",
+                        f"the cut-off side holds {k} firms ({loc} local): {names_en(chain, examples)}", examples),
+                   fact(f"另一侧 {b['rest_size']} 家企业", f"the other side holds {b['rest_size']} firms", [])],
+            sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
+            wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
+            relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps.sort(key=gap_sort_key)
+    return gaps
+
+
+def cut_point_gaps(G, *, min_cut_off: int = 1) -> list[dict]:
+    """Firms whose exit would cut part of the supply network off (articulation points), exact.
+
+    Severity from what is cut off: ``high`` when >= 5 local firms or >= 20
+    firms, ``medium`` when >= 2 local or >= 5 firms, else ``low``.  The
+    pieces are counted against the largest piece that remains.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph([{"id": x, "kind": "enterprise", "name": x, "locality": "cluster"} for x in "abc"],
+    ...     [{"type": "SUPPLIES", "source": "a", "target": "b"}, {"type": "SUPPLIES", "source": "b", "target": "c"}])
+    >>> [(g["id"], g["cut_off"], g["cut_off_examples"]) for g in cut_point_gaps(G)]
+    [('cut_point:b', 1, ['c'])]
+    """
+    chain = Chain(G)
+    return _cut_point_gaps(chain, _CutStructure(chain), min_cut_off)
+
+
+def bridge_gaps(G, *, min_side: int = 2) -> list[dict]:
+    """Supply links that are the only connection between two parts of the network (bridges), exact.
+
+    Only bridges whose smaller side holds at least ``min_side`` firms are
+    reported: a bridge to a single firm is that firm's single-supplier (or
+    single-customer) link and is reported as a dependence gap instead.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph([{"id": x, "kind": "enterprise", "name": x} for x in "abcd"],
+    ...     [{"type": "SUPPLIES", "source": s, "target": t} for s, t in ("ab", "bc", "cd")])
+    >>> [g["id"] for g in bridge_gaps(G)]
+    ['bridge:b>SUPPLIES>c']
+    """
+    chain = Chain(G)
+    return _bridge_gaps(chain, _CutStructure(chain), min_side)
+
+
+# --- what if this firm leaves ----------------------------------------------------------------
+def _pieces_cut_off(chain: Chain, firm: str, starts: list[str]) -> tuple[list[list[str]], bool]:
+    """The pieces of the undirected supply network that lose touch with its largest part once ``firm`` is gone.
+
+    One breadth-first search per neighbour of ``firm``, run in turns; two
+    searches that meet are merged.  A search that runs out is a finished
+    piece.  When one search is left and already larger than every finished
+    piece, it is the rest of the network and need not be walked to the end:
+    a hub's departure costs about the size of what it cuts off, not the
+    size of the network.  Returns the cut-off pieces (each sorted, largest
+    first, ties by first id) and whether the rest was walked completely.
+    """
+    def neighbours(n):
+        return [x for x, _ in chain.sup_in.get(n, ())] + [x for x, _ in chain.sup_out.get(n, ())]
+
+    label: dict[str, int] = {}
+    root = list(range(len(starts)))
+
+    def find(i):
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    queues = [deque([s]) for s in starts]
+    members = [[s] for s in starts]
+    for i, s in enumerate(starts):
+        label[s] = i
+    active = list(range(len(starts)))
+    closed: list[int] = []
+
+    def step(i):
+        q = queues[i]
+        v = q.popleft()
+        for w in neighbours(v):
+            if w == firm:
+                continue
+            j = label.get(w)
+            if j is None:
+                label[w] = i
+                members[i].append(w)
+                q.append(w)
+            else:
+                rj = find(j)
+                if rj != i:  # two searches met: one piece
+                    root[rj] = i
+                    q.extend(queues[rj])
+                    queues[rj].clear()
+                    members[i].extend(members[rj])
+                    members[rj] = []
+                    active.remove(rj)
+
+    while len(active) > 1:
+        for i in list(active):
+            if i not in active:
+                continue
+            if queues[i]:
+                step(i)
+            else:
+                active.remove(i)
+                closed.append(i)
+    complete = True
+    if active:
+        last = active[0]
+        biggest_closed = max((len(members[i]) for i in closed), default=0)
+        while queues[last] and len(members[last]) <= biggest_closed:
+            step(last)
+        if queues[last]:
+            complete = False  # strictly larger than every finished piece: it is the rest
+        else:
+            closed.append(last)
+    pieces = sorted((sorted(members[i]) for i in closed), key=lambda p: (-len(p), p[0]))
+    if complete:
+        pieces = pieces[1:]  # the largest finished piece is the rest
+    return pieces, complete
+
+
+def departure_impact(G, firm: str) -> dict:
+    """Who is affected if an enterprise leaves (closes, moves away or stops supplying).
+
+    Returns
+    -------
+    dict
+        ``firm``; ``loses_only_supplier`` (customers left with no supplier);
+        ``loses_only_source`` (customers left without a source for a named
+        product, with the products); ``loses_a_supplier`` (other customers);
+        ``cascade`` (firms further downstream whose every supplier is gone,
+        with the step at which they fall); ``loses_only_customer`` (suppliers
+        left without a customer); ``cut_off`` (firms separated from the
+        largest remaining part of the supply network, by piece);
+        ``segments_emptied`` (segments where it is the only local
+        enterprise); ``chain_leader_of``; ``runs`` and ``partners``; and a
+        ``summary_zh`` / ``summary_en``.  All lists are sorted by id.
+
+    Raises
+    ------
+    EntityNotFound
+        If ``firm`` is not an enterprise of ``G``.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph([{"id": x, "kind": "enterprise", "name": x} for x in "abcd"],
+    ...     [{"type": "SUPPLIES", "source": s, "target": t} for s, t in ("ab", "bc", "cd")])
+    >>> r = departure_impact(G, "b")
+    >>> [x["id"] for x in r["loses_only_supplier"]], [(x["id"], x["step"]) for x in r["cascade"]]
+    (['c'], [('d', 2)])
+    >>> [[x["id"] for x in piece] for piece in r["cut_off"]]
+    [['a']]
+    """
+    chain = LocalChain(G)
+    chain.require(firm, "enterprise")
+    ref = chain.firm_ref
+    customers = [c for c, _ in chain.sup_out.get(firm, ())]
+    only_supplier, only_source, a_supplier = [], [], []
+    for c in customers:
+        ins = chain.sup_in[c]
+        others = {s for s, _ in ins if s != firm}
+        if not others:
+            only_supplier.append(ref(c))
+            continue
+        mine = sorted({(d.get("product") or "").strip() for s, d in ins if s == firm} - {""})
+        theirs = {(d.get("product") or "").strip() for s, d in ins if s != firm}
+        lost = [p for p in mine if p not in theirs]
+        if lost:
+            only_source.append(dict(ref(c), products=lost))
+        else:
+            a_supplier.append(ref(c))
+    # cascade: a firm falls when every one of its suppliers has fallen
+    fallen = {firm: 0}
+    queue = deque([firm])
+    while queue:
+        x = queue.popleft()
+        for c, _ in chain.sup_out.get(x, ()):
+            if c in fallen:
+                continue
+            if all(s in fallen for s, _ in chain.sup_in[c]):
+                fallen[c] = fallen[x] + 1
+                queue.append(c)
+    cascade = [dict(ref(n), step=s) for n, s in sorted(fallen.items(), key=lambda x: (x[1], x[0])) if s >= 2]
+    suppliers = [s for s, _ in chain.sup_in.get(firm, ())]
+    only_customer = [ref(s) for s in suppliers if {c for c, _ in chain.sup_out[s]} == {firm}]
+    starts = sorted(set(customers) | set(suppliers))
+    cut_off_ids, _ = _pieces_cut_off(chain, firm, starts)
+    cut_off = [[ref(n) for n in p] for p in cut_off_ids]
+    def only_local_firm(seg):
+        for x in chain.seg_subtree.get(seg, [seg]):
+            for m in chain.direct.get(x, ()):
+                if m != firm and chain.kind(m) == "enterprise" and chain.loc[m] == "cluster":
+                    return False
+        return True
+
+    segments_emptied = [chain.ref(s) for s in chain.segments_with_ancestors(firm)
+                        if chain.is_local(firm) and only_local_firm(s)]
+    leader_of = [chain.ref(s) for s in chain.seg_order if firm in chain.leaders.get(s, ())]
+    runs = [dict(chain.ref(o), relation=t) for o, t, _ in chain.partners.get(firm, ())
+            if t in ("RUNS", "CO_FOUNDED") and G.has_edge(firm, o, t)]
+    partners = [dict(chain.ref(o), relation=t) for o, t in
+                sorted({(o, t) for o, t, _ in chain.partners.get(firm, ()) if t == "RESEARCH_PARTNER"})]
+    n_cut = sum(len(p) for p in cut_off)
+    name = chain.name(firm)
+    summary_zh = (f"若「{name}」退出：{len(only_supplier)} 家客户失去唯一供应商，{len(only_source)} 家失去某项产品的唯一来源，"
+                  f"连锁断供 {len(cascade)} 家，{n_cut} 家企业与供应网络主体断开，"
+                  f"{len(segments_emptied)} 个环节失去唯一的本地企业。")
+    summary_en = (f"If '{name}' leaves: {len(only_supplier)} customer(s) lose their only supplier, {len(only_source)} "
+                  f"lose their only source of a product, {len(cascade)} more fall in cascade, {n_cut} firm(s) are cut "
+                  f"off from the main supply network, and {len(segments_emptied)} segment(s) lose their only "
+                  f"local firm.")
+    return {
+        "firm": ref(firm),
+        "loses_only_supplier": only_supplier,
+        "loses_only_source": only_source,
+        "loses_a_supplier": a_supplier,
+        "cascade": cascade,
+        "loses_only_customer": only_customer,
+        "cut_off": cut_off,
+        "segments_emptied": segments_emptied,
+        "chain_leader_of": leader_of,
+        "runs": runs,
+        "partners": partners,
+        "summary_zh": summary_zh,
+        "summary_en": summary_en,
+    }

@@ -1,0 +1,245 @@
+"""Synthetic registries for benchmarks and load tests — labelled synthetic everywhere they show.
+
+Every id starts with ``syn-`` and every name contains 合成 or SYNTHETIC; every
+source says ``by: synthetic-generator``.  The chain segments follow the real
+rare-earth chain (resources → separation → oxides → metals and alloys →
+functional materials → devices led by permanent-magnet motors, recycling,
+trading, supporting services); the supply network grows by preferential
+attachment (a few firms supply very many, most supply few), with goods
+flowing from upstream segments to downstream ones.  Nothing here describes
+a real enterprise.
+"""
+
+from __future__ import annotations
+
+import random
+
+from registry.model import uscc_check_char
+
+__all__ = ["synthetic_registry", "SYNTHETIC_SEGMENTS"]
+
+# key, name, stage, position, parent key, weight of firms (leaf segments only)
+SYNTHETIC_SEGMENTS = (
+    ("chain", "稀土新材料及应用产业链", "resource", 0, None, 0),
+    ("mine", "稀土矿产资源", "resource", 0, "chain", 1),
+    ("separation", "冶炼分离", "upstream", 1, "chain", 3),
+    ("recycle", "稀土二次资源回收", "recycling", 1, "chain", 4),
+    ("oxide", "稀土氧化物", "upstream", 2, "chain", 4),
+    ("metal", "稀土金属及合金", "midstream", 3, "chain", 6),
+    ("functional", "稀土功能材料", "midstream", 4, "chain", 0),
+    ("magnet", "稀土磁性材料", "midstream", 4, "functional", 12),
+    ("luminescent", "稀土发光材料", "midstream", 4, "functional", 3),
+    ("catalytic", "稀土催化材料", "midstream", 4, "functional", 3),
+    ("hydrogen", "稀土储氢材料", "midstream", 4, "functional", 2),
+    ("polishing", "稀土抛光材料", "midstream", 4, "functional", 2),
+    ("device", "器件装备", "downstream", 5, "chain", 0),
+    ("motor", "稀土永磁电机", "downstream", 6, "device", 0),
+    ("motor-wind", "风电电机", "application", 6, "motor", 3),
+    ("motor-ev", "新能源汽车驱动电机", "application", 6, "motor", 4),
+    ("motor-robot", "机器人专用电机", "application", 6, "motor", 3),
+    ("motor-servo", "伺服电机", "application", 6, "motor", 3),
+    ("motor-fluid", "流体电机", "application", 6, "motor", 2),
+    ("motor-micro", "微特电机", "application", 6, "motor", 3),
+    ("motor-appliance", "绿色家电电机", "application", 6, "motor", 3),
+    ("motor-medical", "医用永磁电机", "application", 6, "motor", 1),
+    ("other-device", "其他稀土器件", "downstream", 5, "device", 4),
+    ("trade", "稀土贸易", "service", 7, "chain", 3),
+    ("support", "配套服务", "service", 7, "chain", 0),
+    ("design", "产品设计", "service", 7, "support", 1),
+    ("machining", "机械加工", "service", 7, "support", 4),
+    ("surface", "表面处理", "service", 7, "support", 2),
+    ("testing", "检验检测", "service", 7, "support", 1),
+)
+_FEEDS = (("mine", "separation"), ("recycle", "separation"), ("separation", "oxide"), ("oxide", "metal"),
+          ("oxide", "luminescent"), ("oxide", "catalytic"), ("oxide", "polishing"), ("metal", "magnet"),
+          ("metal", "hydrogen"), ("magnet", "motor"), ("magnet", "other-device"), ("machining", "motor"),
+          ("surface", "magnet"), ("design", "motor"))
+_NEEDS = {"design": "合成条款：引进产品设计等配套企业", "machining": "合成条款：引进机械加工等配套企业",
+          "surface": "合成条款：引进表面处理等配套企业", "hydrogen": "合成条款：储氢材料环节薄弱，需补链"}
+_LOCALITIES = (("cluster", 0.35), ("ganzhou", 0.10), ("jiangxi", 0.10), ("china", 0.35), ("abroad", 0.05),
+               ("unknown", 0.05))
+_M = ((1, 0.30), (2, 0.25), (3, 0.20), (4, 0.15), (5, 0.04), (6, 0.03), (8, 0.03))
+_USCC = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+def _pick(rng: random.Random, table):
+    x, acc = rng.random(), 0.0
+    for value, p in table:
+        acc += p
+        if x < acc:
+            return value
+    return table[-1][0]
+
+
+def _credit_code(rng: random.Random) -> str:
+    # region 000000 exists nowhere, so a synthetic code can never be a real firm's
+    body = "91000000" + "".join(rng.choice(_USCC) for _ in range(9))
+    return body + uscc_check_char(body)
+
+
+def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """A synthetic registry of ``n_enterprises`` firms: ``(entities, relations)`` as the store returns them.
+
+    About five relations per firm: ~2.65 supply links (preferential
+    attachment, goods flowing downstream), ~1.15 segment memberships, park
+    location for local firms, research partners, alliance membership; plus
+    segments, platforms, projects, parks, units and targets.  Some fields
+    are left empty and some links marked implied on purpose, as in a real
+    registry.  Same ``seed``, same registry.
+
+    Examples
+    --------
+    >>> ents, rels = synthetic_registry(50)
+    >>> all(e["id"].startswith("syn-") for e in ents), all("合成" in e["name"] or "SYNTHETIC" in e["name"] for e in ents)
+    (True, True)
+    """
+    rng = random.Random(seed)
+    src = [{"by": "synthetic-generator", "basis": "reported", "note": "合成数据 SYNTHETIC"}]
+    entities: list[dict] = []
+    relations: list[dict] = []
+
+    def rel(t, s, d, **kw):
+        relations.append({"type": t, "source": s, "target": d, "sources": src, **kw})
+
+    seg_id = {k: f"syn-seg-{k}" for k, *_ in SYNTHETIC_SEGMENTS}
+    seg_pos = {k: pos for k, _, _, pos, _, _ in SYNTHETIC_SEGMENTS}
+    seg_name = {k: name for k, name, *_ in SYNTHETIC_SEGMENTS}
+    for k, name, stage, pos, parent, _ in SYNTHETIC_SEGMENTS:
+        sources = src
+        if k in _NEEDS:
+            sources = [{"by": "synthetic-generator", "basis": "reported", "quote": _NEEDS[k],
+                        "note": "合成数据 SYNTHETIC"}]
+        entities.append({"id": seg_id[k], "kind": "segment", "name": f"合成·{name}", "stage": stage,
+                         "position": pos, "sources": sources})
+        if parent:
+            rel("PART_OF", seg_id[k], seg_id[parent])
+    for a, b in _FEEDS:
+        rel("FEEDS", seg_id[a], seg_id[b], product=seg_name[a])
+    leaves = [(k, w) for k, *_, w in SYNTHETIC_SEGMENTS if w]
+    total_w = sum(w for _, w in leaves)
+    leaf_table = [(k, w / total_w) for k, w in leaves]
+
+    units = [f"syn-unit-{i}" for i in range(3)]
+    for i, u in enumerate(units):
+        entities.append({"id": u, "kind": "gov_unit", "name": f"合成工信局{i}（SYNTHETIC）", "level": "district",
+                         "sources": src})
+    parks = [f"syn-park-{i}" for i in range(3)]
+    for i, p in enumerate(parks):
+        entities.append({"id": p, "kind": "project", "name": f"合成产业园{i}（SYNTHETIC）", "project_type": "park",
+                         "status": "operating", "locality": "cluster", "sources": src})
+
+    firms = [f"syn-ent-{i:06d}" for i in range(n_enterprises)]
+    firm_seg: list[str] = []
+    local: list[bool] = []
+    for i, f in enumerate(firms):
+        loc = _pick(rng, _LOCALITIES)
+        seg = _pick(rng, leaf_table)
+        firm_seg.append(seg)
+        local.append(loc == "cluster")
+        roles = []
+        if loc == "cluster":
+            for role, p in (("规上", 0.30), ("高新技术企业", 0.20), ("专精特新", 0.05), ("专精特新小巨人", 0.01),
+                            ("龙头", 0.01), ("上市公司", 0.02)):
+                if rng.random() < p:
+                    roles.append(role)
+        else:
+            for role, p in (("上市公司", 0.05), ("龙头", 0.02), ("专精特新", 0.03)):
+                if rng.random() < p:
+                    roles.append(role)
+        e = {"id": f, "kind": "enterprise", "name": f"合成企业{i:06d}（SYNTHETIC）", "locality": loc,
+             "roles": roles, "sources": src}
+        if rng.random() < 0.9:
+            e["credit_code"] = _credit_code(rng)
+        if loc != "unknown" and rng.random() < 0.95:
+            e["location"] = "合成园区" if loc == "cluster" else f"合成城市{rng.randrange(50)}"
+        if loc == "cluster" and rng.random() < 0.3:
+            e["revenue_band"] = rng.choice(("<1亿元", "1-10亿元", "10-20亿元", ">20亿元"))
+        entities.append(e)
+        if rng.random() < 0.95:
+            rel("IN_SEGMENT", f, seg_id[seg])
+            if rng.random() < 0.15:
+                other = _pick(rng, leaf_table)
+                if other != seg:
+                    rel("IN_SEGMENT", f, seg_id[other])
+        if loc == "cluster" and rng.random() < 0.9:
+            rel("LOCATED_IN", f, rng.choice(parks))
+
+    # supply network: preferential attachment; goods flow from the upstream segment to the downstream one
+    repeated: list[int] = []
+    seen_pairs: set[tuple[int, int]] = set()
+    start = min(5, n_enterprises)
+    for i in range(n_enterprises):
+        m = _pick(rng, _M) if i >= start else 0
+        targets: set[int] = set()
+        tries = 0
+        while len(targets) < min(m, i) and tries < 4 * m:
+            tries += 1
+            j = repeated[rng.randrange(len(repeated))] if repeated and rng.random() < 0.9 else rng.randrange(i)
+            targets.add(j)
+        for j in sorted(targets):
+            pi, pj = seg_pos[firm_seg[i]], seg_pos[firm_seg[j]]
+            s, c = (j, i) if pj < pi or (pj == pi and rng.random() < 0.5) else (i, j)
+            if (s, c) in seen_pairs:
+                continue
+            seen_pairs.add((s, c))
+            if rng.random() < 0.05:
+                rel("SUPPLIES", firms[s], firms[c], product=seg_name[firm_seg[s]],
+                    sources=[{"by": "synthetic-generator", "basis": "implied", "note": "合成：由环节推断 SYNTHETIC"}])
+            else:
+                rel("SUPPLIES", firms[s], firms[c], product=seg_name[firm_seg[s]])
+            repeated.extend((i, j))
+        if i < start:
+            repeated.append(i)
+
+    n_platforms = max(5, n_enterprises // 200)
+    plats = [f"syn-plat-{i:05d}" for i in range(n_platforms)]
+    for i, p in enumerate(plats):
+        entities.append({"id": p, "kind": "platform", "name": f"合成平台{i:05d}（SYNTHETIC）",
+                         "platform_type": rng.choice(("research_institute", "innovation_center", "test_center")),
+                         "level": rng.choice(("national", "provincial", "municipal")),
+                         "status": "existing" if rng.random() < 0.8 else "planned",
+                         "locality": "cluster" if rng.random() < 0.7 else "china", "sources": src})
+        rel("IN_SEGMENT", p, seg_id[_pick(rng, leaf_table)])
+    alliance = "syn-plat-alliance"
+    entities.append({"id": alliance, "kind": "platform", "name": "合成集群发展联盟（SYNTHETIC）",
+                     "platform_type": "alliance", "status": "existing", "locality": "cluster", "sources": src})
+    for i, f in enumerate(firms):
+        if rng.random() < 0.3:
+            rel("RESEARCH_PARTNER", f, plats[rng.randrange(n_platforms)])
+        if local[i] and rng.random() < 0.4:
+            rel("MEMBER_OF", f, alliance)
+    n_projects = max(3, n_enterprises // 300)
+    for i in range(n_projects):
+        p = f"syn-proj-{i:05d}"
+        entities.append({"id": p, "kind": "project", "name": f"合成项目{i:05d}（SYNTHETIC）", "project_type": "project",
+                         "status": rng.choice(("planned", "under_construction", "operating")),
+                         "locality": "cluster", "sources": src})
+        rel("IN_SEGMENT", p, seg_id[_pick(rng, leaf_table)])
+        rel("RUNS", firms[rng.randrange(n_enterprises)], p)
+        rel("LOCATED_IN", p, rng.choice(parks))
+    # chain leaders: the best-connected local firm of a few segments
+    degree: dict[int, int] = {}
+    for x in repeated:
+        degree[x] = degree.get(x, 0) + 1
+    for k in ("separation", "metal", "magnet", "motor-ev"):
+        best = max((i for i in range(n_enterprises) if local[i] and firm_seg[i] == k),
+                   key=lambda i: (degree.get(i, 0), -i), default=None)
+        if best is not None:
+            rel("CHAIN_LEADER", firms[best], seg_id[k])
+    targets = (
+        ("scale", "合成目标：规模以上企业数", "规模以上企业数", max(1, n_enterprises // 10), "家", None),
+        ("giants", "合成目标：专精特新小巨人等企业", "独角兽、瞪羚、单项冠军和专精特新小巨人企业数", 3, "家", None),
+        ("output", "合成目标：集群产值", "集群产值", 200, "亿元", None),
+        ("projects", "合成目标：每年引进项目", "每年引进项目数", 10, "个", "合成条款：每年引进项目10个以上"),
+        ("motor", "合成目标：永磁电机企业", "永磁电机企业数", 20, "家", None),
+    )
+    for k, name, metric, value, unit, quote in targets:
+        t = f"syn-target-{k}"
+        sources = [{"by": "synthetic-generator", "basis": "reported", "quote": quote, "note": "合成数据 SYNTHETIC"}] \
+            if quote else src
+        entities.append({"id": t, "kind": "target", "name": name, "metric": metric, "value": value,
+                         "comparison": "at_least", "unit": unit, "deadline_year": 2026, "sources": sources})
+        rel("RESPONSIBLE_FOR", units[0], t)
+        if k == "motor":
+            rel("ABOUT", t, seg_id["motor"])
+    return entities, relations

@@ -1,0 +1,206 @@
+"""graph.gaps: segment, upstream, capability (plan-named) and data gaps, with exact results."""
+
+import json
+import random
+
+import pytest
+
+from registry.model import LOCALITY_ZH
+
+from graph import LACK_WORDS, build_graph, capability_gaps, data_gaps, segment_gaps, upstream_gaps
+
+GAP_KEYS = {"id", "category", "kind", "severity", "subject_ids", "subjects", "title_zh", "title_en", "reason_zh",
+            "reason_en", "facts", "sources", "impact", "wanted"}
+PLAN = "001_5d877c967d85b7a4.txt"
+
+
+def ent(i, kind="enterprise", **kw):
+    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
+
+
+def rel(t, s, d, **kw):
+    return {"type": t, "source": s, "target": d, **kw}
+
+
+def rows():
+    ents = [
+        ent("chain", "segment", name="稀土产业链", position=0),
+        ent("oxide", "segment", name="稀土氧化物", position=1),
+        ent("metal", "segment", name="稀土金属及合金", position=2),
+        ent("magnet", "segment", name="稀土磁性材料", position=3),
+        ent("ndfeb", "segment", name="钕铁硼", position=3),
+        ent("smco", "segment", name="钐钴", position=3),
+        ent("motor", "segment", name="永磁电机", position=4, sources=[
+            {"doc": PLAN, "section": "19．大力发展永磁电机产业", "quote": "全力招引国内外永磁电机行业的龙头企业、配套企业"}]),
+        ent("surface", "segment", name="表面处理", position=5, description="方案第16条点名的配套环节", sources=[
+            {"doc": PLAN, "section": "16．强化招大引强", "quote": "以及产品设计、机械加工和表面处理等配套企业"}]),
+        ent("m1", name="金属厂", locality="cluster", roles=["龙头"], credit_code="91360000000000000X",
+            location="赣县区"),
+        ent("n1", name="磁材一厂", locality="cluster", location="赣县区", credit_code="x"),
+        ent("n2", name="磁材二厂", locality="cluster", credit_code="x"),
+        ent("s1", name="钐钴厂", locality="cluster", location="赣县区", credit_code="x"),
+        ent("o1", name="外地氧化物厂", locality="china", location="包头"),
+        ent("p1", name="外地电机厂", locality="china", location="宁波", credit_code="x"),
+        ent("q1", name="无名厂"),
+        ent("park", "project", name="稀金谷", project_type="park", locality="cluster"),
+    ]
+    rels = [rel("PART_OF", c, "chain") for c in ("oxide", "metal", "magnet", "motor", "surface")]
+    rels += [rel("PART_OF", "ndfeb", "magnet"), rel("PART_OF", "smco", "magnet")]
+    rels += [rel("FEEDS", "oxide", "metal", product="氧化镨钕"), rel("FEEDS", "metal", "magnet"),
+             rel("FEEDS", "magnet", "motor"), rel("FEEDS", "surface", "magnet")]
+    rels += [rel("IN_SEGMENT", e, s) for e, s in (("m1", "metal"), ("n1", "ndfeb"), ("n2", "ndfeb"), ("s1", "smco"),
+                                                 ("o1", "oxide"), ("p1", "motor"))]
+    rels += [rel("LOCATED_IN", "n2", "park"),
+             rel("SUPPLIES", "m1", "n1", product="镨钕金属"),
+             rel("SUPPLIES", "o1", "m1", product="氧化镨钕", sources=[
+                 {"by": "张三", "basis": "implied", "note": "由产品推断"}])]
+    return ents, rels
+
+
+@pytest.fixture
+def G():
+    return build_graph(*rows())
+
+
+def test_segment_gaps_exact(G):
+    gaps = segment_gaps(G)
+    assert [(g["id"], g["kind"], g["severity"]) for g in gaps] == [
+        ("segment:oxide", "no_local", "high"),
+        ("segment:surface", "no_local", "high"),
+        ("segment:motor", "no_local", "high"),
+        ("segment:metal", "few_local", "medium"),
+        ("segment:ndfeb", "few_local", "medium"),
+        ("segment:smco", "few_local", "medium"),
+    ]
+    oxide = gaps[0]
+    assert set(oxide) >= GAP_KEYS and oxide["category"] == "segment"
+    assert oxide["subjects"] == [{"id": "oxide", "name": "稀土氧化物", "kind": "segment"}]
+    assert oxide["reason_zh"] == "登记册中「稀土氧化物」环节（含下级环节）没有集群内企业。已登记 1 家此环节的非集群内企业，可作为招引对象。"
+    assert oxide["reason_en"].startswith("The registry records no enterprise in the cluster in segment '稀土氧化物'")
+    assert oxide["facts"][1] == {"zh": "非集群内企业 1 家", "en": "1 enterprises not in the cluster", "ids": ["o1"]}
+    assert oxide["wanted"] == {"segments": ["oxide"], "product": None, "exclude": []}
+    metal = gaps[3]
+    assert metal["reason_zh"] == "「稀土金属及合金」环节只有 1 家集群内企业（金属厂），少于 3 家。"
+    # magnet has 3 local firms through ndfeb and smco: not a gap; with few=4 it is
+    assert "segment:magnet" in [g["id"] for g in segment_gaps(G, few=4)]
+    assert [g["id"] for g in segment_gaps(G, few=1)] == ["segment:oxide", "segment:surface", "segment:motor"]
+
+
+def test_upstream_gap_when_the_input_has_no_local_firm(G):
+    gaps = upstream_gaps(G)
+    # both high; the one whose downstream holds more local firms first
+    assert [(g["id"], g["kind"], g["severity"], g["impact"]) for g in gaps] == [
+        ("upstream:magnet:surface", "no_local_upstream", "high", 31),
+        ("upstream:metal:oxide", "no_local_upstream", "high", 11),
+    ]
+    g = gaps[1]
+    assert g["subject_ids"] == ["metal", "oxide"]
+    assert g["reason_zh"] == ("「稀土金属及合金」的上游投入「稀土氧化物」（氧化镨钕）在集群内没有企业：本环节 1 家本地企业"
+                              "（金属厂）所需的投入在登记册中没有集群内来源。")
+    assert g["wanted"] == {"segments": ["oxide"], "product": "氧化镨钕", "exclude": []}
+    assert g["facts"][0]["ids"] == [] and g["facts"][1]["ids"] == ["m1"]
+
+
+def test_upstream_gap_medium_when_downstream_is_empty_too():
+    G = build_graph([ent("a", "segment"), ent("b", "segment")], [rel("FEEDS", "a", "b")])
+    assert [(g["id"], g["severity"]) for g in upstream_gaps(G)] == [("upstream:b:a", "medium")]
+
+
+def test_upstream_gap_when_local_upstream_firms_are_not_used():
+    G = build_graph(
+        [ent("up", "segment", name="氧化物"), ent("down", "segment", name="金属"),
+         ent("u_local", name="本地氧化物厂", locality="cluster"), ent("u_out", name="外地氧化物厂", locality="abroad"),
+         ent("d", name="本地金属厂", locality="cluster")],
+        [rel("FEEDS", "up", "down"), rel("IN_SEGMENT", "u_local", "up"), rel("IN_SEGMENT", "u_out", "up"),
+         rel("IN_SEGMENT", "d", "down"), rel("SUPPLIES", "u_out", "d")])
+    gaps = upstream_gaps(G)
+    assert [(g["id"], g["kind"], g["severity"]) for g in gaps] == [
+        ("upstream:down:up", "local_upstream_unused", "medium")]
+    assert gaps[0]["facts"][-1]["ids"] == ["u_out"]
+    # once the local firm supplies too, the gap is gone
+    G.add_edge("u_local", "d", key="SUPPLIES", type="SUPPLIES", source="u_local", target="d", id="x")
+    assert upstream_gaps(G) == []
+
+
+def test_capability_gaps_link_the_plan_clause(G):
+    gaps = capability_gaps(G)
+    assert [(g["id"], g["severity"], g["matched_words"]) for g in gaps] == [
+        ("capability:motor", "high", ["招引", "配套"]),
+        ("capability:surface", "high", ["配套"]),
+    ]
+    surface = gaps[1]
+    assert surface["clause"] == {"doc": PLAN, "section": "16．强化招大引强", "quote": "以及产品设计、机械加工和表面处理等配套企业",
+                                 "matched": ["配套"]}
+    assert surface["sources"] == [surface["clause"]]
+    assert surface["reason_zh"] == (f"方案点名需要补强「表面处理」（{PLAN} 16．强化招大引强）：“以及产品设计、机械加工和表面处理等配套企业”。"
+                                    "登记册中相关环节现有集群内企业 0 家，尚未补上。")
+    assert surface["wanted"]["segments"] == ["surface"]
+
+
+def test_capability_gap_severity_follows_what_the_registry_shows():
+    src = [{"doc": PLAN, "section": "18", "quote": "壮大深加工规模，延链"}]
+    firms = [ent(f"f{i}", locality="cluster") for i in range(3)]
+    G = build_graph([ent("s", "segment", sources=src)] + firms, [rel("IN_SEGMENT", f"f{i}", "s") for i in range(3)])
+    assert capability_gaps(G)[0]["severity"] == "low"
+    assert "现有集群内企业 3 家" in capability_gaps(G)[0]["reason_zh"]
+    G = build_graph([ent("s", "segment", sources=src)] + firms, [rel("IN_SEGMENT", "f0", "s")])
+    assert capability_gaps(G)[0]["severity"] == "medium"
+
+
+def test_capability_gaps_for_targets_use_their_segments():
+    G = build_graph(
+        [ent("t", "target", name="引进项目", metric="每年引进项目数", value=10,
+             sources=[{"doc": PLAN, "section": "16", "quote": "每年引进稀土新材料及应用项目10个以上"}]),
+         ent("t2", "target", name="产值", metric="产值", value=200,
+             sources=[{"doc": PLAN, "section": "一", "quote": "产值突破200亿元"}]),
+         ent("s", "segment", name="永磁电机")],
+        [rel("ABOUT", "t", "s")])
+    gaps = capability_gaps(G)
+    assert [(g["id"], g["kind"], g["severity"], g["wanted"]["segments"]) for g in gaps] == [
+        ("capability:t", "plan_named_target", "high", ["s"])]
+
+
+def test_no_plan_wording_no_capability_gap():
+    G = build_graph([ent("s", "segment", sources=[{"doc": PLAN, "section": "一", "quote": "稀土氧化物"}])], [])
+    assert capability_gaps(G) == []
+    assert "缺" in LACK_WORDS and "配套" in LACK_WORDS
+
+
+def test_data_gaps_say_what_to_fill_in_first(G):
+    gaps = data_gaps(G)
+    got = [(g["id"], g["severity"], g.get("missing")) for g in gaps]
+    # n2 has no location field but is LOCATED_IN a park: nothing missing
+    assert got == [
+        ("data:relation:o1>SUPPLIES>m1", "medium", ["basis"]),
+        ("data:q1", "medium", ["segment", "locality", "location", "credit_code"]),
+        ("data:o1", "low", ["credit_code"]),
+    ]
+    q1 = gaps[1]
+    assert q1["reason_zh"] == f"「无名厂」（{LOCALITY_ZH['unknown']}）缺少：所属环节、是否在集群内、所在地、统一社会信用代码。"
+    implied = gaps[0]
+    assert implied["kind"] == "implied_relation" and implied["subject_ids"] == ["o1", "m1"]
+    assert implied["reason_zh"] == "关系「外地氧化物厂 -SUPPLIES-> 金属厂」只有推断依据（implied）：由产品推断。请用文件或调研核实。"
+    assert implied["sources"] == [{"basis": "implied", "note": "由产品推断", "by": "张三"}]
+
+
+def test_local_firm_without_segment_is_high():
+    G = build_graph([ent("a", locality="cluster", location="赣县区", credit_code="x", roles=["龙头"]),
+                     ent("b", locality="cluster", location="赣县区", credit_code="x")], [])
+    assert [(g["id"], g["severity"], g["impact"]) for g in data_gaps(G)] == [("data:a", "high", 10),
+                                                                             ("data:b", "high", 0)]
+
+
+def test_gaps_are_deterministic_and_json(G):
+    ents, rels = rows()
+    for seed in range(3):
+        random.Random(seed).shuffle(ents)
+        random.Random(seed + 10).shuffle(rels)
+        G2 = build_graph(ents, rels)
+        for f in (segment_gaps, upstream_gaps, capability_gaps, data_gaps):
+            assert json.dumps(f(G2), ensure_ascii=False) == json.dumps(f(G), ensure_ascii=False)
+
+
+def test_ganzhou_firm_needs_its_cluster_membership_checked():
+    G = build_graph([ent("g", name="赣州某厂", locality="ganzhou", location="赣州", credit_code="x")], [])
+    gaps = data_gaps(G)
+    assert [(g["id"], g["severity"], g["missing"]) for g in gaps] == [("data:g", "medium", ["segment", "locality"])]

@@ -1,0 +1,111 @@
+"""graph.targets: every plan target classified as measured, partly measurable or not measurable."""
+
+import json
+
+from graph import build_graph, target_gaps, target_progress
+
+
+def ent(i, kind="enterprise", **kw):
+    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
+
+
+def tgt(i, name, metric, value, unit, **kw):
+    return ent(i, "target", name=name, metric=metric, value=value, unit=unit, **kw)
+
+
+def rows():
+    ents = [
+        tgt("t-scale", "规上企业达50家", "规模以上企业数", 50, "家", deadline_year=2026, comparison="reach",
+            responsible_units=["区工信局", "赣州高新区经发局"],
+            sources=[{"doc": "001.txt", "section": "一（二）", "quote": "集群规模以上企业达50家"}]),
+        tgt("t-giants", "培育独角兽等企业3家以上", "独角兽、瞪羚、单项冠军和专精特新小巨人企业数", 3, "家", comparison="at_least"),
+        tgt("t-hitech", "每年新增高新技术企业5-10家", "每年新增高新技术企业数", 5, "家", value_max=10,
+            comparison="range"),
+        tgt("t-output", "产值突破200亿元", "集群产值", 200, "亿元", comparison="exceeds"),
+        tgt("t-rd", "研发投入强度超过3%", "集群平均研发投入强度", 3, "%", comparison="exceeds"),
+        tgt("t-projects", "每年引进项目10个以上", "每年引进稀土新材料及应用项目数", 10, "个", comparison="per_year"),
+        tgt("t-motor", "永磁电机企业", "永磁电机企业数", 2, "家"),
+        tgt("t-odd", "集群影响力", "国际影响力", None, None),
+        tgt("t-rev", "培育营收超10亿元企业6家", "营收超10亿元企业数量", 6, "家"),
+        ent("seg-motor", "segment", name="永磁电机"),
+        ent("gov-gx", "gov_unit", name="区工信局"),
+        ent("a", name="甲", locality="cluster", roles=["规上", "专精特新小巨人"]),
+        ent("b", name="乙", locality="cluster", roles=["规上", "高新技术企业"]),
+        ent("c", name="丙", locality="china", roles=["规上", "瞪羚"]),
+        ent("d", name="丁", locality="cluster", roles=["单项冠军", "瞪羚"]),
+        ent("e", name="戊", locality="cluster", revenue_band="10-20亿元"),
+        ent("p1", "project", name="项目一", locality="cluster"),
+        ent("p2", "project", name="园区", project_type="park", locality="cluster"),
+    ]
+    rels = [{"type": "RESPONSIBLE_FOR", "source": "gov-gx", "target": "t-scale"},
+            {"type": "ABOUT", "source": "t-motor", "target": "seg-motor"},
+            {"type": "IN_SEGMENT", "source": "e", "target": "seg-motor"},
+            {"type": "IN_SEGMENT", "source": "c", "target": "seg-motor"}]
+    return ents, rels
+
+
+def by_id():
+    return {r["id"]: r for r in target_progress(build_graph(*rows()))}
+
+
+def test_classification_and_current_values():
+    got = {k: (r["measurability"], r["current"], r["status"], r["rule"]) for k, r in by_id().items()}
+    assert got == {
+        "t-scale": ("measured", 2, "behind", "scale_firms"),
+        "t-giants": ("measured", 2, "behind", "growth_firms"),
+        "t-hitech": ("partial", 1, "unknown", "hightech_firms"),
+        "t-output": ("not_measurable", None, "unknown", "output_value"),
+        "t-rd": ("not_measurable", None, "unknown", "rd_intensity"),
+        "t-projects": ("partial", 1, "unknown", "projects"),
+        "t-motor": ("partial", 1, "behind", "about_segments"),
+        "t-odd": ("not_measurable", None, "unknown", None),
+        "t-rev": ("partial", 1, "unknown", "revenue_firms"),
+    }
+
+
+def test_rows_say_how_and_what_data_is_needed():
+    r = by_id()
+    scale = r["t-scale"]
+    assert [x["id"] for x in scale["counted"]] == ["a", "b"] and scale["counted_total"] == 2
+    assert scale["shortfall"] == 48
+    assert scale["responsible_units"] == [{"id": "gov-gx", "name": "区工信局", "kind": "gov_unit"},
+                                          {"id": None, "name": "赣州高新区经发局", "kind": "gov_unit"}]
+    assert scale["sources"] == [{"doc": "001.txt", "section": "一（二）", "quote": "集群规模以上企业达50家"}]
+    assert [x["id"] for x in r["t-giants"]["counted"]] == ["a", "d"]  # c is outside the cluster
+    assert r["t-output"]["needed_data_zh"] == "各企业年产值（数值与年份）"
+    assert r["t-hitech"]["needed_data_zh"] == "各企业高新技术企业的认定年份（才能算出每年新增）"
+    assert [x["id"] for x in r["t-motor"]["counted"]] == ["e"]
+    assert r["t-motor"]["about"] == [{"id": "seg-motor", "name": "永磁电机", "kind": "segment"}]
+    assert r["t-odd"]["needed_data_zh"] == "指标“国际影响力”的统计数据（来源、口径、年份）"
+    assert list(r) == sorted(r)  # rows sorted by id
+
+
+def test_met_targets_and_comparisons():
+    G = build_graph([tgt("t1", "规上2家", "规上企业数", 2, "家"), tgt("t2", "规上超过2家", "规上企业数", 2, "家", comparison="exceeds"),
+                     tgt("t3", "规上至多1家", "规上企业数", 1, "家", comparison="at_most"),
+                     ent("a", locality="cluster", roles=["规上"]), ent("b", locality="cluster", roles=["规上"])], [])
+    got = {r["id"]: (r["status"], r["shortfall"]) for r in target_progress(G)}
+    assert got == {"t1": ("met", None), "t2": ("behind", 0), "t3": ("behind", None)}
+
+
+def test_target_gaps():
+    gaps = target_gaps(build_graph(*rows()))
+    assert [(g["id"], g["severity"], g["kind"]) for g in gaps] == [
+        ("target:t-scale", "high", "measured"),
+        ("target:t-giants", "high", "measured"),
+        ("target:t-motor", "medium", "partial"),
+        ("target:t-hitech", "medium", "partial"),
+        ("target:t-projects", "medium", "partial"),
+        ("target:t-rev", "medium", "partial"),
+        ("target:t-odd", "low", "not_measurable"),
+        ("target:t-output", "low", "not_measurable"),
+        ("target:t-rd", "low", "not_measurable"),
+    ]
+    scale = gaps[0]
+    assert scale["reason_zh"] == ("目标「规上企业达50家」：登记册现有 2家，目标 50家（2026年），差 48家。"
+                                  "口径：统计角色含“规上”的集群内企业；只统计登记册中已标注“规上”的企业；需补全各企业是否规上。")
+    assert scale["facts"][2] == {"zh": "责任单位：区工信局、赣州高新区经发局", "en": "responsible units: 区工信局, 赣州高新区经发局",
+                                 "ids": ["gov-gx"]}
+    assert gaps[-1]["reason_zh"] == "目标「研发投入强度超过3%」（3%）无法从登记册衡量。需要补充：各企业年研发投入与营业收入。"
+    assert gaps[2]["wanted"]["segments"] == ["seg-motor"]
+    json.dumps(gaps, ensure_ascii=False)
