@@ -1,54 +1,32 @@
-"""The small error hierarchy of the analysis package.
+"""The error classes of the analysis package.
 
-The classes carry the same ``http_status``, ``exit_code`` and ``code``
-attributes as ``registry.errors`` so that the web and CLI layers can map
-them in their one place without ``graph`` importing anything beyond
-networkx.  Messages are Chinese first, English after, and name the value.
+They are the registry's own error kinds (``registry.errors``: not found,
+invalid input) under names that say what went wrong in an analysis, so the
+web and CLI layers map them in their one place with no extra case.
+``registry.errors`` imports nothing beyond the standard library.
+Messages are Chinese first, English after, and name the value.
 """
 
 from __future__ import annotations
 
+from registry.errors import InvalidInput, NotFound, RegistryError
 
-class GraphError(Exception):
+
+class GraphError(RegistryError):
     """Base of every expected error raised by ``graph``."""
 
-    http_status = 500
-    exit_code = 1
-    code = "error"
 
-    def __init__(self, message: str, *, details: list | dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.details = details
-
-
-class EntityNotFound(GraphError):
+class EntityNotFound(GraphError, NotFound):
     """An id passed to an analysis is not a node of the graph."""
 
-    http_status = 404
-    exit_code = 3
-    code = "not_found"
 
-
-class GapNotFound(GraphError):
+class GapNotFound(GraphError, NotFound):
     """A gap id does not name a gap of the current graph."""
 
-    http_status = 404
-    exit_code = 3
-    code = "not_found"
 
-
-class InvalidGraphData(GraphError):
+class InvalidGraphData(GraphError, InvalidInput):
     """Rows handed to ``build_graph`` break the graph contract."""
 
-    http_status = 400
-    exit_code = 2
-    code = "invalid_input"
 
-
-class InvalidOption(GraphError):
+class InvalidOption(GraphError, InvalidInput):
     """A keyword option has a value outside its allowed set or range."""
-
-    http_status = 400
-    exit_code = 2
-    code = "invalid_input"

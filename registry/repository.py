@@ -393,16 +393,27 @@ class Registry:
             if e.id in existing and existing[e.id][1] == content_hash(e):
                 continue
             by_kind.setdefault(e.kind, []).append(entity_props(e))
-        written: dict[str, int] = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
-        done, total = len(entities) - sum(len(v) for v in by_kind.values()), len(entities)
+        written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
+        written.update(self._write_batches(
+            by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
+            summary=lambda kind, n: f"批量写入{KIND_NAMES_ZH[kind]} {n} 条"))
+        return written
+
+    def _write_batches(self, groups: dict[str, list[dict]], queries: dict[str, str], *, action: str,
+                       summary: Callable[[str, int], str], by: str | None, why: str | None,
+                       progress: Progress, total: int) -> dict[str, int]:
+        """Write prepared rows, a group (kind or relation type) and a chunk at a time: each chunk is
+        one statement that also records its change-log entry. Returns rows changed per group."""
+        written: dict[str, int] = {}
+        done = total - sum(len(rows) for rows in groups.values())  # rows skipped before writing
         now = now_iso()
-        for kind, rows in by_kind.items():
+        for key, rows in groups.items():
             for chunk in _chunks(rows):
-                change = _change("upsert", by=by, why=why, kind=kind, at=now, ids=[r["id"] for r in chunk],
-                                 summary=f"批量写入{KIND_NAMES_ZH[kind]} {len(chunk)} 条")
-                res = self.store.write(Q_UPSERT[kind], {"rows": chunk, "now": now, "by": by or "system",
-                                                        "change": change})
-                written[kind] = written.get(kind, 0) + (res[0]["changed"] if res else 0)
+                change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
+                                 kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
+                res = self.store.write(queries[key], {"rows": chunk, "now": now, "by": by or "system",
+                                                      "change": change})
+                written[key] = written.get(key, 0) + (res[0]["changed"] if res else 0)
                 done += len(chunk)
                 if progress:
                     progress(done, total)
@@ -443,20 +454,11 @@ class Registry:
         by_type: dict[str, dict[str, dict]] = {}
         for rel in rels:
             by_type.setdefault(rel.type, {})[rel.id] = relation_props(rel)  # last row for a fact wins
-        written: dict[str, int] = {}
-        done, total = 0, len(rels)
-        now = now_iso()
-        for rtype, by_id in by_type.items():
-            for chunk in _chunks(list(by_id.values())):
-                change = _change("relate", by=by, why=why, at=now, ids=[r["id"] for r in chunk],
-                                 summary=f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{len(chunk)} 条")
-                res = self.store.write(Q_REL_UPSERT[rtype], {"rows": chunk, "now": now, "by": by or "system",
-                                                             "change": change})
-                written[rtype] = written.get(rtype, 0) + (res[0]["changed"] if res else 0)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-        return written
+        groups = {rtype: list(by_id.values()) for rtype, by_id in by_type.items()}
+        return self._write_batches(
+            groups, Q_REL_UPSERT, action="relate", by=by, why=why, progress=progress,
+            total=sum(len(rows) for rows in groups.values()),
+            summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     def get_relation(self, rel_id: str) -> dict[str, Any]:
         rows = self.store.read(Q_REL_GET, {"id": rel_id})

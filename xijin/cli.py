@@ -15,7 +15,6 @@ from pathlib import Path
 
 import click
 
-from graph.errors import GraphError
 from registry.errors import RegistryError, StoreUnavailable
 from registry.repository import Registry
 
@@ -297,8 +296,8 @@ def main(argv=None):
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except (RegistryError, GraphError) as exc:
-        click.echo(f"错误 / error: {getattr(exc, 'message', exc)}", err=True)
+    except RegistryError as exc:  # graph's errors are registry errors too
+        click.echo(f"错误 / error: {exc.message}", err=True)
         if isinstance(exc, StoreUnavailable):
             click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
         sys.exit(exc.exit_code)
