@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from graph.errors import GraphError
 from registry.errors import RegistryError, StoreUnavailable
 
 from .store import store_holder
@@ -31,10 +30,6 @@ def init_app(app: Flask) -> None:
             store_holder().reset()  # the next request tries to reconnect
             current_app.logger.warning("store unavailable: %s", exc.message)
         return error_response(exc.http_status, exc.message, exc.code, exc.details)
-
-    @app.errorhandler(GraphError)
-    def _graph_error(exc: GraphError):
-        return error_response(exc.http_status, exc.message, exc.code, getattr(exc, "details", None))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -1,0 +1,395 @@
+"""What each page shows, as plain data: the pages render it, the JSON API returns it as it is.
+
+Views parse input (``web.params``), call the registry or the analysis snapshot,
+and hand these dicts to a template or to ``jsonify``. No Cypher here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Any
+
+from registry.errors import InvalidInput, NotFound
+from registry.model import KINDS, LEVELS, LOCALITIES, ROLES
+from registry.repository import Registry, model_fields
+
+from . import analysis, chainmap
+from . import params as P
+from .i18n import T, label
+
+PER_PAGE_CHOICES = (20, 50, 100)
+SORTS = ("name", "-name", "updated", "-updated")
+# the order relation groups appear in on an entity page: business links first, structure last
+REL_ORDER = ("CHAIN_LEADER", "SUPPLIES", "RESEARCH_PARTNER", "CO_FOUNDED", "RUNS", "MEMBER_OF", "OWNED_BY",
+             "REORGANISES", "LOCATED_IN", "SUPPORTED_BY", "LISTING_TARGET", "RESPONSIBLE_FOR", "ABOUT",
+             "IN_SEGMENT", "PART_OF", "FEEDS")
+HIDDEN_FIELDS = {"id", "kind", "name", "aliases", "description", "sources"}
+ENUM_FIELDS = {"locality": "locality", "level": "level", "platform_type": "platform_type",
+               "project_type": "project_type", "stage": "stage", "comparison": "comparison"}
+
+
+# ------------------------------------------------------------------ home
+def overview(reg: Registry) -> dict[str, Any]:
+    """The cluster at a glance: counts, chain leaders, target progress, top gaps, recent changes."""
+    snap = analysis.snapshot()
+    report = analysis.gap_report(snap)
+    rows = report["target_progress"]
+    status_counts = defaultdict(int)
+    for r in rows:
+        status_counts[r["status"]] += 1
+    return {
+        "counts": snap.memo("counts", lambda: snapshot_counts(snap)),
+        "summary": report["summary"],
+        "chain_leaders": snap.memo("chain_leaders", lambda: chain_leaders(snap)),
+        "targets": {"total": len(rows), "by_status": dict(status_counts),
+                    "rows": sorted(rows, key=lambda r: ({"behind": 0, "unknown": 1, "met": 2}[r["status"]],
+                                                        r["id"]))},
+        "top_gaps": report["top_gaps"],
+        "board": chainmap.columns(snap),
+        "levels": report["coverage"]["levels"],
+        "changes": reg.changes(limit=12),
+    }
+
+
+def snapshot_counts(snap: analysis.Snapshot) -> dict[str, Any]:
+    """Registry.counts() in the same shape, from the snapshot (which is never older than the last write)."""
+    kinds: dict[str, int] = defaultdict(int)
+    for e in snap.entities:
+        kinds[e["kind"]] += 1
+    rels: dict[str, int] = defaultdict(int)
+    for r in snap.relations:
+        rels[r["type"]] += 1
+    return {"entities": {k: kinds.get(k, 0) for k in KINDS}, "relations": dict(sorted(rels.items())),
+            "total_entities": len(snap.entities), "total_relations": len(snap.relations)}
+
+
+def chain_leaders(snap: analysis.Snapshot) -> list[dict]:
+    """Enterprises with a CHAIN_LEADER relation (with its segments and sources), or the role 链主."""
+    G = snap.G
+    leaders: dict[str, dict] = {}
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if k == "CHAIN_LEADER" and snap.by_id[u].get("kind") == "enterprise":
+            e = leaders.setdefault(u, {"id": u, "name": snap.name(u), "segments": [], "sources": [],
+                                       "locality": snap.by_id[u].get("locality")})
+            e["segments"].append({"id": v, "name": snap.name(v)})
+            e["sources"] += d.get("sources") or []
+    for e in snap.entities:
+        if e.get("kind") == "enterprise" and "链主" in (e.get("roles") or []) and e["id"] not in leaders:
+            leaders[e["id"]] = {"id": e["id"], "name": e["name"], "segments": [], "sources": e.get("sources") or [],
+                                "locality": e.get("locality")}
+    return sorted(leaders.values(), key=lambda x: x["name"])
+
+
+# ------------------------------------------------------------------ search
+def search_filters(args) -> dict[str, Any]:
+    kind = P.choice_arg(args, "kind", KINDS)
+    return {
+        "q": P.text_arg(args, "q"),
+        "kind": kind,
+        "segment": P.text_arg(args, "segment", 100),
+        "locality": P.choice_arg(args, "locality", LOCALITIES),
+        "role": P.choice_arg(args, "role", ROLES),
+        "level": P.choice_arg(args, "level", LEVELS),
+        "sort": P.choice_arg(args, "sort", SORTS, "name"),
+        "page": P.int_arg(args, "page", 1, 1, 100_000),
+        "per_page": int(P.choice_arg(args, "per_page", [str(n) for n in PER_PAGE_CHOICES], "20")),
+    }
+
+
+def search(reg: Registry, f: dict[str, Any]) -> dict[str, Any]:
+    """A page of records matching the filters; each hit says why it matched."""
+    if f["segment"]:
+        seg = _get_or_none(reg, f["segment"])
+        if seg is None or seg["kind"] != "segment":
+            raise InvalidInput(f"segment: 环节 {f['segment'][:40]!r} 不存在 / no chain segment with id "
+                               f"{f['segment'][:40]!r}")
+    res = reg.list(kinds=[f["kind"]] if f["kind"] else None, q=f["q"], locality=f["locality"], role=f["role"],
+                   level=f["level"], segment=f["segment"], sort=f["sort"], page=f["page"], per_page=f["per_page"])
+    if f["page"] > res["pages"] and res["total"]:
+        raise NotFound(f"page: 第 {f['page']} 页不存在（共 {res['pages']} 页）/ page {f['page']} does not exist "
+                       f"(there are {res['pages']})")
+    for item in res["items"]:
+        item.pop("sources", None)
+    res["filters"] = f
+    return res
+
+
+def segment_options(reg: Registry) -> list[dict]:
+    """Every segment (id, name) for filter menus, in name order."""
+    items = reg.list(kinds=["segment"], per_page=500)["items"]
+    return [{"id": s["id"], "name": s["name"]} for s in items]
+
+
+def _get_or_none(reg: Registry, entity_id: str):
+    try:
+        return reg.get(entity_id)
+    except NotFound:
+        return None
+
+
+# ------------------------------------------------------------------ entity
+def attributes(rec: dict) -> list[dict]:
+    """The record's fields in model order, each with its raw value and how it reads."""
+    out = []
+    for field in model_fields(rec["kind"]):
+        if field in HIDDEN_FIELDS:
+            continue
+        value = rec.get(field)
+        if value in (None, [], ""):
+            continue
+        if field in ENUM_FIELDS:
+            shown = label(ENUM_FIELDS[field], value)
+        elif field == "status":
+            shown = label("platform_status" if rec["kind"] == "platform" else "project_status", value)
+        elif isinstance(value, list):
+            shown = "、".join(str(v) for v in value)
+        elif isinstance(value, float) and value.is_integer():
+            shown = f"{value:g}"
+        else:
+            shown = str(value)
+        out.append({"field": field, "value": value, "shown": shown})
+    return out
+
+
+FIELD_NAMES = {
+    "credit_code": ("统一社会信用代码", "Credit code"), "locality": ("集群内外", "In / out of cluster"),
+    "location": ("所在地", "Location"), "roles": ("角色", "Roles"), "size_band": ("规模", "Size"),
+    "revenue_band": ("营收区间", "Revenue band"), "listing_status": ("上市情况", "Listing"),
+    "contact_person": ("联系人", "Contact"), "phone": ("电话", "Phone"), "email": ("邮箱", "E-mail"),
+    "website": ("网站", "Website"), "address": ("地址", "Address"), "platform_type": ("平台类型", "Platform type"),
+    "level": ("级别", "Level"), "status": ("状态", "Status"), "project_type": ("项目类型", "Project type"),
+    "period": ("期限", "Period"), "investment": ("投资额", "Investment"), "stage": ("链条位置", "Stage"),
+    "position": ("上下游序号", "Position (upstream → downstream)"), "metric": ("指标", "Metric"),
+    "value": ("目标值", "Target value"), "value_max": ("目标上限", "Upper bound"),
+    "comparison": ("比较方式", "Comparison"), "unit": ("单位", "Unit"), "deadline_year": ("完成年份", "Deadline"),
+    "responsible_units": ("责任单位", "Responsible units"), "clause": ("方案条款", "Plan clause"),
+    "file": ("文件", "File"), "issuer": ("发文机关", "Issuer"), "date": ("日期", "Date"), "doc_no": ("文号", "Number"),
+    "name": ("名称", "Name"), "aliases": ("简称/别名", "Aliases"), "description": ("简介", "Description"),
+}
+
+
+def field_name(field: str) -> str:
+    pair = FIELD_NAMES.get(field)
+    return T(*pair) if pair else field
+
+
+def relation_groups(entity_id: str, nb: dict) -> list[dict]:
+    """The record's relations grouped by type and direction, each with the record at the other end."""
+    nodes = {n["id"]: n for n in nb["nodes"]}
+    groups: dict[tuple, list] = defaultdict(list)
+    for rel in nb["relations"]:
+        outgoing = rel["source"] == entity_id
+        other = nodes.get(rel["target"] if outgoing else rel["source"], {})
+        groups[(rel["type"], outgoing)].append({
+            "id": rel["id"], "type": rel["type"], "outgoing": outgoing,
+            "other": {"id": other.get("id"), "name": other.get("name"), "kind": other.get("kind"),
+                      "locality": other.get("locality")},
+            "product": rel.get("product"), "note": rel.get("note"), "basis": rel.get("basis"),
+            "sources": rel.get("sources") or [], "updated_by": rel.get("updated_by"),
+        })
+    order = {t: i for i, t in enumerate(REL_ORDER)}
+    out = []
+    for (rtype, outgoing), items in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], 99), not kv[0][1])):
+        items.sort(key=lambda x: (x["other"]["name"] or ""))
+        out.append({"type": rtype, "outgoing": outgoing, "items": items})
+    return out
+
+
+NODE_COLOURS = {"enterprise": "#1565c0", "platform": "#00897b", "project": "#6d4c41", "segment": "#ef6c00",
+                "target": "#8e24aa", "gov_unit": "#455a64", "document": "#9e9e9e"}
+NODE_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "square", "segment": "box",
+               "target": "triangle", "gov_unit": "hexagon", "document": "box"}
+
+
+def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
+    """The neighbourhood as vis-network data: the record in the centre, its neighbours on rings by distance."""
+    adj: dict[str, set] = defaultdict(set)
+    for r in nb["relations"]:
+        adj[r["source"]].add(r["target"])
+        adj[r["target"]].add(r["source"])
+    dist = {entity_id: 0}
+    frontier = [entity_id]
+    while frontier:
+        nxt = []
+        for n in frontier:
+            for m in sorted(adj[n]):
+                if m not in dist:
+                    dist[m] = dist[n] + 1
+                    nxt.append(m)
+        frontier = nxt
+    rings: dict[int, list] = defaultdict(list)
+    nodes_by_id = {n["id"]: n for n in nb["nodes"]}
+    for n in nb["nodes"]:
+        rings[dist.get(n["id"], 1)].append(n)
+    nodes = []
+    for d, ring in sorted(rings.items()):
+        ring.sort(key=lambda n: (n.get("kind") or "", n.get("name") or ""))
+        radius = 0 if d == 0 else max(220 * d, len(ring) * 120 / (2 * math.pi))
+        for i, n in enumerate(ring):
+            angle = 2 * math.pi * i / max(1, len(ring))
+            kind = n.get("kind")
+            text = [n.get("name") or n["id"], label("kind", kind)]
+            if n.get("locality"):
+                text.append(label("locality", n["locality"]))
+            nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(text),
+                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
+                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, "#90a4ae"),
+                          "size": 18 if n["id"] == entity_id else 10, "kind": kind,
+                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": "#263238"}})
+            if kind in ("segment", "document"):
+                nodes[-1]["color"] = {"background": "#fff3e0" if kind == "segment" else "#f5f5f5",
+                                      "border": NODE_COLOURS.get(kind)}
+    edges = []
+    for r in nb["relations"]:
+        if r["source"] in nodes_by_id and r["target"] in nodes_by_id:
+            text = [f"{nodes_by_id[r['source']].get('name')} → {nodes_by_id[r['target']].get('name')}",
+                    label("relation", r["type"])]
+            if r.get("product"):
+                text.append(T("供应：", "Supplies: ") + r["product"])
+            edges.append({"from": r["source"], "to": r["target"], "title": "\n".join(text), "arrows": "to",
+                          "label": label("relation", r["type"]), "type": r["type"],
+                          "color": chainmap.EDGE_COLOURS.get(r["type"], "#90a4ae")})
+    return {"nodes": nodes, "edges": edges, "centre": entity_id, "truncated": nb["truncated"],
+            "physics": len(nodes) <= 120}
+
+
+def entity_detail(reg: Registry, entity_id: str, *, hops: int = 1) -> dict[str, Any]:
+    rec = reg.get(entity_id)
+    nb = reg.neighbourhood(entity_id, hops=1, limit=500)
+    graph_nb = nb if hops == 1 else reg.neighbourhood(entity_id, hops=hops, limit=400)
+    out = {
+        "entity": rec,
+        "attributes": attributes(rec),
+        "relations": relation_groups(entity_id, nb),
+        "relations_truncated": nb["truncated"],
+        "graph": neighbourhood_vis(entity_id, graph_nb),
+        "hops": hops,
+        "changes": reg.changes(entity_id=entity_id, limit=20),
+    }
+    if rec["kind"] == "target":
+        snap = analysis.snapshot()
+        out["progress"] = next((r for r in analysis.target_progress(snap) if r["id"] == entity_id), None)
+    return out
+
+
+# ------------------------------------------------------------------ chain
+def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, Any]:
+    snap = analysis.snapshot()
+    row = analysis.coverage_by_segment(snap).get(seg)
+    if row is None:
+        rec = reg.get(seg)  # NotFound when there is no such record at all
+        raise NotFound(f"'{seg}' 是{label('kind', rec['kind'], 'zh')}，不是产业链环节 / '{seg}' is a {rec['kind']}, "
+                       "not a chain segment")
+    from .partners import segment_gaps
+
+    gaps = []
+    concerning = segment_gaps(snap, seg)
+    for g in concerning[:10]:
+        c = analysis.candidates(snap, g, limit=5)
+        gaps.append(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+    cands: dict[str, dict] = {}
+    for g in gaps:
+        for c in g["candidates"]:
+            cur = cands.get(c["id"])
+            if cur is None or c["score"] > cur["score"]:
+                cands[c["id"]] = dict(c, gap_id=g["id"])
+    lists = {}
+    for key in ("local_enterprises", "outside_enterprises", "unknown_locality_enterprises", "platforms", "projects"):
+        items = [dict(m, via_names=[snap.name(v) for v in m.get("via") or [] if v != seg]) for m in row[key][:limit]]
+        lists[key] = {"items": items, "total": len(row[key]), "truncated": len(row[key]) > limit}
+    by_seg = analysis.coverage_by_segment(snap)
+    ref = lambda s: {"id": s, "name": snap.name(s), "level": by_seg.get(s, {}).get("level")}  # noqa: E731
+    seg_rec = snap.by_id[seg]
+    return {
+        "segment": {"id": seg, "name": row["name"], "stage": row.get("stage"), "aliases": seg_rec.get("aliases", []),
+                    "description": seg_rec.get("description"), "sources": seg_rec.get("sources") or []},
+        "coverage": {k: row[k] for k in ("score", "level", "score_parts", "score_explain_zh", "score_explain_en",
+                                          "counts")},
+        "parent": ref(row["parent"]) if row.get("parent") else None,
+        "children": [ref(c) for c in row.get("children") or []],
+        "upstream": [ref(s) for s in row.get("upstream") or []],
+        "downstream": [ref(s) for s in row.get("downstream") or []],
+        "chain_leaders": row["chain_leaders"],
+        "lists": lists,
+        "gaps": gaps,
+        "gaps_total": len(concerning),
+        "candidates": sorted(cands.values(), key=lambda c: (-c["score"], c["name"]))[:15],
+        "score_formula": analysis.coverage(snap)["score_formula"],
+    }
+
+
+def chain_overview() -> dict[str, Any]:
+    snap = analysis.snapshot()
+    cov = analysis.coverage(snap)
+    return {"board": chainmap.columns(snap), "levels": cov["levels"], "score_formula": cov["score_formula"],
+            "segments": len(cov["segments"])}
+
+
+# ------------------------------------------------------------------ gaps
+GAPS_PER_PAGE = 50
+GAPS_PER_GROUP = 8
+
+
+def gaps_filters(args) -> dict[str, Any]:
+    return {
+        "category": P.choice_arg(args, "category", analysis.categories()),
+        "severity": P.choice_arg(args, "severity", ("high", "medium", "low")),
+        "segment": P.text_arg(args, "segment", 100),
+        "page": P.int_arg(args, "page", 1, 1, 100_000),
+    }
+
+
+def _concerns(g: dict, seg: str) -> bool:
+    return seg in (g.get("subject_ids") or []) or seg in ((g.get("wanted") or {}).get("segments") or [])
+
+
+def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, Any]:
+    """Every gap, grouped by category; one category at a time is paged, all together show the first few each."""
+    snap = analysis.snapshot()
+    report = analysis.gap_report(snap)
+    if f.get("segment") and f["segment"] not in analysis.coverage_by_segment(snap):
+        raise InvalidInput(f"segment: 环节 {f['segment'][:40]!r} 不存在 / no chain segment with id {f['segment'][:40]!r}")
+    groups = []
+    for cat in analysis.categories():
+        if f["category"] and cat != f["category"]:
+            continue
+        items = [g for g in report["gaps"].get(cat, [])
+                 if (not f["severity"] or g["severity"] == f["severity"])
+                 and (not f.get("segment") or _concerns(g, f["segment"]))]
+        if f["category"]:
+            pages = max(1, -(-len(items) // GAPS_PER_PAGE))
+            page = f.get("page") or 1
+            if page > pages:
+                raise NotFound(f"page: 第 {page} 页不存在（共 {pages} 页）/ page {page} does not exist (there are {pages})")
+            window = items[(page - 1) * GAPS_PER_PAGE: page * GAPS_PER_PAGE]
+        else:
+            pages, page, window = 1, 1, items[:GAPS_PER_GROUP]
+        shown = []
+        for g in window:
+            c = analysis.candidates(snap, g, limit=candidates_per_gap)
+            shown.append(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+        groups.append({"category": cat, "total": len(report["gaps"].get(cat, [])), "matching": len(items),
+                       "items": shown, "page": page, "pages": pages, "per_page": GAPS_PER_PAGE})
+    return {
+        "filters": f,
+        "summary": report["summary"],
+        "groups": groups,
+        "target_progress": report["target_progress"],
+        "score_formula": report["score_formula"],
+        "candidate_formula": report["candidate_formula"],
+        "approximations": report["approximations"],
+    }
+
+
+def gap_detail(gap_id: str, *, limit: int = 30) -> dict[str, Any]:
+    snap = analysis.snapshot()
+    gap = analysis.gaps_by_id(snap).get(gap_id)
+    if gap is None:
+        raise NotFound(f"缺口 '{gap_id[:80]}' 不存在（数据更新后该缺口可能已消除）/ no gap with id '{gap_id[:80]}' "
+                       "(it may have closed after the data changed)")
+    c = analysis.candidates(snap, gap, limit=limit)
+    return {"gap": dict(gap, candidates=c["candidates"], candidates_total=c["total"]),
+            "candidate_formula": c.get("score_formula"),
+            "names": {i: snap.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []}}
+
