@@ -37,12 +37,14 @@ setup_venv() {
 
 setup_browser() {
   # Debian's Chromium and its driver; the tests never download a browser.
-  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return; fi
+  # (and a CJK font: without one, screenshots of Chinese pages show boxes)
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null \
+     && { [ -d /usr/share/fonts/truetype/wqy ] || fc-list :lang=zh 2>/dev/null | grep -q .; }; then return; fi
   local sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo -n"
   if command -v apt-get >/dev/null; then
     echo "安装 Chromium（浏览器测试用）/ installing Debian's chromium + chromium-driver for the browser tests …" >&2
-    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver >&2 \
+    $sudo apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >&2 \
       || echo "无法安装 Chromium，浏览器测试将被跳过 / could not install chromium: browser tests will be skipped" >&2
   fi
 }

@@ -118,9 +118,16 @@ Q_TOUCHING = (
     "RETURN DISTINCT " + _REL_ROW + ", properties(m) AS m "
     "LIMIT $limit")
 
-Q_ALL_NODES = "MATCH (n:Entity) WITH n ORDER BY n.id RETURN properties(n) AS n"
-Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) "
-              "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+# The whole graph for analysis: named columns rather than property maps, and none of the search
+# helpers — at 10k firms the reply is parsed in Python and its size is the cost. The column names
+# come from the model's own field list (an allow-list), never from input.
+GRAPH_NODE_FIELDS = tuple(sorted(
+    {f for m in MODELS.values() for f in m.model_fields if f != "sources"} | {"sources_json", "basis", "version"}))
+GRAPH_REL_FIELDS = ("id", "product", "note", "sources_json", "basis")
+Q_ALL_NODES = ("MATCH (n:Entity) WITH n ORDER BY n.id RETURN "
+               + ", ".join("n." + f + " AS " + f for f in GRAPH_NODE_FIELDS))
+Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS type, a.id AS source, b.id AS target, "
+              + ", ".join("r." + f + " AS " + f for f in GRAPH_REL_FIELDS))
 
 Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
 Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
@@ -541,8 +548,12 @@ class Registry:
 
     def export_graph(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every record and relation, as plain dicts (what graph.build.build_graph takes)."""
-        nodes = [entity_out(r["n"]) for r in self.store.read(Q_ALL_NODES)]
-        rels = [relation_out(r) for r in self.store.read(Q_ALL_RELS)]
+        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES)]
+        rels = []
+        for r in self.store.read(Q_ALL_RELS):
+            rel = {k: v for k, v in r.items() if v is not None and k != "sources_json"}
+            rel["sources"] = json.loads(r.get("sources_json") or "[]")
+            rels.append(rel)
         rels.sort(key=lambda r: r["id"])
         return nodes, rels
 

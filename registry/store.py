@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
 from . import dialect
-from .errors import Conflict, RegistryError, StoreUnavailable
+from .errors import Conflict, InvalidInput, RegistryError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _refuse_nul(value: Any, path: str = "") -> None:
+    """FalkorDB passes parameters as query text, where a NUL character ends it: refuse one clearly.
+    (No name, alias or quote of the registry has a reason to hold one.)"""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(f"{path or '值'}: 含有空字符(NUL) / contains a NUL character",
+                               details=[{"field": path, "message": "contains a NUL character"}])
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _refuse_nul(v, f"{path}.{k}" if path else str(k))
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _refuse_nul(v, f"{path}[{i}]")
+
+
 class FalkorStore(GraphStore):
     dialect = "falkordb"
 
@@ -104,6 +119,7 @@ class FalkorStore(GraphStore):
 
     def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool) -> list[Row]:
         errs = self._redis_errors
+        _refuse_nul(params)
         try:
             if read_only:
                 result = self.graph.ro_query(query, dict(params or {}))

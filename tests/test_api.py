@@ -74,3 +74,15 @@ def test_store_unavailable_is_503_and_recovers(store_dir, tmp_path):
     assert page.status_code == 503 and "Neo4j" in page.get_data(as_text=True)
     app.config["NEO4J_URI"] = None  # the store "comes back" (here: the embedded one)
     assert client.get("/api/v1/health").status_code == 200
+
+
+def test_a_nul_character_is_refused_not_a_500(client):
+    r = client.post("/api/v1/entities", json={**FIRM, "name": "甲\x00公司"})
+    assert r.status_code == 400 and "NUL" in r.get_json()["error"]
+    assert client.get("/api/v1/entities/ent-a").status_code == 404
+
+
+def test_a_nul_character_in_a_page_request_is_a_400(client):
+    assert client.get("/search?q=%00").status_code == 400
+    assert client.get("/entity/ent%00a").status_code in (400, 404)
+    assert client.get("/api/v1/search?q=a%00b").status_code == 400

@@ -281,16 +281,6 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(content_disposition=content_disposition, doc_title=analysis.doc_title)
 
-    @app.before_request
-    def _no_control_characters():
-        # a NUL byte in a query value breaks the embedded store's parameter encoding (a 500):
-        # no name, id or filter ever needs one, so such input is refused up front, everywhere
-        values = [v for vs in request.args.listvalues() for v in vs]
-        if request.method == "POST" and request.mimetype != "application/json":
-            values += [v for vs in request.form.listvalues() for v in vs]
-        if "\x00" in request.path or any("\x00" in v for v in values):
-            raise InvalidInput("输入含有不允许的控制字符（NUL）/ the input contains a NUL character")
-
     @app.after_request
     def _headers(resp):
         if resp.mimetype == "text/html" and "Content-Disposition" not in resp.headers:
