@@ -20,7 +20,7 @@ and lists in a deterministic order.
 """
 
 from .build import basis_of_sources, build_graph
-from .candidates import CANDIDATE_FORMULA, candidates_for_gap
+from .candidates import CANDIDATE_FORMULA, candidates_for_gap, chain_index
 from .coverage import SCORE_FORMULA, chain_coverage, coverage_score, segment_coverage
 from .errors import EntityNotFound, GapNotFound, GraphError, InvalidGraphData, InvalidOption
 from .gaps import LACK_WORDS, capability_gaps, data_gaps, segment_gaps, upstream_gaps
@@ -36,7 +36,7 @@ __all__ = [
     "segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "LACK_WORDS",
     "dependence_gaps", "cut_point_gaps", "bridge_gaps", "supply_cut_structure", "departure_impact",
     "target_progress", "target_gaps",
-    "candidates_for_gap", "CANDIDATE_FORMULA",
+    "candidates_for_gap", "chain_index", "CANDIDATE_FORMULA",
     "business_network", "degree_summary", "betweenness", "pagerank", "communities", "network_measures",
     "entity_measures", "shortest_path", "neighbourhood",
     "gap_report", "all_gaps", "find_gap", "format_report_text", "format_table", "CATEGORIES",

@@ -204,7 +204,13 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
     }
 
 
-def candidates_for_gap(G, gap: dict, *, limit: int | None = 10) -> dict:
+def chain_index(G) -> Chain:
+    """An index of ``G`` to pass as ``index=`` when asking for candidates of many gaps of one graph
+    (building it is the costly part; it is only valid while ``G`` is unchanged)."""
+    return Chain(G)
+
+
+def candidates_for_gap(G, gap: dict, *, limit: int | None = 10, index: Chain | None = None) -> dict:
     """Enterprises outside the cluster that could fill ``gap``, best first, each with its reasons.
 
     What a candidate must fit comes from ``gap["wanted"]`` (segments, product,
@@ -222,6 +228,8 @@ def candidates_for_gap(G, gap: dict, *, limit: int | None = 10) -> dict:
         A gap from any gap function (or ``graph.find_gap``).
     limit : int or None
         How many candidates to return (``total`` counts all).
+    index : optional
+        From :func:`chain_index` on this same ``G``, to reuse across calls.
 
     Examples
     --------
@@ -236,4 +244,4 @@ def candidates_for_gap(G, gap: dict, *, limit: int | None = 10) -> dict:
     >>> [(c["id"], c["score"], [x["code"] for x in c["reasons"]]) for c in r["candidates"]]
     [('x', 4, ['segment', 'role']), ('y', 3, ['segment'])]
     """
-    return _candidates(LocalChain(G), gap, limit)
+    return _candidates(index if index is not None else LocalChain(G), gap, limit)

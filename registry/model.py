@@ -90,6 +90,8 @@ LOCALITIES = ("cluster", "ganzhou", "jiangxi", "china", "abroad", "unknown")
 # to be in the cluster". Only "cluster" counts as local; the analysis treats the others as not (yet) local.
 LOCALITY_ZH = {"cluster": "集群内", "ganzhou": "赣州市（未写明在集群内）", "jiangxi": "江西省（未写明在赣州）",
                "china": "国内其他地区", "abroad": "境外", "unknown": "未说明"}
+# "outside": every place the sources name that is not the cluster (unknown is neither in nor out)
+LOCALITY_FILTERS = {**{loc: (loc,) for loc in LOCALITIES}, "outside": ("ganzhou", "jiangxi", "china", "abroad")}
 ROLES = ("链主", "龙头", "骨干", "重点扶持", "上市培育", "上市公司", "专精特新", "专精特新小巨人",
          "单项冠军", "高新技术企业", "规上", "独角兽", "瞪羚", "央企", "国企")
 PLATFORM_TYPES = ("research_institute", "innovation_center", "test_center", "university", "ip_center",

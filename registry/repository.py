@@ -27,6 +27,7 @@ from .errors import Conflict, InvalidInput, NotFound
 from .model import (
     KIND_NAMES_ZH,
     KINDS,
+    LOCALITY_FILTERS,
     MODELS,
     RELATION_TYPES,
     Relation,
@@ -138,7 +139,7 @@ Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR
 _LIST_BODY = (
     "MATCH (n:Entity) "
     "WHERE ($kinds IS NULL OR n.kind IN $kinds) "
-    "  AND ($locality IS NULL OR n.locality = $locality) "
+    "  AND ($localities IS NULL OR n.locality IN $localities) "
     "  AND ($role IS NULL OR $role IN n.roles) "
     "  AND ($level IS NULL OR n.level = $level) "
     "  AND ($q IS NULL OR n.search_text CONTAINS $q) "
@@ -496,8 +497,11 @@ class Registry:
             raise InvalidInput(f"per_page: 每页条数应在 1-500 之间，收到 {per_page} / page size is out of range (1-500)")
         if page < 1:
             raise InvalidInput(f"page: 页码应从 1 开始，收到 {page} / page must be 1 or more")
+        if locality is not None and locality not in LOCALITY_FILTERS:
+            raise InvalidInput(f"locality: 未知的所在地 '{locality}'，可用：{', '.join(LOCALITY_FILTERS)} / unknown locality")
         needle = q.strip().lower() if q and q.strip() else None
-        params = {"kinds": kinds or None, "q": needle, "locality": locality, "role": role, "level": level,
+        params = {"kinds": kinds or None, "q": needle, "role": role, "level": level,
+                  "localities": list(LOCALITY_FILTERS[locality]) if locality else None,
                   "segment": segment, "skip": (page - 1) * per_page, "limit": per_page}
         total = self.store.read(Q_LIST_COUNT, params)[0]["total"]
         items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[sort], params)]

@@ -86,3 +86,11 @@ def test_a_nul_character_in_a_page_request_is_a_400(client):
     assert client.get("/search?q=%00").status_code == 400
     assert client.get("/entity/ent%00a").status_code in (400, 404)
     assert client.get("/api/v1/search?q=a%00b").status_code == 400
+
+
+def test_search_page_offers_outside_the_cluster(client):
+    client.post("/api/v1/entities", json={**FIRM, "locality": "abroad"})
+    page = client.get("/search?q=甲磁&locality=outside").get_data(as_text=True)
+    assert "赣州甲磁材有限公司" in page
+    hits = client.get("/api/v1/search?q=甲磁&locality=cluster").get_json()["data"]
+    assert hits["total"] == 0

@@ -239,3 +239,13 @@ def test_values_are_parameters_not_query_text(registry):
     registry.create(firm("ent-evil", evil, aliases=["\" OR 1=1"]))
     assert registry.get("ent-evil")["name"] == evil
     assert [i["id"] for i in registry.search("DETACH")["items"]] == ["ent-evil"]
+
+
+def test_outside_filter_takes_every_named_place_but_the_cluster(registry):
+    registry.upsert_many([
+        firm("e1", "甲", locality="cluster"), firm("e2", "乙", locality="ganzhou"),
+        firm("e3", "丙", locality="abroad"), firm("e4", "丁"),
+    ])
+    assert [i["id"] for i in registry.list(locality="outside")["items"]] == ["e3", "e2"]  # bing, yi
+    with pytest.raises(InvalidInput):
+        registry.list(locality="mars")

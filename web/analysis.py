@@ -14,6 +14,7 @@ from typing import Any, Callable
 from flask import current_app, g
 
 from graph.build import build_graph
+from graph.candidates import candidates_for_gap, chain_index
 
 from .store import get_registry
 
@@ -154,22 +155,15 @@ def gaps_by_id(snap: Snapshot) -> dict[str, dict]:
 def candidates(snap: Snapshot, gap: dict, *, limit: int | None = 10) -> dict:
     """Ranked candidates for a gap: ``{"candidates", "total", "score_formula", "wanted"}``.
 
-    ``graph.candidates.candidates_for_gap`` indexes the whole graph on every call; a page lists
-    dozens of gaps, so the index (``graph._chain.Chain``) is built once per snapshot and reused.
+    A page lists dozens of gaps, so the graph's index is built once per snapshot and reused.
     """
     wanted = gap.get("wanted") or {}
     if not (wanted.get("segments") or wanted.get("product")):
         return {"candidates": [], "total": 0, "score_formula": None, "wanted": wanted}
 
     def compute():
-        try:
-            from graph._chain import Chain
-            from graph.candidates import _candidates
-        except ImportError:  # the private helpers moved: the public function is always there
-            from graph.candidates import candidates_for_gap
-            return candidates_for_gap(snap.G, gap, limit=limit)
-        chain = snap.memo("chain_index", lambda: Chain(snap.G))
-        return _candidates(chain, gap, limit)
+        index = snap.memo("chain_index", lambda: chain_index(snap.G))
+        return candidates_for_gap(snap.G, gap, limit=limit, index=index)
     return snap.memo(f"candidates:{gap['id']}:{limit}", compute)
 
 

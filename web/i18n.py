@@ -17,9 +17,10 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "kind": {k: (zh, en) for (k, zh), en in zip(KIND_NAMES_ZH.items(), (
         "Enterprise", "Platform", "Project / park", "Chain segment", "Plan target", "Government unit",
         "Source document"))},
-    "locality": {k: (zh, en) for (k, zh), en in zip(LOCALITY_ZH.items(), (
-        "In the cluster", "Ganzhou (outside the cluster)", "Jiangxi (outside Ganzhou)", "Elsewhere in China",
-        "Abroad", "Not stated"))},
+    "locality": {**{k: (zh, en) for (k, zh), en in zip(LOCALITY_ZH.items(), (
+        "In the cluster", "Ganzhou (not stated to be in the cluster)", "Jiangxi (not stated to be in Ganzhou)",
+        "Elsewhere in China", "Abroad", "Not stated"))},
+        "outside": ("集群外（任一已写明的外地）", "Outside the cluster (any place named)")},
     "level": {"national": ("国家级", "National"), "provincial": ("省级", "Provincial"),
               "municipal": ("市级", "Municipal"), "district": ("区级", "District"),
               "enterprise": ("企业级", "Enterprise"), "unknown": ("未说明", "Not stated")},

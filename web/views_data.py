@@ -11,7 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from registry.errors import InvalidInput, NotFound
-from registry.model import KINDS, LEVELS, LOCALITIES, ROLES
+from registry.model import KINDS, LEVELS, LOCALITY_FILTERS, ROLES
 from registry.repository import Registry, model_fields
 
 from . import analysis, chainmap
@@ -88,7 +88,7 @@ def search_filters(args) -> dict[str, Any]:
         "q": P.text_arg(args, "q"),
         "kind": kind,
         "segment": P.text_arg(args, "segment", 100),
-        "locality": P.choice_arg(args, "locality", LOCALITIES),
+        "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS),
         "role": P.choice_arg(args, "role", ROLES),
         "level": P.choice_arg(args, "level", LEVELS),
         "sort": P.choice_arg(args, "sort", SORTS, "name"),
