@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 
@@ -31,8 +32,16 @@ def store_dir(tmp_path_factory):
     keeper.close()
 
 
-def _falkor(store_dir) -> FalkorStore:
-    return FalkorStore(store_dir, graph=f"t{uuid.uuid4().hex[:12]}")
+@contextmanager
+def _fresh_falkor(store_dir):
+    """An empty graph of its own on the session's embedded server, dropped afterwards."""
+    s = FalkorStore(store_dir, graph=f"t{uuid.uuid4().hex[:12]}")
+    s.setup_schema()
+    try:
+        yield s
+    finally:
+        s.drop_graph()
+        s.close()
 
 
 def _neo4j() -> Neo4jStore:
@@ -53,21 +62,15 @@ def store(request, store_dir) -> GraphStore:
         s.clear()
         s.close()
     else:
-        s = _falkor(store_dir)
-        s.setup_schema()
-        yield s
-        s.drop_graph()
-        s.close()
+        with _fresh_falkor(store_dir) as s:
+            yield s
 
 
 @pytest.fixture
 def falkor(store_dir) -> FalkorStore:
     """An embedded store only (for tests of the embedded server itself or of app behaviour)."""
-    s = _falkor(store_dir)
-    s.setup_schema()
-    yield s
-    s.drop_graph()
-    s.close()
+    with _fresh_falkor(store_dir) as s:
+        yield s
 
 
 @pytest.fixture

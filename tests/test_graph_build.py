@@ -5,14 +5,9 @@ import random
 import pytest
 
 from graph import InvalidGraphData, basis_of_sources, build_graph
+from graph_rows import ent, rel
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def test_nodes_and_edges_carry_the_rows():

@@ -3,14 +3,9 @@
 import json
 
 from graph import CANDIDATE_FORMULA, build_graph, candidates_for_gap, dependence_gaps, segment_gaps
+from graph_rows import ent, rel
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def rows():

@@ -5,14 +5,9 @@ import json
 import pytest
 
 from graph import SCORE_FORMULA, EntityNotFound, build_graph, chain_coverage, coverage_score, segment_coverage
+from graph_rows import ent, rel
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def chain_rows():

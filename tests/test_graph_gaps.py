@@ -8,18 +8,13 @@ import pytest
 from registry.model import LOCALITY_ZH
 
 from graph import LACK_WORDS, build_graph, capability_gaps, data_gaps, segment_gaps, upstream_gaps
+from graph_rows import ent, rel
 
 GAP_KEYS = {"id", "category", "kind", "severity", "subject_ids", "subjects", "title_zh", "title_en", "reason_zh",
             "reason_en", "facts", "sources", "impact", "wanted"}
 PLAN = "001_5d877c967d85b7a4.txt"
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def rows():

@@ -1,5 +1,6 @@
 """graph.measures: degree, betweenness, PageRank, communities, shortest path and k-hop neighbourhood."""
 
+from graph_rows import ent, rel
 import json
 
 import pytest
@@ -8,12 +9,6 @@ from graph import (EntityNotFound, InvalidOption, betweenness, build_graph, comm
                    entity_measures, neighbourhood, network_measures, pagerank, shortest_path)
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def rows():

@@ -9,16 +9,11 @@ from graph import CATEGORIES, GapNotFound, InvalidOption, all_gaps, build_graph,
     format_table, gap_report
 from graph.report import display_width
 from registry.model import LOCALITY_ZH
+from graph_rows import ent, rel
 
 PLAN = "001_5d877c967d85b7a4.txt"
 
 
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
-
-
-def rel(t, s, d, **kw):
-    return {"type": t, "source": s, "target": d, **kw}
 
 
 def rows():

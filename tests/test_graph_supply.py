@@ -1,5 +1,6 @@
 """graph.supply: single suppliers, outside-only suppliers, cut points, bridges and the "what if it leaves" view."""
 
+from graph_rows import ent
 import json
 import random
 
@@ -11,9 +12,6 @@ from registry.model import LOCALITY_ZH
 from graph import (EntityNotFound, bridge_gaps, build_graph, cut_point_gaps, departure_impact, dependence_gaps,
                    supply_cut_structure)
 
-
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
 
 
 def sup(s, d, product=None, **kw):

@@ -3,10 +3,8 @@
 import json
 
 from graph import build_graph, target_gaps, target_progress
+from graph_rows import ent
 
-
-def ent(i, kind="enterprise", **kw):
-    return {"id": i, "kind": kind, "name": kw.pop("name", i), **kw}
 
 
 def tgt(i, name, metric, value, unit, **kw):
