@@ -94,3 +94,27 @@ def test_search_page_offers_outside_the_cluster(client):
     assert "赣州甲磁材有限公司" in page
     hits = client.get("/api/v1/search?q=甲磁&locality=cluster").get_json()["data"]
     assert hits["total"] == 0
+
+
+def test_the_app_recovers_when_the_embedded_store_dies(tmp_path):
+    """kill -9 of the store under a running app: at most a clear 503, then it answers again by itself."""
+    import os
+    import signal
+
+    from web.store import close_store
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(tmp_path / "store"), "GRAPH_NAME": "xijin",
+                      "NEO4J_URI": None}, instance_path=str(tmp_path))
+    client = app.test_client()
+    try:
+        assert client.get("/api/v1/health").status_code == 200
+        client.post("/api/v1/entities", json=FIRM)
+        os.kill(int((tmp_path / "store" / "falkordb.pid").read_text()), signal.SIGKILL)
+        first = client.get("/api/v1/entities/ent-a")
+        assert first.status_code in (200, 503)
+        if first.status_code == 503:
+            assert "embedded store" in first.get_json()["error"]
+        again = client.get("/api/v1/entities/ent-a")
+        assert again.status_code == 200 and again.get_json()["data"]["name"] == FIRM["name"]
+    finally:
+        close_store(app)
