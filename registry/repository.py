@@ -104,7 +104,8 @@ Q_REL_UPSERT = _per_type(
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
 
-Q_REL_GET = ("MATCH (a:Entity)-[r {id: $id}]->(b:Entity) "
+# a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
+Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
              "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
 
 Q_REL_DELETE = (
@@ -469,7 +470,9 @@ class Registry:
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     def get_relation(self, rel_id: str) -> dict[str, Any]:
-        rows = self.store.read(Q_REL_GET, {"id": rel_id})
+        source, _, rest = rel_id.partition(">")
+        _, _, target = rest.partition(">")
+        rows = self.store.read(Q_REL_GET, {"id": rel_id, "source": source, "target": target}) if target else []
         if not rows:
             raise NotFound(f"关系 '{rel_id}' 不存在 / no relation with id '{rel_id}'")
         return relation_out(rows[0])

@@ -122,6 +122,8 @@ def serve(instance, host, port, no_seed, threads, get_path):
         raise click.ClickException(f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror}")
     finally:
         holder.close()
+        if not get_path:
+            click.echo("已停止，数据已保存 / stopped, data saved", err=True)
 
 
 def _describe(reg: Registry) -> str:
