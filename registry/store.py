@@ -243,7 +243,9 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailable(f"Neo4j 地址无效 / invalid Neo4j URI {uri!r}: use one of "
                                    f"{', '.join(s + '://' for s in NEO4J_SCHEMES)}")
         try:
-            self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            # The server's notifications (e.g. "property key does not exist" for a field no record has
+            # yet, expected in the whole-graph read) stay in the driver's log, never Python warnings.
+            self.driver = neo4j.GraphDatabase.driver(uri, auth=(user, password), warn_notification_severity="OFF")
         except (ValueError, nex.ConfigurationError) as exc:
             raise StoreUnavailable(f"Neo4j 地址无效 / invalid Neo4j URI {uri!r}: {exc}") from None
         try:
