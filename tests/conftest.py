@@ -11,9 +11,11 @@ import uuid
 from contextlib import contextmanager
 
 import pytest
+import web_data
 
 from registry.repository import Registry
 from registry.store import FalkorStore, GraphStore, Neo4jStore
+from web.store import store_holder
 
 NEO4J_URI = os.environ.get("NEO4J_URI")
 NEO4J_SKIP = "NEO4J_URI is not set: the Neo4j contract tests are skipped (set NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD)"
@@ -131,3 +133,23 @@ def seeded_app(store_dir, tmp_path, seeded_graph_name):
 @pytest.fixture
 def seeded_client(seeded_app):
     return seeded_app.test_client()
+
+
+# --- the small, fully known chain of the web tests (tests/web_data.py) ---
+
+@pytest.fixture
+def small_app(app):
+    """The ``app`` fixture's empty graph, loaded with the small chain above."""
+    with app.app_context():
+        web_data.load_small_chain(Registry(store_holder(app).get()))
+    return app
+
+
+@pytest.fixture
+def small_client(small_app):
+    return small_app.test_client()
+
+
+@pytest.fixture
+def reg(small_app) -> Registry:
+    return Registry(store_holder(small_app).get())

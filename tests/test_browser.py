@@ -78,7 +78,7 @@ def seeded_server(store_dir, seeded_graph_name, tmp_path_factory):
 @pytest.fixture(scope="module")
 def own_server(store_dir, tmp_path_factory):
     """A graph of its own, written through the Registry: the small test chain (with the XSS-named firm)."""
-    from test_web_data import load_small_chain
+    from web_data import load_small_chain
     from web.store import close_store, store_holder
 
     graph = f"b{uuid.uuid4().hex[:10]}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from test_web_data import reg, small_app, small_client  # noqa: F401  (fixtures)
 
 
 def data(resp):

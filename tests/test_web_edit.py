@@ -7,7 +7,6 @@ from html import unescape
 
 import pytest
 
-from test_web_data import reg, small_app, small_client  # noqa: F401  (fixtures)
 
 
 def form_tokens(client, entity_id: str) -> dict:

@@ -7,7 +7,7 @@ import re
 import uuid
 
 from registry.repository import Registry
-from test_web_data import XSS_NAME, reg, small_app, small_client  # noqa: F401  (fixtures)
+from web_data import XSS_NAME
 from web import create_app
 from web.store import close_store, store_holder
 

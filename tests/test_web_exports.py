@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from registry.exports import (PARTNER_COLUMNS, Column, cell_text, display_width, neutralise, to_csv, to_json,
                               to_xlsx)
-from test_web_data import FORMULA_NAME, XSS_NAME, reg, small_app, small_client  # noqa: F401  (fixtures)
+from web_data import FORMULA_NAME, XSS_NAME
 from web.downloads import content_disposition
 
 HEADERS_ZH = [c.zh for c in PARTNER_COLUMNS]

@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from test_web_data import RECORDS, reg, small_app, small_client  # noqa: F401  (fixtures)
+from web_data import RECORDS, RELATIONS
 
 
 def script_json(html: str, element_id: str):
@@ -293,3 +293,9 @@ def test_static_assets_are_served_by_the_app(small_client):
         r = small_client.get(path)
         assert r.status_code == 200 and len(r.data) > 500, path
         r.close()
+
+
+def test_small_chain_loads(reg):
+    counts = reg.counts()
+    assert counts["entities"]["enterprise"] == 6
+    assert counts["total_relations"] == len(RELATIONS)

@@ -2,15 +2,12 @@
 
 It holds the awkward cases on purpose: a firm named ``<img src=x onerror=alert(1)>``, an alias and a
 quote with ``<script>``, a name that starts with ``=`` (spreadsheet formula injection), and a segment
-with no firm at all (a gap). Other web test modules import the fixtures from here.
+with no firm at all (a gap). conftest.py turns it into the ``small_app``, ``small_client`` and ``reg`` fixtures.
 """
 
 from __future__ import annotations
 
-import pytest
-
 from registry.repository import Registry
-from web.store import store_holder
 
 DOC = "001_5d877c967d85b7a4.txt"
 XSS_NAME = "<img src=x onerror=alert(1)>"
@@ -92,27 +89,3 @@ RELATIONS = [
 def load_small_chain(reg: Registry) -> None:
     reg.upsert_many(RECORDS, by="test", why="web test data")
     reg.upsert_relations(RELATIONS, by="test", why="web test data")
-
-
-@pytest.fixture
-def small_app(app):
-    """The ``app`` fixture's empty graph, loaded with the small chain above."""
-    with app.app_context():
-        load_small_chain(Registry(store_holder(app).get()))
-    return app
-
-
-@pytest.fixture
-def small_client(small_app):
-    return small_app.test_client()
-
-
-@pytest.fixture
-def reg(small_app) -> Registry:
-    return Registry(store_holder(small_app).get())
-
-
-def test_small_chain_loads(reg):
-    counts = reg.counts()
-    assert counts["entities"]["enterprise"] == 6
-    assert counts["total_relations"] == len(RELATIONS)
