@@ -247,30 +247,31 @@ def gaps_candidates(ctx, gap_id, limit, as_json):
         _emit(result, as_json, text)
 
 
+def _analyse(ctx, compute) -> None:
+    """Run one analysis over the registry's graph and print its result (JSON: these are detail views)."""
+    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+        result = compute(_analysis_graph(reg))
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+
+
 @gaps.command("impact")
 @click.argument("firm_id")
-@json_option
 @click.pass_context
-def gaps_impact(ctx, firm_id, as_json):
-    """若该企业离开，谁受影响 / What if this firm leaves: who is affected."""
+def gaps_impact(ctx, firm_id):
+    """若该企业离开，谁受影响 / What if this firm leaves: who is affected (JSON)."""
     from graph import departure_impact
 
-    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
-        result = departure_impact(_analysis_graph(reg), firm_id)
-        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+    _analyse(ctx, lambda G: departure_impact(G, firm_id))
 
 
 @gaps.command("measures")
 @click.argument("entity_id")
-@json_option
 @click.pass_context
-def gaps_measures(ctx, entity_id, as_json):
-    """网络指标：度、中介中心性、PageRank、社区 / Network measures of an entity."""
+def gaps_measures(ctx, entity_id):
+    """网络指标：度、中介中心性、PageRank、社区 / Network measures of an entity (JSON)."""
     from graph import entity_measures
 
-    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
-        result = entity_measures(_analysis_graph(reg), entity_id)
-        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+    _analyse(ctx, lambda G: entity_measures(G, entity_id))
 
 
 @gaps.command("path")
@@ -278,15 +279,12 @@ def gaps_measures(ctx, entity_id, as_json):
 @click.argument("target")
 @click.option("--via", type=click.Choice(["supply", "partner", "business", "any"]), default="supply",
               show_default=True)
-@json_option
 @click.pass_context
-def gaps_path(ctx, source, target, via, as_json):
-    """两个主体之间的最短供应/合作路径 / Shortest supply or partner path between two entities."""
+def gaps_path(ctx, source, target, via):
+    """两个主体之间的最短供应/合作路径 / Shortest supply or partner path between two entities (JSON)."""
     from graph import shortest_path
 
-    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
-        result = shortest_path(_analysis_graph(reg), source, target, via=via)
-        _emit(result, as_json, json.dumps(result, ensure_ascii=False, indent=2))
+    _analyse(ctx, lambda G: shortest_path(G, source, target, via=via))
 
 
 def main(argv=None):
