@@ -75,33 +75,30 @@ def _merge_clause_group(chain: Chain, first: dict) -> dict:
 
 
 def _gaps_by_category(chain: Chain, *, few: int, progress: Callable, step: int, total: int) -> tuple[dict, list, int]:
+    def tick(label: str) -> None:
+        nonlocal step
+        step += 1
+        progress(step, total, label)
+
     out: dict[str, list] = {}
-    out["segment"] = _segment_gaps(chain, few)
-    step += 1
-    progress(step, total, "segment gaps")
-    out["upstream"] = _upstream_gaps(chain)
-    step += 1
-    progress(step, total, "upstream gaps")
-    out["capability"] = _capability_gaps(chain, few)
-    step += 1
-    progress(step, total, "capability gaps")
-    out["dependence"] = _dependence_gaps(chain)
-    step += 1
-    progress(step, total, "dependence gaps")
+    for category, label, find in (
+        ("segment", "segment gaps", lambda: _segment_gaps(chain, few)),
+        ("upstream", "upstream gaps", lambda: _upstream_gaps(chain)),
+        ("capability", "capability gaps", lambda: _capability_gaps(chain, few)),
+        ("dependence", "dependence gaps", lambda: _dependence_gaps(chain)),
+    ):
+        out[category] = find()
+        tick(label)
     cs = _CutStructure(chain)
-    step += 1
-    progress(step, total, "supply network structure")
+    tick("supply network structure")
     out["cut_point"] = _cut_point_gaps(chain, cs)
     out["bridge"] = _bridge_gaps(chain, cs)
-    step += 1
-    progress(step, total, "cut points and bridges")
+    tick("cut points and bridges")
     rows = _target_progress(chain)
     out["target"] = _target_gaps(chain, rows)
-    step += 1
-    progress(step, total, "targets")
+    tick("targets")
     out["data"] = _data_gaps(chain)
-    step += 1
-    progress(step, total, "data gaps")
+    tick("data gaps")
     return {c: out[c] for c in CATEGORIES}, rows, step
 
 

@@ -100,14 +100,20 @@ def _leader_rows(snap: analysis.Snapshot, segments: Iterable[str], exclude: str 
     return rows
 
 
-def _ancestors(snap: analysis.Snapshot, segs: Iterable[str]) -> list[str]:
-    G, out, stack = snap.G, [], list(segs)
+def _part_of_walk(snap: analysis.Snapshot, start: Iterable[str], *, upward: bool) -> list[str]:
+    """The segments reached from ``start`` along PART_OF (child -> parent): up to the ancestors,
+    or down to the whole subtree; the starting segments first, in the order first reached."""
+    G, out, seen, stack = snap.G, [], set(), list(start)
     while stack:
         s = stack.pop()
-        if s in out:
+        if s in seen:
             continue
+        seen.add(s)
         out.append(s)
-        stack.extend(v for _, v, k in G.out_edges(s, keys=True) if k == "PART_OF")
+        if upward:
+            stack.extend(v for _, v, k in G.out_edges(s, keys=True) if k == "PART_OF")
+        else:
+            stack.extend(u for u, _, k in G.in_edges(s, keys=True) if k == "PART_OF")
     return out
 
 
@@ -138,7 +144,7 @@ def org_partners(snap: analysis.Snapshot, n: str) -> list[dict]:
     """Partners of an enterprise or platform: chain leader, suppliers, customers, research partners, platforms…"""
     d = snap.by_id[n]
     segs = [v for _, v, k in snap.G.out_edges(n, keys=True) if k == "IN_SEGMENT"]
-    rows = _leader_rows(snap, _ancestors(snap, segs), exclude=n)
+    rows = _leader_rows(snap, _part_of_walk(snap, segs, upward=True), exclude=n)
     for other, rtype, outgoing, rel in _edges(snap, n):
         if rtype in _NOT_PARTNERS or other == n:
             continue
@@ -161,7 +167,7 @@ def segment_partners(snap: analysis.Snapshot, seg: str) -> list[dict]:
     if cov is None:
         raise NotFound(f"环节 '{seg}' 不存在 / no chain segment with id '{seg}'")
     G = snap.G
-    sub = _subtree(snap, seg)
+    sub = _part_of_walk(snap, [seg], upward=False)
     rows = _leader_rows(snap, sub)
     seen = {r["id"] for r in rows}
     members = []
@@ -192,16 +198,6 @@ def segment_partners(snap: analysis.Snapshot, seg: str) -> list[dict]:
             rows.append(_row(snap, cid, T("候选招引对象", "Candidate to attract"), detail=candidate_reason(c)))
     return rows
 
-
-def _subtree(snap: analysis.Snapshot, seg: str) -> list[str]:
-    G, out, stack = snap.G, [], [seg]
-    while stack:
-        s = stack.pop()
-        if s in out:
-            continue
-        out.append(s)
-        stack.extend(u for u, _, k in G.in_edges(s, keys=True) if k == "PART_OF")
-    return out
 
 
 def segment_gaps(snap: analysis.Snapshot, seg: str) -> list[dict]:
