@@ -90,8 +90,19 @@ LOCALITIES = ("cluster", "ganzhou", "jiangxi", "china", "abroad", "unknown")
 # to be in the cluster". Only "cluster" counts as local; the analysis treats the others as not (yet) local.
 LOCALITY_ZH = {"cluster": "集群内", "ganzhou": "赣州市（未写明在集群内）", "jiangxi": "江西省（未写明在赣州）",
                "china": "国内其他地区", "abroad": "境外", "unknown": "未说明"}
-# "outside": every place the sources name that is not the cluster (unknown is neither in nor out)
-LOCALITY_FILTERS = {**{loc: (loc,) for loc in LOCALITIES}, "outside": ("ganzhou", "jiangxi", "china", "abroad")}
+# The one definition of "in the cluster" and "outside the cluster": only "cluster" is local; "outside" is
+# every place the sources name that is not the cluster; "unknown" is neither in nor out.
+LOCAL = "cluster"
+OUTSIDE = ("ganzhou", "jiangxi", "china", "abroad")
+OUTSIDE_SET = frozenset(OUTSIDE)
+LOCALITY_FILTERS = {**{loc: (loc,) for loc in LOCALITIES}, "outside": OUTSIDE}
+
+
+def locality_group(locality: str | None) -> str:
+    """"local", "outside" or "unknown": where a record stands with respect to the cluster."""
+    if locality == LOCAL:
+        return "local"
+    return "outside" if locality in OUTSIDE_SET else "unknown"
 ROLES = ("链主", "龙头", "骨干", "重点扶持", "上市培育", "上市公司", "专精特新", "专精特新小巨人",
          "单项冠军", "高新技术企业", "规上", "独角兽", "瞪羚", "央企", "国企")
 PLATFORM_TYPES = ("research_institute", "innovation_center", "test_center", "university", "ip_center",
@@ -339,10 +350,19 @@ def relation_id(rtype: str, source: str, target: str) -> str:
     return f"{source}>{rtype}>{target}"
 
 
-def basis_of(sources: list[Source]) -> str:
-    """The strongest basis among a fact's sources: explicit beats reported beats implied."""
-    bases = {s.basis for s in sources}
-    for b in ("explicit", "reported", "implied"):
+BASIS_ORDER = ("explicit", "reported", "implied")
+
+
+def basis_of(sources) -> str:
+    """The strongest basis among a fact's sources: explicit beats reported beats implied.
+
+    ``sources`` are ``Source`` objects or plain dicts (a dict without ``basis`` is explicit).
+
+    >>> basis_of([{"basis": "implied"}, {"basis": "reported"}]), basis_of([])
+    ('reported', 'unknown')
+    """
+    bases = {(s.get("basis") if isinstance(s, dict) else s.basis) or "explicit" for s in (sources or ())}
+    for b in BASIS_ORDER:
         if b in bases:
             return b
     return "unknown"
@@ -387,6 +407,12 @@ def validate_relation(data: dict[str, Any]) -> Relation:
         raise _format_errors(exc, f"关系/relation {data.get('source')}-{data.get('type')}->{data.get('target')}") from None
 
 
+def endpoints_allowed(rtype: str, source_kind: Optional[str], target_kind: Optional[str]) -> bool:
+    """Whether a relation of type ``rtype`` may go from a ``source_kind`` record to a ``target_kind`` one."""
+    spec = RELATION_TYPES.get(rtype)
+    return spec is not None and source_kind in spec[0] and target_kind in spec[1]
+
+
 def check_endpoints(rel: Relation, source_kind: Optional[str], target_kind: Optional[str]) -> None:
     """Raise InvalidInput when an end is missing or of a kind the relation type does not allow."""
     if source_kind is None:
@@ -396,7 +422,7 @@ def check_endpoints(rel: Relation, source_kind: Optional[str], target_kind: Opti
         raise InvalidInput(f"关系终点 '{rel.target}' 不存在 / relation target '{rel.target}' does not exist",
                            details=[{"field": "target", "value": rel.target, "message": "does not exist"}])
     allowed_src, allowed_dst, zh, _ = RELATION_TYPES[rel.type]
-    if source_kind not in allowed_src or target_kind not in allowed_dst:
+    if not endpoints_allowed(rel.type, source_kind, target_kind):
         raise InvalidInput(
             f"{rel.type}（{zh}）不能从{KIND_NAMES_ZH[source_kind]} '{rel.source}' 指向{KIND_NAMES_ZH[target_kind]} "
             f"'{rel.target}' / {rel.type} may go from {sorted(allowed_src)} to {sorted(allowed_dst)}, "
