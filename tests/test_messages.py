@@ -27,9 +27,14 @@ def test_no_message_is_empty(lang):
     assert [k for k, v in M.catalogue(lang).items() if not v.strip() and k != "list.sep"] == []
 
 
+# messages whose languages count differently on purpose ("甲、乙 等7家" counts all, "and 5 more" the rest)
+DIFFERENT_PLACEHOLDERS = {"list.more"}
+
+
 def test_placeholders_agree_between_languages():
     zh, en = M.catalogue("zh"), M.catalogue("en")
-    bad = {k: (zh[k], en[k]) for k in zh if set(PLACEHOLDER.findall(zh[k])) != set(PLACEHOLDER.findall(en[k]))}
+    bad = {k: (zh[k], en[k]) for k in zh if k not in DIFFERENT_PLACEHOLDERS
+           and set(PLACEHOLDER.findall(zh[k])) != set(PLACEHOLDER.findall(en[k]))}
     assert bad == {}
 
 
