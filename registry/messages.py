@@ -14,7 +14,8 @@ languages, so a JSON answer keeps its ``title_zh`` / ``title_en`` fields.
 
 Domains, one file each, so that separate parts of the code do not edit one file:
 ``labels`` (names of enumerated values and fields), ``analysis`` (gap reasons,
-facts, formulas), ``ui`` (the pages), ``cli`` (the command line).
+facts, formulas), ``ui`` (the page templates), ``web`` (what the web's view models
+and exports say), ``cli`` (the command line).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from babel.support import Translations
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-DOMAINS = ("labels", "analysis", "ui", "cli")
+DOMAINS = ("labels", "analysis", "ui", "web", "cli")
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 __all__ = ["LANGS", "DEFAULT_LANG", "translations", "catalogue", "has", "text", "label", "render", "localise",
