@@ -167,6 +167,24 @@ def _coverage(chain: Chain, *, members_limit: int | None = None, progress: Progr
     return {"score_formula": SCORE_FORMULA, "segments": rows, "levels": levels, "members_limit": members_limit}
 
 
+def limit_members(coverage: dict, members_limit: int | None = 20) -> dict:
+    """A coverage result with at most ``members_limit`` members per list (counts stay exact).
+
+    The same as computing it with ``members_limit``, from a result computed with every member listed.
+    """
+    if members_limit is None or coverage.get("members_limit") is not None:
+        return coverage
+    rows = []
+    for r in coverage["segments"]:
+        row = dict(r)
+        lists = ("local_enterprises", "outside_enterprises", "unknown_locality_enterprises", "platforms", "projects")
+        for key in lists:
+            row[key] = r[key][:members_limit]
+        row["truncated"] = max(len(r[key]) for key in lists) > members_limit
+        rows.append(row)
+    return dict(coverage, segments=rows, members_limit=members_limit)
+
+
 def chain_coverage(G, *, members_limit: int | None = None, progress: Progress = None) -> dict:
     """Coverage of every chain segment, in chain order (roots by position, children depth-first).
 

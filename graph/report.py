@@ -200,12 +200,16 @@ def gap_report(G, *, progress: Progress = None, few: int = DEFAULT_FEW, top: int
                            candidates_per_gap=candidates_per_gap, members_limit=members_limit)
 
 
-def _gap_report(G, *, progress, few, top, candidates_per_gap, members_limit) -> dict:
+def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidates_per_gap=3,
+                members_limit=MEMBERS_LIMIT, chain: Chain | None = None, coverage: dict | None = None) -> dict:
+    """The report; ``chain`` and ``coverage`` may come from a caller that has them already (graph.Analysis)."""
     total = 11
     progress(0, total, "index")
-    chain = Chain(G)
+    chain = chain if chain is not None else Chain(G)
     progress(1, total, "index")
-    coverage = _coverage(chain, members_limit=members_limit)
+    if coverage is None:
+        coverage = _coverage(chain, members_limit=members_limit)
+    members_limit = coverage["members_limit"]
     progress(2, total, "coverage")
     grouped, rows, step = _gaps_by_category(chain, few=few, progress=progress, step=2, total=total)
     ordered = sorted((g for c in CATEGORIES if c != "data" for g in grouped[c]), key=_order)

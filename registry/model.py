@@ -105,6 +105,9 @@ def locality_group(locality: str | None) -> str:
     return "outside" if locality in OUTSIDE_SET else "unknown"
 ROLES = ("链主", "龙头", "骨干", "重点扶持", "上市培育", "上市公司", "专精特新", "专精特新小巨人",
          "单项冠军", "高新技术企业", "规上", "独角兽", "瞪羚", "央企", "国企")
+ROLE_CHAIN_LEADER = "链主"  # the role that makes a firm a chain leader without a CHAIN_LEADER relation
+ROLE_LEADING = "龙头"
+LEAD_ROLES = (ROLE_CHAIN_LEADER, ROLE_LEADING)  # a leading firm of its segment: listed first, counts as a leader
 PLATFORM_TYPES = ("research_institute", "innovation_center", "test_center", "university", "ip_center",
                   "promotion_org", "alliance", "trading_venue", "industrial_internet", "incubator",
                   "service_center", "other")

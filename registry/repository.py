@@ -155,6 +155,7 @@ LIST_SORTS = {
     "-updated": _LIST_BODY + "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit "
                              "RETURN properties(n) AS n",
 }
+SORTS = tuple(LIST_SORTS)  # the one list of sort orders the pages and the API accept
 Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
 
 

@@ -8,6 +8,7 @@ from registry.errors import InvalidInput
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS, ROLES
 
 from registry.exports import PARTNER_COLUMNS
+from registry.repository import SORTS
 
 from . import analysis, chainmap, partners
 from . import params as P
@@ -34,7 +35,7 @@ def list_filters(args) -> dict:
         "role": P.choice_arg(args, "role", ROLES),
         "level": P.choice_arg(args, "level", LEVELS),
         "segment": P.text_arg(args, "segment", 100),
-        "sort": P.choice_arg(args, "sort", ("name", "-name", "updated", "-updated"), "name"),
+        "sort": P.choice_arg(args, "sort", SORTS, "name"),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
         "per_page": P.int_arg(args, "per_page", 50, 1, 500),
     }
@@ -151,15 +152,15 @@ def entity_detail_api(entity_id: str):
 @bp.get("/chain")
 def chain_api():
     """The chain board: segments in columns upstream -> downstream, with counts, scores and gap counts."""
-    snap = analysis.snapshot()
-    return ok(dict(V.chain_overview(), coverage=analysis.coverage(snap)["segments"]))
+    a = analysis.current()
+    return ok(dict(V.chain_overview(), coverage=V.localised(a, "coverage", a.coverage)["segments"]))
 
 
 @bp.get("/chain/graph")
 def chain_graph():
     """The chain map's graph: nodes with server-computed positions, edges, and what was merged."""
     f = chainmap.parse_filters(request.args)
-    return ok(chainmap.graph_view(analysis.snapshot(), **f))
+    return ok(chainmap.graph_view(analysis.current(), **f))
 
 
 @bp.get("/chain/<segment_id>")
@@ -182,7 +183,7 @@ def gap_api(gap_id: str):
 
 @bp.get("/targets")
 def targets_api():
-    return ok(analysis.target_progress(analysis.snapshot()))
+    return ok(V.report(analysis.current())["target_progress"])
 
 
 @bp.get("/partners")
@@ -193,7 +194,7 @@ def partners_api():
     if not scope or not ident:
         raise InvalidInput("scope, id: 请指定导出对象（scope=enterprise|platform|segment|gap 与 id）/ "
                            "say what to export: scope and id")
-    plist = partners.partner_list(analysis.snapshot(), scope, ident)
+    plist = partners.partner_list(analysis.current(), scope, ident)
     cols = [{"key": c.key, "zh": c.zh, "en": c.en} for c in PARTNER_COLUMNS]
     return ok(dict(plist, columns=cols))
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, url_for
 
+from graph.report import CATEGORIES
 from registry.errors import Conflict, InvalidInput, NotFound
+from registry.messages import localise
 from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_xlsx
 
 from . import analysis, chainmap, forms, i18n
 from . import params as P
 from . import views_data as V
 from .downloads import content_disposition, download
-from .i18n import T, current_lang, label
+from .i18n import current_lang, label, text
 from .partners import FORMATS, SCOPES, export_filename, partner_list
 from .store import get_registry
 
@@ -56,9 +58,9 @@ def dossier(entity_id: str):
     if rec["kind"] not in ("enterprise", "platform"):
         raise InvalidInput(f"'{entity_id}' 是{label('kind', rec['kind'], 'zh')}：档案页只适用于企业和平台 / "
                            "dossiers are for enterprises and platforms")
-    snap = analysis.snapshot()
-    plist = partner_list(snap, rec["kind"], entity_id)
-    segments = [snap.name(v) for _, v, k in snap.G.out_edges(entity_id, keys=True) if k == "IN_SEGMENT"]
+    a = analysis.current()
+    plist = partner_list(a, rec["kind"], entity_id)
+    segments = [a.name(v) for v in a.segments_of(entity_id)]
     return render_template("dossier.html", e=rec, attributes=V.attributes(rec), field_name=V.field_name,
                            partners=plist["rows"], generated=plist["about"], segments=segments)
 
@@ -175,8 +177,7 @@ def relation_delete(entity_id: str):
 @bp.get("/chain")
 def chain():
     f = chainmap.parse_filters(request.args)
-    snap = analysis.snapshot()
-    view = chainmap.graph_view(snap, **f)
+    view = chainmap.graph_view(analysis.current(), **f)
     return render_template("chain.html", c=V.chain_overview(), view=view, f=f, options=chainmap.VIS_OPTIONS,
                            rel_types=chainmap.GRAPH_RELATIONS, colours=chainmap.LEVEL_COLOURS,
                            fills=chainmap.LEVEL_FILL)
@@ -185,8 +186,7 @@ def chain():
 @bp.get("/chain/<segment_id>")
 def segment(segment_id: str):
     d = V.segment_detail(get_registry(), segment_id)
-    snap = analysis.snapshot()
-    view = chainmap.graph_view(snap, rel=list(chainmap.DEFAULT_RELATIONS), kinds=list(chainmap.MEMBER_KINDS),
+    view = chainmap.graph_view(analysis.current(), rel=list(chainmap.DEFAULT_RELATIONS), kinds=list(chainmap.MEMBER_KINDS),
                                segment=segment_id, per_segment=60, max_nodes=600)
     return render_template("segment.html", d=d, view=view, options=chainmap.VIS_OPTIONS,
                            colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL)
@@ -196,7 +196,7 @@ def segment(segment_id: str):
 @bp.get("/gaps")
 def gaps():
     f = V.gaps_filters(request.args)
-    return render_template("gaps.html", d=V.gaps_view(f), f=f, categories=analysis.categories())
+    return render_template("gaps.html", d=V.gaps_view(f), f=f, categories=CATEGORIES)
 
 
 @bp.get("/gaps/<path:gap_id>")
@@ -209,12 +209,12 @@ def gap(gap_id: str):
 # ------------------------------------------------------------------ exports
 @bp.get("/exports")
 def exports():
-    snap = analysis.snapshot()
-    segs = analysis.coverage(snap)["segments"]
-    platforms = sorted((e for e in snap.entities if e.get("kind") == "platform"), key=lambda e: e.get("sort_key") or "")
+    a = analysis.current()
+    segs = V.localised(a, "coverage", a.coverage)["segments"]
+    platforms = sorted(a.records("platform"), key=lambda e: e.get("sort_key") or "")
+    gaps = [g for g in a.all_gaps() if g["category"] != "data"][:60]
     return render_template("exports.html", segments=segs, platforms=platforms[:500],
-                           gaps=[g for g in analysis.all_gaps(snap) if g["category"] != "data"][:60],
-                           leaders=snap.memo("chain_leaders", lambda: V.chain_leaders(snap)))
+                           gaps=localise(gaps), leaders=a.chain_leaders())
 
 
 @bp.get("/export/partners.<fmt>")
@@ -226,14 +226,13 @@ def export_partners(fmt: str):
     if not scope or not ident:
         raise InvalidInput("scope, id: 请指定导出对象（scope=enterprise|platform|segment|gap 与 id）/ "
                            "say what to export: scope and id")
-    snap = analysis.snapshot()
-    plist = partner_list(snap, scope, ident)
+    plist = partner_list(analysis.current(), scope, ident)
     lang = current_lang()
     name, fallback = export_filename(scope, plist["title"], fmt)
     if fmt == "csv":
         body = to_csv(plist["rows"], PARTNER_COLUMNS, lang=lang)
     elif fmt == "xlsx":
-        body = to_xlsx(plist["rows"], PARTNER_COLUMNS, title=T("合作伙伴", "partners"), lang=lang, about=plist["about"])
+        body = to_xlsx(plist["rows"], PARTNER_COLUMNS, title=text("web.partner.sheet"), lang=lang, about=plist["about"])
     else:
         body = to_json(plist["rows"], PARTNER_COLUMNS, about=dict(plist["about"], scope=scope, id=ident))
     return download(body, fmt, name, fallback)
@@ -249,12 +248,12 @@ def _inline(path: str, tag: str) -> str:
 @bp.get("/export/chain.html")
 def export_chain():
     f = chainmap.parse_filters(request.args)
-    snap = analysis.snapshot()
-    view = chainmap.graph_view(snap, **f)
+    a = analysis.current()
+    view = chainmap.graph_view(a, **f)
     net = chainmap.standalone_network(view)
     nodes, edges, _, _, _, _ = net.get_network_data()
     html = render_template("export_chain.html", data={"nodes": nodes, "edges": edges, "options": net.options},
-                           view=view, segments=analysis.coverage(snap)["segments"],
+                           view=view, segments=V.localised(a, "coverage", a.coverage)["segments"],
                            vis_js=_inline("vendor/vis-network.min.js", "script"),
                            vis_css=_inline("vendor/vis-network.css", "style"),
                            app_js=_inline("chain_standalone.js", "script"),

@@ -10,16 +10,18 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from graph.analysis import Analysis, gap_concerns, hop_distances
+from graph.report import CATEGORIES
 from registry.errors import InvalidInput, NotFound
+from registry.messages import localise
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS, ROLES
-from registry.repository import Registry, model_fields
+from registry.repository import SORTS, Registry, model_fields
 
 from . import analysis, chainmap
 from . import params as P
-from .i18n import T, label
+from .i18n import label, text
 
 PER_PAGE_CHOICES = (20, 50, 100)
-SORTS = ("name", "-name", "updated", "-updated")
 # the order relation groups appear in on an entity page: business links first, structure last
 REL_ORDER = ("CHAIN_LEADER", "SUPPLIES", "RESEARCH_PARTNER", "CO_FOUNDED", "RUNS", "MEMBER_OF", "OWNED_BY",
              "REORGANISES", "LOCATED_IN", "SUPPORTED_BY", "LISTING_TARGET", "RESPONSIBLE_FOR", "ABOUT",
@@ -30,55 +32,46 @@ ENUM_FIELDS = {"locality": "locality", "level": "level", "platform_type": "platf
 
 
 # ------------------------------------------------------------------ home
+def localised(a: Analysis, name: str, compute) -> Any:
+    """A result of the snapshot with its messages spelled out in both languages (memoised on the snapshot)."""
+    return a.memo(f"localised:{name}", lambda: localise(compute()))
+
+
+def report(a: Analysis) -> dict:
+    """The gap report in words (both languages), as the pages and the API show it."""
+    return localised(a, "report", a.report)
+
+
 def overview(reg: Registry) -> dict[str, Any]:
     """The cluster at a glance: counts, chain leaders, target progress, top gaps, recent changes."""
-    snap = analysis.snapshot()
-    report = analysis.gap_report(snap)
-    rows = report["target_progress"]
+    a = analysis.current()
+    r = report(a)
+    rows = r["target_progress"]
     status_counts = defaultdict(int)
-    for r in rows:
-        status_counts[r["status"]] += 1
+    for row in rows:
+        status_counts[row["status"]] += 1
     return {
-        "counts": snap.memo("counts", lambda: snapshot_counts(snap)),
-        "summary": report["summary"],
-        "chain_leaders": snap.memo("chain_leaders", lambda: chain_leaders(snap)),
+        "counts": counts(a),
+        "summary": r["summary"],
+        "chain_leaders": a.chain_leaders(),
         "targets": {"total": len(rows), "by_status": dict(status_counts),
-                    "rows": sorted(rows, key=lambda r: ({"behind": 0, "unknown": 1, "met": 2}[r["status"]],
-                                                        r["id"]))},
-        "top_gaps": report["top_gaps"],
-        "board": chainmap.columns(snap),
-        "levels": report["coverage"]["levels"],
+                    "rows": sorted(rows, key=lambda x: ({"behind": 0, "unknown": 1, "met": 2}[x["status"]],
+                                                        x["id"]))},
+        "top_gaps": r["top_gaps"],
+        "board": board(a),
+        "levels": r["coverage"]["levels"],
         "changes": reg.changes(limit=12),
     }
 
 
-def snapshot_counts(snap: analysis.Snapshot) -> dict[str, Any]:
+def counts(a: Analysis) -> dict[str, Any]:
     """Registry.counts() in the same shape, from the snapshot (which is never older than the last write)."""
-    kinds: dict[str, int] = defaultdict(int)
-    for e in snap.entities:
-        kinds[e["kind"]] += 1
-    rels: dict[str, int] = defaultdict(int)
-    for r in snap.relations:
-        rels[r["type"]] += 1
-    return {"entities": {k: kinds.get(k, 0) for k in KINDS}, "relations": dict(sorted(rels.items())),
-            "total_entities": len(snap.entities), "total_relations": len(snap.relations)}
+    c = a.counts()
+    return dict(c, entities={k: c["entities"].get(k, 0) for k in KINDS})
 
 
-def chain_leaders(snap: analysis.Snapshot) -> list[dict]:
-    """Enterprises with a CHAIN_LEADER relation (with its segments and sources), or the role 链主."""
-    G = snap.G
-    leaders: dict[str, dict] = {}
-    for u, v, k, d in G.edges(keys=True, data=True):
-        if k == "CHAIN_LEADER" and snap.by_id[u].get("kind") == "enterprise":
-            e = leaders.setdefault(u, {"id": u, "name": snap.name(u), "segments": [], "sources": [],
-                                       "locality": snap.by_id[u].get("locality")})
-            e["segments"].append({"id": v, "name": snap.name(v)})
-            e["sources"] += d.get("sources") or []
-    for e in snap.entities:
-        if e.get("kind") == "enterprise" and "链主" in (e.get("roles") or []) and e["id"] not in leaders:
-            leaders[e["id"]] = {"id": e["id"], "name": e["name"], "segments": [], "sources": e.get("sources") or [],
-                                "locality": e.get("locality")}
-    return sorted(leaders.values(), key=lambda x: x["name"])
+def board(a: Analysis) -> dict:
+    return localised(a, "board", a.board)
 
 
 # ------------------------------------------------------------------ search
@@ -152,26 +145,8 @@ def attributes(rec: dict) -> list[dict]:
     return out
 
 
-FIELD_NAMES = {
-    "credit_code": ("统一社会信用代码", "Credit code"), "locality": ("集群内外", "In / out of cluster"),
-    "location": ("所在地", "Location"), "roles": ("角色", "Roles"), "size_band": ("规模", "Size"),
-    "revenue_band": ("营收区间", "Revenue band"), "listing_status": ("上市情况", "Listing"),
-    "contact_person": ("联系人", "Contact"), "phone": ("电话", "Phone"), "email": ("邮箱", "E-mail"),
-    "website": ("网站", "Website"), "address": ("地址", "Address"), "platform_type": ("平台类型", "Platform type"),
-    "level": ("级别", "Level"), "status": ("状态", "Status"), "project_type": ("项目类型", "Project type"),
-    "period": ("期限", "Period"), "investment": ("投资额", "Investment"), "stage": ("链条位置", "Stage"),
-    "position": ("上下游序号", "Position (upstream → downstream)"), "metric": ("指标", "Metric"),
-    "value": ("目标值", "Target value"), "value_max": ("目标上限", "Upper bound"),
-    "comparison": ("比较方式", "Comparison"), "unit": ("单位", "Unit"), "deadline_year": ("完成年份", "Deadline"),
-    "responsible_units": ("责任单位", "Responsible units"), "clause": ("方案条款", "Plan clause"),
-    "file": ("文件", "File"), "issuer": ("发文机关", "Issuer"), "date": ("日期", "Date"), "doc_no": ("文号", "Number"),
-    "name": ("名称", "Name"), "aliases": ("简称/别名", "Aliases"), "description": ("简介", "Description"),
-}
-
-
 def field_name(field: str) -> str:
-    pair = FIELD_NAMES.get(field)
-    return T(*pair) if pair else field
+    return label("field", field)
 
 
 def relation_groups(entity_id: str, nb: dict) -> list[dict]:
@@ -204,20 +179,7 @@ NODE_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "square", 
 
 def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
     """The neighbourhood as vis-network data: the record in the centre, its neighbours on rings by distance."""
-    adj: dict[str, set] = defaultdict(set)
-    for r in nb["relations"]:
-        adj[r["source"]].add(r["target"])
-        adj[r["target"]].add(r["source"])
-    dist = {entity_id: 0}
-    frontier = [entity_id]
-    while frontier:
-        nxt = []
-        for n in frontier:
-            for m in sorted(adj[n]):
-                if m not in dist:
-                    dist[m] = dist[n] + 1
-                    nxt.append(m)
-        frontier = nxt
+    dist = hop_distances(entity_id, ((r["source"], r["target"]) for r in nb["relations"]))
     rings: dict[int, list] = defaultdict(list)
     nodes_by_id = {n["id"]: n for n in nb["nodes"]}
     for n in nb["nodes"]:
@@ -229,10 +191,10 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
         for i, n in enumerate(ring):
             angle = 2 * math.pi * i / max(1, len(ring))
             kind = n.get("kind")
-            text = [n.get("name") or n["id"], label("kind", kind)]
+            lines = [n.get("name") or n["id"], label("kind", kind)]
             if n.get("locality"):
-                text.append(label("locality", n["locality"]))
-            nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(text),
+                lines.append(label("locality", n["locality"]))
+            nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(lines),
                           "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
                           "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, "#90a4ae"),
                           "size": 18 if n["id"] == entity_id else 10, "kind": kind,
@@ -243,11 +205,11 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
     edges = []
     for r in nb["relations"]:
         if r["source"] in nodes_by_id and r["target"] in nodes_by_id:
-            text = [f"{nodes_by_id[r['source']].get('name')} → {nodes_by_id[r['target']].get('name')}",
-                    label("relation", r["type"])]
+            lines = [f"{nodes_by_id[r['source']].get('name')} → {nodes_by_id[r['target']].get('name')}",
+                     label("relation", r["type"])]
             if r.get("product"):
-                text.append(T("供应：", "Supplies: ") + r["product"])
-            edges.append({"from": r["source"], "to": r["target"], "title": "\n".join(text), "arrows": "to",
+                lines.append(text("web.map.supplies", product=r["product"]))
+            edges.append({"from": r["source"], "to": r["target"], "title": "\n".join(lines), "arrows": "to",
                           "label": label("relation", r["type"]), "type": r["type"],
                           "color": chainmap.EDGE_COLOURS.get(r["type"], "#90a4ae")})
     return {"nodes": nodes, "edges": edges, "centre": entity_id, "truncated": nb["truncated"],
@@ -268,26 +230,25 @@ def entity_detail(reg: Registry, entity_id: str, *, hops: int = 1) -> dict[str, 
         "changes": reg.changes(entity_id=entity_id, limit=20),
     }
     if rec["kind"] == "target":
-        snap = analysis.snapshot()
-        out["progress"] = next((r for r in analysis.target_progress(snap) if r["id"] == entity_id), None)
+        out["progress"] = next((r for r in report(analysis.current())["target_progress"] if r["id"] == entity_id),
+                               None)
     return out
 
 
 # ------------------------------------------------------------------ chain
 def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, Any]:
-    snap = analysis.snapshot()
-    row = analysis.coverage_by_segment(snap).get(seg)
+    a = analysis.current()
+    row = a.coverage_by_segment().get(seg)
     if row is None:
         rec = reg.get(seg)  # NotFound when there is no such record at all
         raise NotFound(f"'{seg}' 是{label('kind', rec['kind'], 'zh')}，不是产业链环节 / '{seg}' is a {rec['kind']}, "
                        "not a chain segment")
-    from .partners import segment_gaps
-
+    row = localise(row)
     gaps = []
-    concerning = segment_gaps(snap, seg)
+    concerning = a.segment_gaps(seg)
     for g in concerning[:10]:
-        c = analysis.candidates(snap, g, limit=5)
-        gaps.append(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+        c = a.candidates(g, limit=5)
+        gaps.append(localise(dict(g, candidates=c["candidates"], candidates_total=c["total"])))
     cands: dict[str, dict] = {}
     for g in gaps:
         for c in g["candidates"]:
@@ -296,16 +257,16 @@ def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, An
                 cands[c["id"]] = dict(c, gap_id=g["id"])
     lists = {}
     for key in ("local_enterprises", "outside_enterprises", "unknown_locality_enterprises", "platforms", "projects"):
-        items = [dict(m, via_names=[snap.name(v) for v in m.get("via") or [] if v != seg]) for m in row[key][:limit]]
+        items = [dict(m, via_names=[a.name(v) for v in m.get("via") or [] if v != seg]) for m in row[key][:limit]]
         lists[key] = {"items": items, "total": len(row[key]), "truncated": len(row[key]) > limit}
-    by_seg = analysis.coverage_by_segment(snap)
-    ref = lambda s: {"id": s, "name": snap.name(s), "level": by_seg.get(s, {}).get("level")}  # noqa: E731
-    seg_rec = snap.by_id[seg]
+    by_seg = a.coverage_by_segment()
+    ref = lambda s: {"id": s, "name": a.name(s), "level": by_seg.get(s, {}).get("level")}  # noqa: E731
+    seg_rec = a.record(seg)
     return {
         "segment": {"id": seg, "name": row["name"], "stage": row.get("stage"), "aliases": seg_rec.get("aliases", []),
                     "description": seg_rec.get("description"), "sources": seg_rec.get("sources") or []},
         "coverage": {k: row[k] for k in ("score", "level", "score_parts", "score_explain_zh", "score_explain_en",
-                                          "counts")},
+                                          "counts") if k in row},
         "parent": ref(row["parent"]) if row.get("parent") else None,
         "children": [ref(c) for c in row.get("children") or []],
         "upstream": [ref(s) for s in row.get("upstream") or []],
@@ -315,14 +276,15 @@ def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, An
         "gaps": gaps,
         "gaps_total": len(concerning),
         "candidates": sorted(cands.values(), key=lambda c: (-c["score"], c["name"]))[:15],
-        "score_formula": analysis.coverage(snap)["score_formula"],
+        "score_formula": localised(a, "score_formula", lambda: a.coverage()["score_formula"]),
     }
 
 
 def chain_overview() -> dict[str, Any]:
-    snap = analysis.snapshot()
-    cov = analysis.coverage(snap)
-    return {"board": chainmap.columns(snap), "levels": cov["levels"], "score_formula": cov["score_formula"],
+    a = analysis.current()
+    cov = a.coverage()
+    return {"board": board(a), "levels": cov["levels"],
+            "score_formula": localised(a, "score_formula", lambda: cov["score_formula"]),
             "segments": len(cov["segments"])}
 
 
@@ -333,30 +295,31 @@ GAPS_PER_GROUP = 8
 
 def gaps_filters(args) -> dict[str, Any]:
     return {
-        "category": P.choice_arg(args, "category", analysis.categories()),
+        "category": P.choice_arg(args, "category", CATEGORIES),
         "severity": P.choice_arg(args, "severity", ("high", "medium", "low")),
         "segment": P.text_arg(args, "segment", 100),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
     }
 
 
-def _concerns(g: dict, seg: str) -> bool:
-    return seg in (g.get("subject_ids") or []) or seg in ((g.get("wanted") or {}).get("segments") or [])
+def _with_candidates(a: Analysis, g: dict, limit: int) -> dict:
+    c = a.candidates(g, limit=limit)
+    return localise(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
 
 
 def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, Any]:
     """Every gap, grouped by category; one category at a time is paged, all together show the first few each."""
-    snap = analysis.snapshot()
-    report = analysis.gap_report(snap)
-    if f.get("segment") and f["segment"] not in analysis.coverage_by_segment(snap):
+    a = analysis.current()
+    grouped = a.report()["gaps"]
+    if f.get("segment") and f["segment"] not in a.coverage_by_segment():
         raise InvalidInput(f"segment: 环节 {f['segment'][:40]!r} 不存在 / no chain segment with id {f['segment'][:40]!r}")
     groups = []
-    for cat in analysis.categories():
+    for cat in CATEGORIES:
         if f["category"] and cat != f["category"]:
             continue
-        items = [g for g in report["gaps"].get(cat, [])
+        items = [g for g in grouped.get(cat, [])
                  if (not f["severity"] or g["severity"] == f["severity"])
-                 and (not f.get("segment") or _concerns(g, f["segment"]))]
+                 and (not f.get("segment") or gap_concerns(g, f["segment"]))]
         if f["category"]:
             pages = max(1, -(-len(items) // GAPS_PER_PAGE))
             page = f.get("page") or 1
@@ -365,31 +328,28 @@ def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, An
             window = items[(page - 1) * GAPS_PER_PAGE: page * GAPS_PER_PAGE]
         else:
             pages, page, window = 1, 1, items[:GAPS_PER_GROUP]
-        shown = []
-        for g in window:
-            c = analysis.candidates(snap, g, limit=candidates_per_gap)
-            shown.append(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
-        groups.append({"category": cat, "total": len(report["gaps"].get(cat, [])), "matching": len(items),
-                       "items": shown, "page": page, "pages": pages, "per_page": GAPS_PER_PAGE})
+        groups.append({"category": cat, "total": len(grouped.get(cat, [])), "matching": len(items),
+                       "items": [_with_candidates(a, g, candidates_per_gap) for g in window],
+                       "page": page, "pages": pages, "per_page": GAPS_PER_PAGE})
+    r = report(a)
     return {
         "filters": f,
-        "summary": report["summary"],
+        "summary": r["summary"],
         "groups": groups,
-        "target_progress": report["target_progress"],
-        "score_formula": report["score_formula"],
-        "candidate_formula": report["candidate_formula"],
-        "approximations": report["approximations"],
+        "target_progress": r["target_progress"],
+        "score_formula": r["score_formula"],
+        "candidate_formula": r["candidate_formula"],
+        "approximations": r["approximations"],
     }
 
 
 def gap_detail(gap_id: str, *, limit: int = 30) -> dict[str, Any]:
-    snap = analysis.snapshot()
-    gap = analysis.gaps_by_id(snap).get(gap_id)
+    a = analysis.current()
+    gap = a.gap(gap_id)
     if gap is None:
         raise NotFound(f"缺口 '{gap_id[:80]}' 不存在（数据更新后该缺口可能已消除）/ no gap with id '{gap_id[:80]}' "
                        "(it may have closed after the data changed)")
-    c = analysis.candidates(snap, gap, limit=limit)
-    return {"gap": dict(gap, candidates=c["candidates"], candidates_total=c["total"]),
-            "candidate_formula": c.get("score_formula"),
-            "names": {i: snap.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []}}
-
+    c = a.candidates(gap, limit=limit)
+    return {"gap": _with_candidates(a, gap, limit),
+            "candidate_formula": localise(c.get("score_formula")),
+            "names": {i: a.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []}}
