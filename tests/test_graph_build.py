@@ -6,6 +6,7 @@ import pytest
 
 from graph import InvalidGraphData, basis_of_sources, build_graph
 from graph_rows import ent, rel
+from registry.errors import InvalidInput
 
 
 
@@ -52,7 +53,7 @@ def test_rows_that_break_the_contract_are_refused(entities, relations, message):
     with pytest.raises(InvalidGraphData) as exc:
         build_graph(entities, relations)
     assert message in str(exc.value)
-    assert exc.value.http_status == 400 and exc.value.exit_code == 2
+    assert isinstance(exc.value, InvalidInput)  # answered as bad input by the web app and the CLI
 
 
 def test_basis_of_sources():

@@ -5,9 +5,25 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from registry.errors import RegistryError, StoreUnavailable
+from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
 
 from .store import store_holder
+
+# error class -> HTTP status; a subclass (e.g. graph's GapNotFound) answers with its nearest base's
+HTTP_STATUS: dict[type[RegistryError], int] = {
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    StoreUnavailable: 503,
+}
+
+
+def http_status(exc: RegistryError) -> int:
+    """The HTTP status of a registry error: that of the first class in its MRO with one, else 500."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 500
 
 
 def wants_json() -> bool:
@@ -29,7 +45,7 @@ def init_app(app: Flask) -> None:
         if isinstance(exc, StoreUnavailable):
             store_holder().reset()  # the next request tries to reconnect
             current_app.logger.warning("store unavailable: %s", exc.message)
-        return error_response(exc.http_status, exc.message, exc.code, exc.details)
+        return error_response(http_status(exc), exc.message, exc.code, exc.details)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

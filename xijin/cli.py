@@ -15,8 +15,24 @@ from pathlib import Path
 
 import click
 
-from registry.errors import RegistryError, StoreUnavailable
+from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
 from registry.repository import Registry
+
+# error class -> exit code; a subclass (e.g. graph's GapNotFound) exits with its nearest base's
+EXIT_CODES: dict[type[RegistryError], int] = {
+    InvalidInput: 2,
+    NotFound: 3,
+    Conflict: 4,
+    StoreUnavailable: 5,
+}
+
+
+def exit_code(exc: RegistryError) -> int:
+    """The exit code of a registry error: that of the first class in its MRO with one, else 1."""
+    for cls in type(exc).__mro__:
+        if cls in EXIT_CODES:
+            return EXIT_CODES[cls]
+    return 1
 
 # The instance folder holds the embedded store and an optional config.py.
 instance_option = click.option(
@@ -300,6 +316,6 @@ def main(argv=None):
         click.echo(f"错误 / error: {exc.message}", err=True)
         if isinstance(exc, StoreUnavailable):
             click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
-        sys.exit(exc.exit_code)
+        sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         sys.exit(130)
