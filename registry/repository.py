@@ -571,6 +571,10 @@ class Registry:
         return {"entities": {k: kinds.get(k, 0) for k in KINDS}, "relations": dict(sorted(rels.items())),
                 "total_entities": sum(kinds.values()), "total_relations": sum(rels.values())}
 
+    def setup_schema(self) -> None:
+        """Put the store's indexes and constraints in place; safe to run again."""
+        self.store.setup_schema()
+
     def schema_version(self) -> int | None:
         rows = self.store.read(Q_SCHEMA_VERSION)
         return rows[0]["version"] if rows else None

@@ -11,6 +11,7 @@ import atexit
 from flask import Flask, current_app, g
 
 from registry.errors import StoreUnavailable
+from registry.instance import registry_of
 from registry.repository import Registry
 from registry.store import StoreHolder
 
@@ -31,11 +32,7 @@ def init_app(app: Flask) -> None:
 
 def get_registry() -> Registry:
     if "registry" not in g:
-        try:
-            g.registry = Registry(current_app.extensions[EXT].get())
-        except StoreUnavailable:
-            current_app.extensions[EXT].reset()
-            raise
+        g.registry = registry_of(current_app.extensions[EXT])
     return g.registry
 
 

@@ -10,12 +10,13 @@ import json
 import signal
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from registry import settings
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
+from registry.instance import open_registry, registry_of
 from registry.repository import Registry
 
 # error class -> exit code; a subclass (e.g. graph's GapNotFound) exits with its nearest base's
@@ -34,6 +35,7 @@ def exit_code(exc: RegistryError) -> int:
             return EXIT_CODES[cls]
     return 1
 
+
 # The instance folder holds the embedded store and an optional config.py.
 instance_option = click.option(
     "--instance", type=click.Path(file_okay=False, path_type=Path), envvar="XIJIN_INSTANCE",
@@ -41,27 +43,10 @@ instance_option = click.option(
 
 
 def _app(instance: Path | None):
+    """The web app of an instance: only `serve` (and its `--get`) needs one."""
     from web import create_app
-    from xijin.settings import default_instance
 
-    path = (instance or default_instance()).resolve()
-    path.mkdir(parents=True, exist_ok=True)
-    return create_app(instance_path=str(path))
-
-
-@contextmanager
-def _registry(instance: Path | None, *, schema: bool = True):
-    app = _app(instance)
-    from web.store import store_holder
-
-    holder = store_holder(app)
-    try:
-        reg = Registry(holder.get())
-        if schema:
-            reg.store.setup_schema()
-        yield app, reg
-    finally:
-        holder.close()
+    return create_app(instance_path=str(settings.instance_folder(instance)))
 
 
 def _progress(label: str):
@@ -114,8 +99,8 @@ def serve(instance, host, port, no_seed, threads, get_path):
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` stops the store cleanly
     try:
         t0 = time.monotonic()
-        reg = Registry(holder.get())
-        reg.store.setup_schema()
+        reg = registry_of(holder)
+        reg.setup_schema()
         click.echo(f"存储 / store: {_describe(reg)}  ({time.monotonic() - t0:.2f}s)", err=True)
         if app.config.get("SEED_ON_START") and not no_seed:
             from seed.loader import seed_if_empty
@@ -153,7 +138,7 @@ def _describe(reg: Registry) -> str:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def status(instance, as_json):
     """存储、位置、记录数与模式版本 / Which store, where, counts and schema version."""
-    with _registry(instance, schema=False) as (_, reg):
+    with open_registry(instance) as reg:
         counts = reg.counts()
         info = {"store": reg.store.describe(), "schema_version": reg.schema_version(), "counts": counts}
         if as_json:
@@ -172,7 +157,7 @@ def status(instance, as_json):
 @instance_option
 def doctor(instance):
     """检查存储可达、模式就绪 / Check the store is reachable and its schema is in place."""
-    with _registry(instance, schema=False) as (_, reg):
+    with open_registry(instance) as reg:
         reg.store.ping()
         click.echo(f"✓ 存储可达 / store reachable: {_describe(reg)}")
         ok, missing = reg.store.schema_ok()
@@ -191,10 +176,10 @@ def seed(instance, reset):
     """载入种子数据（可重复运行）/ Load the seed dataset (safe to run again)."""
     from seed.loader import load_seed
 
-    with _registry(instance) as (_, reg):
+    with open_registry(instance, setup=True) as reg:
         if reset:
             reg.store.clear()
-            reg.store.setup_schema()
+            reg.setup_schema()
         bar = _progress("载入 / loading")
         result = load_seed(reg, progress=lambda what, d, t: bar(d, t, what))
         click.echo(f"种子数据 / seed: {result['entities']} records, {result['relations']} relations read; "
@@ -234,7 +219,7 @@ def gaps(ctx, instance, as_json, lang, top):
         return
     from graph import format_report_text, gap_report
 
-    with _registry(instance, schema=False) as (_, reg):
+    with open_registry(instance) as reg:
         bar = _progress("分析 / analysing")
         G = _analysis_graph(reg)
         report = gap_report(G, top=top, progress=lambda d, t, label: bar(d, t, label))
@@ -250,7 +235,7 @@ def gaps_candidates(ctx, gap_id, limit, as_json):
     """可填补某缺口的集群外企业（附理由）/ Outside firms that could fill a gap, with reasons."""
     from graph import candidates_for_gap, find_gap, format_table
 
-    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+    with open_registry(ctx.obj["instance"]) as reg:
         G = _analysis_graph(reg)
         gap = find_gap(G, gap_id)
         result = candidates_for_gap(G, gap, limit=limit)
@@ -265,7 +250,7 @@ def gaps_candidates(ctx, gap_id, limit, as_json):
 
 def _analyse(ctx, compute) -> None:
     """Run one analysis over the registry's graph and print its result (JSON: these are detail views)."""
-    with _registry(ctx.obj["instance"], schema=False) as (_, reg):
+    with open_registry(ctx.obj["instance"]) as reg:
         result = compute(_analysis_graph(reg))
     click.echo(json.dumps(result, ensure_ascii=False, indent=2))
 

@@ -1,0 +1,97 @@
+"""Settings: named environment variables with defaults, parsed strictly and read only when asked.
+
+Nothing here runs at import time: ``create_app`` and the CLI call ``load`` once,
+so a test's config dict is never overridden by the shell it runs in. Both read
+an instance the same way: defaults, then ``instance/config.py``, then the
+environment (each later source wins).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import types
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import InvalidInput
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+CONFIG_FILE = "config.py"
+
+
+def _bool(name: str, raw: str) -> bool:
+    v = raw.strip().lower()
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    raise InvalidInput(f"环境变量 {name}={raw!r} 应为 true/false / {name} must be true or false, not {raw!r}")
+
+
+def default_instance() -> Path:
+    return Path(os.environ.get("XIJIN_INSTANCE") or Path.cwd() / "instance").resolve()
+
+
+def instance_folder(path: str | os.PathLike | None = None) -> Path:
+    """The instance folder (``path``, else the default), resolved and created if missing."""
+    folder = (Path(path) if path is not None else default_instance()).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings the environment gives (only those it sets)."""
+    env = os.environ if environ is None else environ
+    out: dict[str, Any] = {}
+    for key in ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE"):
+        if env.get(key):
+            out[key] = env[key]
+    if env.get("XIJIN_GRAPH"):
+        out["GRAPH_NAME"] = env["XIJIN_GRAPH"]
+    if env.get("XIJIN_SEED_ON_START"):
+        out["SEED_ON_START"] = _bool("XIJIN_SEED_ON_START", env["XIJIN_SEED_ON_START"])
+    if env.get("XIJIN_SECRET_KEY"):
+        out["SECRET_KEY"] = env["XIJIN_SECRET_KEY"]
+    return out
+
+
+def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
+    return {
+        "DATA_DIR": str(Path(instance_path) / "store"),
+        "GRAPH_NAME": "xijin",
+        "SEED_ON_START": True,
+        "NEO4J_URI": None,
+        "NEO4J_USER": "neo4j",
+        "NEO4J_PASSWORD": None,
+        "NEO4J_DATABASE": None,
+    }
+
+
+def from_pyfile(path: str | os.PathLike) -> dict[str, Any]:
+    """The upper-case names a config file sets (none if it does not exist), as Flask's ``from_pyfile`` reads them."""
+    path = Path(path)
+    try:
+        source = path.read_bytes()
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.EISDIR, errno.ENOTDIR):
+            return {}
+        raise
+    module = types.ModuleType("config")
+    module.__file__ = str(path)
+    exec(compile(source, str(path), "exec"), module.__dict__)  # the operator's own file, as Flask does
+    return {k: v for k, v in vars(module).items() if k.isupper()}
+
+
+def load(instance_path: str | os.PathLike, *, test_config: Mapping[str, Any] | None = None,
+         environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings of an instance: defaults, then ``instance/config.py``, then the environment;
+    or, for a test, defaults then ``test_config`` alone."""
+    config = defaults(instance_path)
+    if test_config is None:
+        config.update(from_pyfile(Path(instance_path) / CONFIG_FILE))
+        config.update(from_env(environ))
+    else:
+        config.update(test_config)
+    return config
