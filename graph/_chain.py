@@ -19,7 +19,7 @@ from .errors import EntityNotFound
 
 LOCAL = "cluster"
 OUTSIDE = frozenset({"ganzhou", "jiangxi", "china", "abroad"})
-LEAD_ROLES = ("链主", "龙头")
+LEAD_ROLES = ("chain_leader", "leading")
 # organisation-to-organisation links that make two entities partners
 PARTNER_TYPES = ("RESEARCH_PARTNER", "CO_FOUNDED", "MEMBER_OF", "RUNS", "OWNED_BY", "REORGANISES")
 SEVERITIES = ("high", "medium", "low")

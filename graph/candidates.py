@@ -9,7 +9,8 @@ __all__ = ["candidates_for_gap", "CANDIDATE_FORMULA"]
 
 W_SEGMENT, W_PARENT, W_PRODUCT, W_LOCAL_LINK, W_PLATFORM_LINK, W_ROLE, W_SOURCE_WORD = 3, 1, 3, 1, 1, 1, 1
 CAP_LOCAL_LINKS, CAP_PLATFORM_LINKS, CAP_ROLES = 3, 2, 2
-STRONG_ROLES = ("链主", "龙头", "骨干", "上市公司", "单项冠军", "专精特新小巨人", "专精特新", "独角兽", "瞪羚", "央企", "国企")
+STRONG_ROLES = ("chain_leader", "leading", "backbone", "listed", "single_champion", "little_giant", "specialised",
+                "unicorn", "gazelle", "central_soe", "soe")
 SOURCE_WORDS = ("龙头", "头部", "链主", "领军", "骨干", "领先")
 
 CANDIDATE_FORMULA = {
@@ -236,7 +237,7 @@ def candidates_for_gap(G, gap: dict, *, limit: int | None = 10, index: Chain | N
     >>> from graph import build_graph, segment_gaps
     >>> G = build_graph(
     ...     [{"id": "mot", "kind": "segment", "name": "永磁电机"},
-    ...      {"id": "x", "kind": "enterprise", "name": "外地电机厂", "locality": "china", "roles": ["上市公司"]},
+    ...      {"id": "x", "kind": "enterprise", "name": "外地电机厂", "locality": "china", "roles": ["listed"]},
     ...      {"id": "y", "kind": "enterprise", "name": "另一电机厂", "locality": "china"}],
     ...     [{"type": "IN_SEGMENT", "source": "x", "target": "mot"},
     ...      {"type": "IN_SEGMENT", "source": "y", "target": "mot"}])

@@ -138,12 +138,12 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
         local.append(loc == "cluster")
         roles = []
         if loc == "cluster":
-            for role, p in (("规上", 0.30), ("高新技术企业", 0.20), ("专精特新", 0.05), ("专精特新小巨人", 0.01),
-                            ("龙头", 0.01), ("上市公司", 0.02)):
+            for role, p in (("above_scale", 0.30), ("high_tech", 0.20), ("specialised", 0.05), ("little_giant", 0.01),
+                            ("leading", 0.01), ("listed", 0.02)):
                 if rng.random() < p:
                     roles.append(role)
         else:
-            for role, p in (("上市公司", 0.05), ("龙头", 0.02), ("专精特新", 0.03)):
+            for role, p in (("listed", 0.05), ("leading", 0.02), ("specialised", 0.03)):
                 if rng.random() < p:
                     roles.append(role)
         e = {"id": f, "kind": "enterprise", "name": f"合成企业{i:06d}（SYNTHETIC）", "locality": loc,

@@ -50,17 +50,17 @@ _NOT = "not_measurable"
 # first rule whose word occurs in the target's metric (then its name) decides; order matters
 RULES: tuple[_Rule, ...] = (
     _Rule("growth_firms", ("独角兽", "瞪羚", "单项冠军", "小巨人"), "measured",
-          _with_roles("独角兽", "瞪羚", "单项冠军", "专精特新小巨人"),
+          _with_roles("unicorn", "gazelle", "single_champion", "little_giant"),
           "统计角色含独角兽、瞪羚、单项冠军或专精特新小巨人的集群内企业",
           "count local enterprises with the role 独角兽, 瞪羚, 单项冠军 or 专精特新小巨人",
           "只统计登记册中已标注角色的企业；需补全各企业的认定情况",
           "only enterprises whose roles are recorded count; record each firm's designations"),
-    _Rule("hightech_firms", ("高新技术企业",), "partial", _with_roles("高新技术企业"),
+    _Rule("hightech_firms", ("高新技术企业",), "partial", _with_roles("high_tech"),
           "统计角色含高新技术企业的集群内企业（现有存量）",
           "count local enterprises with the role 高新技术企业 (the current stock)",
           "各企业高新技术企业的认定年份（才能算出每年新增）",
           "the year each firm was recognised (to count new ones per year)"),
-    _Rule("scale_firms", ("规模以上", "规上"), "measured", _with_roles("规上"),
+    _Rule("scale_firms", ("规模以上", "规上"), "measured", _with_roles("above_scale"),
           "统计角色含“规上”的集群内企业", "count local enterprises with the role 规上",
           "只统计登记册中已标注“规上”的企业；需补全各企业是否规上",
           "only enterprises marked 规上 count; record whether each firm is above designated size"),
@@ -209,7 +209,7 @@ def target_progress(G) -> list[dict]:
     >>> from graph import build_graph
     >>> G = build_graph(
     ...     [{"id": "t1", "kind": "target", "name": "规上企业50家", "metric": "规模以上企业数", "value": 50},
-    ...      {"id": "a", "kind": "enterprise", "name": "甲", "locality": "cluster", "roles": ["规上"]}], [])
+    ...      {"id": "a", "kind": "enterprise", "name": "甲", "locality": "cluster", "roles": ["above_scale"]}], [])
     >>> r = target_progress(G)[0]
     >>> r["measurability"], r["current"], r["status"], r["shortfall"]
     ('measured', 1, 'behind', 49)

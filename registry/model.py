@@ -103,10 +103,41 @@ def locality_group(locality: str | None) -> str:
     if locality == LOCAL:
         return "local"
     return "outside" if locality in OUTSIDE_SET else "unknown"
-ROLES = ("链主", "龙头", "骨干", "重点扶持", "上市培育", "上市公司", "专精特新", "专精特新小巨人",
-         "单项冠军", "高新技术企业", "规上", "独角兽", "瞪羚", "央企", "国企")
-ROLE_CHAIN_LEADER = "链主"  # the role that makes a firm a chain leader without a CHAIN_LEADER relation
-ROLE_LEADING = "龙头"
+
+
+# An enterprise's roles (designations the plans give it) are stored as these codes; their labels for
+# people are in the message catalogue (label.role.<code>). The Chinese term each code stands for is the
+# one place that turns a Chinese role, from an older client, a spreadsheet or a store written before the
+# codes, into its code.
+ROLE_FROM_ZH: dict[str, str] = {
+    "链主": "chain_leader",
+    "龙头": "leading",
+    "骨干": "backbone",
+    "重点扶持": "key_support",
+    "上市培育": "listing_candidate",
+    "上市公司": "listed",
+    "专精特新": "specialised",
+    "专精特新小巨人": "little_giant",
+    "单项冠军": "single_champion",
+    "高新技术企业": "high_tech",
+    "规上": "above_scale",
+    "独角兽": "unicorn",
+    "瞪羚": "gazelle",
+    "央企": "central_soe",
+    "国企": "soe",
+}
+ROLES = tuple(ROLE_FROM_ZH.values())
+
+
+def role_code(value: str) -> str:
+    """The code of a role given as a code or as its Chinese term; anything else is returned as it is
+    (for the validator to refuse with the list of codes)."""
+    value = value.strip()
+    return ROLE_FROM_ZH.get(value, value)
+
+
+ROLE_CHAIN_LEADER = "chain_leader"  # the role that makes a firm a chain leader without a CHAIN_LEADER relation
+ROLE_LEADING = "leading"
 LEAD_ROLES = (ROLE_CHAIN_LEADER, ROLE_LEADING)  # a leading firm of its segment: listed first, counts as a leader
 PLATFORM_TYPES = ("research_institute", "innovation_center", "test_center", "university", "ip_center",
                   "promotion_org", "alliance", "trading_venue", "industrial_internet", "incubator",
@@ -250,7 +281,8 @@ class Enterprise(Entity):
     def _roles(cls, v):
         if isinstance(v, str):
             v = [r for r in re.split(r"[;；、|,，]", v) if r.strip()]
-        return list(dict.fromkeys(r.strip() for r in (v or [])))
+        # a Chinese role (an old client, a spreadsheet) is accepted and kept as its code
+        return list(dict.fromkeys(role_code(r) if isinstance(r, str) else r for r in (v or [])))
 
 
 class Platform(Entity):

@@ -13,9 +13,9 @@ from registry.errors import InvalidInput
 
 def test_nodes_and_edges_carry_the_rows():
     src = [{"doc": "001.txt", "section": "16", "quote": "配套企业", "basis": "explicit"}]
-    G = build_graph([ent("a", locality="cluster", roles=["龙头"]), ent("b"), ent("s", "segment", stage="midstream")],
+    G = build_graph([ent("a", locality="cluster", roles=["leading"]), ent("b"), ent("s", "segment", stage="midstream")],
                     [rel("SUPPLIES", "a", "b", product="氧化镨钕", sources=src), rel("IN_SEGMENT", "a", "s")])
-    assert G.nodes["a"] == {"id": "a", "kind": "enterprise", "name": "a", "locality": "cluster", "roles": ["龙头"]}
+    assert G.nodes["a"] == {"id": "a", "kind": "enterprise", "name": "a", "locality": "cluster", "roles": ["leading"]}
     e = G.edges["a", "b", "SUPPLIES"]
     assert e["id"] == "a>SUPPLIES>b" and e["basis"] == "explicit" and e["product"] == "氧化镨钕"
     assert e["sources"] == src

@@ -13,7 +13,7 @@ def rows():
         ent("chain", "segment", name="产业链"),
         ent("motor", "segment", name="永磁电机", position=4),
         ent("servo", "segment", name="伺服电机", position=4),
-        ent("x1", name="外地电机龙头", locality="china", roles=["龙头", "上市公司", "专精特新"],
+        ent("x1", name="外地电机龙头", locality="china", roles=["leading", "listed", "specialised"],
             sources=[{"doc": "002.txt", "section": "三", "quote": "行业头部企业"}]),
         ent("x2", name="伺服电机厂", locality="jiangxi"),
         ent("x3", name="整链企业", locality="ganzhou"),
@@ -51,7 +51,7 @@ def test_ranking_order_and_reasons():
     assert x2["reasons"][0]["ids"] == ["motor", "servo"]
     assert x2["reasons"][1]["zh"] == "已与集群内 2 家企业有供应或合作关系：本地磁材厂、本地电机厂"
     assert x2["reasons"][1]["ids"] == ["local", "local2"]
-    assert r["candidates"][1]["reasons"][1]["zh"] == "角色：龙头、上市公司、专精特新"
+    assert r["candidates"][1]["reasons"][1]["zh"] == "角色：leading、listed、specialised"
     assert r["candidates"][1]["reasons"][2]["zh"] == "来源原文称其为：头部"
     assert r["total"] == 4 and r["gap_id"] == "segment:motor"
     assert r["wanted"]["segments"] == [{"id": "motor", "name": "永磁电机", "kind": "segment"}]

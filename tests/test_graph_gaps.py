@@ -29,7 +29,7 @@ def rows():
             {"doc": PLAN, "section": "19．大力发展永磁电机产业", "quote": "全力招引国内外永磁电机行业的龙头企业、配套企业"}]),
         ent("surface", "segment", name="表面处理", position=5, description="方案第16条点名的配套环节", sources=[
             {"doc": PLAN, "section": "16．强化招大引强", "quote": "以及产品设计、机械加工和表面处理等配套企业"}]),
-        ent("m1", name="金属厂", locality="cluster", roles=["龙头"], credit_code="91360000000000000X",
+        ent("m1", name="金属厂", locality="cluster", roles=["leading"], credit_code="91360000000000000X",
             location="赣县区"),
         ent("n1", name="磁材一厂", locality="cluster", location="赣县区", credit_code="x"),
         ent("n2", name="磁材二厂", locality="cluster", credit_code="x"),
@@ -179,7 +179,7 @@ def test_data_gaps_say_what_to_fill_in_first(G):
 
 
 def test_local_firm_without_segment_is_high():
-    G = build_graph([ent("a", locality="cluster", location="赣县区", credit_code="x", roles=["龙头"]),
+    G = build_graph([ent("a", locality="cluster", location="赣县区", credit_code="x", roles=["leading"]),
                      ent("b", locality="cluster", location="赣县区", credit_code="x")], [])
     assert [(g["id"], g["severity"], g["impact"]) for g in data_gaps(G)] == [("data:a", "high", 10),
                                                                              ("data:b", "high", 0)]

@@ -26,7 +26,7 @@ def rows():
         ent("m1", name="金属厂", locality="cluster", location="赣县区", credit_code="x"),
         ent("n1", name="磁材厂", locality="cluster", location="赣县区", credit_code="x"),
         ent("o1", name="外地金属厂", locality="china", location="包头", credit_code="x"),
-        ent("sx", name="外地表面处理厂", locality="jiangxi", location="南昌", credit_code="x", roles=["专精特新"]),
+        ent("sx", name="外地表面处理厂", locality="jiangxi", location="南昌", credit_code="x", roles=["specialised"]),
         ent("t1", "target", name="规上企业达50家", metric="规模以上企业数", value=50, unit="家"),
     ]
     rels = [rel("PART_OF", c, "chain") for c in ("metal", "magnet", "surface")]
@@ -115,7 +115,7 @@ def test_report_text_first_screen(G):
     assert "优先处理的缺口" in first_screen
     assert " 1. [高] 方案点名的补链需求 · 方案点名的补链需求：表面处理" in first_screen
     assert f"依据：{PLAN} 16．强化招大引强 “以及产品设计、机械加工和表面处理等配套企业”" in first_screen
-    assert f"可招引：外地表面处理厂（{LOCALITY_ZH['jiangxi']}，在缺口环节「表面处理」；角色：专精特新）" in first_screen
+    assert f"可招引：外地表面处理厂（{LOCALITY_ZH['jiangxi']}，在缺口环节「表面处理」；角色：specialised）" in first_screen
     assert "评分公式：覆盖度得分" in text and "目标进展" in text and "计算说明" in text
     en = format_report_text(gap_report(G), lang="en")
     assert en.startswith("Xijin Atlas - chain gap report") and "Gaps to act on first" in en

@@ -27,10 +27,10 @@ def rows():
         tgt("t-rev", "培育营收超10亿元企业6家", "营收超10亿元企业数量", 6, "家"),
         ent("seg-motor", "segment", name="永磁电机"),
         ent("gov-gx", "gov_unit", name="区工信局"),
-        ent("a", name="甲", locality="cluster", roles=["规上", "专精特新小巨人"]),
-        ent("b", name="乙", locality="cluster", roles=["规上", "高新技术企业"]),
-        ent("c", name="丙", locality="china", roles=["规上", "瞪羚"]),
-        ent("d", name="丁", locality="cluster", roles=["单项冠军", "瞪羚"]),
+        ent("a", name="甲", locality="cluster", roles=["above_scale", "little_giant"]),
+        ent("b", name="乙", locality="cluster", roles=["above_scale", "high_tech"]),
+        ent("c", name="丙", locality="china", roles=["above_scale", "gazelle"]),
+        ent("d", name="丁", locality="cluster", roles=["single_champion", "gazelle"]),
         ent("e", name="戊", locality="cluster", revenue_band="10-20亿元"),
         ent("p1", "project", name="项目一", locality="cluster"),
         ent("p2", "project", name="园区", project_type="park", locality="cluster"),
@@ -81,7 +81,7 @@ def test_rows_say_how_and_what_data_is_needed():
 def test_met_targets_and_comparisons():
     G = build_graph([tgt("t1", "规上2家", "规上企业数", 2, "家"), tgt("t2", "规上超过2家", "规上企业数", 2, "家", comparison="exceeds"),
                      tgt("t3", "规上至多1家", "规上企业数", 1, "家", comparison="at_most"),
-                     ent("a", locality="cluster", roles=["规上"]), ent("b", locality="cluster", roles=["规上"])], [])
+                     ent("a", locality="cluster", roles=["above_scale"]), ent("b", locality="cluster", roles=["above_scale"])], [])
     got = {r["id"]: (r["status"], r["shortfall"]) for r in target_progress(G)}
     assert got == {"t1": ("met", None), "t2": ("behind", 0), "t3": ("behind", None)}
 

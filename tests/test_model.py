@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from registry.errors import InvalidInput
-from registry.model import (check_credit_code, relation_id, uscc_check_char, validate_entity,
-                            validate_relation)
+from registry.model import (ROLE_FROM_ZH, ROLES, check_credit_code, relation_id, uscc_check_char,
+                            validate_entity, validate_relation)
 
 # GB 32100-2015 worked example: the check character of 91350100M000100Y4 is 3
 GB_EXAMPLE = "91350100M000100Y43"
@@ -58,8 +58,17 @@ def test_sources_rules():
 def test_spreadsheet_cells():
     e = validate_entity({"kind": "enterprise", "id": "e1", "name": " 甲公司 ", "aliases": "甲；甲司、甲公司|甲",
                          "roles": "龙头、专精特新", "location": ""})
-    assert e.name == "甲公司" and e.aliases == ["甲", "甲司"] and e.roles == ["龙头", "专精特新"]
+    assert e.name == "甲公司" and e.aliases == ["甲", "甲司"] and e.roles == ["leading", "specialised"]
     assert e.location is None
+
+
+def test_roles_are_codes_and_a_chinese_term_becomes_its_code():
+    assert ROLES[:3] == ("chain_leader", "leading", "backbone") and len(ROLES) == len(ROLE_FROM_ZH) == 15
+    e = validate_entity({"kind": "enterprise", "id": "e1", "name": "甲", "roles": ["链主", "listed", "龙头", "链主"]})
+    assert e.roles == ["chain_leader", "listed", "leading"]  # an old client's terms, stored as codes, once each
+    with pytest.raises(InvalidInput) as exc:
+        validate_entity({"kind": "enterprise", "id": "e1", "name": "甲", "roles": ["链主", "大企业"]})
+    assert exc.value.details[0]["field"] == "roles.1" and exc.value.details[0]["value"] == "大企业"
 
 
 def test_range_target_needs_ordered_bounds():

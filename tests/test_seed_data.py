@@ -247,9 +247,9 @@ def test_the_chain_leader_is_china_rare_earth_group(ents, rels):
     assert edges(rels, "CHAIN_LEADER") == [("ent-china-rare-earth-group", "seg-re-industry-chain")]
     crg = ents["ent-china-rare-earth-group"]
     assert crg["name"] == "中国稀土集团"
-    assert crg["roles"] == ["链主", "龙头"]
+    assert crg["roles"] == ["chain_leader", "leading"]
     assert crg["locality"] == "cluster"
-    leaders = {e["name"] for e in ents.values() if e["kind"] == "enterprise" and {"链主", "龙头"} & set(e.get("roles", []))}
+    leaders = {e["name"] for e in ents.values() if e["kind"] == "enterprise" and {"chain_leader", "leading"} & set(e.get("roles", []))}
     assert leaders == {"中国稀土集团"}
     assert ents["seg-re-industry-chain"]["name"] == "稀土新材料及应用产业链"
     assert edges(rels, "CO_FOUNDED", target="plat-cluster-development-alliance") == [
@@ -263,11 +263,11 @@ def test_the_chain_leader_is_china_rare_earth_group(ents, rels):
 
 
 def test_the_firms_the_plan_names_for_support(ents, rels):
-    key = {e["name"] for e in ents.values() if e["kind"] == "enterprise" and "重点扶持" in e.get("roles", [])}
+    key = {e["name"] for e in ents.values() if e["kind"] == "enterprise" and "key_support" in e.get("roles", [])}
     assert key == {"友力科技", "粤磁科技", "中科三环", "汉驱智能"}
     listing = names(ents, [s for s, _ in edges(rels, "LISTING_TARGET", target="doc-001")])
     assert listing == {"粤磁科技", "浩金欧博"}
-    assert {e["name"] for e in ents.values() if "上市培育" in e.get("roles", [])} == {"粤磁科技", "浩金欧博", "中国南方稀土集团有限公司"}
+    assert {e["name"] for e in ents.values() if "listing_candidate" in e.get("roles", [])} == {"粤磁科技", "浩金欧博", "中国南方稀土集团有限公司"}
     supported = names(ents, [s for s, _ in edges(rels, "SUPPORTED_BY", target="doc-001")])
     assert supported == {"中国稀土集团", "友力科技", "粤磁科技", "中科三环", "汉驱智能", "福默斯", "南方稀土国贸",
                          "中国稀土集团稀金谷产业促进中心", "江西省钨与稀土研究院"}

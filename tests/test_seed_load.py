@@ -43,7 +43,7 @@ def test_seeded_facts_read_back_from_the_store(falkor):
     reg = Registry(falkor)
     load_seed(reg)
     leader = reg.get("ent-china-rare-earth-group")
-    assert leader["name"] == "中国稀土集团" and "链主" in leader["roles"]
+    assert leader["name"] == "中国稀土集团" and "chain_leader" in leader["roles"]
     assert all(s["doc"] and s["quote"] for s in leader["sources"])
     hits = {i["id"] for i in reg.search("中国稀土")["items"]}
     assert "ent-china-rare-earth-group" in hits

@@ -29,14 +29,14 @@ def test_schema_setup_is_idempotent(store):
 def test_create_and_read_back(registry):
     code = valid_code()
     rec = registry.create(firm("ent-crg", "中国稀土集团有限公司", aliases=["中国稀土集团", "中国稀土"],
-                               credit_code=code, locality="cluster", roles=["龙头"], sources=SRC),
+                               credit_code=code, locality="cluster", roles=["leading"], sources=SRC),
                           by="张三", why="录入")
     assert rec["version"] == 1
     got = registry.get("ent-crg")
     assert got["name"] == "中国稀土集团有限公司"
     assert got["aliases"] == ["中国稀土集团", "中国稀土"]
     assert got["credit_code"] == code
-    assert got["roles"] == ["龙头"]
+    assert got["roles"] == ["leading"]
     assert got["sources"] == SRC
     assert got["basis"] == "explicit"
     assert got["updated_by"] == "张三"
@@ -172,7 +172,7 @@ def test_search_rejects_empty_and_huge_queries(registry):
 
 def test_list_filters_sorting_and_pages(registry):
     registry.upsert_many([
-        firm("ent-a", "安远磁材", locality="cluster", roles=["专精特新"]),
+        firm("ent-a", "安远磁材", locality="cluster", roles=["specialised"]),
         firm("ent-b", "北方稀土", locality="china"),
         firm("ent-c", "赣州磁业", locality="cluster"),
         {"kind": "platform", "id": "plat-a", "name": "国家稀土功能材料创新中心", "level": "national"},
@@ -187,7 +187,7 @@ def test_list_filters_sorting_and_pages(registry):
     assert names == ["安远磁材", "北方稀土", "赣州磁业"]  # pinyin order: an, bei, gan
     assert [i["id"] for i in registry.list(kinds=["enterprise"], sort="-name")["items"]] == ["ent-c", "ent-b", "ent-a"]
     assert [i["id"] for i in registry.list(locality="cluster")["items"]] == ["ent-a", "ent-c"]
-    assert [i["id"] for i in registry.list(role="专精特新")["items"]] == ["ent-a"]
+    assert [i["id"] for i in registry.list(role="specialised")["items"]] == ["ent-a"]
     assert [i["id"] for i in registry.list(level="national")["items"]] == ["plat-a"]
     # through child segments
     assert [i["id"] for i in registry.list(segment="seg-root", kinds=["enterprise"])["items"]] == ["ent-c"]

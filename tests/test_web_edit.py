@@ -39,11 +39,11 @@ def test_edit_saves_and_records_who_and_why(small_client, reg):
     t = form_tokens(small_client, "ent-b")
     rec = reg.get("ent-b")
     r = small_client.post("/entity/ent-b/edit", data={
-        **enterprise_form(rec, phone="0797-8888888", roles=["专精特新", "规上"]), **t,
+        **enterprise_form(rec, phone="0797-8888888", roles=["specialised", "above_scale"]), **t,
         "by": "李四（招商科）", "why": "企业走访核实"})
     assert r.status_code == 303 and r.headers["Location"].endswith("/entity/ent-b?saved=1")
     after = reg.get("ent-b")
-    assert after["phone"] == "0797-8888888" and after["roles"] == ["专精特新", "规上"] and after["version"] == 2
+    assert after["phone"] == "0797-8888888" and after["roles"] == ["specialised", "above_scale"] and after["version"] == 2
     change = reg.changes(entity_id="ent-b", limit=1)[0]
     assert change["by"] == "李四（招商科）" and change["why"] == "企业走访核实"
     assert set(change["diff"]) == {"phone", "roles"}

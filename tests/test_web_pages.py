@@ -78,7 +78,8 @@ def test_search_by_alias_and_pinyin_initials(small_client):
 @pytest.mark.parametrize("query, present, absent", [
     ("kind=platform", ["国家稀土功能材料创新中心"], ["赣县磁材科技有限公司"]),
     ("locality=china", ["外地电机股份有限公司"], ["赣县磁材科技有限公司"]),
-    ("role=链主", ["赣州示范冶炼分离有限公司"], ["外地电机股份有限公司"]),
+    ("role=chain_leader", ["赣州示范冶炼分离有限公司"], ["外地电机股份有限公司"]),
+    ("role=链主", ["赣州示范冶炼分离有限公司"], ["外地电机股份有限公司"]),  # an older link: the Chinese term
     ("level=national", ["国家稀土功能材料创新中心"], ["赣县区工信局"]),
     ("segment=seg-mag&kind=enterprise", ["赣县磁材科技有限公司"], ["外地电机股份有限公司", "国家稀土功能材料创新中心"]),
     ("q=有限公司&locality=cluster", ["赣县磁材科技有限公司", "赣州示范冶炼分离有限公司"], ["外地电机股份有限公司"]),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from registry.errors import InvalidInput
-from registry.model import KINDS, LEVELS, LOCALITY_FILTERS, ROLES
+from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
 
 from registry.exports import PARTNER_COLUMNS
 from registry.repository import SORTS
@@ -32,7 +32,7 @@ def list_filters(args) -> dict:
         "kinds": [kind] if kind else None,
         "q": P.text_arg(args, "q"),
         "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS),
-        "role": P.choice_arg(args, "role", ROLES),
+        "role": P.role_arg(args),
         "level": P.choice_arg(args, "level", LEVELS),
         "segment": P.text_arg(args, "segment", 100),
         "sort": P.choice_arg(args, "sort", SORTS, "name"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from registry.errors import InvalidInput
+from registry.model import ROLES, role_code
 
 MAX_QUERY = 200
 
@@ -30,6 +31,12 @@ def choice_arg(args, name: str, allowed: Iterable[str], default: str | None = No
     if raw not in allowed:
         raise InvalidInput(f"{name}: 不支持的值 {raw[:40]!r}，可用：{', '.join(allowed)} / unknown value for {name}")
     return raw
+
+
+def role_arg(args, name: str = "role") -> str | None:
+    """A role filter as its code; the Chinese term that an older link or bookmark carries is accepted too."""
+    raw = args.get(name)
+    return choice_arg({name: role_code(raw)} if raw else args, name, ROLES)
 
 
 def text_arg(args, name: str, max_len: int = MAX_QUERY) -> str | None:

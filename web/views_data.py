@@ -14,7 +14,7 @@ from graph.analysis import Analysis, gap_concerns, hop_distances
 from graph.report import CATEGORIES
 from registry.errors import InvalidInput, NotFound
 from registry.messages import localise
-from registry.model import KINDS, LEVELS, LOCALITY_FILTERS, ROLES
+from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
 from registry.repository import SORTS, Registry, model_fields
 
 from . import analysis, chainmap
@@ -82,7 +82,7 @@ def search_filters(args) -> dict[str, Any]:
         "kind": kind,
         "segment": P.text_arg(args, "segment", 100),
         "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS),
-        "role": P.choice_arg(args, "role", ROLES),
+        "role": P.role_arg(args),
         "level": P.choice_arg(args, "level", LEVELS),
         "sort": P.choice_arg(args, "sort", SORTS, "name"),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
