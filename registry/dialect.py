@@ -7,7 +7,8 @@ full-text call and error classification live here.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+# 2: enterprise roles are stored as codes (registry.model.ROLES), no longer as Chinese terms
+SCHEMA_VERSION = 2
 
 # Neo4j 5: every statement idempotent by IF NOT EXISTS.
 NEO4J_SCHEMA = (

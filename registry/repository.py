@@ -23,6 +23,7 @@ from functools import lru_cache
 
 from pypinyin import lazy_pinyin
 
+from . import dialect
 from .errors import Conflict, InvalidInput, NotFound
 from .model import (
     KIND_NAMES_ZH,
@@ -30,10 +31,12 @@ from .model import (
     LOCALITY_FILTERS,
     MODELS,
     RELATION_TYPES,
+    ROLE_FROM_ZH,
     Relation,
     basis_of,
     check_endpoints,
     relation_id,
+    role_code,
     validate_entity,
     validate_relation,
 )
@@ -134,6 +137,18 @@ Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS type, a.id AS 
 Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
 Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
 Q_SCHEMA_VERSION = "MATCH (m:Meta {id: 'schema'}) RETURN m.version AS version"
+Q_SET_SCHEMA_VERSION = "MERGE (m:Meta {id: 'schema'}) SET m.version = $v"
+
+# Schema 2: roles are codes. A store written before holds the Chinese terms ($terms: ROLE_FROM_ZH's keys).
+Q_ROLES_AS_TERMS = ("MATCH (n:Entity) WHERE any(r IN n.roles WHERE r IN $terms) "
+                    "WITH n ORDER BY n.id RETURN properties(n) AS n")
+Q_SET_ROLES = (
+    "UNWIND $rows AS row "
+    "MATCH (n:Entity {id: row.id}) "
+    "SET n.roles = row.roles, n.content_hash = row.content_hash "
+    "WITH count(n) AS changed WHERE changed > 0 "
+    "CREATE (c:Change) SET c = $change, c.count = changed "
+    "RETURN changed")
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
              "WITH c ORDER BY c.at DESC, c.id LIMIT $limit RETURN properties(c) AS c")
 
@@ -572,8 +587,36 @@ class Registry:
                 "total_entities": sum(kinds.values()), "total_relations": sum(rels.values())}
 
     def setup_schema(self) -> None:
-        """Put the store's indexes and constraints in place; safe to run again."""
+        """Put the indexes and constraints in place, bring stored data written by an older version to
+        this version's shape, then record the schema version. Safe to run again: a migration that finds
+        nothing left to change writes nothing."""
         self.store.setup_schema()
+        before = self.schema_version() or 0
+        if before < 2:
+            self.migrate_roles_to_codes()
+        self.store.write(Q_SET_SCHEMA_VERSION, {"v": dialect.SCHEMA_VERSION})
+
+    def migrate_roles_to_codes(self) -> int:
+        """Rewrite the Chinese role terms of records stored before schema 2 as role codes; returns how
+        many records changed. Versions and timestamps stay (no one edited the records); the content
+        hash is recomputed so that loading the same data again still writes nothing."""
+        rows = []
+        for r in self.store.read(Q_ROLES_AS_TERMS, {"terms": list(ROLE_FROM_ZH)}):
+            props = r["n"]
+            try:
+                entity = validate_entity(_record_fields(entity_out(props)))
+                rows.append({"id": props["id"], "roles": entity.roles, "content_hash": content_hash(entity)})
+            except InvalidInput:  # a record an older model allowed: convert its roles, keep its hash
+                rows.append({"id": props["id"], "roles": list(dict.fromkeys(role_code(x) for x in props["roles"])),
+                             "content_hash": props.get("content_hash")})
+        changed = 0
+        for chunk in _chunks(rows):
+            change = _change("migrate", by="system", why=f"模式升级到版本 {dialect.SCHEMA_VERSION} / schema upgrade",
+                             ids=[row["id"] for row in chunk],
+                             summary=f"角色改为代码 {len(chunk)} 条 / roles stored as codes")
+            res = self.store.write(Q_SET_ROLES, {"rows": chunk, "change": change})
+            changed += res[0]["changed"] if res else 0
+        return changed
 
     def schema_version(self) -> int | None:
         rows = self.store.read(Q_SCHEMA_VERSION)

@@ -39,7 +39,8 @@ class GraphStore(ABC):
 
     @abstractmethod
     def setup_schema(self) -> None:
-        """Create constraints and indexes; safe to run again."""
+        """Create constraints and indexes; safe to run again. (``Registry.setup_schema`` calls this,
+        migrates stored data, and only then records the schema version.)"""
 
     @abstractmethod
     def schema_ok(self) -> tuple[bool, str]:
@@ -175,7 +176,6 @@ class FalkorStore(GraphStore):
             if any(r["status"] == "FAILED" for r in rows):
                 raise StoreUnavailable("唯一约束创建失败（存在重复编号）/ a unique constraint failed: duplicate ids")
             time.sleep(0.02)
-        self.write("MERGE (m:Meta {id: 'schema'}) SET m.version = $v", {"v": dialect.SCHEMA_VERSION})
 
     def schema_ok(self) -> tuple[bool, str]:
         have = self._indexes()
@@ -281,7 +281,6 @@ class Neo4jStore(GraphStore):
         for stmt in dialect.NEO4J_SCHEMA:
             self.write(stmt)
         self.write("CALL db.awaitIndexes(300)")
-        self.write("MERGE (m:Meta {id: 'schema'}) SET m.version = $v", {"v": dialect.SCHEMA_VERSION})
 
     def schema_ok(self):
         rows = self.read(dialect.NEO4J_SCHEMA_CHECK, {"names": dialect.NEO4J_INDEX_NAMES})
