@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from registry import settings
+from registry.dialect import SCHEMA_VERSION
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
 from registry.instance import open_registry, registry_of
 from registry.repository import Registry
@@ -66,12 +67,24 @@ def _progress(label: str):
 
 
 class DefaultGroup(click.Group):
-    """`xijin` alone, or `xijin --port 8080`, means `xijin serve`."""
+    """`xijin` alone, or `xijin --port 8080`, means `xijin serve`.
+
+    An expected error of any command prints one line (no traceback) and exits with its class's code.
+    """
 
     def parse_args(self, ctx, args):
         if not args or (args[0].startswith("-") and args[0] not in ("--help", "-h", "--version")):
             args = ["serve", *args]
         return super().parse_args(ctx, args)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RegistryError as exc:  # graph's errors are registry errors too
+            click.echo(f"错误 / error: {exc.message}", err=True)
+            if isinstance(exc, StoreUnavailable):
+                click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
+            ctx.exit(exit_code(exc))
 
 
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,7 +179,14 @@ def doctor(instance):
                        "  运行 `xijin serve` 或 `xijin seed` 会自动建立 / `xijin serve` or `xijin seed` sets it up",
                        err=True)
             sys.exit(1)
-        click.echo(f"✓ 模式就绪 / schema in place (version {reg.schema_version()})")
+        version = reg.schema_version()
+        if version is not None and version < SCHEMA_VERSION:
+            click.echo(f"✗ 数据由旧版本写入（模式版本 {version}），需要迁移 / the data was written by an older "
+                       f"version (schema {version}, now {SCHEMA_VERSION}) and needs migrating\n"
+                       "  运行 `xijin serve` 或 `xijin seed` 会自动迁移 / `xijin serve` or `xijin seed` migrates it",
+                       err=True)
+            sys.exit(1)
+        click.echo(f"✓ 模式就绪 / schema in place (version {version})")
 
 
 @cli.command()
@@ -290,17 +310,14 @@ def gaps_path(ctx, source, target, via):
 
 def main(argv=None):
     try:
-        cli.main(args=argv, prog_name="xijin", standalone_mode=False)
+        code = cli.main(args=argv, prog_name="xijin", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("已取消 / aborted", err=True)
         sys.exit(1)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
-    except RegistryError as exc:  # graph's errors are registry errors too
-        click.echo(f"错误 / error: {exc.message}", err=True)
-        if isinstance(exc, StoreUnavailable):
-            click.echo("  提示 / hint: `xijin doctor` 检查存储 / checks the store", err=True)
-        sys.exit(exit_code(exc))
     except KeyboardInterrupt:
         sys.exit(130)
+    if isinstance(code, int) and code:  # a command's ctx.exit(n): an expected error's exit code
+        sys.exit(code)
