@@ -27,7 +27,7 @@ FORM_FIELDS: dict[str, list[tuple[str, str, object]]] = {
     "enterprise": [
         ("name", "text", None), ("aliases", "text", None), ("credit_code", "text", None),
         ("locality", "select", ("locality", LOCALITIES)), ("location", "text", None),
-        ("roles", "multi", ROLES), ("size_band", "text", None), ("revenue_band", "text", None),
+        ("roles", "multi", ("role", ROLES)), ("size_band", "text", None), ("revenue_band", "text", None),
         ("listing_status", "text", None), ("contact_person", "text", None), ("phone", "text", None),
         ("email", "text", None), ("website", "text", None), ("address", "text", None),
         ("description", "textarea", None),
