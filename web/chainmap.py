@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from registry.errors import InvalidInput
 from registry.model import RELATION_TYPES
 
-from . import analysis
+from . import analysis, palette
 from .i18n import T, label
 
 OUTSIDE = frozenset({"ganzhou", "jiangxi", "china", "abroad"})
@@ -40,17 +40,19 @@ SEG_GAP = 60
 EMPTY_LANE = 56  # a segment with nothing to show takes one row
 COL_W = GRID_COLS * CELL_W + 170
 
-LEVEL_COLOURS = {"strong": "#2e7d32", "medium": "#9e9d24", "weak": "#ef6c00", "none": "#c62828"}
-LEVEL_FILL = {"strong": "#e8f5e9", "medium": "#f9fbe7", "weak": "#fff3e0", "none": "#ffebee"}
+# colours come from the one palette (web/static/palette.json); shapes and sizes are the map's own
+LEVEL_COLOURS = palette.group("level")
+LEVEL_FILL = palette.group("level_fill")
+_MEMBER = palette.group("member")
 KIND_STYLE = {
-    "local": {"shape": "dot", "color": "#1565c0", "size": 9},
-    "outside": {"shape": "dot", "color": "#8e8e8e", "size": 8},
-    "unknown": {"shape": "dot", "color": "#b0bec5", "size": 7},
-    "platform": {"shape": "diamond", "color": "#00897b", "size": 10},
-    "project": {"shape": "square", "color": "#6d4c41", "size": 8},
-    "aggregate": {"shape": "box", "color": "#eceff1"},
+    "local": {"shape": "dot", "color": _MEMBER["local"], "size": 9},
+    "outside": {"shape": "dot", "color": _MEMBER["outside"], "size": 8},
+    "unknown": {"shape": "dot", "color": _MEMBER["unknown"], "size": 7},
+    "platform": {"shape": "diamond", "color": _MEMBER["platform"], "size": 10},
+    "project": {"shape": "square", "color": _MEMBER["project"], "size": 8},
+    "aggregate": {"shape": "box", "color": _MEMBER["aggregate"]},
 }
-EDGE_COLOURS = {"FEEDS": "#546e7a", "SUPPLIES": "#1e88e5", "CHAIN_LEADER": "#c62828", "RESEARCH_PARTNER": "#8e24aa"}
+EDGE_COLOURS = palette.group("edge")
 
 
 def short(text: str, n: int = 14) -> str:

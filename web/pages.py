@@ -12,7 +12,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 from registry.errors import Conflict, InvalidInput, NotFound
 from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_xlsx
 
-from . import analysis, chainmap, forms, i18n
+from . import analysis, chainmap, forms, i18n, palette
 from . import params as P
 from . import views_data as V
 from .downloads import content_disposition, download
@@ -275,6 +275,7 @@ def set_lang(lang: str):
 def init_app(app: Flask) -> None:
     i18n.init_app(app)
     forms.init_app(app)
+    palette.init_app(app)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(content_disposition=content_disposition, doc_title=analysis.doc_title)
 
