@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,11 @@ import pytest
 from web import chainmap, palette, views_data
 
 STATIC = Path(palette.__file__).with_name("static")
+COLOUR_LITERAL = re.compile(r"#[0-9a-fA-F]{3,8}\b|rgba?\(")
+
+
+def defined_vars() -> set[str]:
+    return set(re.findall(r"(--[\w-]+):", palette.css()))
 
 
 def test_palette_css_is_served_from_the_json(client):
@@ -22,6 +28,13 @@ def test_palette_css_is_served_from_the_json(client):
     assert "--edge-feeds: " + raw["edge"]["FEEDS"] + ";" in css
     again = client.get("/palette.css", headers={"If-None-Match": r.headers["ETag"]})
     assert again.status_code == 304
+
+
+@pytest.mark.parametrize("sheet", ["app.css", "dossier.css"])
+def test_stylesheets_hold_no_colours_of_their_own(sheet):
+    text = (STATIC / sheet).read_text(encoding="utf-8")
+    assert COLOUR_LITERAL.findall(re.sub(r"/\*.*?\*/", "", text, flags=re.S)) == []
+    assert set(re.findall(r"var\((--[\w-]+)\)", text)) <= defined_vars()
 
 
 def test_the_graph_drawing_code_reads_the_same_palette():
