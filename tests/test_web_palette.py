@@ -1,4 +1,4 @@
-"""One palette (web/static/palette.json) for the pages and the graphs."""
+"""One palette (web/static/palette.json) for the pages and the graphs, and pages that need no 'unsafe-inline'."""
 
 from __future__ import annotations
 
@@ -50,3 +50,17 @@ def test_a_palette_value_that_is_not_a_colour_is_refused(tmp_path):
     bad.write_text(json.dumps({"ui": {"ink": "red; } body { display: none"}}), encoding="utf-8")
     with pytest.raises(ValueError, match="not a colour"):
         palette._load(bad)
+
+
+def test_pages_are_served_with_a_csp_without_unsafe_inline(seeded_client):
+    for path in ("/", "/search?q=稀土", "/chain", "/gaps", "/exports", "/entity/no-such-record"):
+        csp = seeded_client.get(path).headers["Content-Security-Policy"]
+        assert "'unsafe-inline'" not in csp and "style-src 'self';" in csp and "script-src 'self';" in csp, path
+
+
+def test_the_offline_map_carries_its_own_policy_and_the_palette(seeded_client):
+    r = seeded_client.get("/export/chain.html")
+    assert "Content-Security-Policy" not in r.headers  # a download: the file's own meta tag governs it
+    html = r.get_data(as_text=True)
+    assert "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none';" in html
+    assert palette.css() in html and ' style="' not in html

@@ -22,7 +22,9 @@ from .store import get_registry
 
 bp = Blueprint("pages", __name__)
 
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+# no 'unsafe-inline' anywhere: templates carry no style attributes and no inline code (data goes in
+# <script type="application/json"> blocks), colours come from /palette.css
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'self'")
 
