@@ -139,6 +139,11 @@ def console_errors(drv) -> list[str]:
     return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
 
 
+def csp_violations(drv) -> list[str]:
+    """What the browser refused under the page's Content-Security-Policy (the pages allow no 'unsafe-inline')."""
+    return [e["message"] for e in drv.get_log("browser") if "Content Security Policy" in e["message"]]
+
+
 def shot(drv, name: str, *, full: bool = True):
     SHOTS.mkdir(parents=True, exist_ok=True)
     if full:
@@ -262,8 +267,10 @@ def test_downloads(driver, seeded_server, downloads):
     page = wait_for_download(downloads, "产业链图谱.html")
     offline = downloads / "chain-offline.html"
     shutil.copy(page, offline)
+    driver.get_log("browser")
     driver.get(offline.as_uri())
     graph_ready(driver)
+    assert csp_violations(driver) == []  # the file's own policy lets its inline code and styles run
     fetched = driver.execute_script("return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
     assert [u for u in fetched if u.startswith(("http:", "https:"))] == []
     shot(driver, "chain-offline", full=False)
@@ -274,15 +281,22 @@ def test_screenshots_of_the_main_pages(driver, seeded_server):
     pages = [("home", "/"), ("search", "/search?q=稀土"), ("entity", f"/entity/{firm['id']}"), ("chain", "/chain"),
              ("gaps", "/gaps"), ("exports", "/exports"), ("dossier", f"/entity/{firm['id']}/dossier"),
              ("edit", f"/entity/{firm['id']}/edit"), ("not-found", "/entity/no-such-record"),
-             ("home-en", "/?lang=en")]
+             ("home-en", "/?lang=en"), ("chain-en", "/chain")]
     driver.get(seeded_server.url + "/chain")
     seg = driver.find_element(By.CSS_SELECTOR, ".board .seg a.nm").get_attribute("href")
     pages.insert(4, ("segment", seg.replace(seeded_server.url, "")))
+    driver.get(seeded_server.url + "/gaps")
+    gap = driver.find_element(By.CSS_SELECTOR, ".gap h3 a").get_attribute("href")
+    pages.insert(6, ("gap", gap.replace(seeded_server.url, "")))
+    refused = {}
     for name, path in pages:
+        driver.get_log("browser")
         driver.get(seeded_server.url + path)
         if driver.find_elements(By.ID, "graph"):
-            graph_ready(driver)
+            graph_ready(driver)  # vis-network draws under the strict policy
         shot(driver, name)
+        refused[name] = csp_violations(driver)
+    assert refused == {name: [] for name, _ in pages}
     driver.get(seeded_server.url + "/?lang=zh")
     assert [m for m in console_errors(driver) if "no-such-record" not in m] == []  # that 404 is on purpose
 

@@ -10,10 +10,11 @@ import pytest
 
 
 def form_tokens(client, entity_id: str) -> dict:
+    """The edit page's CSRF token (Flask-WTF's, tied to the client's session cookie) and the record's version."""
     html = client.get(f"/entity/{entity_id}/edit").get_data(as_text=True)
-    csrf = re.search(r'name="csrf" value="([0-9a-f]{32})"', html)[1]
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', html)[1]
     version = int(re.search(r'name="version" value="(\d+)"', html)[1])
-    return {"csrf": csrf, "version": version}
+    return {"csrf_token": csrf, "version": version}
 
 
 def enterprise_form(rec: dict, **changes) -> dict:
@@ -32,7 +33,8 @@ def test_edit_form_shows_the_record_and_its_version(small_client):
     html = r.get_data(as_text=True)
     assert 'value="赣县磁材科技有限公司"' in html and 'name="version" value="1"' in html
     assert 'name="by"' in html and 'name="why"' in html
-    assert "xijin_csrf=" in r.headers["Set-Cookie"]
+    assert "session=" in r.headers["Set-Cookie"]  # the token's secret lives in the signed session cookie
+    assert html.count('name="csrf_token"') == 3  # the edit form and both relation forms
 
 
 def test_edit_saves_and_records_who_and_why(small_client, reg):
@@ -79,12 +81,44 @@ def test_invalid_edits_are_400_and_change_nothing(small_client, reg, changes, me
     assert reg.get("ent-b")["version"] == 1
 
 
-def test_a_form_without_its_token_is_refused(small_client, reg):
+@pytest.mark.parametrize("token", [None, "", "0" * 32, "forged.token.value"])
+def test_a_form_without_its_token_is_refused(small_client, reg, token):
     t = form_tokens(small_client, "ent-b")
-    data = {**enterprise_form(reg.get("ent-b")), "version": t["version"], "by": "x", "why": "y"}
-    r = small_client.post("/entity/ent-b/edit", data={**data, "csrf": "0" * 32})
+    data = {**enterprise_form(reg.get("ent-b"), phone="0797-1111111"), "version": t["version"], "by": "x", "why": "y"}
+    if token is not None:
+        data["csrf_token"] = token
+    r = small_client.post("/entity/ent-b/edit", data=data)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="error" data-status="400"' in html  # the app's own error page
+    assert "表单已失效，请刷新页面后重新提交" in html
+    assert reg.get("ent-b")["version"] == 1 and reg.get("ent-b").get("phone") != "0797-1111111"
+
+
+def test_a_token_from_another_session_is_refused(small_app, reg):
+    mine, theirs = small_app.test_client(), small_app.test_client()
+    t = form_tokens(theirs, "ent-b")
+    form_tokens(mine, "ent-b")  # a session of its own
+    r = mine.post("/entity/ent-b/edit", data={**enterprise_form(reg.get("ent-b"), phone="0797-2222222"), **t,
+                                              "by": "x", "why": "y"})
+    assert r.status_code == 400 and reg.get("ent-b")["version"] == 1
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/entity/ent-c/relations", {"type": "SUPPLIES:in", "other": "ent-b", "by": "李四", "why": "测试"}),
+    ("/entity/ent-c/relations/delete", {"relation": "ent-b>SUPPLIES>ent-c", "by": "李四", "why": "测试"}),
+])
+def test_relation_forms_without_a_token_change_nothing(small_client, reg, path, data):
+    before = reg.changes(limit=1000)
+    r = small_client.post(path, data=data)
     assert r.status_code == 400 and "表单已失效" in r.get_data(as_text=True)
-    assert reg.get("ent-b")["version"] == 1
+    assert reg.changes(limit=1000) == before
+    assert reg.get_relation("ent-b>SUPPLIES>ent-c")
+
+
+def test_the_refusal_speaks_the_pages_language(small_client):
+    small_client.get("/?lang=en")
+    r = small_client.post("/entity/ent-b/edit", data={"version": "1"})
+    assert r.status_code == 400 and "The form has expired: reload the page and submit again." in r.get_data(as_text=True)
 
 
 def test_only_enterprises_platforms_and_projects_are_edited_here(small_client):
@@ -97,14 +131,14 @@ def test_only_enterprises_platforms_and_projects_are_edited_here(small_client):
 def test_add_and_delete_a_relation(small_client, reg):
     t = form_tokens(small_client, "ent-c")
     r = small_client.post("/entity/ent-c/relations", data={
-        "csrf": t["csrf"], "type": "SUPPLIES:in", "other": "赣县磁材科技有限公司", "product": "烧结钕铁硼",
+        "csrf_token": t["csrf_token"], "type": "SUPPLIES:in", "other": "赣县磁材科技有限公司", "product": "烧结钕铁硼",
         "by": "李四", "why": "企业提供的采购合同"})
     assert r.status_code == 303
     rel = reg.get_relation("ent-b>SUPPLIES>ent-c")
     assert rel["product"] == "烧结钕铁硼"
     assert rel["sources"][0]["by"] == "李四" and rel["sources"][0]["basis"] == "reported"
     r = small_client.post("/entity/ent-c/relations/delete", data={
-        "csrf": t["csrf"], "relation": "ent-b>SUPPLIES>ent-c", "by": "李四", "why": "合同已终止"})
+        "csrf_token": t["csrf_token"], "relation": "ent-b>SUPPLIES>ent-c", "by": "李四", "why": "合同已终止"})
     assert r.status_code == 303
     with pytest.raises(Exception):
         reg.get_relation("ent-b>SUPPLIES>ent-c")
@@ -121,7 +155,7 @@ def test_add_and_delete_a_relation(small_client, reg):
 ])
 def test_bad_relations_are_400(small_client, data, message):
     t = form_tokens(small_client, "ent-c")
-    r = small_client.post("/entity/ent-c/relations", data={"csrf": t["csrf"], "by": "李四", "why": "测试", **data})
+    r = small_client.post("/entity/ent-c/relations", data={"csrf_token": t["csrf_token"], "by": "李四", "why": "测试", **data})
     assert r.status_code == 400
     assert message in unescape(r.get_data(as_text=True))
 
@@ -129,7 +163,7 @@ def test_bad_relations_are_400(small_client, data, message):
 def test_deleting_another_records_relation_is_refused(small_client):
     t = form_tokens(small_client, "ent-c")
     r = small_client.post("/entity/ent-c/relations/delete", data={
-        "csrf": t["csrf"], "relation": "ent-a>SUPPLIES>ent-b", "by": "x", "why": "y"})
+        "csrf_token": t["csrf_token"], "relation": "ent-a>SUPPLIES>ent-b", "by": "x", "why": "y"})
     assert r.status_code == 400 and "不属于本记录" in unescape(r.get_data(as_text=True))
 
 

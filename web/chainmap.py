@@ -15,6 +15,7 @@ from graph.chainboard import EXPANDED_CAP, MAX_NODES, MEMBER_KINDS, PER_SEGMENT
 from registry.errors import InvalidInput, NotFound
 from registry.model import RELATION_TYPES
 
+from . import palette
 from . import params as P
 from .i18n import label, text
 
@@ -23,17 +24,19 @@ DEFAULT_RELATIONS = ("FEEDS", "CHAIN_LEADER", "SUPPLIES", "RESEARCH_PARTNER", "C
 GRAPH_RELATIONS = tuple(t for t in RELATION_TYPES if t not in ("IN_SEGMENT", "PART_OF"))
 LOCALITY_FILTERS = ("all", "in", "out")
 
-LEVEL_COLOURS = {"strong": "#2e7d32", "medium": "#9e9d24", "weak": "#ef6c00", "none": "#c62828"}
-LEVEL_FILL = {"strong": "#e8f5e9", "medium": "#f9fbe7", "weak": "#fff3e0", "none": "#ffebee"}
+# colours come from the one palette (web/static/palette.json); shapes and sizes are the map's own
+LEVEL_COLOURS = palette.group("level")
+LEVEL_FILL = palette.group("level_fill")
+_MEMBER = palette.group("member")
 KIND_STYLE = {
-    "local": {"shape": "dot", "color": "#1565c0", "size": 9},
-    "outside": {"shape": "dot", "color": "#8e8e8e", "size": 8},
-    "unknown": {"shape": "dot", "color": "#b0bec5", "size": 7},
-    "platform": {"shape": "diamond", "color": "#00897b", "size": 10},
-    "project": {"shape": "square", "color": "#6d4c41", "size": 8},
-    "aggregate": {"shape": "box", "color": "#eceff1"},
+    "local": {"shape": "dot", "color": _MEMBER["local"], "size": 9},
+    "outside": {"shape": "dot", "color": _MEMBER["outside"], "size": 8},
+    "unknown": {"shape": "dot", "color": _MEMBER["unknown"], "size": 7},
+    "platform": {"shape": "diamond", "color": _MEMBER["platform"], "size": 10},
+    "project": {"shape": "square", "color": _MEMBER["project"], "size": 8},
+    "aggregate": {"shape": "box", "color": _MEMBER["aggregate"]},
 }
-EDGE_COLOURS = {"FEEDS": "#546e7a", "SUPPLIES": "#1e88e5", "CHAIN_LEADER": "#c62828", "RESEARCH_PARTNER": "#8e24aa"}
+EDGE_COLOURS = palette.group("edge")
 
 
 def short(text_: str, n: int = 14) -> str:

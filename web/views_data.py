@@ -17,7 +17,7 @@ from registry.messages import localise
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
 from registry.repository import SORTS, Registry, model_fields
 
-from . import analysis, chainmap
+from . import analysis, chainmap, palette
 from . import params as P
 from .i18n import label, text
 
@@ -171,8 +171,7 @@ def relation_groups(entity_id: str, nb: dict) -> list[dict]:
     return out
 
 
-NODE_COLOURS = {"enterprise": "#1565c0", "platform": "#00897b", "project": "#6d4c41", "segment": "#ef6c00",
-                "target": "#8e24aa", "gov_unit": "#455a64", "document": "#9e9e9e"}
+NODE_COLOURS = palette.group("entity")  # the one palette: web/static/palette.json
 NODE_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "square", "segment": "box",
                "target": "triangle", "gov_unit": "hexagon", "document": "box"}
 

@@ -8,6 +8,13 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // a catalogue message with {name} slots (the page renders them in its language; see graph_text in _macros.html)
+  function fill(message, values) {
+    return String(message).replace(/\{(\w+)\}/g, function (slot, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? String(values[name]) : slot;
+    });
+  }
+
   function urlFor(template, id) {
     return template.replace("__ID__", encodeURIComponent(id));
   }
@@ -64,7 +71,7 @@
       network.once("afterDrawing", settled);
     }
     var info = document.getElementById("graph-info");
-    var text = {open: document.documentElement.lang === "en" ? "Open" : "打开", segment: ""};
+    var text = readJSON("graph-text");
     network.on("click", function (p) {
       showInfo(info, p.nodes.length ? nodes.get(p.nodes[0]) : null, container, text);
     });
@@ -92,8 +99,8 @@
       state = v.filters;
       markDrawn(network, started);
       network.fit();
-      if (stats) stats.textContent = v.stats.nodes + " " + text.nodes + " · " + v.stats.edges + " " + text.edges +
-        (v.stats.aggregated ? " · " + text.merged + " " + v.stats.aggregated : "");
+      if (stats) stats.textContent = fill(v.stats.aggregated ? text.stats_merged : text.stats,
+                                          {nodes: v.stats.nodes, edges: v.stats.edges, merged: v.stats.aggregated});
       window.__chainStats = v.stats;
     }
 
@@ -115,11 +122,11 @@
       fetch(container.dataset.api + "?" + q.toString(), {headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (body) {
-          if (!body.ok) { if (stats) stats.textContent = text.error + body.error; return; }
+          if (!body.ok) { if (stats) stats.textContent = fill(text.error, {error: body.error}); return; }
           load(body.data);
           if (container.dataset.page) history.replaceState(null, "", container.dataset.page + "?" + q.toString() + "#graph-title");
         })
-        .catch(function (e) { if (stats) stats.textContent = text.error + e; });
+        .catch(function (e) { if (stats) stats.textContent = fill(text.error, {error: e}); });
     }
 
     function fromForm() {
