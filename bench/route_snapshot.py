@@ -41,6 +41,10 @@ compares the stored text exactly. Exit status: 0 identical, 1 different, 2 usage
 A route's key is ``LANG URL`` (``LANG`` is the language cookie sent: ``zh`` = none), plus ``[variant]``
 for requests with other headers (``[accept-json]``).
 
+``snapshot --urls-from DIR`` also requests every URL of an earlier snapshot that this version's own
+plan does not make (an id or a filter value the change renamed), so that the two sides answer the
+same URLs: snapshot "before" first, then "after" with ``--urls-from BEFORE``.
+
 One snapshot of the seed registry is about 8,700 requests, 95 MB, and about a minute; progress goes to
 stderr. ``PYTHONHASHSEED`` is fixed in the child (``--hash-seed``) so that a run-to-run difference is
 a difference of the code, not of set ordering.
@@ -225,14 +229,25 @@ class Plan:
     def add(self, path: str, params=None, *, langs=LANGS, variant: str = "", headers: dict | None = None):
         url = path + ("?" + urlencode(params, doseq=True, quote_via=quote) if params else "")
         for lang in langs:
-            key = f"{lang} {unquote(url)}" + (f" [{variant}]" if variant else "")
-            if key in self.keys:
-                continue
-            self.keys.add(key)
-            if self.only and not self.only.search(key):
-                self.skipped += 1
-                continue
-            self.items.append({"key": key, "lang": lang, "url": url, "variant": variant, "headers": headers or {}})
+            self.add_one(lang, url, variant, headers or {})
+
+    def add_one(self, lang: str, url: str, variant: str, headers: dict) -> bool:
+        key = f"{lang} {unquote(url)}" + (f" [{variant}]" if variant else "")
+        if key in self.keys:
+            return False
+        self.keys.add(key)
+        if self.only and not self.only.search(key):
+            self.skipped += 1
+            return False
+        self.items.append({"key": key, "lang": lang, "url": url, "variant": variant, "headers": headers})
+        return True
+
+    def add_from(self, snapshot: Path) -> int:
+        """The requests of an earlier snapshot that this plan does not make (e.g. a filter value that is
+        no longer in the data), so that both sides of a comparison answer the same URLs."""
+        index = json.loads((snapshot / INDEX).read_text(encoding="utf-8"))
+        return sum(self.add_one(r["lang"], r["request"], r.get("variant", ""), r.get("headers") or {})
+                   for r in index)
 
 
 def q(ident: str) -> str:
@@ -542,6 +557,7 @@ def fetch_all(app, args, *, tree: Path, tmp: Path, graph: str, out: Path, starte
     static_files = sorted(p.relative_to(static_root).as_posix() for p in static_root.rglob("*") if p.is_file())
     plan = Plan(re.compile(args.only) if args.only else None)
     plan_requests(plan, reg, static_files)
+    added = plan.add_from(Path(args.urls_from)) if args.urls_from else 0
 
     today = {started.strftime("%Y-%m-%d"), datetime.now().strftime("%Y-%m-%d")}
     today |= {(started + timedelta(days=1)).strftime("%Y-%m-%d")}  # a run across midnight
@@ -575,8 +591,8 @@ def fetch_all(app, args, *, tree: Path, tmp: Path, graph: str, out: Path, starte
         rec = record_text(item, rule_s, resp, kind, text, norm, secrets)
         fname = f"{BODIES}/{slug(item['key'])}"
         (out / fname).write_text(rec, encoding="utf-8", newline="")
-        index.append({"key": item["key"], "lang": item["lang"], "url": unquote(item["url"]),
-                      "variant": item["variant"], "rule": rule_s,
+        index.append({"key": item["key"], "lang": item["lang"], "url": unquote(item["url"]), "request": item["url"],
+                      "variant": item["variant"], "headers": item["headers"], "rule": rule_s,
                       "status": resp.status_code, "kind": kind, "file": fname,
                       "sha256": _sha(rec.encode("utf-8"))})
         statuses[resp.status_code] += 1
@@ -594,6 +610,7 @@ def fetch_all(app, args, *, tree: Path, tmp: Path, graph: str, out: Path, starte
             "get_rules": get_rules, "uncovered_get_rules": uncovered, "hash_seed": os.environ.get("PYTHONHASHSEED"),
             "records": len(reg["entities"]), "relations": len(reg["relations"]),
             "gaps": sum(len(g["ids"]) for g in reg["gaps"].values()), "python": sys.version.split()[0],
+            "urls_from": args.urls_from, "added_from_urls_from": added,
             "started": started.isoformat(timespec="seconds"), "_fetch_s": fetch_s,
             "imported_from": {name: sys.modules[name].__file__ for name in ("web", "registry", "seed", "graph")
                               if name in sys.modules}}
@@ -651,6 +668,8 @@ def snapshot_main(args) -> int:
         cmd = [args.python, str(SCRIPT), "_child", "--tree", str(tree), "--out", str(out)]
         if args.only:
             cmd += ["--only", args.only]
+        if args.urls_from:
+            cmd += ["--urls-from", str(Path(args.urls_from).resolve())]
         rc = subprocess.run(cmd, cwd=tree, env=env).returncode
         if rc != 0:
             print(f"route_snapshot: the child process failed (exit {rc})", file=sys.stderr)
@@ -675,6 +694,8 @@ def snapshot_main(args) -> int:
           f"statuses {meta['statuses']}")
     print(f"  {s['total']:.1f} s in all: seed {s['seed']:.1f} s, requests {s['fetch']:.1f} s")
     print(f"  app imported from {Path(meta['imported_from']['web']).parent.parent}")
+    if args.urls_from:
+        print(f"  {meta['added_from_urls_from']} requests added from {args.urls_from} (URLs this version's plan does not make)")
     print("  GET routes not reached: " + (", ".join(meta["uncovered_get_rules"]) or "none")
           + (f" (restricted with --only {args.only!r})" if args.only else ""))
     return 0
@@ -778,11 +799,10 @@ def _first_difference(a: str, b: str) -> int:
     return n
 
 
-def change_signature(a: list[str], b: list[str]) -> str:
-    """What changed, without where: routes with the same removed and added lines share a signature."""
-    changed = [ln for ln in difflib.unified_diff(a, b, n=0, lineterm="")
-               if ln[:1] in "+-" and not ln.startswith(("---", "+++"))]
-    return hashlib.sha1("\n".join(changed).encode("utf-8")).hexdigest()
+def changed_lines(a: list[str], b: list[str]) -> list[str]:
+    """What changed, without where: the removed and added lines, in order."""
+    return [ln.rstrip("\n") for ln in difflib.unified_diff(a, b, n=0)
+            if ln[:1] in "+-" and not ln.startswith(("---", "+++"))]
 
 
 def pattern_of(rec: dict) -> str:
@@ -821,6 +841,7 @@ def diff_main(args) -> int:
     print(f"comparison: {mode}" + (f"; routes matching {args.only!r}" if args.only else ""))
 
     identical, differing = [], []  # differing: (key, signature of the change)
+    line_counts: Counter = Counter()  # changed line -> routes it changed in
     for k in common:
         if a[k]["sha256"] == b[k]["sha256"]:
             identical.append(k)
@@ -828,8 +849,10 @@ def diff_main(args) -> int:
         va, vb = view(da, a[k], args.raw), view(db, b[k], args.raw)
         if va == vb:
             identical.append(k)
-        else:
-            differing.append((k, change_signature(va, vb)))
+            continue
+        changed = changed_lines(va, vb)
+        differing.append((k, hashlib.sha1("\n".join(changed).encode("utf-8")).hexdigest()))
+        line_counts.update({crop(ln, args.width) for ln in changed})
 
     print(f"routes: A {len(a)}, B {len(b)}; only in A {len(only_a)}, only in B {len(only_b)}; "
           f"identical {len(identical)}, different {len(differing)}")
@@ -866,6 +889,11 @@ def diff_main(args) -> int:
                 print(f"   … {len(lines) - args.lines} more diff lines (--lines N to see more)")
         if len(groups) > args.max_changes:
             print(f"\n… {len(groups) - args.max_changes} more changes (--max-changes N to see more)")
+
+    if line_counts:
+        print(f"\n== the changed lines met most often (routes they changed in; {len(line_counts)} distinct) ==")
+        for ln, n in line_counts.most_common(args.top_lines):
+            print(f"  {n:>6}  {ln}")
 
     # summary by route pattern and language
     rows: dict[tuple[str, str], Counter] = defaultdict(Counter)
@@ -905,6 +933,8 @@ def main(argv=None) -> int:
     src.add_argument("--tree", help="a working tree, used as it is")
     s.add_argument("--out", required=True, help="the snapshot folder to write")
     s.add_argument("--only", help="only the routes whose key (LANG URL) matches this regex")
+    s.add_argument("--urls-from", metavar="DIR",
+                   help="also request every URL of this earlier snapshot that the plan does not make")
     s.add_argument("--repo", help="the git repository for --rev (default: the one this script is in)")
     s.add_argument("--python", default=sys.executable, help="the interpreter of the child (default: this one)")
     s.add_argument("--hash-seed", type=int, default=0, help="PYTHONHASHSEED of the child (default 0)")
@@ -920,6 +950,7 @@ def main(argv=None) -> int:
     d.add_argument("--width", type=int, default=220, help="long diff lines are cropped to this width (default 220)")
     d.add_argument("--max-changes", type=int, default=30, help="distinct changes shown (default 30)")
     d.add_argument("--max-list", type=int, default=30, help="one-side-only routes listed (default 30)")
+    d.add_argument("--top-lines", type=int, default=20, help="most frequent changed lines listed (default 20)")
     d.add_argument("--per-route", action="store_true", help="one diff per route instead of one per distinct change")
     d.add_argument("--all-patterns", action="store_true", help="list every route pattern in the summary")
 
@@ -927,6 +958,7 @@ def main(argv=None) -> int:
     c.add_argument("--tree", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--only")
+    c.add_argument("--urls-from")
 
     args = ap.parse_args(argv)
     if args.only:
