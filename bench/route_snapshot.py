@@ -275,7 +275,8 @@ def enumerate_registry(client) -> dict:
     ents.sort(key=lambda e: e["id"])
     rels: set[str] = set()
     for e in ents:
-        rels |= {r["id"] for r in api_data(client, f"/api/v1/entities/{q(e['id'])}/neighbourhood?limit=5000")["relations"]}
+        nb = api_data(client, f"/api/v1/entities/{q(e['id'])}/neighbourhood?limit=5000")
+        rels |= {r["id"] for r in nb["relations"]}
     groups = api_data(client, "/api/v1/gaps?candidates=0")["groups"]
     gaps: dict[str, dict] = {}
     for g in groups:
@@ -309,7 +310,8 @@ def plan_requests(plan: Plan, reg: dict, static_files: list[str]) -> None:
     gap_ids = [i for g in gaps.values() for i in g["ids"]]
     severities = sorted({s for g in gaps.values() for s in g["severities"] if s})
     localities = sorted({e["locality"] for e in ents if e.get("locality")}) + ["outside"]
-    roles = sorted({r for e in ents for r in e.get("roles") or []})
+    role_counts = Counter(r for e in ents for r in e.get("roles") or [])
+    roles = sorted(role_counts)
     levels = sorted({e["level"] for e in ents if e.get("level")})
     first_of_kind = [ids[0] for _, ids in sorted(by_kind.items())]
     some = first_of_kind[0] if first_of_kind else "none"
@@ -329,7 +331,7 @@ def plan_requests(plan: Plan, reg: dict, static_files: list[str]) -> None:
     filters += [{"segment": s} for s in segments]
     filters += [{"sort": s} for s in ("name", "-name", "updated", "-updated")]
     filters += [{"q": "稀土", "kind": "enterprise", "sort": "-name"}, {"q": "zgxt", "kind": "enterprise"},
-                {"kind": "enterprise", "locality": "cluster", "role": "链主"}]
+                {"kind": "enterprise", "locality": "cluster", "role": role_counts.most_common(1)[0][0] if roles else ""}]
     bad = [{"page": 999}, {"page": 0}, {"kind": "nope"}, {"segment": "no-such-segment"}, {"q": "x" * 201},
            {"sort": "nope"}]
     for f in filters + bad + [{"per_page": 50}, {"per_page": 100}, {"per_page": 7}]:
@@ -444,10 +446,9 @@ def plan_requests(plan: Plan, reg: dict, static_files: list[str]) -> None:
     for path in ("/api/v1/relations", "/api/v1/entities/" + q(some) + "/x", f"/entity/{q(some)}/relations",
                  f"/entity/{q(some)}/relations/delete"):
         plan.add(path)  # 404 / 405: GET on a POST-only route
-    for path in ("/no-such-page", "/entity/no-such-id", f"/entity/{q(some)}/dossier", "/search?page=0"):
-        p, _, query = path.partition("?")
-        plan.add(p, dict([query.split("=")]) if query else None, variant="accept-json",
-                 headers={"Accept": "application/json"})
+    for path, params in (("/no-such-page", None), ("/entity/no-such-id", None), (f"/entity/{q(some)}/dossier", None),
+                         ("/search", {"page": 0})):
+        plan.add(path, params, variant="accept-json", headers={"Accept": "application/json"})
     for rel in static_files:
         plan.add("/static/" + "/".join(q(part) for part in rel.split("/")))
 
@@ -536,12 +537,16 @@ def child_main(args) -> int:
 
 
 def check_imports(tree: Path) -> None:
-    """Every module of the project's packages must come from the tree under test."""
-    packages = {p.name for p in tree.iterdir() if (p / "__init__.py").is_file()}
+    """Every module must come from the tree under test or from the interpreter's own libraries
+    (stdlib, site-packages): none from another checkout, such as the editable install's."""
+    allowed = [tree] + [Path(p).resolve() for p in {sys.prefix, sys.base_prefix, sys.exec_prefix}]
     wrong = []
     for name, mod in list(sys.modules.items()):
         f = getattr(mod, "__file__", None)
-        if name.split(".")[0] in packages and f and not Path(f).resolve().is_relative_to(tree):
+        if not f or name == "__main__":
+            continue
+        where = Path(f).resolve()
+        if not any(where.is_relative_to(root) for root in allowed):
             wrong.append(f"{name} from {f}")
     if wrong:
         raise SystemExit("route_snapshot: modules imported from outside the tree under test:\n  " + "\n  ".join(wrong))
@@ -690,12 +695,14 @@ def snapshot_main(args) -> int:
         what = f"tree {tree}" + (" (uncommitted changes)" if source["dirty"] else "")
     s = meta["seconds"]
     print(f"snapshot of {what} -> {out}")
-    print(f"  {meta['requests']} requests ({meta['records']} records, {meta['relations']} relations, {meta['gaps']} gaps), "
+    print(f"  {meta['requests']} requests ({meta['records']} records, {meta['relations']} relations, "
+          f"{meta['gaps']} gaps), "
           f"statuses {meta['statuses']}")
     print(f"  {s['total']:.1f} s in all: seed {s['seed']:.1f} s, requests {s['fetch']:.1f} s")
     print(f"  app imported from {Path(meta['imported_from']['web']).parent.parent}")
     if args.urls_from:
-        print(f"  {meta['added_from_urls_from']} requests added from {args.urls_from} (URLs this version's plan does not make)")
+        print(f"  {meta['added_from_urls_from']} requests added from {args.urls_from} "
+              "(URLs this version's own plan does not make)")
     print("  GET routes not reached: " + (", ".join(meta["uncovered_get_rules"]) or "none")
           + (f" (restricted with --only {args.only!r})" if args.only else ""))
     return 0
@@ -809,7 +816,8 @@ def pattern_of(rec: dict) -> str:
     """The route's rule, the names of its query arguments and its variant: what a summary row counts."""
     query = rec["url"].partition("?")[2]
     names = sorted({p.split("=")[0] for p in query.split("&")}) if query else []
-    return rec["rule"] + (" ?" + ",".join(names) if names else "") + (f" [{rec['variant']}]" if rec.get("variant") else "")
+    variant = f" [{rec['variant']}]" if rec.get("variant") else ""
+    return rec["rule"] + (" ?" + ",".join(names) if names else "") + variant
 
 
 def diff_main(args) -> int:
@@ -831,7 +839,8 @@ def diff_main(args) -> int:
             what = f"rev {src['rev']} ({commit})"
         else:
             what = f"tree {src.get('tree')} ({commit}{', uncommitted changes' if src.get('dirty') else ''})"
-        return f"{d}  {what}, {meta.get('requests')} requests" + (f", --only {meta['only']!r}" if meta.get("only") else "")
+        only_note = f", --only {meta['only']!r}" if meta.get("only") else ""
+        return f"{d}  {what}, {meta.get('requests')} requests{only_note}"
 
     print(f"A: {describe(meta_a, da)}")
     print(f"B: {describe(meta_b, db)}")
@@ -872,8 +881,9 @@ def diff_main(args) -> int:
             for item in differing:
                 by_sig[item[1]].append(item)
             groups = sorted(by_sig.values(), key=lambda g: -len(g))
-        print(f"\n== {len(differing)} routes differ"
-              + ("" if args.per_route else f": {len(groups)} distinct change{'s' if len(groups) > 1 else ''} (same lines removed and added)") + " ==")
+        grouping = "" if args.per_route else \
+            f": {len(groups)} distinct change{'s' if len(groups) > 1 else ''} (same lines removed and added)"
+        print(f"\n== {len(differing)} routes differ{grouping} ==")
         for n, group in enumerate(groups[:args.max_changes], 1):
             k = group[0][0]
             va, vb = view(da, a[k], args.raw), view(db, b[k], args.raw)
@@ -917,7 +927,8 @@ def diff_main(args) -> int:
     else:
         print("  (none)")
     same = not (only_a or only_b or differing)
-    print(f"\nRESULT: {'IDENTICAL' if same else 'DIFFERENT'} — {len(identical)} of {len(set(a) | set(b))} routes identical"
+    print(f"\nRESULT: {'IDENTICAL' if same else 'DIFFERENT'} — "
+          f"{len(identical)} of {len(set(a) | set(b))} routes identical"
           + ("" if same else f", {len(differing)} differ, {len(only_a) + len(only_b)} on one side only"))
     return 0 if same else 1
 
@@ -925,7 +936,7 @@ def diff_main(args) -> int:
 # ============================================================================ command line
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="{snapshot,diff}")
 
     s = sub.add_parser("snapshot", help="fetch every route of one version into a folder")
     src = s.add_mutually_exclusive_group(required=True)
@@ -954,7 +965,7 @@ def main(argv=None) -> int:
     d.add_argument("--per-route", action="store_true", help="one diff per route instead of one per distinct change")
     d.add_argument("--all-patterns", action="store_true", help="list every route pattern in the summary")
 
-    c = sub.add_parser("_child")  # internal: runs inside the tree under test
+    c = sub.add_parser("_child")  # internal: what runs inside the tree under test (not listed in --help)
     c.add_argument("--tree", required=True)
     c.add_argument("--out", required=True)
     c.add_argument("--only")
