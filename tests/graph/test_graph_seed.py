@@ -9,7 +9,7 @@ import pytest
 from graph import LACK_WORDS, build_graph, format_report_text, gap_report, target_progress
 
 PLAN = "001_5d877c967d85b7a4.txt"
-DOCS = Path(__file__).resolve().parent.parent / "seed" / "documents"
+DOCS = Path(__file__).resolve().parents[2] / "seed" / "documents"
 
 
 def _load():

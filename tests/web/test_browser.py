@@ -38,7 +38,7 @@ from registry.repository import Registry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
