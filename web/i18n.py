@@ -21,11 +21,6 @@ def current_lang() -> str:
     return getattr(g, "lang", None) or messages.DEFAULT_LANG
 
 
-def T(zh: str, en: str) -> str:
-    """The text in the page's language (being replaced by catalogue ids; do not add new uses)."""
-    return en if current_lang() == "en" else zh
-
-
 def text(msgid: str, **params) -> str:
     """A catalogue message in the page's language."""
     return messages.text(msgid, current_lang(), **params)
@@ -79,5 +74,5 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
-    app.jinja_env.globals.update(T=T, label=label, rel_heading=rel_heading, pick=pick, lang=current_lang,
+    app.jinja_env.globals.update(label=label, rel_heading=rel_heading, pick=pick, lang=current_lang,
                                  render=render, text=text)
