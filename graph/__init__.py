@@ -3,7 +3,7 @@
 Build the graph with :func:`build_graph` from the store's rows, then ask:
 
 - coverage of every chain segment: :func:`chain_coverage`, :func:`segment_coverage`;
-- gaps, each with a reason in Chinese and English and the facts behind it:
+- gaps, each with a title, a reason and the facts behind it as messages:
   :func:`segment_gaps`, :func:`upstream_gaps`, :func:`dependence_gaps`,
   :func:`cut_point_gaps`, :func:`bridge_gaps`, :func:`capability_gaps`,
   :func:`data_gaps`, :func:`target_gaps`, :func:`all_gaps`, :func:`find_gap`;
@@ -13,10 +13,14 @@ Build the graph with :func:`build_graph` from the store's rows, then ask:
 - network measures: :func:`degree_summary`, :func:`betweenness`, :func:`pagerank`,
   :func:`communities`, :func:`network_measures`, :func:`entity_measures`,
   :func:`shortest_path`, :func:`neighbourhood`;
-- the whole report and its text: :func:`gap_report`, :func:`format_report_text`, :func:`format_table`.
+- the whole report: :func:`gap_report` (its text for the CLI is ``xijin.report_text``).
 
 Nothing here imports Flask or a database driver; results are plain dicts
-and lists in a deterministic order.
+and lists in a deterministic order.  Results hold codes, ids, numbers and
+*messages* (``{"msg": id, "params": {...}}``), never sentences: the words are
+in the gettext catalogue, and ``registry.messages.localise(result)`` spells
+every message out in Chinese and English (``title`` becomes ``title_zh`` and
+``title_en``; a fact or a candidate reason gains ``zh`` and ``en``).
 """
 
 from .build import basis_of_sources, build_graph
@@ -26,7 +30,7 @@ from .errors import EntityNotFound, GapNotFound, GraphError, InvalidGraphData, I
 from .gaps import LACK_WORDS, capability_gaps, data_gaps, segment_gaps, upstream_gaps
 from .measures import (betweenness, business_network, communities, degree_summary, entity_measures,
                        neighbourhood, network_measures, pagerank, shortest_path)
-from .report import CATEGORIES, all_gaps, find_gap, format_report_text, format_table, gap_report
+from .report import CATEGORIES, all_gaps, find_gap, gap_report
 from .supply import bridge_gaps, cut_point_gaps, departure_impact, dependence_gaps, supply_cut_structure
 from .targets import target_gaps, target_progress
 
@@ -39,6 +43,6 @@ __all__ = [
     "candidates_for_gap", "chain_index", "CANDIDATE_FORMULA",
     "business_network", "degree_summary", "betweenness", "pagerank", "communities", "network_measures",
     "entity_measures", "shortest_path", "neighbourhood",
-    "gap_report", "all_gaps", "find_gap", "format_report_text", "format_table", "CATEGORIES",
+    "gap_report", "all_gaps", "find_gap", "CATEGORIES",
     "GraphError", "EntityNotFound", "GapNotFound", "InvalidGraphData", "InvalidOption",
 ]

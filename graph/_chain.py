@@ -13,18 +13,17 @@ from collections import defaultdict
 from contextlib import contextmanager
 from typing import Any, Iterable
 
-from registry.model import LOCALITY_ZH
+from registry.messages import message
+from registry.model import LEAD_ROLES
 
 from .errors import EntityNotFound
 
 LOCAL = "cluster"
 OUTSIDE = frozenset({"ganzhou", "jiangxi", "china", "abroad"})
-LEAD_ROLES = ("chain_leader", "leading")
 # organisation-to-organisation links that make two entities partners
 PARTNER_TYPES = ("RESEARCH_PARTNER", "CO_FOUNDED", "MEMBER_OF", "RUNS", "OWNED_BY", "REORGANISES")
 SEVERITIES = ("high", "medium", "low")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
-SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 SOURCE_KEYS = ("doc", "section", "quote", "basis", "note", "by", "at")
 
 
@@ -234,7 +233,7 @@ class Chain:
         d = self.node[n]
         loc = d.get("locality") or "unknown"
         return {"id": n, "name": d.get("name") or n, "kind": d.get("kind"), "locality": loc,
-                "locality_zh": LOCALITY_ZH.get(loc, loc), "roles": list(d.get("roles") or ())}
+                "roles": list(d.get("roles") or ())}
 
     def members(self, seg: str) -> dict[str, list[str]]:
         """Members of a segment and its sub-segments, by kind, each list sorted by id."""
@@ -363,13 +362,12 @@ class LocalChain(Chain):
 def require_node(G, n: str, kind: str | Iterable[str] | None = None) -> dict:
     """The attributes of node ``n``; raise EntityNotFound when it is missing or of another kind."""
     if n not in G:
-        raise EntityNotFound(f"图中没有编号为 '{n}' 的实体 / no entity with id '{n}' in the graph")
+        raise EntityNotFound(message("err.graph.no_entity", id=n))
     d = G.nodes[n]
     if kind is not None:
         kinds = (kind,) if isinstance(kind, str) else tuple(kind)
         if d.get("kind") not in kinds:
-            raise EntityNotFound(f"'{n}' 是 {d.get('kind')}，不是 {'/'.join(kinds)} / "
-                                 f"'{n}' is a {d.get('kind')}, not a {'/'.join(kinds)}")
+            raise EntityNotFound(message("err.graph.wrong_kind", id=n, kind=d.get("kind"), wanted="/".join(kinds)))
     return d
 
 
@@ -383,15 +381,15 @@ def clean_sources(sources: Iterable[dict] | None) -> list[dict]:
     return out
 
 
-def fact(zh: str, en: str, ids: Iterable[str] = ()) -> dict:
-    """One plain fact behind a gap, in both languages, with the ids it is about."""
-    return {"zh": zh, "en": en, "ids": list(ids)}
+def fact(msgid: str, ids: Iterable[str] = (), /, **params: Any) -> dict:
+    """One plain fact behind a gap: a message (id and parameters) with the ids it is about."""
+    return dict(message(msgid, **params), ids=list(ids))
 
 
-def make_gap(*, gid: str, category: str, kind: str, severity: str, subjects: list[dict], title_zh: str,
-             title_en: str, reason_zh: str, reason_en: str, facts: list[dict], sources: list[dict] | None = None,
-             impact: int = 0, wanted: dict | None = None, **extra: Any) -> dict:
-    """A gap as plain data; every category shares these keys."""
+def make_gap(*, gid: str, category: str, kind: str, severity: str, subjects: list[dict], title: dict,
+             reason: dict, facts: list[dict], sources: list[dict] | None = None, impact: int = 0,
+             wanted: dict | None = None, **extra: Any) -> dict:
+    """A gap as plain data; every category shares these keys (``title`` and ``reason`` are messages)."""
     gap = {
         "id": gid,
         "category": category,
@@ -399,10 +397,8 @@ def make_gap(*, gid: str, category: str, kind: str, severity: str, subjects: lis
         "severity": severity,
         "subject_ids": [s["id"] for s in subjects],
         "subjects": subjects,
-        "title_zh": title_zh,
-        "title_en": title_en,
-        "reason_zh": reason_zh,
-        "reason_en": reason_en,
+        "title": title,
+        "reason": reason,
         "facts": facts,
         "sources": sources or [],
         "impact": impact,
@@ -416,13 +412,18 @@ def gap_sort_key(g: dict) -> tuple:
     return (SEVERITY_RANK[g["severity"]], -g.get("impact", 0), g["id"])
 
 
-def names_zh(chain: Chain, ids: Iterable[str], limit: int = 5) -> str:
+def names(chain: Chain, ids: Iterable[str], limit: int = 5) -> dict:
+    """The names of the first ``limit`` entities and how many there are: a list parameter of a message
+    (shown as "甲、乙 等7家" / "甲, 乙 and 5 more")."""
     ids = list(ids)
-    shown = "、".join(chain.name(i) for i in ids[:limit])
-    return shown + (f" 等{len(ids)}家" if len(ids) > limit else "")
+    return {"list": [chain.name(i) for i in ids[:limit]], "total": len(ids)}
 
 
-def names_en(chain: Chain, ids: Iterable[str], limit: int = 5) -> str:
-    ids = list(ids)
-    shown = ", ".join(chain.name(i) for i in ids[:limit])
-    return shown + (f" and {len(ids) - limit} more" if len(ids) > limit else "")
+def locality(code: str) -> dict:
+    """A locality as it reads inside a sentence (a label parameter of a message)."""
+    return {"label": "inline.locality", "code": code}
+
+
+def role_labels(roles: Iterable[str]) -> list[dict]:
+    """Role codes as label parameters (joined in the language's way when rendered)."""
+    return [{"label": "role", "code": r} for r in roles]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from ._chain import LOCAL, Chain, LocalChain, fact
-from registry.model import LOCALITY_ZH
+from registry.messages import message
+
+from ._chain import LOCAL, Chain, LocalChain, role_labels
+from .vocabulary import words as vocabulary
 
 __all__ = ["candidates_for_gap", "CANDIDATE_FORMULA"]
 
@@ -11,27 +13,18 @@ W_SEGMENT, W_PARENT, W_PRODUCT, W_LOCAL_LINK, W_PLATFORM_LINK, W_ROLE, W_SOURCE_
 CAP_LOCAL_LINKS, CAP_PLATFORM_LINKS, CAP_ROLES = 3, 2, 2
 STRONG_ROLES = ("chain_leader", "leading", "backbone", "listed", "single_champion", "little_giant", "specialised",
                 "unicorn", "gazelle", "central_soe", "soe")
-SOURCE_WORDS = ("龙头", "头部", "链主", "领军", "骨干", "领先")
+SOURCE_WORDS = vocabulary("source_words")
 
 CANDIDATE_FORMULA = {
-    "zh": ("候选得分 = 环节匹配 3（在缺口环节或其下级环节）或 1（在其上级环节）+ 同类产品 3（已供应缺口所需产品）"
-           "+ 与集群内企业的已有关系 每条 1（最多 3）+ 与集群内平台/项目的合作 每条 1（最多 2）"
-           "+ 角色 每个 1（链主、龙头、上市公司、专精特新等，最多 2）+ 来源原文中的龙头/头部/领军等用语 1。"
-           "只列出未登记为集群内（含所在地未登记）且至少有环节或产品匹配的企业；每个候选都附理由。"),
-    "en": ("Candidate score = segment fit 3 (in the gap's segment or below it) or 1 (in a segment above it) "
-           "+ product fit 3 (already supplies the product the gap needs) + 1 per existing link to a local enterprise "
-           "(max 3) + 1 per link to a local platform or project (max 2) + 1 per strong role (链主, 龙头, listed, "
-           "专精特新 ..., max 2) + 1 for leader wording (龙头/头部/领军 ...) in its sources. Only enterprises not recorded "
-           "in the cluster (unrecorded locality included) with a segment or product fit are listed, each with "
-           "its reasons."),
+    **message("analysis.formula.candidate"),
     "weights": {"segment": W_SEGMENT, "parent_segment": W_PARENT, "product": W_PRODUCT, "local_link": W_LOCAL_LINK,
                 "platform_link": W_PLATFORM_LINK, "role": W_ROLE, "source_wording": W_SOURCE_WORD},
     "caps": {"local_link": CAP_LOCAL_LINKS, "platform_link": CAP_PLATFORM_LINKS, "role": CAP_ROLES},
 }
 
 
-def _reason(code: str, weight: int, zh: str, en: str, ids=()) -> dict:
-    return dict(fact(zh, en, ids), code=code, weight=weight)
+def _reason(code: str, weight: int, reason: dict, ids=()) -> dict:
+    return dict(reason, ids=list(ids), code=code, weight=weight)
 
 
 def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
@@ -158,43 +151,35 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
             below = set(chain.seg_subtree.get(seg, [seg]))
             via = [s for s in chain.ent_segs.get(f, ()) if s in below and s != seg]
             sname = chain.name(seg)
-            reasons.append(_reason("segment", W_SEGMENT, f"在缺口环节「{sname}」" +
-                                   (f"（{'、'.join(chain.name(v) for v in via)}）" if via else ""),
-                                   f"in the gap's segment '{sname}'" +
-                                   (f" ({', '.join(chain.name(v) for v in via)})" if via else ""), [seg] + via))
+            said = message("cand.reason.segment_via", segment=sname, via=[chain.name(v) for v in via]) if via \
+                else message("cand.reason.segment", segment=sname)
+            reasons.append(_reason("segment", W_SEGMENT, said, [seg] + via))
         elif sfit:
             par = sfit[1]
-            reasons.append(_reason("parent_segment", W_PARENT, f"在上级环节「{chain.name(par)}」",
-                                   f"in the parent segment '{chain.name(par)}'", [par]))
+            reasons.append(_reason("parent_segment", W_PARENT,
+                                   message("cand.reason.parent_segment", segment=chain.name(par)), [par]))
         if products:
-            p = products[0]
             customers = sorted({c for c, d in chain.sup_out[f] if (d.get("product") or "").strip() in products})
-            reasons.append(_reason("product", W_PRODUCT,
-                                   f"已供应「{'、'.join(products)}」（客户：{'、'.join(chain.name(c) for c in customers[:3])}）",
-                                   f"already supplies '{', '.join(products)}' (to "
-                                   f"{', '.join(chain.name(c) for c in customers[:3])})", customers))
+            reasons.append(_reason("product", W_PRODUCT, message(
+                "cand.reason.product", products=products, customers=[chain.name(c) for c in customers[:3]]),
+                customers))
         links, plats, strong, words = _extras(chain, f)
         if links:
-            reasons.append(_reason("local_link", min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK,
-                                   f"已与集群内 {len(links)} 家企业有供应或合作关系：{'、'.join(chain.name(x) for x in links[:5])}",
-                                   f"already linked to {len(links)} local enterprise(s): "
-                                   f"{', '.join(chain.name(x) for x in links[:5])}", links))
+            reasons.append(_reason("local_link", min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK, message(
+                "cand.reason.local_link", n=len(links), names=[chain.name(x) for x in links[:5]]), links))
         if plats:
-            reasons.append(_reason("platform_link", min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK,
-                                   f"与集群内平台/项目合作：{'、'.join(chain.name(x) for x in plats[:5])}",
-                                   f"works with local platform(s)/project(s): "
-                                   f"{', '.join(chain.name(x) for x in plats[:5])}", plats))
+            reasons.append(_reason("platform_link", min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK, message(
+                "cand.reason.platform_link", names=[chain.name(x) for x in plats[:5]]), plats))
         if strong:
-            reasons.append(_reason("role", min(len(strong), CAP_ROLES) * W_ROLE, f"角色：{'、'.join(strong)}",
-                                   f"roles: {', '.join(strong)}", [f]))
+            reasons.append(_reason("role", min(len(strong), CAP_ROLES) * W_ROLE,
+                                   message("cand.reason.role", roles=role_labels(strong)), [f]))
         if words:
-            reasons.append(_reason("source_wording", W_SOURCE_WORD, f"来源原文称其为：{'、'.join(words)}",
-                                   f"its sources call it: {', '.join(words)}", [f]))
+            reasons.append(_reason("source_wording", W_SOURCE_WORD,
+                                   message("cand.reason.source_wording", words=words), [f]))
         lf = loc[f]
         if lf == "unknown":
-            reasons.append(_reason("locality_unknown", 0, "所在地未登记：先核实是否已在集群内",
-                                   "locality not recorded: check whether it is already in the cluster", [f]))
-        out.append({"id": f, "name": name, "locality": lf, "locality_zh": LOCALITY_ZH.get(lf, lf),
+            reasons.append(_reason("locality_unknown", 0, message("cand.reason.locality_unknown"), [f]))
+        out.append({"id": f, "name": name, "locality": lf,
                     "roles": list(chain.node[f].get("roles") or ()), "score": -neg, "reasons": reasons})
     return {
         "gap_id": gap.get("id"),

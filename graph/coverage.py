@@ -5,6 +5,8 @@ from __future__ import annotations
 import heapq
 from typing import Callable, Optional
 
+from registry.messages import message
+
 from ._chain import OUTSIDE, Chain, noop_progress
 
 __all__ = ["chain_coverage", "segment_coverage", "SCORE_FORMULA", "coverage_score"]
@@ -13,20 +15,11 @@ Progress = Optional[Callable[[int, int, str], None]]
 
 WEIGHTS = {"enterprises": 40, "leader": 20, "platforms": 20, "projects": 20}
 SATURATION = {"enterprises": 5, "platforms": 2, "projects": 2}
-LEVELS = (("strong", 70, "强"), ("medium", 40, "中"), ("weak", 0.0001, "弱"), ("none", 0, "无"))
+LEVELS = (("strong", 70), ("medium", 40), ("weak", 0.0001), ("none", 0))
 PLANNED_WEIGHT = 0.5
 
 SCORE_FORMULA = {
-    "zh": ("覆盖度得分（0–100）= 40×min(本地企业数, 5)/5 + 20×[有本地链主或龙头] "
-           "+ 20×min(平台数, 2)/2 + 20×min(项目数, 2)/2。"
-           "均含下级环节；本地企业 = 登记为“集群内”的企业；链主或龙头 = 对本环节有“链主”关系、"
-           "或角色含链主/龙头的本地企业；平台、项目不含已登记在集群以外地区的，规划中的按半个计。"
-           "等级：强 ≥70，中 ≥40，弱 >0，无 =0。"),
-    "en": ("Coverage score (0-100) = 40*min(local enterprises, 5)/5 + 20*[a local chain leader or leading firm] "
-           "+ 20*min(platforms, 2)/2 + 20*min(projects, 2)/2. "
-           "Sub-segments count; local = locality 'cluster'; leader = a local enterprise with a CHAIN_LEADER "
-           "relation to the segment or the role 链主/龙头; platforms and projects recorded outside the cluster "
-           "do not count and planned ones count half. Levels: strong >= 70, medium >= 40, weak > 0, none = 0."),
+    **message("analysis.formula.score"),
     "weights": WEIGHTS,
     "saturation": SATURATION,
     "planned_weight": PLANNED_WEIGHT,
@@ -54,8 +47,8 @@ def coverage_score(local_enterprises: int, has_leader: bool, platforms: float, p
                           / SATURATION["projects"], 1),
     }
     score = round(sum(parts.values()), 1)
-    level, level_zh = next((name, zh) for name, floor, zh in LEVELS if score >= floor)
-    return {"score": score, "level": level, "level_zh": level_zh, "score_parts": parts}
+    level = next(name for name, floor in LEVELS if score >= floor)
+    return {"score": score, "level": level, "score_parts": parts}
 
 
 def _weight(chain: Chain, n: str) -> float:
@@ -109,13 +102,10 @@ def _row(chain: Chain, seg: str, limit: int | None) -> dict:
         return out
 
     parts = sc["score_parts"]
-    explain_zh = (f"本地企业 {len(local)} 家 → {parts['enterprises']:g}；链主/龙头 {'有' if local_leaders else '无'} → "
-                  f"{parts['leader']:g}；平台 {p_count:g} → {parts['platforms']:g}；项目 {j_count:g} → "
-                  f"{parts['projects']:g}；合计 {sc['score']:g}")
-    explain_en = (f"local enterprises {len(local)} -> {parts['enterprises']:g}; "
-                  f"leader {'yes' if local_leaders else 'no'} -> {parts['leader']:g}; "
-                  f"platforms {p_count:g} -> {parts['platforms']:g}; "
-                  f"projects {j_count:g} -> {parts['projects']:g}; total {sc['score']:g}")
+    explain = message("cov.explain", local=len(local), enterprises=parts["enterprises"],
+                      leader=message("cov.leader.yes") if local_leaders else message("cov.leader.no"),
+                      leader_points=parts["leader"], platforms=p_count, platform_points=parts["platforms"],
+                      projects=j_count, project_points=parts["projects"], score=sc["score"])
     return {
         "id": seg,
         "name": chain.name(seg),
@@ -138,10 +128,8 @@ def _row(chain: Chain, seg: str, limit: int | None) -> dict:
         },
         "score": sc["score"],
         "level": sc["level"],
-        "level_zh": sc["level_zh"],
         "score_parts": parts,
-        "score_explain_zh": explain_zh,
-        "score_explain_en": explain_en,
+        "score_explain": explain,
         "local_enterprises": firms_out(local),
         "outside_enterprises": firms_out(outside),
         "unknown_locality_enterprises": firms_out(unknown),
@@ -161,7 +149,7 @@ def _coverage(chain: Chain, *, members_limit: int | None = None, progress: Progr
     for i, seg in enumerate(chain.seg_order):
         rows.append(_row(chain, seg, members_limit))
         progress(i + 1, total, "coverage")
-    levels = {name: 0 for name, _, _ in LEVELS}
+    levels = {name: 0 for name, _ in LEVELS}
     for r in rows:
         levels[r["level"]] += 1
     return {"score_formula": SCORE_FORMULA, "segments": rows, "levels": levels, "members_limit": members_limit}

@@ -3,7 +3,8 @@
 Each function takes the graph first and returns a list of gap dicts, most
 urgent first (severity, then impact, then id).  Every gap has ``id``,
 ``category``, ``kind``, ``severity``, ``subject_ids``, ``subjects``,
-``title_zh/en``, ``reason_zh/en``, ``facts`` (each ``{"zh", "en", "ids"}``),
+``title`` and ``reason`` (messages: ``{"msg", "params"}``, rendered by
+``registry.messages``), ``facts`` (each a message with the ``ids`` it is about),
 ``sources`` (document clauses), ``impact`` (how much hangs on it, for
 ordering) and ``wanted`` (what a candidate must fit: segments, product,
 ids to exclude).  The wording says what the *registry records*: an empty
@@ -14,19 +15,19 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from registry.model import LOCALITY_ZH
+from registry.messages import message
 
-from ._chain import Chain, clean_sources, fact, gap_sort_key, make_gap, names_en, names_zh
+from ._chain import Chain, clean_sources, fact, gap_sort_key, locality, make_gap, names, role_labels
+from .vocabulary import words as vocabulary
 
 __all__ = ["segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "LACK_WORDS"]
 
 # plan wording of lack or need: a segment or target quoted with one of these is a gap the plan names
-LACK_WORDS = ("缺", "短板", "补链", "延链", "强链", "引进", "招引", "配套", "薄弱", "不足", "空白", "急需", "紧缺")
+LACK_WORDS = vocabulary("lack_words")
 DEFAULT_FEW = 3
 
-FIELD_ZH = {"segment": "所属环节", "locality": "是否在集群内", "location": "所在地", "credit_code": "统一社会信用代码"}
-FIELD_EN = {"segment": "chain segment", "locality": "in the cluster or not", "location": "location",
-            "credit_code": "credit code (统一社会信用代码)"}
+# the fields a data gap can name (label group inline.field)
+FIELDS = ("segment", "locality", "location", "credit_code")
 
 
 # --- segment gaps ----------------------------------------------------------------------------
@@ -41,35 +42,30 @@ def _segment_gaps(chain: Chain, few: int = DEFAULT_FEW) -> list[dict]:
         platforms, projects = m.get("platform", []), m.get("project", [])
         name = chain.name(seg)
         sub = chain.seg_subtree.get(seg, [seg])
-        facts = [fact(f"集群内企业 {len(local)} 家" + (f"：{names_zh(chain, local)}" if local else ""),
-                      f"{len(local)} local enterprises" + (f": {names_en(chain, local)}" if local else ""), local),
-                 fact(f"非集群内企业 {len(outside)} 家", f"{len(outside)} enterprises not in the cluster", outside[:20]),
-                 fact(f"平台 {len(platforms)} 个，项目 {len(projects)} 个",
-                      f"{len(platforms)} platforms, {len(projects)} projects", platforms + projects)]
+        facts = [fact("fact.segment.local", local, n=len(local), names=names(chain, local)) if local else
+                 fact("fact.segment.local.none", local, n=len(local)),
+                 fact("fact.segment.outside", outside[:20], n=len(outside)),
+                 fact("fact.segment.platforms_projects", platforms + projects, platforms=len(platforms),
+                      projects=len(projects))]
         if len(sub) > 1:
-            facts.append(fact(f"含下级环节 {len(sub) - 1} 个", f"includes {len(sub) - 1} sub-segments", sub[1:]))
+            facts.append(fact("fact.segment.sub_segments", sub[1:], n=len(sub) - 1))
         downs = chain.feeds_out.get(seg, [])
         if downs:
-            facts.append(fact(f"供给下游环节：{names_zh(chain, downs)}", f"feeds: {names_en(chain, downs)}", downs))
-        hint_zh = f"已登记 {len(outside)} 家此环节的非集群内企业，可作为招引对象。" if outside else ""
-        hint_en = f" {len(outside)} enterprises not in the cluster are recorded here: candidates to attract." \
-            if outside else ""
+            facts.append(fact("fact.segment.feeds", downs, segments=names(chain, downs)))
         if not local:
             kind, severity = "no_local", "high"
-            reason_zh = f"登记册中「{name}」环节（含下级环节）没有集群内企业。{hint_zh}"
-            reason_en = f"The registry records no enterprise in the cluster in segment '{name}' " \
-                        f"(sub-segments included).{hint_en}"
-            title_zh, title_en = f"环节无本地企业：{name}", f"No local enterprise: {name}"
+            reason = message("gap.segment.no_local.reason_attract", name=name, outside=len(outside)) if outside \
+                else message("gap.segment.no_local.reason", name=name)
+            title = message("gap.segment.no_local.title", name=name)
         else:
             kind, severity = "few_local", "medium"
-            reason_zh = f"「{name}」环节只有 {len(local)} 家集群内企业（{names_zh(chain, local)}），少于 {few} 家。{hint_zh}"
-            reason_en = f"Segment '{name}' has only {len(local)} local enterprise(s) ({names_en(chain, local)}), " \
-                        f"fewer than {few}.{hint_en}"
-            title_zh, title_en = f"环节本地企业少：{name}", f"Few local enterprises: {name}"
+            params = {"name": name, "n": len(local), "names": names(chain, local), "few": few}
+            reason = message("gap.segment.few_local.reason_attract", outside=len(outside), **params) if outside \
+                else message("gap.segment.few_local.reason", **params)
+            title = message("gap.segment.few_local.title", name=name)
         gaps.append(make_gap(
             gid=f"segment:{seg}", category="segment", kind=kind, severity=severity,
-            subjects=[chain.ref(seg)], title_zh=title_zh, title_en=title_en,
-            reason_zh=reason_zh, reason_en=reason_en, facts=facts,
+            subjects=[chain.ref(seg)], title=title, reason=reason, facts=facts,
             sources=clean_sources(chain.node[seg].get("sources")), impact=len(sub) * 10 + len(downs),
             wanted={"segments": [seg], "product": None, "exclude": []},
             counts={"local_enterprises": len(local), "outside_enterprises": len(outside)}))
@@ -101,25 +97,17 @@ def _upstream_gaps(chain: Chain) -> list[dict]:
         up_local, down_local = chain.local_firms(up), chain.local_firms(down)
         un, dn = chain.name(up), chain.name(down)
         product = d.get("product")
-        what_zh = f"（{product}）" if product else ""
-        what_en = f" ({product})" if product else ""
-        facts = [fact(f"上游「{un}」集群内企业 {len(up_local)} 家", f"upstream '{un}': {len(up_local)} local enterprises",
-                      up_local),
-                 fact(f"下游「{dn}」集群内企业 {len(down_local)} 家", f"downstream '{dn}': {len(down_local)} local "
-                      f"enterprises", down_local)]
+        what = message("gap.part.product", product=product) if product else ""
+        facts = [fact("fact.upstream.up_local", up_local, segment=un, n=len(up_local)),
+                 fact("fact.upstream.down_local", down_local, segment=dn, n=len(down_local))]
         if not up_local:
             kind = "no_local_upstream"
             severity = "high" if down_local else "medium"
             if down_local:
-                reason_zh = (f"「{dn}」的上游投入「{un}」{what_zh}在集群内没有企业：本环节 {len(down_local)} 家本地企业"
-                             f"（{names_zh(chain, down_local)}）所需的投入在登记册中没有集群内来源。")
-                reason_en = (f"The upstream input '{un}'{what_en} of '{dn}' has no enterprise in the cluster: the "
-                             f"{len(down_local)} local firm(s) of '{dn}' ({names_en(chain, down_local)}) must buy it "
-                             f"from outside the cluster (none is recorded in it).")
+                reason = message("gap.upstream.no_local_upstream.reason", down=dn, up=un, what=what,
+                                 n=len(down_local), names=names(chain, down_local))
             else:
-                reason_zh = f"「{dn}」的上游投入「{un}」{what_zh}在集群内没有企业（下游本身也还没有本地企业）。"
-                reason_en = (f"The upstream input '{un}'{what_en} of '{dn}' has no enterprise in the cluster "
-                             f"(and '{dn}' has no local enterprise yet either).")
+                reason = message("gap.upstream.no_local_upstream.reason_no_downstream", down=dn, up=un, what=what)
         else:
             # local upstream firms exist: do the recorded supplies into the local downstream firms use them?
             up_members = set(chain.members(up).get("enterprise", ()))
@@ -128,19 +116,14 @@ def _upstream_gaps(chain: Chain) -> list[dict]:
                 continue
             kind, severity = "local_upstream_unused", "medium"
             outside = sorted({s for s, _ in links})
-            facts.append(fact(f"已登记的 {len(links)} 条「{un}」→「{dn}」供应关系全部来自非集群内企业：{names_zh(chain, outside)}",
-                              f"all {len(links)} recorded supplies '{un}' -> '{dn}' come from firms not in the "
-                              f"cluster: "
-                              f"{names_en(chain, outside)}", outside))
-            reason_zh = (f"集群内有「{un}」企业（{names_zh(chain, up_local)}），但登记的向「{dn}」本地企业的供货"
-                         f"全部来自非集群内企业：可撮合本地配套。")
-            reason_en = (f"The cluster has '{un}' firms ({names_en(chain, up_local)}), yet every recorded supply to "
-                         f"local '{dn}' firms comes from firms not in the cluster: a chance for local matching.")
+            facts.append(fact("fact.upstream.supplies_from_outside", outside, n=len(links), up=un, down=dn,
+                              names=names(chain, outside)))
+            reason = message("gap.upstream.local_upstream_unused.reason", up=un, down=dn,
+                             names=names(chain, up_local))
         gaps.append(make_gap(
             gid=f"upstream:{down}:{up}", category="upstream", kind=kind, severity=severity,
             subjects=[chain.ref(down), chain.ref(up)],
-            title_zh=f"上游无本地供给：{dn} ← {un}", title_en=f"No local upstream: {dn} <- {un}",
-            reason_zh=reason_zh, reason_en=reason_en, facts=facts,
+            title=message("gap.upstream.title", down=dn, up=un), reason=reason, facts=facts,
             sources=clean_sources(d.get("sources")) or clean_sources(chain.node[up].get("sources")),
             impact=len(down_local) * 10 + 1, wanted={"segments": [up], "product": product, "exclude": []}))
     gaps.sort(key=gap_sort_key)
@@ -201,33 +184,26 @@ def _capability_gaps(chain: Chain, few: int = DEFAULT_FEW, words: tuple[str, ...
                 severity = "high" if not local else ("medium" if len(local) < few else "low")
             clause = matched_sources[0] if matched_sources else {}
             quote = clause.get("quote") or d.get("description") or ""
-            where_zh = f"（{clause.get('doc')} {clause.get('section')}）" if clause.get("doc") else ""
-            where_en = f" ({clause.get('doc')} {clause.get('section')})" if clause.get("doc") else ""
-            if segs:
-                state_zh = (f"登记册中相关环节现有集群内企业 {len(local)} 家" +
-                            (f"：{names_zh(chain, local)}。" if local else "，尚未补上。"))
-                state_en = (f"The registry now records {len(local)} local enterprise(s) in the segment(s)" +
-                            (f": {names_en(chain, local)}." if local else "; the gap is still open."))
+            where = message("gap.part.where", doc=clause.get("doc"), section=clause.get("section")) \
+                if clause.get("doc") else ""
+            if not segs:
+                state = message("gap.capability.state.unlinked")
+            elif local:
+                state = message("gap.capability.state.local", n=len(local), names=names(chain, local))
             else:
-                state_zh, state_en = "该目标未关联到环节，无法核对是否已补上。", \
-                    "The target is not linked to a segment, so the registry cannot tell whether it is filled."
-            facts = [fact(f"方案用语：{'、'.join(matched)}", f"plan wording: {', '.join(matched)}", [n]),
-                     fact(state_zh, state_en, local)]
+                state = message("gap.capability.state.none", n=len(local))
+            facts = [fact("fact.capability.wording", [n], words=matched), dict(state, ids=list(local))]
             if kind == "target" and segs:
-                facts.append(fact(f"目标指向环节：{names_zh(chain, segs)}", f"target concerns: {names_en(chain, segs)}",
-                                  segs))
+                facts.append(fact("fact.capability.target_segments", segs, segments=names(chain, segs)))
             if kind == "segment":
-                reason_zh = f"方案点名需要补强「{name}」{where_zh}：“{_excerpt(quote)}”。{state_zh}"
-                reason_en = f"The plan names '{name}' as a need{where_en}: “{_excerpt(quote)}”. {state_en}"
+                reason = message("gap.capability.plan_named_segment.reason", name=name, where=where,
+                                 quote=_excerpt(quote), state=state)
             else:
-                reason_zh = f"方案目标「{name}」带有补链、招引要求{where_zh}：“{_excerpt(quote)}”。{state_zh}"
-                reason_en = f"The plan target '{name}' calls for filling the chain{where_en}: “{_excerpt(quote)}”. " \
-                            f"{state_en}"
+                reason = message("gap.capability.plan_named_target.reason", name=name, where=where,
+                                 quote=_excerpt(quote), state=state)
             gaps.append(make_gap(
                 gid=f"capability:{n}", category="capability", kind=f"plan_named_{kind}", severity=severity,
-                subjects=[chain.ref(n)], title_zh=f"方案点名的补链需求：{name}",
-                title_en=f"Plan-named need: {name}",
-                reason_zh=reason_zh, reason_en=reason_en,
+                subjects=[chain.ref(n)], title=message("gap.capability.title", name=name), reason=reason,
                 facts=facts, sources=matched_sources or clean_sources(d.get("sources")),
                 # no local firm first; a segment before a target, a parent before its children
                 impact=(100 if not local else max(0, 50 - 10 * len(local)))
@@ -293,11 +269,11 @@ def _data_gaps(chain: Chain) -> list[dict]:
         lead = chain.has_lead_role(n) or bool(d.get("roles"))
         gaps.append(make_gap(
             gid=f"data:{n}", category="data", kind="missing_fields", severity=severity,
-            subjects=[chain.ref(n)], title_zh=f"待补信息：{name}", title_en=f"Missing data: {name}",
-            reason_zh=f"「{name}」（{LOCALITY_ZH.get(loc, loc)}）缺少：{'、'.join(FIELD_ZH[f] for f in missing)}。",
-            reason_en=f"'{name}' ({loc}) lacks: {', '.join(FIELD_EN[f] for f in missing)}.",
-            facts=[fact(f"已登记关系 {degree} 条", f"{degree} recorded relations", [n])]
-            + ([fact(f"角色：{'、'.join(d.get('roles'))}", f"roles: {', '.join(d.get('roles'))}", [n])] if lead else []),
+            subjects=[chain.ref(n)], title=message("gap.data.missing_fields.title", name=name),
+            reason=message("gap.data.missing_fields.reason", name=name, locality=locality(loc),
+                           fields=[{"label": "inline.field", "code": f} for f in missing]),
+            facts=[fact("fact.data.relations", [n], n=degree)]
+            + ([fact("fact.data.roles", [n], roles=role_labels(d.get("roles")))] if lead else []),
             sources=clean_sources(d.get("sources")), impact=degree + (10 if lead else 0),
             missing=missing))
     for d in chain.implied:
@@ -305,16 +281,13 @@ def _data_gaps(chain: Chain) -> list[dict]:
         rtype, src, dst = d.get("type"), d.get("source"), d.get("target")
         notes = [s.get("note") for s in clean_sources(d.get("sources")) if s.get("note")]
         severity = "medium" if rtype in ("SUPPLIES", "CHAIN_LEADER", "IN_SEGMENT") else "low"
-        label = f"{chain.name(src)} -{rtype}-> {chain.name(dst)}"
+        ends = {"source": chain.name(src), "type": rtype, "target": chain.name(dst)}
         gaps.append(make_gap(
             gid=f"data:relation:{rid}", category="data", kind="implied_relation", severity=severity,
-            subjects=[chain.ref(src), chain.ref(dst)], title_zh=f"推断关系待核实：{label}",
-            title_en=f"Implied relation to verify: {label}",
-            reason_zh=f"关系「{label}」只有推断依据（implied）" + (f"：{notes[0]}" if notes else "") +
-                      "。请用文件或调研核实。",
-            reason_en=f"Relation '{label}' rests on an implied basis only" + (f": {notes[0]}" if notes else "") +
-                      ". Verify it from a document or survey.",
-            facts=[fact(f"关系编号 {rid}", f"relation id {rid}", [src, dst])],
+            subjects=[chain.ref(src), chain.ref(dst)], title=message("gap.data.implied_relation.title", **ends),
+            reason=message("gap.data.implied_relation.reason_note", note=notes[0], **ends) if notes else
+            message("gap.data.implied_relation.reason", **ends),
+            facts=[fact("fact.data.relation_id", [src, dst], id=rid)],
             sources=clean_sources(d.get("sources")), impact=1, missing=["basis"], relation_id=rid))
     gaps.sort(key=gap_sort_key)
     return gaps

@@ -16,6 +16,8 @@ from typing import Callable, Iterable, Optional
 
 import networkx as nx
 
+from registry.messages import message
+
 from ._chain import PARTNER_TYPES, Chain, noop_progress, require_node
 from .errors import InvalidOption
 
@@ -123,7 +125,7 @@ def betweenness(G, *, k: int | None = None, seed: int = 0, exact: bool = False) 
     ({'a': 0.0, 'b': 1.0, 'c': 0.0}, False)
     """
     if k is not None and (not isinstance(k, int) or k < 1):
-        raise InvalidOption(f"k 应为正整数，不是 {k!r} / k must be a positive integer, not {k!r}")
+        raise InvalidOption(message("err.graph.k_positive", value=k))
     return _betweenness(_business(Chain(G)), k=k, seed=seed, exact=exact)
 
 
@@ -304,11 +306,10 @@ def network_measures(G, *, k: int | None = None, seed: int = 0, progress: Progre
     progress(4, 4, "done")
     approximations = []
     if bc["approximate"]:
-        approximations.append({"measure": "betweenness", "zh": f"介数中心性按 {bc['k']} 个抽样起点估计（随机种子 {seed}）",
-                               "en": f"betweenness estimated from {bc['k']} sampled sources (seed {seed})"})
+        approximations.append(dict(message("analysis.approx.betweenness_sampled", k=bc["k"], seed=seed),
+                                   measure="betweenness"))
     if cm["approximate"]:
-        approximations.append({"measure": "community", "zh": "社区由快速标签传播算法划分（Louvain 在此规模太慢）",
-                               "en": "communities by fast label propagation (Louvain is too slow at this size)"})
+        approximations.append(dict(message("analysis.approx.communities_label_propagation"), measure="community"))
     return {"nodes": nodes, "communities": cm["communities"], "community_method": cm["method"],
             "betweenness": {k_: v for k_, v in bc.items() if k_ != "values"},
             "pagerank": {k_: v for k_, v in pr.items() if k_ != "values"},
@@ -394,8 +395,7 @@ def shortest_path(G, source: str, target: str, *, via: str = "supply", directed:
     False
     """
     if via not in PATH_TYPES:
-        raise InvalidOption(f"via 只能是 {', '.join(PATH_TYPES)}，不是 {via!r} / via must be one of "
-                            f"{', '.join(PATH_TYPES)}, not {via!r}")
+        raise InvalidOption(message("err.graph.via", choices=", ".join(PATH_TYPES), value=via))
     for n in (source, target):
         require_node(G, n)
     types = PATH_TYPES[via]
@@ -452,9 +452,9 @@ def neighbourhood(G, node: str, *, k: int = 1, types: Iterable[str] | None = Non
     """
     require_node(G, node)
     if not isinstance(k, int) or k < 0:
-        raise InvalidOption(f"k 应为不小于 0 的整数，不是 {k!r} / k must be an integer >= 0, not {k!r}")
+        raise InvalidOption(message("err.graph.k_not_negative", value=k))
     if limit < 1:
-        raise InvalidOption(f"limit 应至少为 1，不是 {limit!r} / limit must be at least 1, not {limit!r}")
+        raise InvalidOption(message("err.graph.limit", value=limit))
     type_set = tuple(types) if types is not None else None
     hop = {node: 0}
     frontier = [node]

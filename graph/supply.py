@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Callable, Optional
 
-from registry.model import LOCALITY_ZH
+from registry.messages import message
 
-from ._chain import (OUTSIDE, Chain, LocalChain, clean_sources, fact, gap_sort_key, make_gap, names_en, names_zh,
+from ._chain import (OUTSIDE, Chain, LocalChain, clean_sources, fact, gap_sort_key, locality, make_gap, names,
                      noop_progress)
 
 __all__ = ["dependence_gaps", "cut_point_gaps", "bridge_gaps", "supply_cut_structure", "departure_impact"]
@@ -65,50 +65,42 @@ def _dependence_gaps(chain: Chain) -> list[dict]:
                     singles.append((p, s, edge_of[s]))
         common = []
         if singles:
-            common.append(fact(f"「{cname}」共有供应商 {len(suppliers)} 家", f"'{cname}' has {len(suppliers)} supplier(s)",
-                               suppliers))
+            common.append(fact("fact.dependence.suppliers", suppliers, firm=cname, n=len(suppliers)))
             if unnamed and len(suppliers) > 1:
-                common.append(fact(f"另有 {len(unnamed)} 家供应商未注明产品，可能也供应此项：{names_zh(chain, unnamed)}",
-                                   f"{len(unnamed)} other supplier(s) have no product recorded and may also supply it",
-                                   unnamed))
+                common.append(fact("fact.dependence.unnamed", unnamed, n=len(unnamed), names=names(chain, unnamed)))
             if n_customers:
-                common.append(fact(f"「{cname}」下游客户 {n_customers} 家", f"'{cname}' has {n_customers} customer(s)",
-                                   [x for x, _ in outs[:20]]))
+                common.append(fact("fact.dependence.customers", [x for x, _ in outs[:20]], firm=cname, n=n_customers))
         for product, s, edge in singles:
             sname, sloc = chain.name(s), loc[s]
-            sloc_zh = LOCALITY_ZH.get(sloc, sloc)
-            what_zh = f"「{product}」" if product else "（未注明产品）"
-            what_en = f"'{product}'" if product else "(product not recorded)"
+            what = message("gap.part.product_quoted", product=product) if product else \
+                message("gap.part.product_unrecorded")
             gaps.append(make_gap(
                 gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
                 severity="medium" if sloc == LOCAL_ else "high",
                 subjects=[chain.ref(c), chain.ref(s)],
-                title_zh=f"单一供应商：{cname} ← {sname}", title_en=f"Single supplier: {cname} <- {sname}",
-                reason_zh=f"「{cname}」的投入{what_zh}只有一家供应商「{sname}」（{sloc_zh}）：它一旦断供，这项投入没有替代来源。",
-                reason_en=f"'{cname}' has a single supplier for {what_en}: '{sname}' ({sloc}); if it stops, "
-                          f"there is no second source.",
-                facts=[fact(f"供应商：{sname}（{sloc_zh}）", f"supplier: {sname} ({sloc})", [s])] + common,
+                title=message("gap.dependence.single_supplier.title", firm=cname, supplier=sname),
+                reason=message("gap.dependence.single_supplier.reason", firm=cname, what=what, supplier=sname,
+                               locality=locality(sloc)),
+                facts=[fact("fact.dependence.supplier", [s], supplier=sname, locality=locality(sloc))] + common,
                 sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
                 wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
                 product=product))
         if all(loc[s] in OUTSIDE for s in suppliers):
             abroad = [s for s in suppliers if loc[s] == "abroad"]
-            facts = [fact(f"供应商 {len(suppliers)} 家，都不是集群内企业：" +
-                          "；".join(f"{chain.name(s)}（{LOCALITY_ZH.get(loc[s])}）" for s in suppliers[:10]),
-                          f"{len(suppliers)} supplier(s), none in the cluster: " +
-                          "; ".join(f"{chain.name(s)} ({loc[s]})" for s in suppliers[:10]), suppliers)]
+            shown = [message("fact.part.firm_at", name=chain.name(s), locality=locality(loc[s]))
+                     for s in suppliers[:10]]
+            facts = [fact("fact.dependence.all_outside", suppliers, n=len(suppliers),
+                          suppliers={"list": shown, "sep": "list.semi"})]
             if abroad:
-                facts.append(fact(f"其中境外 {len(abroad)} 家", f"{len(abroad)} of them abroad", abroad))
+                facts.append(fact("fact.dependence.abroad", abroad, n=len(abroad)))
             segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
             gaps.append(make_gap(
                 gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
                 severity="high" if abroad else "medium",
                 subjects=[chain.ref(c)],
-                title_zh=f"供应商都不在集群内：{cname}", title_en=f"No supplier in the cluster: {cname}",
-                reason_zh=f"「{cname}」登记的 {len(suppliers)} 家供应商都不是集群内企业（{names_zh(chain, suppliers)}），"
-                          f"登记册中本地没有配套。",
-                reason_en=f"None of the {len(suppliers)} recorded suppliers of '{cname}' is in the cluster "
-                          f"({names_en(chain, suppliers)}): no local supply on record.",
+                title=message("gap.dependence.all_suppliers_outside.title", firm=cname),
+                reason=message("gap.dependence.all_suppliers_outside.reason", firm=cname, n=len(suppliers),
+                               names=names(chain, suppliers)),
                 facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
                 impact=len(suppliers) + n_customers,
                 wanted={"segments": segs, "product": None, "exclude": [c]}))
@@ -349,22 +341,17 @@ def _cut_point_gaps(chain: Chain, cs: _CutStructure, min_cut_off: int = 1) -> li
         k, loc = a["cut_total"], a["cut_local"]
         customers = [x for x, _ in chain.sup_out.get(n, ())]
         suppliers = [x for x, _ in chain.sup_in.get(n, ())]
-        facts = [fact(f"退出后断开 {k} 家企业（集群内 {loc} 家），分成 {len(a['cut'])} 块；例如：{names_zh(chain, examples)}",
-                      f"its exit cuts off {k} firms ({loc} local) in {len(a['cut'])} piece(s), e.g. "
-                      f"{names_en(chain, examples)}", examples),
-                 fact(f"直接客户 {len(customers)} 家，直接供应商 {len(suppliers)} 家",
-                      f"{len(customers)} direct customers, {len(suppliers)} direct suppliers",
-                      customers[:20] + suppliers[:20]),
-                 fact(f"其余供应网络 {a['rest']['size']} 家企业不受影响",
-                      f"the rest of its network ({a['rest']['size']} firms) stays connected", [])]
+        facts = [fact("fact.cut_point.cuts_off", examples, n=k, local=loc, pieces=len(a["cut"]),
+                      examples=names(chain, examples)),
+                 fact("fact.cut_point.neighbours", customers[:20] + suppliers[:20], customers=len(customers),
+                      suppliers=len(suppliers)),
+                 fact("fact.cut_point.rest", [], n=a["rest"]["size"])]
         gaps.append(make_gap(
             gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
             severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
-            title_zh=f"关键节点：{name}", title_en=f"Cut point: {name}",
-            reason_zh=f"「{name}」（{LOCALITY_ZH.get(chain.locality(n))}）是供应网络的关键节点：它一旦退出，{k} 家企业"
-                      f"（其中集群内 {loc} 家）与其余供应网络断开，如 {names_zh(chain, examples, 3)}。",
-            reason_en=f"'{name}' ({chain.locality(n)}) is a cut point of the supply network: if it leaves, {k} firms "
-                      f"({loc} in the cluster) are cut off from the rest, e.g. {names_en(chain, examples, 3)}.",
+            title=message("gap.cut_point.articulation_point.title", name=name),
+            reason=message("gap.cut_point.articulation_point.reason", name=name, locality=locality(chain.locality(n)),
+                           n=k, local=loc, examples=names(chain, examples, 3)),
             facts=facts, impact=k * 10 + loc,
             wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
             cut_off=k, cut_off_local=loc, cut_off_examples=examples))
@@ -389,20 +376,15 @@ def _bridge_gaps(chain: Chain, cs: _CutStructure, min_side: int = 2) -> list[dic
         examples = cs.piece_members(cut)
         k, loc = cut["size"], cut["local"]
         sn, cn = chain.name(sup), chain.name(cus)
-        what_zh = f"（{product}）" if product else ""
-        what_en = f" ({product})" if product else ""
+        what = message("gap.part.product", product=product) if product else ""
         gaps.append(make_gap(
             gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
             severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
-            title_zh=f"唯一连接：{sn} → {cn}", title_en=f"Bridge: {sn} -> {cn}",
-            reason_zh=f"「{sn}」向「{cn}」的供应{what_zh}是两部分供应网络之间的唯一连接：这条关系中断，{k} 家企业"
-                      f"（集群内 {loc} 家）与其余网络断开，如 {names_zh(chain, examples, 3)}。",
-            reason_en=f"The supply link '{sn}' -> '{cn}'{what_en} is the only link between two parts of the supply "
-                      f"network: if it breaks, {k} firms ({loc} local) are cut off, "
-                      f"e.g. {names_en(chain, examples, 3)}.",
-            facts=[fact(f"断开的一侧 {k} 家企业（集群内 {loc} 家）：{names_zh(chain, examples)}",
-                        f"the cut-off side holds {k} firms ({loc} local): {names_en(chain, examples)}", examples),
-                   fact(f"另一侧 {b['rest_size']} 家企业", f"the other side holds {b['rest_size']} firms", [])],
+            title=message("gap.bridge.bridge.title", supplier=sn, customer=cn),
+            reason=message("gap.bridge.bridge.reason", supplier=sn, customer=cn, what=what, n=k, local=loc,
+                           examples=names(chain, examples, 3)),
+            facts=[fact("fact.bridge.cut_side", examples, n=k, local=loc, examples=names(chain, examples)),
+                   fact("fact.bridge.other_side", [], n=b["rest_size"])],
             sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
             wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
             relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples))
@@ -540,7 +522,7 @@ def departure_impact(G, firm: str) -> dict:
         largest remaining part of the supply network, by piece);
         ``segments_emptied`` (segments where it is the only local
         enterprise); ``chain_leader_of``; ``runs`` and ``partners``; and a
-        ``summary_zh`` / ``summary_en``.  All lists are sorted by id.
+        ``summary`` (a message of those counts).  All lists are sorted by id.
 
     Raises
     ------
@@ -608,14 +590,9 @@ def departure_impact(G, firm: str) -> dict:
     partners = [dict(chain.ref(o), relation=t) for o, t in
                 sorted({(o, t) for o, t, _ in chain.partners.get(firm, ()) if t == "RESEARCH_PARTNER"})]
     n_cut = sum(len(p) for p in cut_off)
-    name = chain.name(firm)
-    summary_zh = (f"若「{name}」退出：{len(only_supplier)} 家客户失去唯一供应商，{len(only_source)} 家失去某项产品的唯一来源，"
-                  f"连锁断供 {len(cascade)} 家，{n_cut} 家企业与供应网络主体断开，"
-                  f"{len(segments_emptied)} 个环节失去唯一的本地企业。")
-    summary_en = (f"If '{name}' leaves: {len(only_supplier)} customer(s) lose their only supplier, {len(only_source)} "
-                  f"lose their only source of a product, {len(cascade)} more fall in cascade, {n_cut} firm(s) are cut "
-                  f"off from the main supply network, and {len(segments_emptied)} segment(s) lose their only "
-                  f"local firm.")
+    summary = message("analysis.departure.summary", firm=chain.name(firm), only_supplier=len(only_supplier),
+                      only_source=len(only_source), cascade=len(cascade), cut_off=n_cut,
+                      segments=len(segments_emptied))
     return {
         "firm": ref(firm),
         "loses_only_supplier": only_supplier,
@@ -628,6 +605,5 @@ def departure_impact(G, firm: str) -> dict:
         "chain_leader_of": leader_of,
         "runs": runs,
         "partners": partners,
-        "summary_zh": summary_zh,
-        "summary_en": summary_en,
+        "summary": summary,
     }

@@ -13,49 +13,25 @@ a real enterprise.
 from __future__ import annotations
 
 import random
+from pathlib import Path
+
+import yaml
 
 from registry.model import uscc_check_char
 
 __all__ = ["synthetic_registry", "SYNTHETIC_SEGMENTS"]
 
+with Path(__file__).with_name("synthetic.yaml").open(encoding="utf-8") as _fh:
+    _DATA = yaml.safe_load(_fh)  # names, roles and targets: data, kept out of the code
+
 # key, name, stage, position, parent key, weight of firms (leaf segments only)
-SYNTHETIC_SEGMENTS = (
-    ("chain", "稀土新材料及应用产业链", "resource", 0, None, 0),
-    ("mine", "稀土矿产资源", "resource", 0, "chain", 1),
-    ("separation", "冶炼分离", "upstream", 1, "chain", 3),
-    ("recycle", "稀土二次资源回收", "recycling", 1, "chain", 4),
-    ("oxide", "稀土氧化物", "upstream", 2, "chain", 4),
-    ("metal", "稀土金属及合金", "midstream", 3, "chain", 6),
-    ("functional", "稀土功能材料", "midstream", 4, "chain", 0),
-    ("magnet", "稀土磁性材料", "midstream", 4, "functional", 12),
-    ("luminescent", "稀土发光材料", "midstream", 4, "functional", 3),
-    ("catalytic", "稀土催化材料", "midstream", 4, "functional", 3),
-    ("hydrogen", "稀土储氢材料", "midstream", 4, "functional", 2),
-    ("polishing", "稀土抛光材料", "midstream", 4, "functional", 2),
-    ("device", "器件装备", "downstream", 5, "chain", 0),
-    ("motor", "稀土永磁电机", "downstream", 6, "device", 0),
-    ("motor-wind", "风电电机", "application", 6, "motor", 3),
-    ("motor-ev", "新能源汽车驱动电机", "application", 6, "motor", 4),
-    ("motor-robot", "机器人专用电机", "application", 6, "motor", 3),
-    ("motor-servo", "伺服电机", "application", 6, "motor", 3),
-    ("motor-fluid", "流体电机", "application", 6, "motor", 2),
-    ("motor-micro", "微特电机", "application", 6, "motor", 3),
-    ("motor-appliance", "绿色家电电机", "application", 6, "motor", 3),
-    ("motor-medical", "医用永磁电机", "application", 6, "motor", 1),
-    ("other-device", "其他稀土器件", "downstream", 5, "device", 4),
-    ("trade", "稀土贸易", "service", 7, "chain", 3),
-    ("support", "配套服务", "service", 7, "chain", 0),
-    ("design", "产品设计", "service", 7, "support", 1),
-    ("machining", "机械加工", "service", 7, "support", 4),
-    ("surface", "表面处理", "service", 7, "support", 2),
-    ("testing", "检验检测", "service", 7, "support", 1),
-)
+SYNTHETIC_SEGMENTS = tuple(tuple(row) for row in _DATA["segments"])
 _FEEDS = (("mine", "separation"), ("recycle", "separation"), ("separation", "oxide"), ("oxide", "metal"),
           ("oxide", "luminescent"), ("oxide", "catalytic"), ("oxide", "polishing"), ("metal", "magnet"),
           ("metal", "hydrogen"), ("magnet", "motor"), ("magnet", "other-device"), ("machining", "motor"),
           ("surface", "magnet"), ("design", "motor"))
-_NEEDS = {"design": "合成条款：引进产品设计等配套企业", "machining": "合成条款：引进机械加工等配套企业",
-          "surface": "合成条款：引进表面处理等配套企业", "hydrogen": "合成条款：储氢材料环节薄弱，需补链"}
+_NEEDS = _DATA["needs"]
+_NAMES = _DATA["names"]
 _LOCALITIES = (("cluster", 0.35), ("ganzhou", 0.10), ("jiangxi", 0.10), ("china", 0.35), ("abroad", 0.05),
                ("unknown", 0.05))
 _M = ((1, 0.30), (2, 0.25), (3, 0.20), (4, 0.15), (5, 0.04), (6, 0.03), (8, 0.03))
@@ -94,7 +70,7 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     (True, True)
     """
     rng = random.Random(seed)
-    src = [{"by": "synthetic-generator", "basis": "reported", "note": "合成数据 SYNTHETIC"}]
+    src = [{"by": "synthetic-generator", "basis": "reported", "note": _NAMES["note"]}]
     entities: list[dict] = []
     relations: list[dict] = []
 
@@ -108,9 +84,9 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
         sources = src
         if k in _NEEDS:
             sources = [{"by": "synthetic-generator", "basis": "reported", "quote": _NEEDS[k],
-                        "note": "合成数据 SYNTHETIC"}]
-        entities.append({"id": seg_id[k], "kind": "segment", "name": f"合成·{name}", "stage": stage,
-                         "position": pos, "sources": sources})
+                        "note": _NAMES["note"]}]
+        entities.append({"id": seg_id[k], "kind": "segment", "name": _NAMES["segment"].format(name=name),
+                         "stage": stage, "position": pos, "sources": sources})
         if parent:
             rel("PART_OF", seg_id[k], seg_id[parent])
     for a, b in _FEEDS:
@@ -121,11 +97,11 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
 
     units = [f"syn-unit-{i}" for i in range(3)]
     for i, u in enumerate(units):
-        entities.append({"id": u, "kind": "gov_unit", "name": f"合成工信局{i}（SYNTHETIC）", "level": "district",
+        entities.append({"id": u, "kind": "gov_unit", "name": _NAMES["unit"].format(i=i), "level": "district",
                          "sources": src})
     parks = [f"syn-park-{i}" for i in range(3)]
     for i, p in enumerate(parks):
-        entities.append({"id": p, "kind": "project", "name": f"合成产业园{i}（SYNTHETIC）", "project_type": "park",
+        entities.append({"id": p, "kind": "project", "name": _NAMES["park"].format(i=i), "project_type": "park",
                          "status": "operating", "locality": "cluster", "sources": src})
 
     firms = [f"syn-ent-{i:06d}" for i in range(n_enterprises)]
@@ -137,23 +113,18 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
         firm_seg.append(seg)
         local.append(loc == "cluster")
         roles = []
-        if loc == "cluster":
-            for role, p in (("above_scale", 0.30), ("high_tech", 0.20), ("specialised", 0.05), ("little_giant", 0.01),
-                            ("leading", 0.01), ("listed", 0.02)):
-                if rng.random() < p:
-                    roles.append(role)
-        else:
-            for role, p in (("listed", 0.05), ("leading", 0.02), ("specialised", 0.03)):
-                if rng.random() < p:
-                    roles.append(role)
-        e = {"id": f, "kind": "enterprise", "name": f"合成企业{i:06d}（SYNTHETIC）", "locality": loc,
+        for role, p in _DATA["roles_local"] if loc == "cluster" else _DATA["roles_outside"]:
+            if rng.random() < p:
+                roles.append(role)
+        e = {"id": f, "kind": "enterprise", "name": _NAMES["enterprise"].format(i=i), "locality": loc,
              "roles": roles, "sources": src}
         if rng.random() < 0.9:
             e["credit_code"] = _credit_code(rng)
         if loc != "unknown" and rng.random() < 0.95:
-            e["location"] = "合成园区" if loc == "cluster" else f"合成城市{rng.randrange(50)}"
+            e["location"] = _NAMES["park_location"] if loc == "cluster" else \
+                _NAMES["city_location"].format(n=rng.randrange(50))
         if loc == "cluster" and rng.random() < 0.3:
-            e["revenue_band"] = rng.choice(("<1亿元", "1-10亿元", "10-20亿元", ">20亿元"))
+            e["revenue_band"] = rng.choice(tuple(_DATA["revenue_bands"]))
         entities.append(e)
         if rng.random() < 0.95:
             rel("IN_SEGMENT", f, seg_id[seg])
@@ -184,7 +155,7 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
             seen_pairs.add((s, c))
             if rng.random() < 0.05:
                 rel("SUPPLIES", firms[s], firms[c], product=seg_name[firm_seg[s]],
-                    sources=[{"by": "synthetic-generator", "basis": "implied", "note": "合成：由环节推断 SYNTHETIC"}])
+                    sources=[{"by": "synthetic-generator", "basis": "implied", "note": _NAMES["implied_note"]}])
             else:
                 rel("SUPPLIES", firms[s], firms[c], product=seg_name[firm_seg[s]])
             repeated.extend((i, j))
@@ -194,14 +165,14 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     n_platforms = max(5, n_enterprises // 200)
     plats = [f"syn-plat-{i:05d}" for i in range(n_platforms)]
     for i, p in enumerate(plats):
-        entities.append({"id": p, "kind": "platform", "name": f"合成平台{i:05d}（SYNTHETIC）",
+        entities.append({"id": p, "kind": "platform", "name": _NAMES["platform"].format(i=i),
                          "platform_type": rng.choice(("research_institute", "innovation_center", "test_center")),
                          "level": rng.choice(("national", "provincial", "municipal")),
                          "status": "existing" if rng.random() < 0.8 else "planned",
                          "locality": "cluster" if rng.random() < 0.7 else "china", "sources": src})
         rel("IN_SEGMENT", p, seg_id[_pick(rng, leaf_table)])
     alliance = "syn-plat-alliance"
-    entities.append({"id": alliance, "kind": "platform", "name": "合成集群发展联盟（SYNTHETIC）",
+    entities.append({"id": alliance, "kind": "platform", "name": _NAMES["alliance"],
                      "platform_type": "alliance", "status": "existing", "locality": "cluster", "sources": src})
     for i, f in enumerate(firms):
         if rng.random() < 0.3:
@@ -211,7 +182,7 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     n_projects = max(3, n_enterprises // 300)
     for i in range(n_projects):
         p = f"syn-proj-{i:05d}"
-        entities.append({"id": p, "kind": "project", "name": f"合成项目{i:05d}（SYNTHETIC）", "project_type": "project",
+        entities.append({"id": p, "kind": "project", "name": _NAMES["project"].format(i=i), "project_type": "project",
                          "status": rng.choice(("planned", "under_construction", "operating")),
                          "locality": "cluster", "sources": src})
         rel("IN_SEGMENT", p, seg_id[_pick(rng, leaf_table)])
@@ -226,16 +197,11 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
                    key=lambda i: (degree.get(i, 0), -i), default=None)
         if best is not None:
             rel("CHAIN_LEADER", firms[best], seg_id[k])
-    targets = (
-        ("scale", "合成目标：规模以上企业数", "规模以上企业数", max(1, n_enterprises // 10), "家", None),
-        ("giants", "合成目标：专精特新小巨人等企业", "独角兽、瞪羚、单项冠军和专精特新小巨人企业数", 3, "家", None),
-        ("output", "合成目标：集群产值", "集群产值", 200, "亿元", None),
-        ("projects", "合成目标：每年引进项目", "每年引进项目数", 10, "个", "合成条款：每年引进项目10个以上"),
-        ("motor", "合成目标：永磁电机企业", "永磁电机企业数", 20, "家", None),
-    )
-    for k, name, metric, value, unit, quote in targets:
+    for k, name, metric, value, unit, quote in _DATA["targets"]:
+        if value == "n/10":
+            value = max(1, n_enterprises // 10)
         t = f"syn-target-{k}"
-        sources = [{"by": "synthetic-generator", "basis": "reported", "quote": quote, "note": "合成数据 SYNTHETIC"}] \
+        sources = [{"by": "synthetic-generator", "basis": "reported", "quote": quote, "note": _NAMES["note"]}] \
             if quote else src
         entities.append({"id": t, "kind": "target", "name": name, "metric": metric, "value": value,
                          "comparison": "at_least", "unit": unit, "deadline_year": 2026, "sources": sources})

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Callable, NamedTuple, Optional
 
-from ._chain import OUTSIDE, Chain, clean_sources, fact, gap_sort_key, make_gap, names_en, names_zh
+from registry.messages import message
+
+from ._chain import OUTSIDE, Chain, clean_sources, fact, gap_sort_key, make_gap, names
+from .vocabulary import VOCABULARY, words as vocabulary
 
 __all__ = ["target_progress", "target_gaps", "MEASURABILITY"]
 
-MEASURABILITY = {"measured": ("可衡量", "measured"), "partial": ("部分可衡量", "partly measurable"),
-                 "not_measurable": ("无法从登记册衡量", "not measurable from the registry")}
-STATUS_ZH = {"met": "已达到", "behind": "未达到", "unknown": "未知"}
+MEASURABILITY = ("measured", "partial", "not_measurable")
 LISTED = 20
+_WORDS = {rule: tuple(words) for rule, words in VOCABULARY["target_rule_words"].items()}
 
 
 class _Rule(NamedTuple):
@@ -19,10 +21,8 @@ class _Rule(NamedTuple):
     words: tuple[str, ...]
     measurability: str
     count: Optional[Callable[[Chain], list[str]]]
-    method_zh: str
-    method_en: str
-    needed_zh: str
-    needed_en: str
+    method: Optional[str]  # message ids: how the registry counts it, which data would make it measurable
+    needed: str
 
 
 def _with_roles(*roles: str) -> Callable[[Chain], list[str]]:
@@ -49,49 +49,31 @@ def _projects(chain: Chain) -> list[str]:
 _NOT = "not_measurable"
 # first rule whose word occurs in the target's metric (then its name) decides; order matters
 RULES: tuple[_Rule, ...] = (
-    _Rule("growth_firms", ("独角兽", "瞪羚", "单项冠军", "小巨人"), "measured",
+    _Rule("growth_firms", _WORDS["growth_firms"], "measured",
           _with_roles("unicorn", "gazelle", "single_champion", "little_giant"),
-          "统计角色含独角兽、瞪羚、单项冠军或专精特新小巨人的集群内企业",
-          "count local enterprises with the role 独角兽, 瞪羚, 单项冠军 or 专精特新小巨人",
-          "只统计登记册中已标注角色的企业；需补全各企业的认定情况",
-          "only enterprises whose roles are recorded count; record each firm's designations"),
-    _Rule("hightech_firms", ("高新技术企业",), "partial", _with_roles("high_tech"),
-          "统计角色含高新技术企业的集群内企业（现有存量）",
-          "count local enterprises with the role 高新技术企业 (the current stock)",
-          "各企业高新技术企业的认定年份（才能算出每年新增）",
-          "the year each firm was recognised (to count new ones per year)"),
-    _Rule("scale_firms", ("规模以上", "规上"), "measured", _with_roles("above_scale"),
-          "统计角色含“规上”的集群内企业", "count local enterprises with the role 规上",
-          "只统计登记册中已标注“规上”的企业；需补全各企业是否规上",
-          "only enterprises marked 规上 count; record whether each firm is above designated size"),
-    _Rule("revenue_firms", ("营收超", "营业收入超", "亿元企业"), "partial", _revenue_banded,
-          "列出已登记营收区间的集群内企业", "list local enterprises with a revenue band recorded",
-          "各企业的年营业收入（数值与年份）", "each firm's annual revenue (amount and year)"),
-    _Rule("green_factory", ("绿色工厂",), _NOT, None, "", "",
-          "绿色工厂认定名单（企业、级别、年份）", "the list of green-factory designations (firm, level, year)"),
-    _Rule("rd_intensity", ("研发投入", "研发强度"), _NOT, None, "", "",
-          "各企业年研发投入与营业收入", "each firm's annual R&D spending and revenue"),
-    _Rule("output_value", ("产值",), _NOT, None, "", "",
-          "各企业年产值（数值与年份）", "each firm's annual output value (amount and year)"),
-    _Rule("production", ("产量",), _NOT, None, "", "",
-          "各企业按产品的年产量（吨）", "each firm's annual production by product (tonnes)"),
-    _Rule("revenue", ("营收", "营业收入", "收入"), _NOT, None, "", "",
-          "相关企业的年营业收入（数值与年份）", "the annual revenue of the firms concerned (amount and year)"),
-    _Rule("tech_transfer", ("成果转化",), _NOT, None, "", "",
-          "科技成果转化项目记录（项目、承担单位、年份）", "records of technology-transfer projects (project, unit, year)"),
-    _Rule("standards", ("标准",), _NOT, None, "", "",
-          "参与制定的标准清单（标准号、企业、年份）", "the standards drafted (number, firm, year)"),
-    _Rule("events", ("会议", "论坛", "咨询服务", "活动"), _NOT, None, "", "",
-          "会议论坛与技术咨询服务的活动记录（名称、日期）", "records of events and consulting services (name, date)"),
-    _Rule("projects", ("项目",), "partial", _projects,
-          "统计集群内（或所在地未注明）的项目", "count projects in the cluster (or of unrecorded locality)",
-          "各项目的签约或引进年份（才能算出每年引进数）", "each project's signing or introduction year (to count per year)"),
-    _Rule("platforms", ("平台", "中心", "研究院", "工作站"), "measured", _platforms,
-          "统计集群内已建成（或状态未注明）的平台", "count existing (or status-unrecorded) platforms in the cluster",
-          "只统计登记册中的平台", "only platforms in the registry count"),
+          "target.method.growth_firms", "target.needed.growth_firms"),
+    _Rule("hightech_firms", _WORDS["hightech_firms"], "partial", _with_roles("high_tech"),
+          "target.method.hightech_firms", "target.needed.hightech_firms"),
+    _Rule("scale_firms", _WORDS["scale_firms"], "measured", _with_roles("above_scale"),
+          "target.method.scale_firms", "target.needed.scale_firms"),
+    _Rule("revenue_firms", _WORDS["revenue_firms"], "partial", _revenue_banded,
+          "target.method.revenue_firms", "target.needed.revenue_firms"),
+    _Rule("green_factory", _WORDS["green_factory"], _NOT, None, None, "target.needed.green_factory"),
+    _Rule("rd_intensity", _WORDS["rd_intensity"], _NOT, None, None, "target.needed.rd_intensity"),
+    _Rule("output_value", _WORDS["output_value"], _NOT, None, None, "target.needed.output_value"),
+    _Rule("production", _WORDS["production"], _NOT, None, None, "target.needed.production"),
+    _Rule("revenue", _WORDS["revenue"], _NOT, None, None, "target.needed.revenue"),
+    _Rule("tech_transfer", _WORDS["tech_transfer"], _NOT, None, None, "target.needed.tech_transfer"),
+    _Rule("standards", _WORDS["standards"], _NOT, None, None, "target.needed.standards"),
+    _Rule("events", _WORDS["events"], _NOT, None, None, "target.needed.events"),
+    _Rule("projects", _WORDS["projects"], "partial", _projects,
+          "target.method.projects", "target.needed.projects"),
+    _Rule("platforms", _WORDS["platforms"], "measured", _platforms,
+          "target.method.platforms", "target.needed.platforms"),
 )
 
-PER_YEAR_WORDS = ("每年", "年均", "新增")
+PER_YEAR_WORDS = vocabulary("per_year_words")
+FIRM_COUNT_UNITS = vocabulary("firm_count_units")
 
 
 def _match(metric: str, name: str) -> Optional[_Rule]:
@@ -129,27 +111,23 @@ def _progress_row(chain: Chain, t: str) -> dict:
         measurability = rule.measurability
         counted = rule.count(chain)
         current = len(counted)
-        method_zh, method_en, needed_zh, needed_en = rule.method_zh, rule.method_en, rule.needed_zh, rule.needed_en
+        method, needed = message(rule.method), message(rule.needed)
         if per_year and measurability == "measured":
             measurability = "partial"
-            needed_zh, needed_en = "各记录的认定或登记年份（才能算出每年新增）", \
-                "the year of each record (to count new ones per year)"
+            needed = message("target.needed.per_year")
     elif rule is not None:
         measurability = _NOT
-        method_zh, method_en = "登记册没有这项数据", "the registry holds no such data"
-        needed_zh, needed_en = rule.needed_zh, rule.needed_en
-    elif about_segs and (d.get("unit") or "") == "家":
+        method, needed = message("target.method.no_data"), message(rule.needed)
+    elif about_segs and (d.get("unit") or "") in FIRM_COUNT_UNITS:
         measurability, rule_id = "partial", "about_segments"
         counted = sorted({f for s in about_segs for f in chain.local_firms(s)})
         current = len(counted)
-        method_zh = f"统计目标所指环节（{names_zh(chain, about_segs)}）的集群内企业"
-        method_en = f"count local enterprises in the target's segment(s) ({names_en(chain, about_segs)})"
-        needed_zh, needed_en = "指标口径（哪些企业计入）", "the metric's definition (which firms count)"
+        method = message("target.method.about_segments", segments=names(chain, about_segs))
+        needed = message("target.needed.about_segments")
     else:
         measurability = _NOT
-        method_zh, method_en = "登记册没有这项数据", "the registry holds no such data"
-        needed_zh, needed_en = f"指标“{metric or name}”的统计数据（来源、口径、年份）", \
-            f"statistics for '{metric or name}' (source, definition, year)"
+        method = message("target.method.no_data")
+        needed = message("target.needed.metric", metric=metric or name)
     # a partly measurable target has a status only when the count is the metric itself (firms of the
     # target's segments); a stock of high-tech firms or the firms with any revenue band is not
     comparable = measurability == "measured" or (rule_id == "about_segments" and not per_year)
@@ -173,18 +151,13 @@ def _progress_row(chain: Chain, t: str) -> dict:
         "about": [chain.ref(a) for a in about],
         "rule": rule_id,
         "measurability": measurability,
-        "measurability_zh": MEASURABILITY[measurability][0],
-        "measurability_en": MEASURABILITY[measurability][1],
         "current": current,
         "status": status,
-        "status_zh": STATUS_ZH[status],
         "shortfall": (value - current) if status == "behind" and d.get("comparison") != "at_most" else None,
         "counted": [chain.ref(x) for x in counted[:LISTED]],
         "counted_total": len(counted),
-        "method_zh": method_zh,
-        "method_en": method_en,
-        "needed_data_zh": needed_zh,
-        "needed_data_en": needed_en,
+        "method": method,
+        "needed_data": needed,
         "sources": clean_sources(d.get("sources")),
     }
 
@@ -201,7 +174,7 @@ def target_progress(G) -> list[dict]:
     related stock, e.g. high-tech firms when the target is *new* ones per
     year) or ``not_measurable`` (e.g. output value, R&D intensity,
     production).  ``current`` and ``status`` (met / behind / unknown) come
-    with the ``counted`` entities, the method, and ``needed_data_zh/en``:
+    with the ``counted`` entities, the ``method`` and ``needed_data`` (messages):
     which data would make the target (fully) measurable.
 
     Examples
@@ -223,43 +196,36 @@ def _target_gaps(chain: Chain, rows: list[dict] | None = None) -> list[dict]:
         if r["status"] == "met":
             continue
         name, unit = r["name"], r["unit"] or ""
-        goal = f"{r['value']:g}{unit}" if isinstance(r["value"], (int, float)) else "—"
-        when_zh = f"（{r['deadline_year']}年）" if r["deadline_year"] else ""
-        when_en = f" by {r['deadline_year']}" if r["deadline_year"] else ""
+        said = {
+            "name": name, "unit": unit, "method": r["method"], "needed": r["needed_data"],
+            "goal": message("target.goal", value=r["value"], unit=unit) if isinstance(r["value"], (int, float))
+            else message("target.goal.none"),
+            "when": message("target.deadline", year=r["deadline_year"]) if r["deadline_year"] else "",
+        }
         if r["measurability"] == "measured" or (r["measurability"] == "partial" and r["status"] == "behind"):
             severity = "high" if r["measurability"] == "measured" else "medium"
-            reason_zh = (f"目标「{name}」：登记册现有 {r['current']}{unit}，目标 {goal}{when_zh}"
-                         + (f"，差 {r['shortfall']:g}{unit}" if r["shortfall"] is not None else "") + "。"
-                         + f"口径：{r['method_zh']}；{r['needed_data_zh']}。")
-            reason_en = (f"Target '{name}': the registry shows {r['current']}{unit} against {goal}{when_en}"
-                         + (f", {r['shortfall']:g} short" if r["shortfall"] is not None else "") + ". "
-                         + f"Method: {r['method_en']}; {r['needed_data_en']}.")
+            reason = message("gap.target.counted.reason", current=r["current"], **said) if r["shortfall"] is None \
+                else message("gap.target.counted.reason_short", current=r["current"], shortfall=r["shortfall"], **said)
         elif r["measurability"] == "partial":
             severity = "medium"
-            reason_zh = (f"目标「{name}」（{goal}{when_zh}）只能部分衡量：{r['method_zh']}，现有 {r['current']}{unit}。"
-                         f"需要补充：{r['needed_data_zh']}。")
-            reason_en = (f"Target '{name}' ({goal}{when_en}) is only partly measurable: {r['method_en']}, now "
-                         f"{r['current']}. Needed: {r['needed_data_en']}.")
+            reason = message("gap.target.partial.reason", current=r["current"], **said)
         else:
             severity = "low"
-            reason_zh = f"目标「{name}」（{goal}{when_zh}）无法从登记册衡量。需要补充：{r['needed_data_zh']}。"
-            reason_en = f"Target '{name}' ({goal}{when_en}) cannot be measured from the registry. " \
-                        f"Needed: {r['needed_data_en']}."
+            reason = message("gap.target.not_measurable.reason", **said)
         units = [u["name"] for u in r["responsible_units"]]
-        facts = [fact(f"可衡量性：{r['measurability_zh']}；状态：{r['status_zh']}",
-                      f"measurability: {r['measurability_en']}; status: {r['status']}", [r["id"]])]
+        facts = [fact("fact.target.state", [r["id"]],
+                      measurability={"label": "inline.measurability", "code": r["measurability"]},
+                      status={"label": "inline.target_status", "code": r["status"]})]
         if r["counted_total"]:
             ids = [x["id"] for x in r["counted"]]
-            facts.append(fact(f"已计入 {r['counted_total']} 个：{names_zh(chain, ids)}",
-                              f"{r['counted_total']} counted: {names_en(chain, ids)}", ids))
+            facts.append(fact("fact.target.counted", ids, n=r["counted_total"], names=names(chain, ids)))
         if units:
-            facts.append(fact(f"责任单位：{'、'.join(units)}", f"responsible units: {', '.join(units)}",
-                              [u["id"] for u in r["responsible_units"] if u["id"]]))
+            facts.append(fact("fact.target.units", [u["id"] for u in r["responsible_units"] if u["id"]], units=units))
         segs = [a["id"] for a in r["about"] if a["kind"] == "segment"]
         gaps.append(make_gap(
             gid=f"target:{r['id']}", category="target", kind=r["measurability"], severity=severity,
-            subjects=[chain.ref(r["id"])], title_zh=f"目标：{name}", title_en=f"Target: {name}",
-            reason_zh=reason_zh, reason_en=reason_en, facts=facts, sources=r["sources"],
+            subjects=[chain.ref(r["id"])], title=message("gap.target.title", name=name), reason=reason,
+            facts=facts, sources=r["sources"],
             impact=int(r["shortfall"] or 0), wanted={"segments": segs, "product": None, "exclude": []},
             measurability=r["measurability"], status=r["status"]))
     gaps.sort(key=gap_sort_key)

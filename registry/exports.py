@@ -101,8 +101,16 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_C
 
 
 def display_width(text: str) -> int:
-    """Columns a text takes in a spreadsheet: CJK and other wide characters count twice."""
-    return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
+    """Columns a text takes in a terminal or a spreadsheet: CJK and other wide characters count twice,
+    combining marks not at all (the one definition; the CLI's text tables use it too).
+
+    Examples
+    --------
+    >>> display_width("稀土ab")
+    6
+    """
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+               for ch in text)
 
 
 def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_COLUMNS, *,

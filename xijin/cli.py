@@ -18,6 +18,7 @@ from registry import settings
 from registry.dialect import SCHEMA_VERSION
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
 from registry.instance import open_registry, registry_of
+from registry.messages import localise
 from registry.repository import Registry
 
 # error class -> exit code; a subclass (e.g. graph's GapNotFound) exits with its nearest base's
@@ -237,12 +238,13 @@ def gaps(ctx, instance, as_json, lang, top):
     ctx.obj["instance"] = instance
     if ctx.invoked_subcommand:
         return
-    from graph import format_report_text, gap_report
+    from graph import gap_report
+    from xijin.report_text import format_report_text
 
     with open_registry(instance) as reg:
         bar = _progress("分析 / analysing")
         G = _analysis_graph(reg)
-        report = gap_report(G, top=top, progress=lambda d, t, label: bar(d, t, label))
+        report = localise(gap_report(G, top=top, progress=lambda d, t, label: bar(d, t, label)))
         _emit(report, as_json, format_report_text(report, lang=lang))
 
 
@@ -253,12 +255,14 @@ def gaps(ctx, instance, as_json, lang, top):
 @click.pass_context
 def gaps_candidates(ctx, gap_id, limit, as_json):
     """可填补某缺口的集群外企业（附理由）/ Outside firms that could fill a gap, with reasons."""
-    from graph import candidates_for_gap, find_gap, format_table
+    from graph import candidates_for_gap, find_gap
+    from xijin.report_text import format_table
 
     with open_registry(ctx.obj["instance"]) as reg:
         G = _analysis_graph(reg)
         gap = find_gap(G, gap_id)
-        result = candidates_for_gap(G, gap, limit=limit)
+        result = localise(candidates_for_gap(G, gap, limit=limit))
+        gap = localise(gap)
         rows = [{"rank": i, "id": c["id"], "name": c["name"],
                  "reasons": "；".join(r["zh"] for r in c.get("reasons", []))}
                 for i, c in enumerate(result.get("candidates", []), 1)]
@@ -272,7 +276,7 @@ def _analyse(ctx, compute) -> None:
     """Run one analysis over the registry's graph and print its result (JSON: these are detail views)."""
     with open_registry(ctx.obj["instance"]) as reg:
         result = compute(_analysis_graph(reg))
-    click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+    click.echo(json.dumps(localise(result), ensure_ascii=False, indent=2))
 
 
 @gaps.command("impact")

@@ -4,6 +4,7 @@ import json
 
 from graph import CANDIDATE_FORMULA, build_graph, candidates_for_gap, dependence_gaps, segment_gaps
 from graph_rows import ent, rel
+from registry.messages import localise
 
 
 
@@ -47,15 +48,22 @@ def test_ranking_order_and_reasons():
         ("x3", 1, [("parent_segment", 1)]),
     ]
     x2 = r["candidates"][0]
-    assert x2["reasons"][0]["zh"] == "在缺口环节「永磁电机」（伺服电机）"
-    assert x2["reasons"][0]["ids"] == ["motor", "servo"]
-    assert x2["reasons"][1]["zh"] == "已与集群内 2 家企业有供应或合作关系：本地磁材厂、本地电机厂"
+    assert x2["reasons"][0] == {"msg": "cand.reason.segment_via", "params": {"segment": "永磁电机", "via": ["伺服电机"]},
+                                "ids": ["motor", "servo"], "code": "segment", "weight": 3}
+    said = localise(r)["candidates"]
+    assert said[0]["reasons"][0] == {"zh": "在缺口环节「永磁电机」（伺服电机）", "en": "in the gap's segment '永磁电机' (伺服电机)",
+                                     "ids": ["motor", "servo"], "code": "segment", "weight": 3}
+    assert said[0]["reasons"][1]["zh"] == "已与集群内 2 家企业有供应或合作关系：本地磁材厂、本地电机厂"
+    assert said[0]["reasons"][1]["en"] == "already linked to 2 local enterprise(s): 本地磁材厂, 本地电机厂"
     assert x2["reasons"][1]["ids"] == ["local", "local2"]
-    assert r["candidates"][1]["reasons"][1]["zh"] == "角色：leading、listed、specialised"
-    assert r["candidates"][1]["reasons"][2]["zh"] == "来源原文称其为：头部"
+    assert said[1]["reasons"][1]["zh"] == "角色：龙头、上市公司、专精特新"
+    assert said[1]["reasons"][1]["en"] == "roles: Leading firm, Listed company, Specialised and innovative (专精特新)"
+    assert said[1]["reasons"][2]["zh"] == "来源原文称其为：头部"
+    assert said[1]["roles"] == ["leading", "listed", "specialised"]
     assert r["total"] == 4 and r["gap_id"] == "segment:motor"
     assert r["wanted"]["segments"] == [{"id": "motor", "name": "永磁电机", "kind": "segment"}]
     assert r["score_formula"] is CANDIDATE_FORMULA
+    assert localise(r)["score_formula"]["zh"].startswith("候选得分 = 环节匹配 3")
     assert all(c["reasons"] for c in r["candidates"])  # never a bare score
     assert [c["id"] for c in candidates_for_gap(G, gap, limit=2)["candidates"]] == ["x2", "x1"]
     json.dumps(r, ensure_ascii=False)
@@ -79,8 +87,10 @@ def test_product_fit_for_a_single_supplier_gap():
     gap = next(g for g in dependence_gaps(G) if g["kind"] == "single_supplier")
     r = candidates_for_gap(G, gap)
     assert [(c["id"], c["score"]) for c in r["candidates"]] == [("alt", 3), ("alt2", 3)]
-    assert r["candidates"][0]["reasons"][0]["zh"] == "已供应「钕铁硼磁体」（客户：外地客户）"
-    assert r["candidates"][1]["reasons"][0]["zh"] == "已供应「烧结钕铁硼磁体」（客户：外地客户）"
+    said = localise(r["candidates"])
+    assert said[0]["reasons"][0]["zh"] == "已供应「钕铁硼磁体」（客户：外地客户）"
+    assert said[0]["reasons"][0]["en"] == "already supplies '钕铁硼磁体' (to 外地客户)"
+    assert said[1]["reasons"][0]["zh"] == "已供应「烧结钕铁硼磁体」（客户：外地客户）"
     assert "s" not in [c["id"] for c in r["candidates"]]  # the current supplier is excluded
 
 

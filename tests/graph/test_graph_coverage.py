@@ -6,6 +6,7 @@ import pytest
 
 from graph import SCORE_FORMULA, EntityNotFound, build_graph, chain_coverage, coverage_score, segment_coverage
 from graph_rows import ent, rel
+from registry.messages import localise, render
 
 
 
@@ -80,20 +81,24 @@ def test_score_follows_the_documented_formula(G):
     assert (rows["metal"]["score"], rows["metal"]["level"]) == (28.0, "weak")   # 8 + 20 for the 龙头
     assert (rows["chain"]["score"], rows["chain"]["level"]) == (72.0, "strong")  # 32 + 20 + 15 + 5
     assert (rows["oxide"]["score"], rows["oxide"]["level"]) == (0.0, "none")
-    assert rows["magnet"]["score_explain_zh"].endswith("合计 44")
+    assert localise(rows["magnet"])["score_explain_zh"] == "本地企业 3 家 → 24；链主/龙头 无 → 0；平台 1.5 → 15；项目 0.5 → 5；合计 44"
+    assert render(rows["metal"]["score_explain"], "en") == ("local enterprises 1 -> 8; leader yes -> 20; "
+                                                           "platforms 0 -> 0; projects 0 -> 0; total 28")
     assert chain_coverage(G)["levels"] == {"strong": 1, "medium": 1, "weak": 3, "none": 2}
 
 
 def test_formula_is_in_the_result():
     r = chain_coverage(build_graph([], []))
     assert r["score_formula"] is SCORE_FORMULA and r["segments"] == []
-    assert "40×min(本地企业数, 5)/5" in r["score_formula"]["zh"]
-    assert "40*min(local enterprises, 5)/5" in r["score_formula"]["en"]
+    said = localise(r)["score_formula"]
+    assert "40×min(本地企业数, 5)/5" in said["zh"]
+    assert "40*min(local enterprises, 5)/5" in said["en"]
+    assert said["weights"] == {"enterprises": 40, "leader": 20, "platforms": 20, "projects": 20}
 
 
 def test_coverage_score_saturates():
     assert coverage_score(9, True, 5, 5)["score"] == 100.0
-    assert coverage_score(0, False, 0, 0) == {"score": 0.0, "level": "none", "level_zh": "无",
+    assert coverage_score(0, False, 0, 0) == {"score": 0.0, "level": "none",
                                                "score_parts": {"enterprises": 0.0, "leader": 0.0, "platforms": 0.0,
                                                                "projects": 0.0}}
 

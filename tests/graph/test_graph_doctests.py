@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["graph.build", "graph.coverage", "graph.gaps", "graph.supply", "graph.targets", "graph.candidates",
-           "graph.measures", "graph.report", "graph.synthetic"]
+           "graph.measures", "graph.report", "graph.synthetic", "graph.vocabulary", "xijin.report_text"]
 
 
 @pytest.mark.parametrize("name", MODULES)

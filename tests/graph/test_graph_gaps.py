@@ -5,13 +5,13 @@ import random
 
 import pytest
 
-from registry.model import LOCALITY_ZH
+from registry.messages import localise
 
 from graph import LACK_WORDS, build_graph, capability_gaps, data_gaps, segment_gaps, upstream_gaps
 from graph_rows import ent, rel
 
-GAP_KEYS = {"id", "category", "kind", "severity", "subject_ids", "subjects", "title_zh", "title_en", "reason_zh",
-            "reason_en", "facts", "sources", "impact", "wanted"}
+GAP_KEYS = {"id", "category", "kind", "severity", "subject_ids", "subjects", "title", "reason", "facts", "sources",
+            "impact", "wanted"}
 PLAN = "001_5d877c967d85b7a4.txt"
 
 
@@ -70,12 +70,20 @@ def test_segment_gaps_exact(G):
     oxide = gaps[0]
     assert set(oxide) >= GAP_KEYS and oxide["category"] == "segment"
     assert oxide["subjects"] == [{"id": "oxide", "name": "稀土氧化物", "kind": "segment"}]
-    assert oxide["reason_zh"] == "登记册中「稀土氧化物」环节（含下级环节）没有集群内企业。已登记 1 家此环节的非集群内企业，可作为招引对象。"
-    assert oxide["reason_en"].startswith("The registry records no enterprise in the cluster in segment '稀土氧化物'")
-    assert oxide["facts"][1] == {"zh": "非集群内企业 1 家", "en": "1 enterprises not in the cluster", "ids": ["o1"]}
+    # the reason is a message: an id and its parameters, data only
+    assert oxide["reason"] == {"msg": "gap.segment.no_local.reason_attract", "params": {"name": "稀土氧化物", "outside": 1}}
+    assert oxide["facts"][1] == {"msg": "fact.segment.outside", "params": {"n": 1}, "ids": ["o1"]}
+    text = localise(oxide)
+    assert text["title_zh"] == "环节无本地企业：稀土氧化物" and text["title_en"] == "No local enterprise: 稀土氧化物"
+    assert text["reason_zh"] == "登记册中「稀土氧化物」环节（含下级环节）没有集群内企业。已登记 1 家此环节的非集群内企业，可作为招引对象。"
+    assert text["reason_en"] == ("The registry records no enterprise in the cluster in segment '稀土氧化物' "
+                                 "(sub-segments included). 1 enterprises not in the cluster are recorded here: "
+                                 "candidates to attract.")
+    assert text["facts"][1] == {"zh": "非集群内企业 1 家", "en": "1 enterprises not in the cluster", "ids": ["o1"]}
     assert oxide["wanted"] == {"segments": ["oxide"], "product": None, "exclude": []}
-    metal = gaps[3]
+    metal = localise(gaps[3])
     assert metal["reason_zh"] == "「稀土金属及合金」环节只有 1 家集群内企业（金属厂），少于 3 家。"
+    assert metal["reason_en"] == "Segment '稀土金属及合金' has only 1 local enterprise(s) (金属厂), fewer than 3."
     # magnet has 3 local firms through ndfeb and smco: not a gap; with few=4 it is
     assert "segment:magnet" in [g["id"] for g in segment_gaps(G, few=4)]
     assert [g["id"] for g in segment_gaps(G, few=1)] == ["segment:oxide", "segment:surface", "segment:motor"]
@@ -90,8 +98,12 @@ def test_upstream_gap_when_the_input_has_no_local_firm(G):
     ]
     g = gaps[1]
     assert g["subject_ids"] == ["metal", "oxide"]
-    assert g["reason_zh"] == ("「稀土金属及合金」的上游投入「稀土氧化物」（氧化镨钕）在集群内没有企业：本环节 1 家本地企业"
-                              "（金属厂）所需的投入在登记册中没有集群内来源。")
+    assert g["reason"]["params"]["what"] == {"msg": "gap.part.product", "params": {"product": "氧化镨钕"}}
+    assert localise(g)["reason_zh"] == ("「稀土金属及合金」的上游投入「稀土氧化物」（氧化镨钕）在集群内没有企业：本环节 1 家本地企业"
+                                        "（金属厂）所需的投入在登记册中没有集群内来源。")
+    assert localise(g)["reason_en"] == (
+        "The upstream input '稀土氧化物' (氧化镨钕) of '稀土金属及合金' has no enterprise in the cluster: the 1 local "
+        "firm(s) of '稀土金属及合金' (金属厂) must buy it from outside the cluster (none is recorded in it).")
     assert g["wanted"] == {"segments": ["oxide"], "product": "氧化镨钕", "exclude": []}
     assert g["facts"][0]["ids"] == [] and g["facts"][1]["ids"] == ["m1"]
 
@@ -127,8 +139,13 @@ def test_capability_gaps_link_the_plan_clause(G):
     assert surface["clause"] == {"doc": PLAN, "section": "16．强化招大引强", "quote": "以及产品设计、机械加工和表面处理等配套企业",
                                  "matched": ["配套"]}
     assert surface["sources"] == [surface["clause"]]
-    assert surface["reason_zh"] == (f"方案点名需要补强「表面处理」（{PLAN} 16．强化招大引强）：“以及产品设计、机械加工和表面处理等配套企业”。"
-                                    "登记册中相关环节现有集群内企业 0 家，尚未补上。")
+    assert localise(surface)["reason_zh"] == (
+        f"方案点名需要补强「表面处理」（{PLAN} 16．强化招大引强）：“以及产品设计、机械加工和表面处理等配套企业”。"
+        "登记册中相关环节现有集群内企业 0 家，尚未补上。")
+    assert localise(surface)["reason_en"] == (
+        f"The plan names '表面处理' as a need ({PLAN} 16．强化招大引强): “以及产品设计、机械加工和表面处理等配套企业”. "
+        "The registry now records 0 local enterprise(s) in the segment(s); the gap is still open.")
+    assert surface["facts"][0] == {"msg": "fact.capability.wording", "params": {"words": ["配套"]}, "ids": ["surface"]}
     assert surface["wanted"]["segments"] == ["surface"]
 
 
@@ -137,7 +154,7 @@ def test_capability_gap_severity_follows_what_the_registry_shows():
     firms = [ent(f"f{i}", locality="cluster") for i in range(3)]
     G = build_graph([ent("s", "segment", sources=src)] + firms, [rel("IN_SEGMENT", f"f{i}", "s") for i in range(3)])
     assert capability_gaps(G)[0]["severity"] == "low"
-    assert "现有集群内企业 3 家" in capability_gaps(G)[0]["reason_zh"]
+    assert "现有集群内企业 3 家" in localise(capability_gaps(G)[0])["reason_zh"]
     G = build_graph([ent("s", "segment", sources=src)] + firms, [rel("IN_SEGMENT", "f0", "s")])
     assert capability_gaps(G)[0]["severity"] == "medium"
 
@@ -170,19 +187,24 @@ def test_data_gaps_say_what_to_fill_in_first(G):
         ("data:q1", "medium", ["segment", "locality", "location", "credit_code"]),
         ("data:o1", "low", ["credit_code"]),
     ]
-    q1 = gaps[1]
-    assert q1["reason_zh"] == f"「无名厂」（{LOCALITY_ZH['unknown']}）缺少：所属环节、是否在集群内、所在地、统一社会信用代码。"
+    q1 = localise(gaps[1])
+    assert q1["reason_zh"] == "「无名厂」（未说明）缺少：所属环节、是否在集群内、所在地、统一社会信用代码。"
+    assert q1["reason_en"] == "'无名厂' (unknown) lacks: chain segment, in the cluster or not, location, credit code (统一社会信用代码)."
     implied = gaps[0]
     assert implied["kind"] == "implied_relation" and implied["subject_ids"] == ["o1", "m1"]
-    assert implied["reason_zh"] == "关系「外地氧化物厂 -SUPPLIES-> 金属厂」只有推断依据（implied）：由产品推断。请用文件或调研核实。"
+    assert localise(implied)["reason_zh"] == "关系「外地氧化物厂 -SUPPLIES-> 金属厂」只有推断依据（implied）：由产品推断。请用文件或调研核实。"
     assert implied["sources"] == [{"basis": "implied", "note": "由产品推断", "by": "张三"}]
 
 
 def test_local_firm_without_segment_is_high():
     G = build_graph([ent("a", locality="cluster", location="赣县区", credit_code="x", roles=["leading"]),
                      ent("b", locality="cluster", location="赣县区", credit_code="x")], [])
-    assert [(g["id"], g["severity"], g["impact"]) for g in data_gaps(G)] == [("data:a", "high", 10),
-                                                                             ("data:b", "high", 0)]
+    gaps = data_gaps(G)
+    assert [(g["id"], g["severity"], g["impact"]) for g in gaps] == [("data:a", "high", 10), ("data:b", "high", 0)]
+    # role names come from the catalogue by code
+    assert gaps[0]["facts"][1]["params"] == {"roles": [{"label": "role", "code": "leading"}]}
+    assert [(f["zh"], f["en"]) for f in localise(gaps[0])["facts"]] == [
+        ("已登记关系 0 条", "0 recorded relations"), ("角色：龙头", "roles: Leading firm")]
 
 
 def test_gaps_are_deterministic_and_json(G):

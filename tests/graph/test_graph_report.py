@@ -1,15 +1,15 @@
-"""graph.report: the full gap report, its text, CJK-aligned tables, determinism and progress."""
+"""graph.report: the full gap report, determinism and progress; its text and CJK-aligned tables (xijin.report_text)."""
 
 import json
 import random
 
 import pytest
 
-from graph import CATEGORIES, GapNotFound, InvalidOption, all_gaps, build_graph, find_gap, format_report_text, \
-    format_table, gap_report
-from graph.report import display_width
-from registry.model import LOCALITY_ZH
+from graph import CATEGORIES, GapNotFound, InvalidOption, all_gaps, build_graph, find_gap, gap_report
 from graph_rows import ent, rel
+from registry.exports import display_width
+from registry.messages import localise
+from xijin.report_text import format_report_text, format_table
 
 PLAN = "001_5d877c967d85b7a4.txt"
 
@@ -53,11 +53,16 @@ def test_report_shape_and_summary(G):
     assert s["gaps"]["by_category"]["dependence"] == {"high": 1, "medium": 1, "low": 0, "total": 2}
     assert s["gaps"]["total"] == sum(len(v) for v in r["gaps"].values())
     assert s["targets"] == {"measured": 1, "partial": 0, "not_measurable": 0, "behind": 1, "met": 0}
-    assert r["score_formula"]["zh"].startswith("覆盖度得分")
-    assert all({"what", "zh", "en", "exact"} <= set(a) for a in r["approximations"])
+    assert localise(r["score_formula"])["zh"].startswith("覆盖度得分")
+    assert all({"what", "msg", "params", "exact"} <= set(a) for a in r["approximations"])
+    assert localise(r["approximations"][1]) == {
+        "what": "listing_limits", "exact": True,
+        "zh": "列表截断：覆盖度每个名单最多列 20 个、每个关键节点最多列 10 家被断开企业，计数均为精确值。",
+        "en": "listing limits: at most 20 members per coverage list and 10 cut-off firms per cut point are listed; "
+              "every count is exact."}
     for gaps in r["gaps"].values():
         for g in gaps:
-            assert {"id", "category", "severity", "subject_ids", "subjects", "reason_zh", "reason_en", "facts",
+            assert {"id", "category", "severity", "subject_ids", "subjects", "title", "reason", "facts",
                     "sources"} <= set(g)
             assert g["severity"] in ("high", "medium", "low")
 
@@ -99,14 +104,16 @@ def test_all_gaps_and_find_gap(G):
     assert len(flat) == gap_report(G)["summary"]["gaps"]["total"]
     for g in flat:
         assert find_gap(G, g["id"]) == g
-    with pytest.raises(GapNotFound, match="no gap with id 'segment:nope'"):
+    with pytest.raises(GapNotFound, match="no gap with id 'segment:nope'") as err:
         find_gap(G, "segment:nope")
+    assert err.value.msg == {"msg": "err.graph.no_gap", "params": {"id": "segment:nope"}}
     with pytest.raises(GapNotFound):
         find_gap(G, "weird")
 
 
 def test_report_text_first_screen(G):
-    text = format_report_text(gap_report(G))
+    report = localise(gap_report(G))
+    text = format_report_text(report)
     lines = text.splitlines()
     assert lines[0] == "稀金图谱 · 产业链缺口报告"
     assert lines[2].startswith("图谱：企业 4 家（集群内 2，非集群内 2，所在地未登记 0）")
@@ -115,12 +122,20 @@ def test_report_text_first_screen(G):
     assert "优先处理的缺口" in first_screen
     assert " 1. [高] 方案点名的补链需求 · 方案点名的补链需求：表面处理" in first_screen
     assert f"依据：{PLAN} 16．强化招大引强 “以及产品设计、机械加工和表面处理等配套企业”" in first_screen
-    assert f"可招引：外地表面处理厂（{LOCALITY_ZH['jiangxi']}，在缺口环节「表面处理」；角色：specialised）" in first_screen
+    assert "可招引：外地表面处理厂（江西省（未写明在赣州），在缺口环节「表面处理」；角色：专精特新）" in first_screen
     assert "评分公式：覆盖度得分" in text and "目标进展" in text and "计算说明" in text
-    en = format_report_text(gap_report(G), lang="en")
-    assert en.startswith("Xijin Atlas - chain gap report") and "Gaps to act on first" in en
+    en = format_report_text(report, lang="en").splitlines()
+    assert en[:2] == ["Xijin Atlas - chain gap report", "=============================="]
+    assert en[2] == ("Graph: 4 enterprises (2 in the cluster, 2 not in it, 0 locality unknown); 0 platforms; "
+                     "0 projects/parks; 4 segments; 1 targets; 10 relations")
+    assert " 1. [high] plan-named needs · Plan-named need: 表面处理" in en
+    assert ("    Candidates: 外地表面处理厂 (jiangxi; in the gap's segment '表面处理'; "
+            "roles: Specialised and innovative (专精特新))") in en
+    assert ("Data to fill in first: 0 lack chain segment, 0 lack in the cluster or not, 0 lack location, "
+            "0 lack credit code (统一社会信用代码), 0 implied relations to verify") in en
+    assert "数据缺口（先补这些）：缺所属环节 0 家，缺是否在集群内 0 家，缺所在地 0 家，缺统一社会信用代码 0 家，推断关系待核实 0 条" in lines
     with pytest.raises(InvalidOption):
-        format_report_text(gap_report(G), lang="fr")
+        format_report_text(report, lang="fr")
 
 
 def test_format_table_aligns_chinese():
@@ -157,11 +172,17 @@ def test_one_clause_naming_several_segments_is_one_first_screen_entry():
     assert len(r["gaps"]["capability"]) == 4  # every gap stays in the full list
     top = r["top_gaps"]
     assert [g["id"] for g in top] == ["capability:support", "capability:other"]
-    first = top[0]
+    first = localise(top[0])
     assert first["group_ids"] == ["capability:support", "capability:design", "capability:machining"]
     assert first["subject_ids"] == ["support", "design", "machining"]
     assert first["title_zh"] == "方案点名的补链需求：配套产业、产品设计、机械加工"
     assert first["reason_zh"] == (f"方案点名需要补强「配套产业」、「产品设计」、「机械加工」（{PLAN} 16．强化招大引强）："
                                   "“以及产品设计、机械加工和表面处理等配套企业，全力招引国内外行业头部企业”。"
                                   "其中尚无集群内企业的：配套产业、产品设计、机械加工。")
+    assert first["reason_en"] == (f"The plan names '配套产业', '产品设计', '机械加工' as needs ({PLAN} 16．强化招大引强): "
+                                  "“以及产品设计、机械加工和表面处理等配套企业，全力招引国内外行业头部企业”. "
+                                  "Still without a local enterprise: 配套产业, 产品设计, 机械加工.")
+    assert first["facts"][-1] == {"zh": "同一条款点名 3 项：配套产业、产品设计、机械加工",
+                                  "en": "one clause names 3: 配套产业, 产品设计, 机械加工",
+                                  "ids": ["support", "design", "machining"]}
     assert [c["id"] for c in first["candidates"]] == ["x"]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from graph import LACK_WORDS, build_graph, format_report_text, gap_report, target_progress
+from graph import LACK_WORDS, build_graph, gap_report, target_progress
+from registry.messages import localise, render
+from xijin.report_text import format_report_text
 
 PLAN = "001_5d877c967d85b7a4.txt"
 DOCS = Path(__file__).resolve().parents[2] / "seed" / "documents"
@@ -75,7 +77,7 @@ def test_every_plan_clause_of_lack_or_need_is_a_capability_gap(G, report, plan_t
         for s in g["sources"]:
             if s.get("doc") == PLAN:
                 assert norm(s["quote"]) in plan_text, f"{n}: quote not found in 001: {s['quote']}"
-        assert g["reason_zh"] and g["reason_en"] and g["severity"] in ("high", "medium", "low")
+        assert render(g["reason"], "zh") and render(g["reason"], "en") and g["severity"] in ("high", "medium", "low")
 
 
 @pytest.mark.parametrize("word", ["产品设计", "机械加工", "表面处理"])
@@ -104,7 +106,7 @@ def test_every_target_has_a_progress_row(G, report):
     for r in rows:
         assert r["measurability"] in ("measured", "partial", "not_measurable")
         if r["measurability"] != "measured":
-            assert r["needed_data_zh"] and r["needed_data_en"]
+            assert render(r["needed_data"], "zh") and render(r["needed_data"], "en")
     output = [r for r in rows if "产值" in r["metric"]]
     assert output and all(r["measurability"] == "not_measurable" for r in output)
     scale = [r for r in rows if "规模以上" in r["metric"]]
@@ -112,7 +114,7 @@ def test_every_target_has_a_progress_row(G, report):
 
 
 def test_first_screen_cites_the_plan(report):
-    lines = format_report_text(report).splitlines()
+    lines = format_report_text(localise(report)).splitlines()
     first = "\n".join(lines[:60])
     assert "优先处理的缺口" in first
     assert f"依据：{PLAN}" in first

@@ -7,7 +7,7 @@ import random
 import networkx as nx
 import pytest
 
-from registry.model import LOCALITY_ZH
+from registry.messages import localise
 
 from graph import (EntityNotFound, bridge_gaps, build_graph, cut_point_gaps, departure_impact, dependence_gaps,
                    supply_cut_structure)
@@ -36,8 +36,14 @@ def test_single_supplier_outside_and_all_suppliers_outside():
         ("dependence:outside:m", "all_suppliers_outside", "medium"),
     ]
     single = gaps[0]
-    assert single["reason_zh"] == (f"「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（{LOCALITY_ZH['china']}）："
-                                   "它一旦断供，这项投入没有替代来源。")
+    assert single["reason"]["params"]["locality"] == {"label": "inline.locality", "code": "china"}
+    assert localise(single)["reason_zh"] == ("「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（国内其他地区）："
+                                             "它一旦断供，这项投入没有替代来源。")
+    assert localise(single)["reason_en"] == ("'磁材厂' has a single supplier for '氧化镨钕': '外地氧化物厂' (china); "
+                                             "if it stops, there is no second source.")
+    assert localise(gaps[1])["facts"][0] == {"zh": "供应商 1 家，都不是集群内企业：外地氧化物厂（国内其他地区）",
+                                             "en": "1 supplier(s), none in the cluster: 外地氧化物厂 (china)",
+                                             "ids": ["o"]}
     assert single["subject_ids"] == ["m", "o"] and single["product"] == "氧化镨钕"
     assert single["wanted"] == {"segments": [], "product": "氧化镨钕", "exclude": ["m", "o"]}
 
@@ -45,7 +51,8 @@ def test_single_supplier_outside_and_all_suppliers_outside():
 def test_single_local_supplier_is_medium_and_no_outside_gap():
     G = build_graph(firms("m:cluster s:cluster"), [sup("s", "m")])
     assert [(g["id"], g["severity"]) for g in dependence_gaps(G)] == [("dependence:single:m:-", "medium")]
-    assert "（未注明产品）" in dependence_gaps(G)[0]["reason_zh"]
+    assert dependence_gaps(G)[0]["reason"]["params"]["what"] == {"msg": "gap.part.product_unrecorded", "params": {}}
+    assert "（未注明产品）" in localise(dependence_gaps(G)[0])["reason_zh"]
 
 
 def test_single_supplier_is_per_input():
@@ -62,14 +69,14 @@ def test_unnamed_products_are_flagged_in_the_facts():
     gaps = dependence_gaps(G)
     assert [g["id"] for g in gaps] == ["dependence:single:x:金属"]
     assert gaps[0]["facts"][2]["ids"] == ["b"]
-    assert "未注明产品" in gaps[0]["facts"][2]["zh"]
+    assert localise(gaps[0]["facts"][2])["zh"] == "另有 1 家供应商未注明产品，可能也供应此项：b"
 
 
 def test_all_suppliers_outside_high_when_one_is_abroad():
     G = build_graph(firms("x:cluster a:china b:abroad"), [sup("a", "x", "p"), sup("b", "x", "p")])
     gaps = dependence_gaps(G)
     assert [(g["id"], g["severity"]) for g in gaps] == [("dependence:outside:x", "high")]
-    assert gaps[0]["facts"][1] == {"zh": "其中境外 1 家", "en": "1 of them abroad", "ids": ["b"]}
+    assert localise(gaps[0]["facts"][1]) == {"zh": "其中境外 1 家", "en": "1 of them abroad", "ids": ["b"]}
 
 
 def test_unknown_locality_suppliers_are_not_counted_as_outside():
@@ -116,8 +123,10 @@ def test_cut_point_gap_content():
     h = by_id["cut_point:h"]
     assert h["cut_off_examples"] == ["c1", "c2", "c3"]  # local ones first, then by id
     assert h["wanted"] == {"segments": [], "product": None, "exclude": ["h"]}
-    assert h["reason_zh"] == (f"「h」（{LOCALITY_ZH['cluster']}）是供应网络的关键节点：它一旦退出，3 家企业（其中集群内 2 家）与其余供应网络断开，"
-                              "如 c1、c2、c3。")
+    assert localise(h)["reason_zh"] == ("「h」（集群内）是供应网络的关键节点：它一旦退出，3 家企业（其中集群内 2 家）与其余供应网络断开，"
+                                        "如 c1、c2、c3。")
+    assert localise(h)["reason_en"] == ("'h' (cluster) is a cut point of the supply network: if it leaves, 3 firms "
+                                        "(2 in the cluster) are cut off from the rest, e.g. c1, c2, c3.")
     assert by_id["cut_point:a"]["cut_off_examples"] == ["d", "e", "f"]
     assert [g["id"] for g in cut_point_gaps(G, min_cut_off=3)] == ["cut_point:a", "cut_point:h"]
 
@@ -135,6 +144,8 @@ def test_bridges_exact():
     # a-h splits the network 4/4: the side away from the search root (h's) is the one cut off
     assert gaps[0]["cut_off_examples"] == ["c1", "c2", "h", "c3"]
     assert gaps[1]["cut_off_examples"] == ["d", "e", "f"]
+    assert localise(gaps[1])["reason_zh"] == ("「d」向「a」的供应是两部分供应网络之间的唯一连接：这条关系中断，3 家企业（集群内 2 家）"
+                                              "与其余网络断开，如 d、e、f。")
     assert len(bridge_gaps(G, min_side=1)) == 5
 
 
@@ -200,17 +211,27 @@ def test_departure_impact():
     assert [x["id"] for x in r["chain_leader_of"]] == ["seg"]
     assert [(x["id"], x["relation"]) for x in r["runs"]] == [("pl", "RUNS")]
     assert [(x["id"], x["relation"]) for x in r["partners"]] == [("pl", "RESEARCH_PARTNER")]
-    assert r["summary_zh"] == ("若「h」退出：1 家客户失去唯一供应商，1 家失去某项产品的唯一来源，连锁断供 1 家，"
-                               "6 家企业与供应网络主体断开，1 个环节失去唯一的本地企业。")
+    assert r["summary"] == {"msg": "analysis.departure.summary",
+                            "params": {"firm": "h", "only_supplier": 1, "only_source": 1, "cascade": 1, "cut_off": 6,
+                                       "segments": 1}}
+    said = localise(r)
+    assert said["summary_zh"] == ("若「h」退出：1 家客户失去唯一供应商，1 家失去某项产品的唯一来源，连锁断供 1 家，"
+                                  "6 家企业与供应网络主体断开，1 个环节失去唯一的本地企业。")
+    assert said["summary_en"] == ("If 'h' leaves: 1 customer(s) lose their only supplier, 1 lose their only source of a "
+                                  "product, 1 more fall in cascade, 6 firm(s) are cut off from the main supply network, "
+                                  "and 1 segment(s) lose their only local firm.")
     json.dumps(r, ensure_ascii=False)
 
 
 def test_departure_impact_of_an_unknown_or_non_firm():
     G = build_graph([ent("s", "segment")], [])
-    with pytest.raises(EntityNotFound):
+    with pytest.raises(EntityNotFound) as err:
         departure_impact(G, "nope")
-    with pytest.raises(EntityNotFound):
+    assert err.value.msg == {"msg": "err.graph.no_entity", "params": {"id": "nope"}}
+    assert str(err.value) == "图中没有编号为 'nope' 的实体 / no entity with id 'nope' in the graph"
+    with pytest.raises(EntityNotFound) as err:
         departure_impact(G, "s")
+    assert str(err.value) == "'s' 是 segment，不是 enterprise / 's' is a segment, not a enterprise"
 
 
 def test_supply_results_are_deterministic():

@@ -4,6 +4,7 @@ import json
 
 from graph import build_graph, target_gaps, target_progress
 from graph_rows import ent
+from registry.messages import localise, render
 
 
 
@@ -70,18 +71,25 @@ def test_rows_say_how_and_what_data_is_needed():
                                           {"id": None, "name": "赣州高新区经发局", "kind": "gov_unit"}]
     assert scale["sources"] == [{"doc": "001.txt", "section": "一（二）", "quote": "集群规模以上企业达50家"}]
     assert [x["id"] for x in r["t-giants"]["counted"]] == ["a", "d"]  # c is outside the cluster
-    assert r["t-output"]["needed_data_zh"] == "各企业年产值（数值与年份）"
-    assert r["t-hitech"]["needed_data_zh"] == "各企业高新技术企业的认定年份（才能算出每年新增）"
+    assert r["t-output"]["needed_data"] == {"msg": "target.needed.output_value", "params": {}}
+    assert render(r["t-output"]["needed_data"]) == "各企业年产值（数值与年份）"
+    assert render(r["t-output"]["needed_data"], "en") == "each firm's annual output value (amount and year)"
+    assert render(r["t-hitech"]["needed_data"]) == "各企业高新技术企业的认定年份（才能算出每年新增）"
     assert [x["id"] for x in r["t-motor"]["counted"]] == ["e"]
     assert r["t-motor"]["about"] == [{"id": "seg-motor", "name": "永磁电机", "kind": "segment"}]
-    assert r["t-odd"]["needed_data_zh"] == "指标“国际影响力”的统计数据（来源、口径、年份）"
+    odd = localise(r["t-odd"])
+    assert odd["needed_data_zh"] == "指标“国际影响力”的统计数据（来源、口径、年份）"
+    assert odd["needed_data_en"] == "statistics for '国际影响力' (source, definition, year)"
+    assert odd["method_zh"] == "登记册没有这项数据" and odd["method_en"] == "the registry holds no such data"
+    assert localise(r["t-motor"])["method_zh"] == "统计目标所指环节（永磁电机）的集群内企业"
     assert list(r) == sorted(r)  # rows sorted by id
 
 
 def test_met_targets_and_comparisons():
     G = build_graph([tgt("t1", "规上2家", "规上企业数", 2, "家"), tgt("t2", "规上超过2家", "规上企业数", 2, "家", comparison="exceeds"),
                      tgt("t3", "规上至多1家", "规上企业数", 1, "家", comparison="at_most"),
-                     ent("a", locality="cluster", roles=["above_scale"]), ent("b", locality="cluster", roles=["above_scale"])], [])
+                     ent("a", locality="cluster", roles=["above_scale"]),
+                     ent("b", locality="cluster", roles=["above_scale"])], [])
     got = {r["id"]: (r["status"], r["shortfall"]) for r in target_progress(G)}
     assert got == {"t1": ("met", None), "t2": ("behind", 0), "t3": ("behind", None)}
 
@@ -99,11 +107,19 @@ def test_target_gaps():
         ("target:t-output", "low", "not_measurable"),
         ("target:t-rd", "low", "not_measurable"),
     ]
-    scale = gaps[0]
+    scale = localise(gaps[0])
     assert scale["reason_zh"] == ("目标「规上企业达50家」：登记册现有 2家，目标 50家（2026年），差 48家。"
                                   "口径：统计角色含“规上”的集群内企业；只统计登记册中已标注“规上”的企业；需补全各企业是否规上。")
+    assert scale["reason_en"] == ("Target '规上企业达50家': the registry shows 2家 against 50家 by 2026, 48 short. "
+                                  "Method: count local enterprises with the role 规上; only enterprises marked 规上 count; "
+                                  "record whether each firm is above designated size.")
+    assert scale["facts"][0] == {"zh": "可衡量性：可衡量；状态：未达到", "en": "measurability: measured; status: behind",
+                                 "ids": ["t-scale"]}
     assert scale["facts"][2] == {"zh": "责任单位：区工信局、赣州高新区经发局", "en": "responsible units: 区工信局, 赣州高新区经发局",
                                  "ids": ["gov-gx"]}
-    assert gaps[-1]["reason_zh"] == "目标「研发投入强度超过3%」（3%）无法从登记册衡量。需要补充：各企业年研发投入与营业收入。"
+    assert localise(gaps[-1])["reason_zh"] == "目标「研发投入强度超过3%」（3%）无法从登记册衡量。需要补充：各企业年研发投入与营业收入。"
+    assert localise(gaps[3])["reason_en"] == (
+        "Target '每年新增高新技术企业5-10家' (5家) is only partly measurable: count local enterprises with the role "
+        "高新技术企业 (the current stock), now 1. Needed: the year each firm was recognised (to count new ones per year).")
     assert gaps[2]["wanted"]["segments"] == ["seg-motor"]
     json.dumps(gaps, ensure_ascii=False)
