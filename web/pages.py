@@ -11,7 +11,6 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from graph.report import CATEGORIES
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.messages import localise
 from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_xlsx
 
 from . import analysis, chainmap, forms, i18n, palette
@@ -213,7 +212,7 @@ def exports():
     platforms = sorted(a.records("platform"), key=lambda e: e.get("sort_key") or "")
     gaps = [g for g in a.all_gaps() if g["category"] != "data"][:60]
     return render_template("exports.html", segments=segs, platforms=platforms[:500],
-                           gaps=localise(gaps), leaders=a.chain_leaders())
+                           gaps=V.present(gaps), leaders=a.chain_leaders())
 
 
 @bp.get("/export/partners.<fmt>")

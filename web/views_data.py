@@ -13,7 +13,8 @@ from typing import Any
 from graph.analysis import Analysis, gap_concerns, hop_distances
 from graph.report import CATEGORIES
 from registry.errors import InvalidInput, NotFound
-from registry.messages import localise
+from registry import messages
+from registry.messages import LANGS, localise
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
 from registry.repository import SORTS, Registry, model_fields
 
@@ -32,9 +33,33 @@ ENUM_FIELDS = {"locality": "locality", "level": "level", "platform_type": "platf
 
 
 # ------------------------------------------------------------------ home
+def present(data: Any) -> Any:
+    """An analysis result as the pages and the JSON API show it: every message spelled out in both languages,
+    and beside a code the names the API has always carried (``level_zh``, ``locality_zh``, ``status_zh``,
+    ``measurability_zh/en``), from the catalogue."""
+    return _with_code_names(localise(data))
+
+
+def _with_code_names(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_with_code_names(v) for v in x]
+    if not isinstance(x, dict):
+        return x
+    out = {k: _with_code_names(v) for k, v in x.items()}
+    if "measurability" in out and "rule" in out:  # a target's progress row
+        for lang in LANGS:
+            out[f"measurability_{lang}"] = messages.label("inline.measurability", out["measurability"], lang)
+        out["status_zh"] = messages.label("target_status", out["status"], "zh")
+    if "level" in out and "score_parts" in out:  # a segment's coverage row
+        out["level_zh"] = messages.label("level_cov", out["level"], "zh")
+    if "locality" in out and "roles" in out and "name" in out:  # a firm: a coverage member or a candidate
+        out["locality_zh"] = messages.label("locality", out["locality"], "zh")
+    return out
+
+
 def localised(a: Analysis, name: str, compute) -> Any:
-    """A result of the snapshot with its messages spelled out in both languages (memoised on the snapshot)."""
-    return a.memo(f"localised:{name}", lambda: localise(compute()))
+    """A result of the snapshot as :func:`present` shows it (memoised on the snapshot)."""
+    return a.memo(f"presented:{name}", lambda: present(compute()))
 
 
 def report(a: Analysis) -> dict:
@@ -242,12 +267,12 @@ def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, An
         rec = reg.get(seg)  # NotFound when there is no such record at all
         raise NotFound(f"'{seg}' 是{label('kind', rec['kind'], 'zh')}，不是产业链环节 / '{seg}' is a {rec['kind']}, "
                        "not a chain segment")
-    row = localise(row)
+    row = present(row)
     gaps = []
     concerning = a.segment_gaps(seg)
     for g in concerning[:10]:
         c = a.candidates(g, limit=5)
-        gaps.append(localise(dict(g, candidates=c["candidates"], candidates_total=c["total"])))
+        gaps.append(present(dict(g, candidates=c["candidates"], candidates_total=c["total"])))
     cands: dict[str, dict] = {}
     for g in gaps:
         for c in g["candidates"]:
@@ -303,7 +328,7 @@ def gaps_filters(args) -> dict[str, Any]:
 
 def _with_candidates(a: Analysis, g: dict, limit: int) -> dict:
     c = a.candidates(g, limit=limit)
-    return localise(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+    return present(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
 
 
 def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, Any]:
@@ -350,5 +375,5 @@ def gap_detail(gap_id: str, *, limit: int = 30) -> dict[str, Any]:
                        "(it may have closed after the data changed)")
     c = a.candidates(gap, limit=limit)
     return {"gap": _with_candidates(a, gap, limit),
-            "candidate_formula": localise(c.get("score_formula")),
+            "candidate_formula": present(c.get("score_formula")),
             "names": {i: a.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []}}
