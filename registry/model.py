@@ -35,15 +35,11 @@ KINDS: dict[str, str] = {
     "gov_unit": "GovUnit",
     "document": "Document",
 }
-KIND_NAMES_ZH = {
-    "enterprise": "企业",
-    "platform": "平台",
-    "project": "项目/园区",
-    "segment": "产业链环节",
-    "target": "规划目标",
-    "gov_unit": "政府部门",
-    "document": "来源文件",
-}
+def kind_name(kind: str, lang: str = "zh") -> str:
+    """A kind's name for people, from the message catalogue (``label.kind.<kind>``)."""
+    from .messages import label
+
+    return label("kind", kind, lang)
 
 ORGS = {"enterprise", "platform", "gov_unit"}
 
@@ -88,8 +84,6 @@ RELATION_TYPES: dict[str, tuple[frozenset, frozenset, str, str]] = {
 LOCALITIES = ("cluster", "ganzhou", "jiangxi", "china", "abroad", "unknown")
 # A locality says how precisely the sources place a firm, no more: "ganzhou" is "in Ganzhou, not stated
 # to be in the cluster". Only "cluster" counts as local; the analysis treats the others as not (yet) local.
-LOCALITY_ZH = {"cluster": "集群内", "ganzhou": "赣州市（未写明在集群内）", "jiangxi": "江西省（未写明在赣州）",
-               "china": "国内其他地区", "abroad": "境外", "unknown": "未说明"}
 # The one definition of "in the cluster" and "outside the cluster": only "cluster" is local; "outside" is
 # every place the sources name that is not the cluster; "unknown" is neither in nor out.
 LOCAL = "cluster"
@@ -432,7 +426,7 @@ def validate_entity(data: dict[str, Any]) -> Entity:
     try:
         return MODELS[kind].model_validate(data)
     except ValidationError as exc:
-        raise _format_errors(exc, f"{KIND_NAMES_ZH[kind]} {data.get('id', '')!s}".strip()) from None
+        raise _format_errors(exc, f"{kind_name(kind)} {data.get('id', '')!s}".strip()) from None
 
 
 def validate_relation(data: dict[str, Any]) -> Relation:
@@ -459,7 +453,7 @@ def check_endpoints(rel: Relation, source_kind: Optional[str], target_kind: Opti
     allowed_src, allowed_dst, zh, _ = RELATION_TYPES[rel.type]
     if not endpoints_allowed(rel.type, source_kind, target_kind):
         raise InvalidInput(
-            f"{rel.type}（{zh}）不能从{KIND_NAMES_ZH[source_kind]} '{rel.source}' 指向{KIND_NAMES_ZH[target_kind]} "
+            f"{rel.type}（{zh}）不能从{kind_name(source_kind)} '{rel.source}' 指向{kind_name(target_kind)} "
             f"'{rel.target}' / {rel.type} may go from {sorted(allowed_src)} to {sorted(allowed_dst)}, "
             f"not {source_kind} -> {target_kind}",
             details=[{"field": "type", "value": rel.type, "message": "endpoint kinds not allowed"}])

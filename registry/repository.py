@@ -26,7 +26,7 @@ from pypinyin import lazy_pinyin
 from . import dialect
 from .errors import Conflict, InvalidInput, NotFound
 from .model import (
-    KIND_NAMES_ZH,
+    kind_name,
     KINDS,
     LOCALITY_FILTERS,
     MODELS,
@@ -325,7 +325,7 @@ class Registry:
         props = entity_props(entity, meta={"created_at": at, "updated_at": at, "version": 1,
                                            "updated_by": by or "system"})
         change = _change("create", by=by, why=why, entity_id=entity.id, kind=entity.kind, at=at,
-                         summary=f"新建{KIND_NAMES_ZH[entity.kind]}：{entity.name}")
+                         summary=f"新建{kind_name(entity.kind)}：{entity.name}")
         try:
             rows = self.store.write(Q_CREATE[entity.kind], {"props": props, "change": change})
         except Conflict:
@@ -356,7 +356,7 @@ class Registry:
         props = entity_props(entity, meta={"created_at": current.get("created_at", at), "updated_at": at,
                                            "version": version + 1, "updated_by": by or "system"})
         change = _change("update", by=by, why=why, entity_id=entity_id, kind=entity.kind, at=at, diff=diff,
-                         summary=f"修改{KIND_NAMES_ZH[entity.kind]}：{entity.name}（{', '.join(diff) or '无变化'}）")
+                         summary=f"修改{kind_name(entity.kind)}：{entity.name}（{', '.join(diff) or '无变化'}）")
         rows = self.store.write(Q_UPDATE, {"id": entity_id, "version": version, "props": props, "change": change})
         if not rows:  # someone else wrote in between our read and our write
             latest = self.get(entity_id)
@@ -374,7 +374,7 @@ class Registry:
         """Delete a record and its relations; returns how many relations went with it."""
         current = self.get(entity_id)
         change = _change("delete", by=by, why=why, entity_id=entity_id, kind=current["kind"],
-                         summary=f"删除{KIND_NAMES_ZH[current['kind']]}：{current['name']}",
+                         summary=f"删除{kind_name(current['kind'])}：{current['name']}",
                          diff={"before": _record_fields(current)})
         rows = self.store.write(Q_DELETE, {"id": entity_id, "version": version, "change": change})
         if not rows:
@@ -407,7 +407,7 @@ class Registry:
         existing: dict[str, tuple[str, str | None]] = {}
         for chunk in _chunks(list(seen)):
             existing.update({r["id"]: (r["kind"], r["hash"]) for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
-        clashes = [f"'{e.id}' 已是{KIND_NAMES_ZH[existing[e.id][0]]}/is a {existing[e.id][0]}"
+        clashes = [f"'{e.id}' 已是{kind_name(existing[e.id][0])}/is a {existing[e.id][0]}"
                    for e in entities if e.id in existing and existing[e.id][0] != e.kind]
         if clashes:
             raise Conflict("编号已被其他类型的记录使用 / ids already used by a record of another kind: "
@@ -421,7 +421,7 @@ class Registry:
         written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
         written.update(self._write_batches(
             by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
-            summary=lambda kind, n: f"批量写入{KIND_NAMES_ZH[kind]} {n} 条"))
+            summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
         return written
 
     def _write_batches(self, groups: dict[str, list[dict]], queries: dict[str, str], *, action: str,

@@ -160,10 +160,10 @@ def status(instance, as_json):
             return
         click.echo(f"存储 / store:        {_describe(reg)}")
         click.echo(f"模式版本 / schema:   {info['schema_version'] or '未建立 / not set up'}")
-        from registry.model import KIND_NAMES_ZH
+        from registry.model import kind_name
 
         for kind, n in counts["entities"].items():
-            click.echo(f"  {KIND_NAMES_ZH[kind]:<8} {kind:<11} {n:>7}")
+            click.echo(f"  {kind_name(kind):<8} {kind:<11} {n:>7}")
         click.echo(f"  关系 relations        {counts['total_relations']:>7}")
 
 
