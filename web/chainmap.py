@@ -37,6 +37,7 @@ KIND_STYLE = {
     "aggregate": {"shape": "box", "color": _MEMBER["aggregate"]},
 }
 EDGE_COLOURS = palette.group("edge")
+GRAPH = palette.group("graph")  # fills, lines and the fallback colour of the drawings
 
 
 def short(text_: str, n: int = 14) -> str:
@@ -100,7 +101,7 @@ def _node(n: dict) -> dict:
     at = {"id": n["id"], "x": n["x"], "y": n["y"]}
     if kind == "unassigned":
         return dict(at, label=text("web.map.unassigned"), title=text("web.map.unassigned_title", n=n["count"]),
-                    shape="box", color={"background": "#f5f5f5", "border": "#9e9e9e"}, font={"size": 16},
+                    shape="box", color={"background": GRAPH["unassigned-fill"], "border": GRAPH["unassigned-line"]}, font={"size": 16},
                     kind="unassigned")
     if kind == "segment":
         c, level = n["counts"], n["level"]
@@ -116,7 +117,7 @@ def _node(n: dict) -> dict:
         name = n["name"] if n["name"] is not None else text("web.map.unassigned")
         return dict(at, label=text("web.map.more", n=n["hidden_count"]),
                     title=text("web.map.more_title", name=name, parts=parts), shape="box",
-                    color={"background": "#eceff1", "border": "#78909c"}, kind="aggregate", segment=n["segment"],
+                    color={"background": _MEMBER["aggregate"], "border": GRAPH["aggregate-line"]}, kind="aggregate", segment=n["segment"],
                     hidden_count=n["hidden_count"])
     style = KIND_STYLE[n["group"]]
     return dict(at, label=short(n["name"]), title=_member_title(n), shape=style["shape"], size=style["size"],
@@ -129,7 +130,7 @@ def _edge(e: dict) -> dict:
     if e["product"]:
         lines.append(text("web.map.supplies", product=e["product"]))
     out = {"from": e["from"], "to": e["to"], "type": k, "title": "\n".join(lines), "count": e["count"],
-           "color": {"color": EDGE_COLOURS.get(k, "#90a4ae"), "opacity": 0.9 if k == "FEEDS" else 0.45},
+           "color": {"color": EDGE_COLOURS.get(k, GRAPH["other"]), "opacity": 0.9 if k == "FEEDS" else 0.45},
            "arrows": "to", "width": 3 if k == "FEEDS" else 1}
     if e["count"] > 1:
         out["label"] = str(e["count"])

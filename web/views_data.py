@@ -220,11 +220,11 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
                 lines.append(label("locality", n["locality"]))
             nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(lines),
                           "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
-                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, "#90a4ae"),
+                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, chainmap.GRAPH["other"]),
                           "size": 18 if n["id"] == entity_id else 10, "kind": kind,
-                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": "#263238"}})
+                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": chainmap.GRAPH["label"]}})
             if kind in ("segment", "document"):
-                nodes[-1]["color"] = {"background": "#fff3e0" if kind == "segment" else "#f5f5f5",
+                nodes[-1]["color"] = {"background": chainmap.GRAPH["segment-fill" if kind == "segment" else "document-fill"],
                                       "border": NODE_COLOURS.get(kind)}
     edges = []
     for r in nb["relations"]:
@@ -235,7 +235,7 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
                 lines.append(text("web.map.supplies", product=r["product"]))
             edges.append({"from": r["source"], "to": r["target"], "title": "\n".join(lines), "arrows": "to",
                           "label": label("relation", r["type"]), "type": r["type"],
-                          "color": chainmap.EDGE_COLOURS.get(r["type"], "#90a4ae")})
+                          "color": chainmap.EDGE_COLOURS.get(r["type"], chainmap.GRAPH["other"])})
     return {"nodes": nodes, "edges": edges, "centre": entity_id, "truncated": nb["truncated"],
             "physics": len(nodes) <= 120}
 
