@@ -38,13 +38,11 @@ def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
     index = getattr(chain, "_product_index", None)
     if index is None:
         index = {}
-        for s, nbrs in chain.G._succ.items():
-            for c, keyed in nbrs.items():
-                d = keyed.get("SUPPLIES")
-                if d is not None and c != s:
-                    p = (d.get("product") or "").strip()
-                    if p:
-                        index.setdefault(p, set()).add(s)
+        for s, c, t, d in chain.G.edges(keys=True, data=True):
+            if t == "SUPPLIES" and c != s:
+                p = (d.get("product") or "").strip()
+                if p:
+                    index.setdefault(p, set()).add(s)
         chain._product_index = index
     return index
 
