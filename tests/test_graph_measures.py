@@ -127,17 +127,17 @@ def test_betweenness_matches_networkx(seed):
 
     import networkx as nx
 
-    from graph.measures import _brandes
+    from graph.measures import _betweenness_values
 
     rng = _random.Random(seed)
     n = rng.randrange(3, 60)
     H = nx.gnm_random_graph(n, rng.randrange(n, 3 * n), seed=seed)
     H = nx.relabel_nodes(H, {i: f"n{i:02d}" for i in H})
     exact = nx.betweenness_centrality(H)
-    assert _brandes(H, k=None, seed=0) == pytest.approx(exact, abs=1e-12)
+    assert _betweenness_values(H, k=None, seed=0) == pytest.approx(exact, abs=1e-12)
     k = rng.randrange(2, n) if n > 3 else 2
     sampled = nx.betweenness_centrality(H, k=k, seed=seed)
-    assert _brandes(H, k=k, seed=seed) == pytest.approx(sampled, abs=1e-12)
+    assert _betweenness_values(H, k=k, seed=seed) == pytest.approx(sampled, abs=1e-12)
 
 
 def test_measures_do_not_depend_on_insertion_order():
