@@ -101,6 +101,12 @@ def test_pagerank_favours_suppliers(G):
     assert r["a"] > r["b"] > r["e"]  # a supplies b and e; b supplies c
 
 
+def test_pagerank_keeps_the_values_of_the_hand_written_iteration(G):
+    # issue 8: nx.pagerank replaced a hand-written power iteration; these are that iteration's values
+    assert pagerank(G) == {"values": {"a": 0.20025562, "b": 0.1360315, "c": 0.10621902, "d": 0.14229106,
+                                      "e": 0.04574533, "f": 0.14229106, "lab": 0.22716641}, "alpha": 0.85}
+
+
 def test_communities_are_numbered_by_size():
     G = build_graph([ent(x) for x in "abcdefg"],
                     [rel("SUPPLIES", s, t) for s, t in ("ab", "bc", "ca", "de", "ef", "fg", "gd")])
