@@ -23,7 +23,7 @@ every message out in Chinese and English (``title`` becomes ``title_zh`` and
 ``title_en``; a fact or a candidate reason gains ``zh`` and ``en``).
 """
 
-from .build import basis_of_sources, build_graph
+from .build import build_graph
 from .candidates import CANDIDATE_FORMULA, candidates_for_gap, chain_index
 from .coverage import SCORE_FORMULA, chain_coverage, coverage_score, segment_coverage
 from .errors import EntityNotFound, GapNotFound, GraphError, InvalidGraphData, InvalidOption
@@ -35,7 +35,7 @@ from .supply import bridge_gaps, cut_point_gaps, departure_impact, dependence_ga
 from .targets import target_gaps, target_progress
 
 __all__ = [
-    "build_graph", "basis_of_sources",
+    "build_graph",
     "chain_coverage", "segment_coverage", "coverage_score", "SCORE_FORMULA",
     "segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "LACK_WORDS",
     "dependence_gaps", "cut_point_gaps", "bridge_gaps", "supply_cut_structure", "departure_impact",

@@ -8,9 +8,7 @@ order: every list is sorted by id (or by position, id for segments).
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from contextlib import contextmanager
 from typing import Any, Iterable
 
 from registry.messages import message
@@ -27,24 +25,6 @@ SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
 SOURCE_KEYS = ("doc", "section", "quote", "basis", "note", "by", "at")
 
 
-@contextmanager
-def gc_paused():
-    """Pause the cyclic garbage collector while an analysis allocates many small objects.
-
-    The analyses create no reference cycles worth collecting, but each
-    automatic collection walks every object of the (large) graph: at 10k
-    firms that is about 40% of the report's time.  The previous state is
-    restored, so a caller that had the collector off keeps it off.
-    """
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _first_two(x):
     return (x[0], x[1])
 
@@ -58,9 +38,10 @@ class Chain:
 
     def __init__(self, G):
         self.G = G
-        # G._node / G._succ are networkx's plain dicts; reading them directly keeps one pass over
-        # 600k edges (100k firms) near half a second instead of going through the view objects
-        node = self.node = G._node
+        # one plain dict of node attributes (a copy of the references, cheap) and one pass over
+        # G.edges(keys=True, data=True): the cheapest public routes, about 0.05 s slower at 450k edges
+        # than reading networkx's internal dicts
+        node = self.node = dict(G.nodes(data=True))
         by_kind: dict[str, list[str]] = defaultdict(list)
         loc: dict[str, str] = {}
         for n, d in node.items():
@@ -86,36 +67,34 @@ class Chain:
         partners: dict[str, list[tuple[str, str, dict]]] = defaultdict(list)
         implied: list[dict] = []
         n_edges = 0
-        for u, nbrs in G._succ.items():
-            for v, keyed in nbrs.items():
-                for t, d in keyed.items():
-                    n_edges += 1
-                    if d.get("basis") == "implied":
-                        implied.append(d)
-                    if t == "SUPPLIES":
-                        if u != v:
-                            sup_in[v].append((u, d))
-                            sup_out[u].append((v, d))
-                    elif t == "IN_SEGMENT":
-                        direct[v].append(u)
-                        ent_segs[u].append(v)
-                    elif t == "PART_OF":
-                        parent[u].append(v)
-                        children[v].append(u)
-                    elif t == "FEEDS":
-                        feeds.append((u, v, d))
-                    elif t == "CHAIN_LEADER":
-                        leaders[v].append(u)
-                    elif t == "ABOUT":
-                        about[u].append(v)
-                        about_rev[v].append(u)
-                    elif t == "RESPONSIBLE_FOR":
-                        responsible[v].append(u)
-                    elif t == "LOCATED_IN":
-                        located[u].append(v)
-                    elif t in PARTNER_TYPES:
-                        partners[u].append((v, t, d))
-                        partners[v].append((u, t, d))
+        for u, v, t, d in G.edges(keys=True, data=True):
+            n_edges += 1
+            if d.get("basis") == "implied":
+                implied.append(d)
+            if t == "SUPPLIES":
+                if u != v:
+                    sup_in[v].append((u, d))
+                    sup_out[u].append((v, d))
+            elif t == "IN_SEGMENT":
+                direct[v].append(u)
+                ent_segs[u].append(v)
+            elif t == "PART_OF":
+                parent[u].append(v)
+                children[v].append(u)
+            elif t == "FEEDS":
+                feeds.append((u, v, d))
+            elif t == "CHAIN_LEADER":
+                leaders[v].append(u)
+            elif t == "ABOUT":
+                about[u].append(v)
+                about_rev[v].append(u)
+            elif t == "RESPONSIBLE_FOR":
+                responsible[v].append(u)
+            elif t == "LOCATED_IN":
+                located[u].append(v)
+            elif t in PARTNER_TYPES:
+                partners[u].append((v, t, d))
+                partners[v].append((u, t, d))
         self.n_edges = n_edges
         for table in (direct, ent_segs, leaders, about, about_rev, responsible, located):
             for lst in table.values():
@@ -222,8 +201,7 @@ class Chain:
 
     def degree(self, n: str) -> int:
         """Number of relations at ``n``, both directions."""
-        G = self.G
-        return sum(len(k) for k in G._succ[n].values()) + sum(len(k) for k in G._pred[n].values())
+        return self.G.degree(n)
 
     def ref(self, n: str) -> dict:
         d = self.node.get(n) or {}
@@ -287,19 +265,19 @@ class _PerNode(dict):
 class _Locality(dict):
     def __init__(self, node):
         super().__init__()
-        self._node = node
+        self.attrs = node
 
     def __missing__(self, n):
-        v = self[n] = self._node[n].get("locality") or "unknown"
+        v = self[n] = self.attrs[n].get("locality") or "unknown"
         return v
 
 
 class _Leads:
     def __init__(self, node):
-        self._node = node
+        self.attrs = node
 
     def __contains__(self, n):
-        roles = self._node[n].get("roles") if n in self._node else None
+        roles = self.attrs[n].get("roles") if n in self.attrs else None
         return bool(roles) and any(r in LEAD_ROLES for r in roles)
 
 
@@ -314,8 +292,8 @@ class LocalChain(Chain):
 
     def __init__(self, G):  # noqa: D107 - deliberately does not make the full pass of Chain
         self.G = G
-        node = self.node = G._node
-        succ, pred = G._succ, G._pred
+        node = self.node = dict(G.nodes(data=True))
+        succ, pred = G.succ, G.pred
         by_kind: dict[str, list[str]] = defaultdict(list)
         for n, d in node.items():
             by_kind[d.get("kind")].append(n)

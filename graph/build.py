@@ -13,31 +13,11 @@ from typing import Any, Iterable, Mapping
 
 import networkx as nx
 
-from registry.model import KINDS, RELATION_TYPES
+from registry.model import KINDS, RELATION_TYPES, basis_of, endpoints_allowed, relation_id
 
-from ._chain import gc_paused
 from .errors import InvalidGraphData
 
-__all__ = ["build_graph", "basis_of_sources"]
-
-_BASIS_ORDER = ("explicit", "reported", "implied")
-
-
-def basis_of_sources(sources: Iterable[Mapping[str, Any]] | None) -> str:
-    """The strongest basis among a fact's sources: explicit beats reported beats implied.
-
-    Examples
-    --------
-    >>> basis_of_sources([{"basis": "implied"}, {"basis": "reported"}])
-    'reported'
-    >>> basis_of_sources([])
-    'unknown'
-    """
-    bases = {(s or {}).get("basis") or "explicit" for s in (sources or ())}
-    for b in _BASIS_ORDER:
-        if b in bases:
-            return b
-    return "unknown"
+__all__ = ["build_graph"]
 
 
 def build_graph(entities: Iterable[Mapping[str, Any]], relations: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
@@ -74,13 +54,8 @@ def build_graph(entities: Iterable[Mapping[str, Any]], relations: Iterable[Mappi
     >>> G.edges["a", "b", "SUPPLIES"]["id"], G.edges["a", "b", "SUPPLIES"]["basis"]
     ('a>SUPPLIES>b', 'unknown')
     """
-    with gc_paused():
-        return _build(entities, relations)
-
-
-def _build(entities, relations) -> nx.MultiDiGraph:
     G = nx.MultiDiGraph()
-    nodes = G._node  # plain dict: fast membership and kind look-ups while loading
+    kinds: dict[str, str] = {}  # id -> kind: membership and the endpoint check without a view look-up
     for e in entities:
         eid = e.get("id")
         if not eid or not isinstance(eid, str):
@@ -89,8 +64,9 @@ def _build(entities, relations) -> nx.MultiDiGraph:
         if kind not in KINDS:
             raise InvalidGraphData(f"实体 '{eid}' 的类型 {kind!r} 未知，可用：{', '.join(KINDS)} / "
                                    f"entity '{eid}' has unknown kind {kind!r}")
-        if eid in nodes:
+        if eid in kinds:
             raise InvalidGraphData(f"实体编号 '{eid}' 重复 / duplicate entity id '{eid}'")
+        kinds[eid] = kind
         G.add_node(eid, **e)
     for r in relations:
         rtype, src, dst = r.get("type"), r.get("source"), r.get("target")
@@ -98,18 +74,18 @@ def _build(entities, relations) -> nx.MultiDiGraph:
         if spec is None:
             raise InvalidGraphData(f"未知的关系类型 {rtype!r}（{src} → {dst}）/ unknown relation type {rtype!r}")
         for end, nid in (("起点", src), ("终点", dst)):
-            if nid not in nodes:
+            if nid not in kinds:
                 raise InvalidGraphData(f"关系 {src}-{rtype}->{dst} 的{end} '{nid}' 不存在 / "
                                        f"relation {src}-{rtype}->{dst}: end '{nid}' does not exist")
-        sk, dk = nodes[src]["kind"], nodes[dst]["kind"]
-        if sk not in spec[0] or dk not in spec[1]:
+        sk, dk = kinds[src], kinds[dst]
+        if not endpoints_allowed(rtype, sk, dk):
             raise InvalidGraphData(f"{rtype}（{spec[2]}）不能从{sk} '{src}' 指向{dk} '{dst}' / "
                                    f"{rtype} may not go from {sk} to {dk}")
         attrs = dict(r)
         if not attrs.get("id"):
-            attrs["id"] = f"{src}>{rtype}>{dst}"
+            attrs["id"] = relation_id(rtype, src, dst)
         if not attrs.get("basis"):
-            attrs["basis"] = basis_of_sources(attrs.get("sources"))
+            attrs["basis"] = basis_of(attrs.get("sources"))
         G.add_edge(src, dst, key=rtype, **attrs)
     return G
 

@@ -32,13 +32,14 @@ def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
     index = getattr(chain, "_product_index", None)
     if index is None:
         index = {}
-        for s, nbrs in chain.G._succ.items():
-            for c, keyed in nbrs.items():
-                d = keyed.get("SUPPLIES")
-                if d is not None and c != s:
-                    p = (d.get("product") or "").strip()
-                    if p:
-                        index.setdefault(p, set()).add(s)
+        if isinstance(chain, LocalChain):  # its tables fill per node: read the graph's edges once
+            links = ((s, d) for s, c, t, d in chain.G.edges(keys=True, data=True) if t == "SUPPLIES" and c != s)
+        else:  # the full index already holds every supply link
+            links = ((s, d) for s, outs in chain.sup_out.items() for _, d in outs)
+        for s, d in links:
+            p = (d.get("product") or "").strip()
+            if p:
+                index.setdefault(p, set()).add(s)
         chain._product_index = index
     return index
 

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 from registry.messages import message
 
-from ._chain import SEVERITIES, SEVERITY_RANK, Chain, fact, gc_paused, noop_progress
+from ._chain import SEVERITIES, SEVERITY_RANK, Chain, fact, noop_progress
 from .candidates import CANDIDATE_FORMULA, _candidates
 from .coverage import SCORE_FORMULA, _coverage
 from .errors import GapNotFound, InvalidOption
@@ -114,10 +114,9 @@ def all_gaps(G, *, few: int = DEFAULT_FEW, progress: Progress = None) -> list[di
     >>> [g["id"] for g in all_gaps(G)]
     ['segment:s', 'data:a']
     """
-    with gc_paused():
-        chain = Chain(G)
-        grouped, _, _ = _gaps_by_category(chain, few=few, progress=progress or noop_progress, step=0, total=8)
-        return sorted((g for gs in grouped.values() for g in gs), key=_order)
+    chain = Chain(G)
+    grouped, _, _ = _gaps_by_category(chain, few=few, progress=progress or noop_progress, step=0, total=8)
+    return sorted((g for gs in grouped.values() for g in gs), key=_order)
 
 
 def find_gap(G, gap_id: str, *, few: int = DEFAULT_FEW) -> dict:
@@ -195,9 +194,8 @@ def gap_report(G, *, progress: Progress = None, few: int = DEFAULT_FEW, top: int
     """
     if top < 0 or candidates_per_gap < 0:
         raise InvalidOption(message("err.graph.negative_option", top=top, candidates_per_gap=candidates_per_gap))
-    with gc_paused():
-        return _gap_report(G, progress=progress or noop_progress, few=few, top=top,
-                           candidates_per_gap=candidates_per_gap, members_limit=members_limit)
+    return _gap_report(G, progress=progress or noop_progress, few=few, top=top,
+                       candidates_per_gap=candidates_per_gap, members_limit=members_limit)
 
 
 def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidates_per_gap=3,

@@ -3,15 +3,17 @@
 The supply network is the ``SUPPLIES`` edges between enterprises.  For cut
 points and bridges it is taken as undirected (a link is a link whichever way
 the goods flow; a pair that supplies each other is two links).  Both are
-computed exactly in one iterative depth-first search (Tarjan / Hopcroft's
-low-point method, linear in the size of the network); the search visits
-nodes and neighbours in id order, so results do not depend on insertion order.
+computed exactly by igraph (blocks, cut points, bridges), linear in the size
+of the network; the search that orders the firms visits nodes and neighbours
+in id order, so results do not depend on insertion order.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from typing import Callable, Optional
+
+import igraph
 
 from registry.messages import message
 
@@ -132,82 +134,68 @@ def dependence_gaps(G) -> list[dict]:
 
 # --- cut points and bridges ------------------------------------------------------------------
 class _CutStructure:
-    """Articulation points and bridges of the undirected supply network, with the pieces each one cuts off."""
+    """Articulation points and bridges of the undirected supply network, with the pieces each one cuts off.
+
+    igraph finds the blocks (biconnected components), the cut points and the
+    bridges.  Its depth-first search, rooted at the smallest id of each
+    component and taking neighbours in id order, numbers the firms so that
+    every piece a cut point or a bridge cuts off is one run of numbers (or a
+    component less such runs): sizes and local counts come from subtree
+    sizes and prefix sums, linear in the size of the network.
+    """
 
     def __init__(self, chain: Chain, progress: Progress = None):
         progress = progress or noop_progress
         nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
         idx = {n: i for i, n in enumerate(nodes)}
         N = len(nodes)
-        adj: list[list[int]] = [[] for _ in range(N)]
-        for c, lst in chain.sup_in.items():
-            ci = idx[c]
-            for s, _ in lst:
-                si = idx[s]
-                adj[ci].append(si)
-                adj[si].append(ci)
-        for a in adj:
-            a.sort()
-        disc = [-1] * N
-        low = [0] * N
+        # one link per SUPPLIES edge: a pair that supplies each other is two links, so not a bridge
+        links = [(idx[s], idx[c]) for c, lst in chain.sup_in.items() for s, _ in lst]
+        net = igraph.Graph(n=N, edges=links)
+        disc = [-1] * N  # position in the depth-first order
         parent = [-1] * N
-        sub = [1] * N
-        pskip = [False] * N
         comp = [0] * N
         order: list[int] = []
-        sep_children: dict[int, list[int]] = {}
-        n_children = [0] * N
-        bridges: list[tuple[int, int]] = []
         comps: list[tuple[int, int]] = []  # (start in order, size)
-        iters = [iter(a) for a in adj]
-        for r in range(N):
-            if disc[r] != -1:
-                continue
-            cid = len(comps)
+        for cid, members in enumerate(net.connected_components()):
             start = len(order)
-            disc[r] = low[r] = len(order)
-            order.append(r)
-            comp[r] = cid
-            stack = [r]
-            while stack:
-                v = stack[-1]
-                for w in iters[v]:
-                    if w == parent[v] and not pskip[v]:
-                        pskip[v] = True  # skip the tree edge once; a second link to the parent is a back edge
-                        continue
-                    if disc[w] == -1:
-                        parent[w] = v
-                        disc[w] = low[w] = len(order)
-                        order.append(w)
-                        comp[w] = cid
-                        n_children[v] += 1
-                        stack.append(w)
-                        break
-                    if disc[w] < low[v]:
-                        low[v] = disc[w]
-                else:
-                    stack.pop()
-                    p = parent[v]
-                    if p != -1:
-                        if low[v] < low[p]:
-                            low[p] = low[v]
-                        sub[p] += sub[v]
-                        if low[v] >= disc[p]:
-                            sep_children.setdefault(p, []).append(v)
-                            if low[v] > disc[p]:
-                                bridges.append((p, v))
+            for v, _, p in net.dfsiter(min(members), mode="all", advanced=True):
+                i = v.index
+                disc[i] = len(order)
+                order.append(i)
+                comp[i] = cid
+                if p is not None:
+                    parent[i] = p.index
             comps.append((start, len(order) - start))
-            progress(len(order), N, "supply network")
+        sub = [1] * N
+        for i in reversed(order):
+            if parent[i] != -1:
+                sub[parent[i]] += sub[i]
+        # each block hangs below its first-visited firm (its top) through the top's child in the search
+        # tree that enters it: the block's second-visited firm.  That child's subtree is a piece the top
+        # cuts off (unless the top is a root whose only block this is).
+        sep_children: dict[int, list[int]] = {}
+        blocks, cut_points = net.biconnected_components(return_articulation_points=True)
+        for block in blocks:
+            top, child = sorted(block, key=disc.__getitem__)[:2]
+            sep_children.setdefault(top, []).append(child)
+        for children in sep_children.values():
+            children.sort(key=disc.__getitem__)
+        bridges = []
+        for e in net.bridges():
+            a, b = links[e]
+            bridges.append((a, b) if disc[a] < disc[b] else (b, a))
+        progress(N, N, "supply network")
         loc = chain.loc
         prefix = [0] * (N + 1)
         acc = 0
         for i, x in enumerate(order):
             acc += loc[nodes[x]] == "cluster"
             prefix[i + 1] = acc
-        self.chain, self.nodes, self.idx, self.adj = chain, nodes, idx, adj
+        self.chain, self.nodes, self.idx, self.n_links = chain, nodes, idx, len(links)
         self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp, order
-        self.comps, self.prefix, self.sep_children, self.n_children = comps, prefix, sep_children, n_children
-        self.bridge_list = bridges
+        self.comps, self.prefix, self.sep_children = comps, prefix, sep_children
+        self.cut_points, self.bridge_list = sorted(cut_points), bridges
 
     def _local_range(self, a: int, b: int) -> int:
         return self.prefix[b] - self.prefix[a]
@@ -220,10 +208,9 @@ class _CutStructure:
         """Each cut point with the pieces its removal leaves, the largest one first ("the rest")."""
         out = []
         chain = self.chain
-        for v, seps in self.sep_children.items():
+        for v in self.cut_points:
+            seps = self.sep_children[v]
             is_root = self.parent[v] == -1
-            if is_root and self.n_children[v] < 2:
-                continue
             start, size = self.comps[self.comp[v]]
             pieces = []
             for c in seps:
@@ -316,7 +303,7 @@ def supply_cut_structure(G) -> dict:
     cs = _CutStructure(Chain(G))
     return {
         "nodes": len(cs.nodes),
-        "links": sum(len(a) for a in cs.adj) // 2,
+        "links": cs.n_links,
         "cut_points": [{"id": a["node"], "cut_off": a["cut_total"], "cut_off_local": a["cut_local"],
                         "pieces": sorted((p["size"] for p in a["pieces"]), reverse=True)}
                        for a in cs.articulation_points()],
@@ -431,80 +418,27 @@ def bridge_gaps(G, *, min_side: int = 2) -> list[dict]:
 
 
 # --- what if this firm leaves ----------------------------------------------------------------
-def _pieces_cut_off(chain: Chain, firm: str, starts: list[str]) -> tuple[list[list[str]], bool]:
+def _pieces_cut_off(G, firm: str, starts: list[str]) -> list[list[str]]:
     """The pieces of the undirected supply network that lose touch with its largest part once ``firm`` is gone.
 
-    One breadth-first search per neighbour of ``firm``, run in turns; two
-    searches that meet are merged.  A search that runs out is a finished
-    piece.  When one search is left and already larger than every finished
-    piece, it is the rest of the network and need not be walked to the end:
-    a hub's departure costs about the size of what it cuts off, not the
-    size of the network.  Returns the cut-off pieces (each sorted, largest
-    first, ties by first id) and whether the rest was walked completely.
+    The connected components (igraph) of the supply network without
+    ``firm`` that hold one of its neighbours ``starts``; the largest of them
+    (ties: the one with the first id) is the rest.  Returns the others, each
+    sorted, largest first, ties by first id.
     """
-    def neighbours(n):
-        return [x for x, _ in chain.sup_in.get(n, ())] + [x for x, _ in chain.sup_out.get(n, ())]
-
-    label: dict[str, int] = {}
-    root = list(range(len(starts)))
-
-    def find(i):
-        while root[i] != i:
-            root[i] = root[root[i]]
-            i = root[i]
-        return i
-
-    queues = [deque([s]) for s in starts]
-    members = [[s] for s in starts]
-    for i, s in enumerate(starts):
-        label[s] = i
-    active = list(range(len(starts)))
-    closed: list[int] = []
-
-    def step(i):
-        q = queues[i]
-        v = q.popleft()
-        for w in neighbours(v):
-            if w == firm:
-                continue
-            j = label.get(w)
-            if j is None:
-                label[w] = i
-                members[i].append(w)
-                q.append(w)
-            else:
-                rj = find(j)
-                if rj != i:  # two searches met: one piece
-                    root[rj] = i
-                    q.extend(queues[rj])
-                    queues[rj].clear()
-                    members[i].extend(members[rj])
-                    members[rj] = []
-                    active.remove(rj)
-
-    while len(active) > 1:
-        for i in list(active):
-            if i not in active:
-                continue
-            if queues[i]:
-                step(i)
-            else:
-                active.remove(i)
-                closed.append(i)
-    complete = True
-    if active:
-        last = active[0]
-        biggest_closed = max((len(members[i]) for i in closed), default=0)
-        while queues[last] and len(members[last]) <= biggest_closed:
-            step(last)
-        if queues[last]:
-            complete = False  # strictly larger than every finished piece: it is the rest
-        else:
-            closed.append(last)
-    pieces = sorted((sorted(members[i]) for i in closed), key=lambda p: (-len(p), p[0]))
-    if complete:
-        pieces = pieces[1:]  # the largest finished piece is the rest
-    return pieces, complete
+    links = [(u, v) for u, v, t in G.edges(keys=True) if t == "SUPPLIES" and u != v and firm != u and firm != v]
+    ids = sorted({x for link in links for x in link})
+    idx = {x: i for i, x in enumerate(ids)}
+    net = igraph.Graph(n=len(ids), edges=[(idx[u], idx[v]) for u, v in links])
+    membership = net.connected_components().membership
+    touched = {membership[idx[s]] for s in starts if s in idx}
+    members: dict[int, list[str]] = {c: [] for c in touched}
+    for i, c in enumerate(membership):
+        if c in members:
+            members[c].append(ids[i])
+    pieces = list(members.values()) + [[s] for s in starts if s not in idx]  # a neighbour linked to firm only
+    pieces.sort(key=lambda p: (-len(p), p[0]))
+    return pieces[1:]
 
 
 def departure_impact(G, firm: str) -> dict:
@@ -573,7 +507,7 @@ def departure_impact(G, firm: str) -> dict:
     suppliers = [s for s, _ in chain.sup_in.get(firm, ())]
     only_customer = [ref(s) for s in suppliers if {c for c, _ in chain.sup_out[s]} == {firm}]
     starts = sorted(set(customers) | set(suppliers))
-    cut_off_ids, _ = _pieces_cut_off(chain, firm, starts)
+    cut_off_ids = _pieces_cut_off(G, firm, starts)
     cut_off = [[ref(n) for n in p] for p in cut_off_ids]
     def only_local_firm(seg):
         for x in chain.seg_subtree.get(seg, [seg]):

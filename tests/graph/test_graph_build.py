@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from graph import InvalidGraphData, basis_of_sources, build_graph
+from graph import InvalidGraphData, build_graph
 from graph_rows import ent, rel
 from registry.errors import InvalidInput
 
@@ -56,11 +56,13 @@ def test_rows_that_break_the_contract_are_refused(entities, relations, message):
     assert isinstance(exc.value, InvalidInput)  # answered as bad input by the web app and the CLI
 
 
-def test_basis_of_sources():
-    assert basis_of_sources([{"basis": "implied"}, {"basis": "explicit"}]) == "explicit"
-    assert basis_of_sources([{"basis": "implied"}]) == "implied"
-    assert basis_of_sources([{"doc": "x"}]) == "explicit"  # the model's default basis
-    assert basis_of_sources(None) == "unknown"
+def test_missing_basis_is_the_strongest_basis_of_the_sources():
+    # the rule itself is registry.model.basis_of; the graph fills it in for rows without a basis
+    cases = [([{"basis": "implied"}, {"basis": "explicit"}], "explicit"), ([{"basis": "implied"}], "implied"),
+             ([{"doc": "x"}], "explicit"), (None, "unknown")]
+    G = build_graph([ent(x) for x in "abcde"],
+                    [dict(rel("SUPPLIES", "a", t), sources=src) for t, (src, _) in zip("bcde", cases)])
+    assert [G.edges["a", t, "SUPPLIES"]["basis"] for t in "bcde"] == [want for _, want in cases]
 
 
 def test_insertion_order_does_not_change_the_graph_content():

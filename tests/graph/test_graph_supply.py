@@ -265,3 +265,21 @@ def test_departure_cut_off_agrees_with_brute_force(seed):
         pieces = sorted((sorted(p) for p in nx.connected_components(K)), key=lambda p: (-len(p), p[0]))
         got = [[x["id"] for x in p] for p in departure_impact(G, firm)["cut_off"]]
         assert got == pieces[1:], firm
+
+
+def test_cut_structure_numbers_firms_in_id_ordered_depth_first_order():
+    # a piece of more than 200 firms lists its examples from the first 200 of this order: it must stay
+    # the depth-first order with neighbours in id order, from the smallest id of each component
+    from graph._chain import Chain
+    from graph.supply import _CutStructure
+
+    U = nx.gnm_random_graph(600, 900, seed=7)
+    names = {i: f"f{i:03d}" for i in U}
+    G = build_graph([ent(names[i], locality="cluster") for i in U], [sup(names[u], names[v]) for u, v in U.edges()])
+    cs = _CutStructure(Chain(G))
+    H = nx.relabel_nodes(U, names)
+    H.remove_nodes_from([x for x in list(H) if H.degree(x) == 0])
+    expected = []
+    for comp in sorted(nx.connected_components(H), key=min):
+        expected += nx.dfs_preorder_nodes(H, min(comp), sort_neighbors=sorted)
+    assert [cs.nodes[i] for i in cs.order] == expected
