@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 
 import networkx as nx
 
+from registry.messages import message
 from registry.model import KINDS, RELATION_TYPES, basis_of, endpoints_allowed, relation_id
 
 from .errors import InvalidGraphData
@@ -59,28 +60,27 @@ def build_graph(entities: Iterable[Mapping[str, Any]], relations: Iterable[Mappi
     for e in entities:
         eid = e.get("id")
         if not eid or not isinstance(eid, str):
-            raise InvalidGraphData(f"实体缺少编号(id)：{_short(e)} / entity without id: {_short(e)}")
+            raise InvalidGraphData(message("err.graph.entity_without_id", row=_short(e)))
         kind = e.get("kind")
         if kind not in KINDS:
-            raise InvalidGraphData(f"实体 '{eid}' 的类型 {kind!r} 未知，可用：{', '.join(KINDS)} / "
-                                   f"entity '{eid}' has unknown kind {kind!r}")
+            raise InvalidGraphData(message("err.graph.unknown_kind", id=eid, kind=kind, kinds=", ".join(KINDS)))
         if eid in kinds:
-            raise InvalidGraphData(f"实体编号 '{eid}' 重复 / duplicate entity id '{eid}'")
+            raise InvalidGraphData(message("err.graph.duplicate_id", id=eid))
         kinds[eid] = kind
         G.add_node(eid, **e)
     for r in relations:
         rtype, src, dst = r.get("type"), r.get("source"), r.get("target")
         spec = RELATION_TYPES.get(rtype)
         if spec is None:
-            raise InvalidGraphData(f"未知的关系类型 {rtype!r}（{src} → {dst}）/ unknown relation type {rtype!r}")
-        for end, nid in (("起点", src), ("终点", dst)):
+            raise InvalidGraphData(message("err.graph.unknown_relation_type", type=rtype, source=src, target=dst))
+        for msgid, nid in (("err.graph.missing_source", src), ("err.graph.missing_target", dst)):
             if nid not in kinds:
-                raise InvalidGraphData(f"关系 {src}-{rtype}->{dst} 的{end} '{nid}' 不存在 / "
-                                       f"relation {src}-{rtype}->{dst}: end '{nid}' does not exist")
+                raise InvalidGraphData(message(msgid, source=src, type=rtype, target=dst, id=nid))
         sk, dk = kinds[src], kinds[dst]
         if not endpoints_allowed(rtype, sk, dk):
-            raise InvalidGraphData(f"{rtype}（{spec[2]}）不能从{sk} '{src}' 指向{dk} '{dst}' / "
-                                   f"{rtype} may not go from {sk} to {dk}")
+            raise InvalidGraphData(message("err.graph.relation_ends", type=rtype,
+                                           relation={"label": "relation", "code": rtype}, source_kind=sk,
+                                           source=src, target_kind=dk, target=dst))
         attrs = dict(r)
         if not attrs.get("id"):
             attrs["id"] = relation_id(rtype, src, dst)

@@ -15,7 +15,7 @@ from graph.synthetic import synthetic_registry
 from graph.targets import MEASURABILITY, RULES
 from graph._chain import LEAD_ROLES
 from registry import messages as M
-from registry.model import LOCALITIES
+from registry.model import LOCALITIES, RELATION_TYPES
 
 GRAPH = pathlib.Path(__file__).resolve().parents[2] / "graph"
 # a quoted id of one of the analysis prefixes, wherever it is written (message(...), fact(...), a rule's ids)
@@ -25,6 +25,7 @@ LABEL_CODES = {
     "inline.field": FIELDS,
     "inline.measurability": MEASURABILITY,
     "inline.target_status": ("met", "behind", "unknown"),
+    "relation": tuple(RELATION_TYPES),
     "role": tuple(dict.fromkeys(LEAD_ROLES + STRONG_ROLES + ("unicorn", "gazelle", "single_champion",
                                                              "little_giant", "high_tech", "above_scale"))),
     "relation": tuple(RELATION_TYPES),  # graph.partners: a platform partner names the relation
