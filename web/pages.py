@@ -254,6 +254,7 @@ def export_chain():
                            view=view, segments=V.localised(a, "coverage", a.coverage)["segments"],
                            vis_js=_inline("vendor/vis-network.min.js", "script"),
                            vis_css=_inline("vendor/vis-network.css", "style"),
+                           legend_css=_inline("legend.css", "style"),
                            app_js=_inline("chain_standalone.js", "script"),
                            colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL, generated=generated_at())
     return download(html.encode("utf-8"), "html", "产业链图谱.html", "chain-map.html")
