@@ -183,7 +183,7 @@ def gap_api(gap_id: str):
 
 @bp.get("/targets")
 def targets_api():
-    return ok(V.report(analysis.current())["target_progress"])
+    return ok(V.report(analysis.current(), "target_progress"))
 
 
 @bp.get("/partners")

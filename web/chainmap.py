@@ -17,7 +17,7 @@ from registry.model import RELATION_TYPES
 
 from . import palette
 from . import params as P
-from .i18n import label, text
+from .i18n import current_lang, label, text
 
 DEFAULT_RELATIONS = ("FEEDS", "CHAIN_LEADER", "SUPPLIES", "RESEARCH_PARTNER", "CO_FOUNDED", "RUNS", "MEMBER_OF",
                      "OWNED_BY", "REORGANISES")
@@ -142,8 +142,20 @@ def graph_view(analysis, *, segment: str | None = None, **filters) -> dict:
     """The chain map of ``graph.chainboard.chain_map`` as vis-network data, in the page's language."""
     if segment is not None and segment not in analysis.coverage_by_segment():
         raise NotFound(f"环节 '{segment}' 不存在 / no chain segment with id '{segment}'")
-    view = analysis.chain_map(segment=segment, **filters)
-    return dict(view, nodes=[_node(n) for n in view["nodes"]], edges=[_edge(e) for e in view["edges"]])
+    lang = current_lang()
+    key = f"vis:{lang}:" + repr((segment, sorted((k, tuple(v) if isinstance(v, list) else v)
+                                                 for k, v in filters.items())))
+
+    def compute():
+        view = analysis.chain_map(segment=segment, **filters)
+        return dict(view, nodes=[_node(n) for n in view["nodes"]], edges=[_edge(e) for e in view["edges"]])
+    views = analysis.memo("vis_views", dict)  # the drawn views of this snapshot, per language and filters
+    got = views.get(key)
+    if got is None:
+        if len(views) > 64:
+            views.clear()
+        got = views[key] = compute()
+    return got
 
 
 VIS_OPTIONS = {

@@ -62,29 +62,31 @@ def localised(a: Analysis, name: str, compute) -> Any:
     return a.memo(f"presented:{name}", lambda: present(compute()))
 
 
-def report(a: Analysis) -> dict:
-    """The gap report in words (both languages), as the pages and the API show it."""
-    return localised(a, "report", a.report)
+def report(a: Analysis, part: str) -> Any:
+    """One part of the gap report (``summary``, ``top_gaps``, ``target_progress`` …) as :func:`present` shows it.
+
+    Parts are presented one by one: the whole report at 10k firms holds some 12,000 gaps that no page shows at once.
+    """
+    return localised(a, f"report:{part}", lambda: a.report()[part])
 
 
 def overview(reg: Registry) -> dict[str, Any]:
     """The cluster at a glance: counts, chain leaders, target progress, top gaps, recent changes."""
     a = analysis.current()
-    r = report(a)
-    rows = r["target_progress"]
+    rows = report(a, "target_progress")
     status_counts = defaultdict(int)
     for row in rows:
         status_counts[row["status"]] += 1
     return {
         "counts": counts(a),
-        "summary": r["summary"],
+        "summary": report(a, "summary"),
         "chain_leaders": a.chain_leaders(),
         "targets": {"total": len(rows), "by_status": dict(status_counts),
                     "rows": sorted(rows, key=lambda x: ({"behind": 0, "unknown": 1, "met": 2}[x["status"]],
                                                         x["id"]))},
-        "top_gaps": r["top_gaps"],
+        "top_gaps": report(a, "top_gaps"),
         "board": board(a),
-        "levels": r["coverage"]["levels"],
+        "levels": a.coverage()["levels"],
         "changes": reg.changes(limit=12),
     }
 
@@ -254,7 +256,7 @@ def entity_detail(reg: Registry, entity_id: str, *, hops: int = 1) -> dict[str, 
         "changes": reg.changes(entity_id=entity_id, limit=20),
     }
     if rec["kind"] == "target":
-        out["progress"] = next((r for r in report(analysis.current())["target_progress"] if r["id"] == entity_id),
+        out["progress"] = next((r for r in report(analysis.current(), "target_progress") if r["id"] == entity_id),
                                None)
     return out
 
@@ -327,8 +329,11 @@ def gaps_filters(args) -> dict[str, Any]:
 
 
 def _with_candidates(a: Analysis, g: dict, limit: int) -> dict:
-    c = a.candidates(g, limit=limit)
-    return present(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+    """A gap with its first ``limit`` candidates, as :func:`present` shows it (memoised on the snapshot)."""
+    def compute():
+        c = a.candidates(g, limit=limit)
+        return present(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+    return a.memo(f"presented-gap:{g['id']}:{limit}", compute)
 
 
 def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, Any]:
@@ -355,15 +360,12 @@ def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, An
         groups.append({"category": cat, "total": len(grouped.get(cat, [])), "matching": len(items),
                        "items": [_with_candidates(a, g, candidates_per_gap) for g in window],
                        "page": page, "pages": pages, "per_page": GAPS_PER_PAGE})
-    r = report(a)
     return {
         "filters": f,
-        "summary": r["summary"],
+        "summary": report(a, "summary"),
         "groups": groups,
-        "target_progress": r["target_progress"],
-        "score_formula": r["score_formula"],
-        "candidate_formula": r["candidate_formula"],
-        "approximations": r["approximations"],
+        **{part: report(a, part) for part in ("target_progress", "score_formula", "candidate_formula",
+                                                "approximations")},
     }
 
 
