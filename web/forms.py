@@ -21,6 +21,8 @@ from registry.errors import InvalidInput
 from registry.model import (LEVELS, LOCALITIES, PLATFORM_STATUS, PLATFORM_TYPES, PROJECT_STATUS, PROJECT_TYPES,
                             RELATION_TYPES, ROLES)
 
+from .params import whole_number
+
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
 EDITABLE_KINDS = ("enterprise", "platform", "project")
@@ -86,11 +88,7 @@ def read_entity_form(kind: str, form) -> dict:
 
 
 def parse_version(form) -> int:
-    raw = form.get("version", "")
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"version: 版本号应为整数，收到 {raw[:20]!r} / version must be a whole number") from None
+    return whole_number(form.get("version", ""), "version")
 
 
 def relation_types_for(kind: str) -> list[tuple[str, bool]]:
