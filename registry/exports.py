@@ -94,7 +94,7 @@ _NOT_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 def cell_safe(value: Any) -> Any:
     """A cell value with the characters a workbook cannot hold removed, so that an export never fails.
 
-    >>> cell_safe("a\x0bb"), cell_safe(3)
+    >>> cell_safe("a\\x0bb"), cell_safe(3)
     ('ab', 3)
     """
     return _NOT_IN_CELL.sub("", value) if isinstance(value, str) else value

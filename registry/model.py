@@ -201,7 +201,7 @@ _ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 def bad_character(text: str) -> str | None:
     """The first character a stored text may not hold, as U+XXXX, or None.
 
-    >>> bad_character("赣州\t稀土\n"), bad_character("a\x0bb")
+    >>> bad_character("赣州\\t稀土\\n"), bad_character("a\\x0bb")
     (None, 'U+000B (VT)')
     """
     m = _BAD_CHARS.search(text)
