@@ -54,13 +54,17 @@ def quote_found(quote: str | None, text: str) -> bool:
 
 
 def check_explicit_quotes(sources: Iterable, registered: set[str], *, field: str = "sources",
-                          documents_dir: str | Path | None = None) -> None:
+                          documents_dir: str | Path | None = None, unchecked: Iterable = ()) -> None:
     """Refuse a source marked ``explicit`` whose quote is not verbatim in the registered document it cites.
 
     ``sources`` are ``Source`` objects or dicts; ``registered`` the ``file`` names of the Document records.
-    A document without a text file cannot be checked and is let through.
+    A document without a text file cannot be checked and is let through; so are the ``unchecked`` sources
+    (those a record already had: an edit of another field is not refused for them).
     """
+    unchecked = list(unchecked)
     for i, s in enumerate(sources or ()):
+        if s in unchecked:
+            continue
         get = s.get if isinstance(s, dict) else (lambda k, _s=s: getattr(_s, k, None))
         doc, basis = get("doc"), get("basis") or "explicit"
         if basis != "explicit" or not doc or doc not in registered:

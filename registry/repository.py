@@ -320,7 +320,8 @@ class Registry:
         self.documents_dir = documents_dir  # the texts of the Document records' files (None: the seed's)
 
     # -- quotes ------------------------------------------------------
-    def _check_quotes(self, items: list[tuple[str, list]], *, also_registered: Iterable[str] = ()) -> None:
+    def _check_quotes(self, items: list[tuple[str, list]], *, also_registered: Iterable[str] = (),
+                      unchecked: list = ()) -> None:
         """Refuse an explicit source whose quote is not verbatim in the registered document it cites.
 
         ``items``: (where, sources) pairs; ``where`` prefixes the field named in the error. Documents
@@ -335,7 +336,7 @@ class Registry:
             registered |= {r["file"] for r in self.store.read(Q_DOC_FILES, {"files": rest})}
         for where, srcs in items:
             try:
-                check_explicit_quotes(srcs, registered, documents_dir=self.documents_dir)
+                check_explicit_quotes(srcs, registered, documents_dir=self.documents_dir, unchecked=unchecked)
             except InvalidInput as exc:
                 if not where:
                     raise
@@ -393,7 +394,7 @@ class Registry:
         merged = {**old, **{k: v for k, v in changes.items() if k not in META_FIELDS}}
         entity = validate_entity(merged)
         new_fields = entity.model_dump(exclude_none=True, mode="json")
-        self._check_quotes([("", [s for s in new_fields.get("sources", []) if s not in old.get("sources", [])])])
+        self._check_quotes([("", new_fields.get("sources", []))], unchecked=old.get("sources", []))
         diff = {k: [old.get(k), new_fields.get(k)] for k in sorted(set(old) | set(new_fields))
                 if old.get(k) != new_fields.get(k)}
         at = now_iso()
