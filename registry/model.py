@@ -321,9 +321,11 @@ class Entity(_Record):
             return []
         if isinstance(v, str):  # a spreadsheet cell: 简称 separated by ; ； 、 or |
             v = re.split(r"[;；、|]", v)
+        if not isinstance(v, (list, tuple)) or not all(isinstance(a, str) for a in v):
+            raise ValueError("简称应为文字列表 / aliases must be a list of texts")
         seen, out = set(), []
         for a in v:
-            a = str(a).strip()
+            a = a.strip()
             if a and a not in seen:
                 seen.add(a)
                 out.append(a)
@@ -360,6 +362,8 @@ class Enterprise(Entity):
     def _roles(cls, v):
         if isinstance(v, str):
             v = [r for r in re.split(r"[;；、|,，]", v) if r.strip()]
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError("角色应为列表 / roles must be a list")
         # a Chinese role (an old client, a spreadsheet) is accepted and kept as its code
         return list(dict.fromkeys(role_code(r) if isinstance(r, str) else r for r in (v or [])))
 

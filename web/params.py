@@ -65,6 +65,11 @@ def json_body(request) -> dict:
     """The request's JSON object, parsed strictly: NaN and Infinity are not JSON, nesting deeper than
     MAX_DEPTH and a string holding a lone surrogate or a control character in a key are refused, each a
     400 that names where. (The body's size is capped by MAX_CONTENT_LENGTH: a larger one is a 413.)"""
+    if not request.is_json:
+        # not only tidiness: a cross-site page can post text/plain without a CORS preflight, never JSON
+        raise InvalidInput("请求体应为 JSON（Content-Type: application/json）/ the request body must be JSON "
+                           "(Content-Type: application/json)",
+                           details=[{"field": "(body)", "value": request.mimetype, "message": "not JSON"}])
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw, parse_constant=_no_constant)
