@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any, Iterable
 
@@ -57,8 +58,11 @@ def text_arg(args, name: str, max_len: int = MAX_QUERY) -> str | None:
     return raw.strip()
 
 
-def _no_constant(name: str):
-    raise ValueError(f"{name} is not a number in JSON")
+class _NotANumber:
+    """What NaN, Infinity and -Infinity parse to, so that the walk can say where they were."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
 def json_body(request) -> dict:
@@ -72,7 +76,7 @@ def json_body(request) -> dict:
                            details=[{"field": "(body)", "value": request.mimetype, "message": "not JSON"}])
     raw = request.get_data(cache=True)
     try:
-        data = json.loads(raw, parse_constant=_no_constant)
+        data = json.loads(raw, parse_constant=_NotANumber)
     except RecursionError:
         raise InvalidInput(f"请求体嵌套过深（上限 {MAX_DEPTH} 层）/ the JSON body nests too deep (limit {MAX_DEPTH})",
                            details=[{"field": "(body)", "value": None, "message": "nested too deep"}]) from None
@@ -103,6 +107,11 @@ def _check_tree(data: Any) -> None:
             stack.extend((v, f"{path}.{i}", depth + 1) for i, v in enumerate(node))
         elif isinstance(node, str) and re.search(r"[\ud800-\udfff]", node):
             _refuse(path, node)
+        elif isinstance(node, _NotANumber) or (isinstance(node, float) and not math.isfinite(node)):
+            name = node.name if isinstance(node, _NotANumber) else "a number too large"
+            raise InvalidInput(f"{path or '(body)'}: {name} 不是有限的数 / {name} is not a finite number (NaN and "
+                               "Infinity are not JSON)",
+                               details=[{"field": path or "(body)", "value": None, "message": f"{name} is not a number"}])
 
 
 def _refuse(field: str, value: str) -> None:

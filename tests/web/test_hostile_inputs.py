@@ -3,7 +3,8 @@ through the JSON API or an edit form by a client allowed to write (the ``writer_
 must get exactly its expected status — never a 500 — and, when refused, change nothing.
 
 A line: ``case`` number, ``route`` (entity.create, entity.patch, relation.create, entity.delete, query,
-body, form.edit, form.relation), ``field``, ``value``, the expected ``status`` and a ``note``. A value
+body, form.edit, form.relation), ``field``, ``value``, the expected ``status`` and a ``note``; optionally ``names``, the field a refusal's
+message must start with. A value
 may be generated: ``{"$repeat": [text, n]}``, ``{"$nest": depth}``, ``{"$hex": bytes}``, ``{"$big": n}``.
 """
 
@@ -118,6 +119,8 @@ def test_hostile_input(writer, case):
         if r.is_json:
             body = r.get_json()
             assert body["ok"] is False and body["status"] == r.status_code
+            if case.get("names"):  # a body-level refusal says where in the body
+                assert body["error"].startswith(case["names"]), body["error"]
             if case["route"] in ("entity.create", "entity.patch", "relation.create", "entity.delete") \
                     and case["status"] == 400 and case["field"] in ("name", "description", "address", "version",
                                                                      "value", "deadline_year", "product", "note"):
