@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -85,8 +86,22 @@ def cell_text(value: Any) -> Any:
     return str(value)
 
 
+# what an XLSX cell cannot hold (openpyxl raises on the C0 controls but tab, newline and carriage return),
+# and lone surrogates, which no UTF-8 file can hold: data stored before input was checked may have them
+_NOT_IN_CELL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
+def cell_safe(value: Any) -> Any:
+    """A cell value with the characters a workbook cannot hold removed, so that an export never fails.
+
+    >>> cell_safe("a\\x0bb"), cell_safe(3)
+    ('ab', 3)
+    """
+    return _NOT_IN_CELL.sub("", value) if isinstance(value, str) else value
+
+
 def _cells(row: dict[str, Any], columns: Sequence[Column]) -> list[Any]:
-    return [neutralise(cell_text(row.get(c.key))) for c in columns]
+    return [cell_safe(neutralise(cell_text(row.get(c.key)))) for c in columns]
 
 
 def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_COLUMNS, *,
@@ -97,7 +112,7 @@ def to_csv(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_C
     w.writerow([neutralise(c.header(lang)) for c in columns])
     for row in rows:
         w.writerow(_cells(row, columns))
-    return buf.getvalue().encode("utf-8-sig")
+    return buf.getvalue().encode("utf-8-sig", "replace")  # a lone surrogate in old data becomes '?', not a 500
 
 
 def display_width(text: str) -> int:
@@ -125,9 +140,9 @@ def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_
 
     wb = Workbook()
     ws = wb.active
-    ws.title = _sheet_title(title)
+    ws.title = _sheet_title(cell_safe(title))
     headers = [c.header(lang) for c in columns]
-    ws.append([neutralise(h) for h in headers])
+    ws.append([cell_safe(neutralise(h)) for h in headers])
     widths = [display_width(h) for h in headers]
     n = 0
     for row in rows:
@@ -157,7 +172,7 @@ def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_
     if about:
         info = wb.create_sheet("说明" if lang != "en" else "About")
         for k, v in about.items():
-            info.append([neutralise(cell_text(k)), neutralise(cell_text(v))])
+            info.append([cell_safe(neutralise(cell_text(k))), cell_safe(neutralise(cell_text(v)))])
         info.column_dimensions["A"].width = 18
         info.column_dimensions["B"].width = 80
     buf = io.BytesIO()
@@ -174,7 +189,7 @@ def to_json(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_
         "columns": [{"key": c.key, "zh": c.zh, "en": c.en} for c in columns],
         "rows": [{k: row.get(k) for k in keys} for row in rows],
     }
-    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
+    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8", "replace")
 
 
 def _sheet_title(title: str) -> str:

@@ -47,3 +47,27 @@ def open_registry(instance: str | os.PathLike | None = None, *, setup: bool = Fa
         yield reg
     finally:
         h.close()
+
+
+BACKUPS = "backups"
+
+
+def write_backup(reg: Registry, instance: str | os.PathLike | None = None) -> "os.PathLike":
+    """Write everything the store holds (``Registry.dump``: records, relations, change log) to
+    ``<instance>/backups/<UTC time>.json`` and return the path. Written to a temporary file, flushed
+    to disk and renamed, so a backup that exists is whole."""
+    import json
+    from datetime import datetime, timezone
+
+    folder = settings.instance_folder(instance) / BACKUPS
+    folder.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(reg.dump(), ensure_ascii=False, indent=1).encode("utf-8", "backslashreplace")
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H-%M-%S.%fZ")
+    path = folder / f"{stamp}.json"
+    tmp = folder / f".{stamp}.json.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path

@@ -11,6 +11,7 @@ Cypher text: nothing outside these dicts ever becomes query text.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Literal, Optional
 
@@ -177,6 +178,79 @@ def check_credit_code(code: str) -> str:
     return code
 
 
+# ---- input that cannot hurt: one check for every text, list and number a record takes
+# Limits: a name is a line, a description a page. A field not listed here is a short line.
+MAX_NAME = 200
+MAX_LINE = 500
+MAX_TEXT = 5000
+MAX_QUOTE = 1000
+MAX_LIST = 200
+FIELD_LIMITS: dict[str, int] = {
+    "name": MAX_NAME, "aliases": MAX_NAME, "description": MAX_TEXT, "note": 2000, "quote": MAX_QUOTE,
+    "address": MAX_LINE, "clause": MAX_LINE, "metric": MAX_LINE, "section": MAX_LINE, "product": MAX_LINE,
+    "website": MAX_LINE, "responsible_units": MAX_NAME, "doc": MAX_NAME, "file": MAX_NAME,
+}
+DEFAULT_LIMIT = MAX_NAME
+# every C0/C1 control character but tab and newline (Word pastes a vertical tab for a line break; XLSX
+# cannot hold one), and lone surrogates (half a UTF-16 pair: no UTF-8 encoding exists)
+_BAD_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_ASCII_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+_ASCII_INT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+
+
+def bad_character(text: str) -> str | None:
+    """The first character a stored text may not hold, as U+XXXX, or None.
+
+    >>> bad_character("赣州\\t稀土\\n"), bad_character("a\\x0bb")
+    (None, 'U+000B (VT)')
+    """
+    m = _BAD_CHARS.search(text)
+    if not m:
+        return None
+    code = ord(m.group())
+    return f"U+{code:04X}" + {0: " (NUL)", 0x0B: " (VT)", 0x0C: " (FF)", 0x1B: " (ESC)"}.get(code, "")
+
+
+def check_text(value: str, field: str, limit: int | None = None) -> str:
+    """A text with Windows line ends made plain, or ValueError naming the field: too long, or holding a
+    control character or a lone surrogate."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    bad = bad_character(value)
+    if bad:
+        raise ValueError(f"含不允许的字符 {bad}（控制字符或孤立代理项；只允许制表符和换行）/ contains the "
+                         f"character {bad}, a control character or lone surrogate (only tab and newline are allowed)")
+    limit = limit or FIELD_LIMITS.get(field, DEFAULT_LIMIT)
+    if len(value) > limit:
+        raise ValueError(f"过长（{len(value)} 字，上限 {limit}）/ too long ({len(value)} > {limit} characters)")
+    return value
+
+
+def _guard(value: Any, field: str) -> Any:
+    """Every text of a field's value checked; a list no longer than MAX_LIST."""
+    if isinstance(value, str):
+        return check_text(value, field)
+    if isinstance(value, list):
+        if len(value) > MAX_LIST:
+            raise ValueError(f"项数过多（{len(value)}，上限 {MAX_LIST}）/ too many items ({len(value)} > {MAX_LIST})")
+        return [_guard(v, field) for v in value]
+    return value
+
+
+def plain_number(value: Any, field: str, *, whole: bool = False) -> Any:
+    """A number as JSON or a form sends it, strictly: ASCII digits only (no full-width １２３, no 1_000),
+    no true/false, no NaN or infinity. Returns the value for the model to convert, or raises ValueError."""
+    zh, en = ("整数", "a whole number") if whole else ("数字", "a number")
+    if isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValueError(f"应为{zh}，不是 {value!r} / must be {en}, not {value!r}")
+    if isinstance(value, str):
+        pattern = _ASCII_INT if whole else _ASCII_NUMBER
+        if len(value) > 40 or not pattern.fullmatch(value.strip()):
+            raise ValueError(f"应为半角数字写的{zh}，不是 {value[:40]!r} / must be {en} in ASCII digits "
+                             "(no full-width digits, no '_')")
+        return value.strip()
+    return value
+
+
 class Source(BaseModel):
     """Where a fact comes from: a clause of a seed document, or a user who reported it."""
 
@@ -184,11 +258,16 @@ class Source(BaseModel):
 
     doc: Optional[str] = Field(None, description="document file name, e.g. 001_5d877c967d85b7a4.txt")
     section: Optional[str] = None
-    quote: Optional[str] = Field(None, max_length=400)
+    quote: Optional[str] = None
     basis: Literal["explicit", "implied", "reported"] = "explicit"
     note: Optional[str] = None
     by: Optional[str] = Field(None, description="who added the fact (for user-reported facts)")
     at: Optional[str] = Field(None, description="ISO-8601 UTC time the fact was added")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _safe_text(cls, v, info):
+        return _guard(v, info.field_name)
 
     @model_validator(mode="after")
     def _complete(self):
@@ -201,16 +280,22 @@ class Source(BaseModel):
         return self
 
 
+# numeric fields of any kind -> whole numbers only?
+NUMBER_FIELDS = {"position": True, "deadline_year": True, "value": False, "value_max": False}
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     @field_validator("*", mode="before")
     @classmethod
-    def _blank_is_none(cls, v):
+    def _blank_is_none(cls, v, info):
         # spreadsheets and forms send "" for an empty cell: that is "unknown", not a value
         if isinstance(v, str) and not v.strip():
             return None
-        return v
+        if info.field_name in NUMBER_FIELDS:
+            return plain_number(v, info.field_name, whole=NUMBER_FIELDS[info.field_name])
+        return _guard(v, info.field_name)
 
 
 class Entity(_Record):
@@ -218,7 +303,7 @@ class Entity(_Record):
     kind: str
     name: str = Field(min_length=1, max_length=200)
     aliases: list[str] = Field(default_factory=list)
-    description: Optional[str] = Field(None, max_length=4000)
+    description: Optional[str] = None
     sources: list[Source] = Field(default_factory=list)
 
     @field_validator("id")
@@ -236,9 +321,11 @@ class Entity(_Record):
             return []
         if isinstance(v, str):  # a spreadsheet cell: 简称 separated by ; ； 、 or |
             v = re.split(r"[;；、|]", v)
+        if not isinstance(v, (list, tuple)) or not all(isinstance(a, str) for a in v):
+            raise ValueError("简称应为文字列表 / aliases must be a list of texts")
         seen, out = set(), []
         for a in v:
-            a = str(a).strip()
+            a = a.strip()
             if a and a not in seen:
                 seen.add(a)
                 out.append(a)
@@ -275,6 +362,8 @@ class Enterprise(Entity):
     def _roles(cls, v):
         if isinstance(v, str):
             v = [r for r in re.split(r"[;；、|,，]", v) if r.strip()]
+        if v is not None and not isinstance(v, (list, tuple)):
+            raise ValueError("角色应为列表 / roles must be a list")
         # a Chinese role (an old client, a spreadsheet) is accepted and kept as its code
         return list(dict.fromkeys(role_code(r) if isinstance(r, str) else r for r in (v or [])))
 
@@ -307,8 +396,8 @@ class Segment(Entity):
 class Target(Entity):
     kind: Literal["target"] = "target"
     metric: str
-    value: Optional[float] = None
-    value_max: Optional[float] = None
+    value: Optional[float] = Field(None, allow_inf_nan=False)
+    value_max: Optional[float] = Field(None, allow_inf_nan=False)
     comparison: Literal[COMPARISONS] = "reach"  # type: ignore[valid-type]
     unit: Optional[str] = None
     period: Optional[str] = None
@@ -410,6 +499,8 @@ def _format_errors(exc: ValidationError, where: str) -> InvalidInput:
 
 
 def _short(v: Any) -> Any:
+    if isinstance(v, str) and bad_character(v):  # shown escaped: a lone surrogate cannot even be encoded
+        v = v.encode("unicode_escape").decode("ascii")
     if isinstance(v, str) and len(v) > 80:
         return v[:77] + "..."
     if isinstance(v, (dict, list)):

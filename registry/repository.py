@@ -40,11 +40,15 @@ from .model import (
     validate_entity,
     validate_relation,
 )
+from .quotes import check_explicit_quotes
 from .store import GraphStore
 
 BATCH = 5000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
-DERIVED_FIELDS = ("search_text", "sort_key", "alias_text", "content_hash", "sources_json", "basis")
+DERIVED_FIELDS = ("search_text", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
+# ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
+# value differs from it was changed by a user since, and `xijin seed` leaves it (``Registry.upsert_seed``).
+# Every write keeps it; only the seed sets it.
 
 
 def now_iso() -> str:
@@ -72,7 +76,8 @@ Q_CREATE = _per_kind(
 
 Q_UPDATE = (
     "MATCH (n:Entity {id: $id}) WHERE n.version = $version "
-    "SET n = $props "
+    "WITH n, n.seed_json AS seed "
+    "SET n = $props, n.seed_json = seed "
     "CREATE (c:Change) SET c = $change "
     "RETURN properties(n) AS n")
 
@@ -87,9 +92,10 @@ Q_DELETE = (
 Q_UPSERT = _per_kind(
     "UNWIND $rows AS row "
     "MERGE (n:Entity:<Label> {id: row.id}) "
-    "WITH n, row, n.created_at AS created, n.version AS version, n.content_hash AS old_hash "
+    "WITH n, row, n.created_at AS created, n.version AS version, n.content_hash AS old_hash, n.seed_json AS seed "
     "WHERE old_hash IS NULL OR old_hash <> row.content_hash "
-    "SET n = row, n.created_at = coalesce(created, $now), n.updated_at = $now, "
+    "SET n = row, n.seed_json = coalesce(row.seed_json, seed), n.created_at = coalesce(created, $now), "
+    "    n.updated_at = $now, "
     "    n.version = coalesce(version, 0) + 1, n.updated_by = $by "
     "WITH count(n) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
@@ -99,9 +105,10 @@ Q_REL_UPSERT = _per_type(
     "UNWIND $rows AS row "
     "MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
     "MERGE (a)-[r:<TYPE> {id: row.id}]->(b) "
-    "WITH r, row, r.created_at AS created, r.version AS version, r.content_hash AS old_hash "
+    "WITH r, row, r.created_at AS created, r.version AS version, r.content_hash AS old_hash, r.seed_json AS seed "
     "WHERE old_hash IS NULL OR old_hash <> row.content_hash "
-    "SET r = row, r.created_at = coalesce(created, $now), r.updated_at = $now, "
+    "SET r = row, r.seed_json = coalesce(row.seed_json, seed), r.created_at = coalesce(created, $now), "
+    "    r.updated_at = $now, "
     "    r.version = coalesce(version, 0) + 1, r.updated_by = $by "
     "WITH count(r) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
@@ -110,6 +117,18 @@ Q_REL_UPSERT = _per_type(
 # a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
 Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
              "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+
+# the stored relations of a batch ($rows: id, source, target), for merging and for the seed's check
+Q_REL_GET_MANY = ("UNWIND $rows AS row "
+                  "MATCH (a:Entity {id: row.source})-[r {id: row.id}]->(b:Entity {id: row.target}) "
+                  "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+Q_DOC_FILES = "MATCH (d:Document) WHERE d.file IN $files RETURN DISTINCT d.file AS file"
+
+# a backup: everything, as stored (bookkeeping and the change log included)
+Q_DUMP_NODES = "MATCH (n:Entity) WITH n ORDER BY n.id RETURN properties(n) AS n"
+Q_DUMP_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) WITH a, r, b ORDER BY r.id "
+               "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+Q_DUMP_CHANGES = "MATCH (c:Change) WITH c ORDER BY c.at, c.id RETURN properties(c) AS c"
 
 Q_REL_DELETE = (
     "MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
@@ -247,7 +266,7 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
 def entity_out(props: dict[str, Any]) -> dict[str, Any]:
     """Node properties as the API shows a record: sources parsed, search helpers dropped."""
     out = {k: v for k, v in props.items() if k not in ("search_text", "sort_key", "alias_text",
-                                                       "content_hash", "sources_json")}
+                                                       "content_hash", "sources_json", "seed_json")}
     out["sources"] = json.loads(props.get("sources_json") or "[]")
     out.setdefault("aliases", [])
     return out
@@ -255,7 +274,7 @@ def entity_out(props: dict[str, Any]) -> dict[str, Any]:
 
 def relation_out(row: dict[str, Any]) -> dict[str, Any]:
     props = row["r"]
-    out = {k: v for k, v in props.items() if k not in ("content_hash", "sources_json")}
+    out = {k: v for k, v in props.items() if k not in ("content_hash", "sources_json", "seed_json")}
     out.update(type=row["type"], source=row["source"], target=row["target"])
     out["sources"] = json.loads(props.get("sources_json") or "[]")
     return out
@@ -296,8 +315,32 @@ Progress = Optional[Callable[[int, int], None]]
 class Registry:
     """Records, relations, search and the change log over one graph store."""
 
-    def __init__(self, store: GraphStore):
+    def __init__(self, store: GraphStore, *, documents_dir=None):
         self.store = store
+        self.documents_dir = documents_dir  # the texts of the Document records' files (None: the seed's)
+
+    # -- quotes ------------------------------------------------------
+    def _check_quotes(self, items: list[tuple[str, list]], *, also_registered: Iterable[str] = (),
+                      unchecked: list = ()) -> None:
+        """Refuse an explicit source whose quote is not verbatim in the registered document it cites.
+
+        ``items``: (where, sources) pairs; ``where`` prefixes the field named in the error. Documents
+        registered in the same batch count (``also_registered``)."""
+        cited = {(s.get("doc") if isinstance(s, dict) else s.doc) for _, srcs in items for s in srcs or ()}
+        cited.discard(None)
+        if not cited:
+            return
+        registered = set(also_registered) & cited
+        rest = sorted(cited - registered)
+        if rest:
+            registered |= {r["file"] for r in self.store.read(Q_DOC_FILES, {"files": rest})}
+        for where, srcs in items:
+            try:
+                check_explicit_quotes(srcs, registered, documents_dir=self.documents_dir, unchecked=unchecked)
+            except InvalidInput as exc:
+                if not where:
+                    raise
+                raise InvalidInput(f"{where}: {exc.message}", details=exc.details) from None
 
     # -- records -----------------------------------------------------
     def get(self, entity_id: str) -> dict[str, Any]:
@@ -321,6 +364,7 @@ class Registry:
 
     def create(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
         entity = validate_entity(data)
+        self._check_quotes([("", entity.sources)])
         at = now_iso()
         props = entity_props(entity, meta={"created_at": at, "updated_at": at, "version": 1,
                                            "updated_by": by or "system"})
@@ -350,6 +394,7 @@ class Registry:
         merged = {**old, **{k: v for k, v in changes.items() if k not in META_FIELDS}}
         entity = validate_entity(merged)
         new_fields = entity.model_dump(exclude_none=True, mode="json")
+        self._check_quotes([("", new_fields.get("sources", []))], unchecked=old.get("sources", []))
         diff = {k: [old.get(k), new_fields.get(k)] for k in sorted(set(old) | set(new_fields))
                 if old.get(k) != new_fields.get(k)}
         at = now_iso()
@@ -383,7 +428,7 @@ class Registry:
         return rows[0]["rels"]
 
     def upsert_many(self, records: list[dict[str, Any]], *, by: str | None = None, why: str | None = None,
-                    progress: Progress = None) -> dict[str, int]:
+                    progress: Progress = None, provenance: dict[str, str] | None = None) -> dict[str, int]:
         """Insert or update many records of any kinds. Everything is validated before anything is written.
 
         Unchanged records are left alone (version and timestamps stay), so loading the same
@@ -407,6 +452,8 @@ class Registry:
         existing: dict[str, tuple[str, str | None]] = {}
         for chunk in _chunks(list(seen)):
             existing.update({r["id"]: (r["kind"], r["hash"]) for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
+        self._check_quotes([(f"{kind_name(e.kind)} {e.id}", e.sources) for e in entities],
+                           also_registered={e.file for e in entities if e.kind == "document"})
         clashes = [f"'{e.id}' 已是{kind_name(existing[e.id][0])}/is a {existing[e.id][0]}"
                    for e in entities if e.id in existing and existing[e.id][0] != e.kind]
         if clashes:
@@ -417,7 +464,10 @@ class Registry:
             # unchanged records are skipped here, before the costly derived fields (the query checks again)
             if e.id in existing and existing[e.id][1] == content_hash(e):
                 continue
-            by_kind.setdefault(e.kind, []).append(entity_props(e))
+            props = entity_props(e)
+            if provenance and e.id in provenance:
+                props["seed_json"] = provenance[e.id]
+            by_kind.setdefault(e.kind, []).append(props)
         written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
         written.update(self._write_batches(
             by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
@@ -469,21 +519,107 @@ class Registry:
         return rels
 
     def relate(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
-        """Add (or update) one relation; its ends must exist and be of kinds the type allows."""
+        """Add one relation, or add to it: a relation that exists keeps every field this one does not set,
+        and gains its new sources. Its ends must exist and be of kinds the type allows."""
+        rel = self._validated_relations([data])[0]
         self.upsert_relations([data], by=by, why=why)
-        return self.get_relation(relation_id(data["type"].strip().upper(), data["source"], data["target"]))
+        return self.get_relation(rel.id)
+
+    def stored_relations(self, rels: Iterable[Relation]) -> dict[str, dict[str, Any]]:
+        """The stored properties of those of ``rels`` that exist, by relation id (bookkeeping included)."""
+        keys = [{"id": r.id, "source": r.source, "target": r.target} for r in rels]
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(keys):
+            out.update({row["r"]["id"]: row["r"] for row in self.store.read(Q_REL_GET_MANY, {"rows": chunk})})
+        return out
 
     def upsert_relations(self, rows: list[dict[str, Any]], *, by: str | None = None, why: str | None = None,
-                         known_kinds: dict[str, str] | None = None, progress: Progress = None) -> dict[str, int]:
+                         known_kinds: dict[str, str] | None = None, progress: Progress = None,
+                         merge: bool = True, provenance: dict[str, str] | None = None) -> dict[str, int]:
+        """Write many relations. With ``merge`` (the default) a relation that exists is added to, never
+        overwritten: fields a row does not set keep their stored value and new sources are appended to
+        the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
         rels = self._validated_relations(rows, known_kinds)
+        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels])
+        stored = self.stored_relations(rels) if merge else {}
         by_type: dict[str, dict[str, dict]] = {}
         for rel in rels:
-            by_type.setdefault(rel.type, {})[rel.id] = relation_props(rel)  # last row for a fact wins
+            if rel.id in stored:
+                rel = _merged_relation(rel, stored[rel.id])
+            props = relation_props(rel)
+            if provenance and rel.id in provenance:
+                props["seed_json"] = provenance[rel.id]
+            by_type.setdefault(rel.type, {})[rel.id] = props  # last row for a fact wins
         groups = {rtype: list(by_id.values()) for rtype, by_id in by_type.items()}
         return self._write_batches(
             groups, Q_REL_UPSERT, action="relate", by=by, why=why, progress=progress,
             total=sum(len(rows) for rows in groups.values()),
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
+
+    # -- the seed: never over a user's change ------------------------
+    def upsert_seed(self, records: list[dict[str, Any]], relations: list[dict[str, Any]], *, by: str,
+                    why: str | None = None, known_kinds: dict[str, str] | None = None,
+                    progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
+        """Write a dataset the way `xijin seed` does: a field a user changed since the seed last wrote it
+        (its value differs from the seed's last one, kept in ``seed_json``) is left as the user made it,
+        and listed as a conflict when the dataset now says something else; everything else is written.
+
+        A record stored before the seed kept its values, and last written by someone other than ``by``,
+        counts every field that differs from the dataset as the user's. Sources are merged: the dataset's
+        own, plus those a user added. Returns ``written``, ``relations_written`` and ``conflicts``
+        (``record``, ``field``, ``seed``, ``current``).
+        """
+        entities = [validate_entity(data) for data in records]
+        current: dict[str, dict] = {}
+        for chunk in _chunks([e.id for e in entities]):
+            current.update({r["n"]["id"]: r["n"] for r in self.store.read(Q_GET_MANY, {"ids": chunk})})
+        conflicts: list[dict[str, Any]] = []
+        rows, provenance = [], {}
+        for e in entities:
+            new = e.model_dump(exclude_none=True, mode="json")
+            provenance[e.id] = _hash_text(new)
+            raw = current.get(e.id)
+            if raw is None or raw.get("kind") != e.kind:  # a kind clash is upsert_many's to refuse
+                rows.append(new)
+                continue
+            merged, found = _keep_user_fields(e.id, new, _record_fields(entity_out(raw)), raw, by,
+                                              skip=("id", "kind"))
+            rows.append(merged)
+            conflicts += found
+        written = self.upsert_many(rows, by=by, why=why, provenance=provenance,
+                                   progress=(lambda d, t: progress("records", d, t)) if progress else None)
+
+        rels = self._validated_relations(relations, known_kinds)
+        stored = self.stored_relations(rels)
+        rel_rows, rel_prov = [], {}
+        for rel in rels:
+            new = rel.model_dump(exclude_none=True, mode="json")
+            rel_prov[rel.id] = _hash_text(new)
+            raw = stored.get(rel.id)
+            if raw is None:
+                rel_rows.append(new)
+                continue
+            cur = relation_out({"r": raw, "type": rel.type, "source": rel.source, "target": rel.target})
+            cur = {k: v for k, v in cur.items() if k in Relation.model_fields}
+            merged, found = _keep_user_fields(rel.id, new, cur, raw, by, skip=("type", "source", "target"))
+            rel_rows.append(merged)
+            conflicts += found
+        kinds = dict(known_kinds or {}) | {e.id: e.kind for e in entities}
+        rel_written = self.upsert_relations(
+            rel_rows, by=by, why=why, known_kinds=kinds, merge=False, provenance=rel_prov,
+            progress=(lambda d, t: progress("relations", d, t)) if progress else None)
+        return {"written": written, "relations_written": rel_written, "conflicts": conflicts}
+
+    def dump(self) -> dict[str, Any]:
+        """Everything the store holds, as stored: records, relations and the change log (a backup)."""
+        return {
+            "format": "xijin-backup", "format_version": 1, "at": now_iso(),
+            "schema_version": self.schema_version(),
+            "records": [r["n"] for r in self.store.read(Q_DUMP_NODES)],
+            "relations": [{"type": r["type"], "source": r["source"], "target": r["target"], "props": r["r"]}
+                          for r in self.store.read(Q_DUMP_RELS)],
+            "changes": [r["c"] for r in self.store.read(Q_DUMP_CHANGES)],
+        }
 
     def get_relation(self, rel_id: str) -> dict[str, Any]:
         source, _, rest = rel_id.partition(">")
@@ -631,6 +767,58 @@ class Registry:
                 c["diff"] = json.loads(c.pop("diff_json"))
             out.append(c)
         return out
+
+
+def _hash_text(fields: dict[str, Any]) -> str:
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True)
+
+
+def _value(v: Any) -> Any:
+    """A field's value for comparing: empty (None, "", []) is one thing, as the store keeps none of them."""
+    return None if v in (None, "", []) else v
+
+
+def _merged_sources(new: list, current: list, dropped: list = ()) -> list:
+    """``new`` sources, then those of ``current`` not among them (and not in ``dropped``)."""
+    return list(new) + [s for s in current if s not in new and s not in dropped]
+
+
+def _merged_relation(rel: Relation, stored: dict[str, Any]) -> Relation:
+    """A relation added again: stored fields it does not set stay, its new sources join the stored ones."""
+    data = rel.model_dump(exclude_none=True, mode="json")
+    for field in ("product", "note"):
+        if field not in data and stored.get(field) is not None:
+            data[field] = stored[field]
+    data["sources"] = _merged_sources(json.loads(stored.get("sources_json") or "[]"), data.get("sources", []))
+    return validate_relation(data)
+
+
+def _keep_user_fields(rid: str, new: dict[str, Any], current: dict[str, Any], raw: dict[str, Any], by: str,
+                      *, skip: tuple[str, ...]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The seed's ``new`` fields over ``current`` ones, except the fields a user changed (see
+    ``Registry.upsert_seed``); returns the fields to write and the conflicts."""
+    last = json.loads(raw["seed_json"]) if raw.get("seed_json") else None
+    seed_wrote_last = raw.get("updated_by") == by
+    merged = {k: v for k, v in new.items() if k in skip}
+    conflicts = []
+    for field in sorted((set(new) | set(current)) - set(skip)):
+        seed_now, cur = _value(new.get(field)), _value(current.get(field))
+        if field == "sources":
+            # the seed's own sources are replaced by its new ones; a user's are kept
+            dropped = (last or {}).get("sources", []) if last is not None else (cur or []) if seed_wrote_last else []
+            merged["sources"] = _merged_sources(seed_now or [], cur or [], dropped)
+            continue
+        if last is not None:
+            user_changed = cur != _value(last.get(field)) and cur != seed_now
+        else:
+            user_changed = not seed_wrote_last and cur != seed_now
+        if user_changed:
+            if cur is not None:
+                merged[field] = cur
+            conflicts.append({"record": rid, "field": field, "seed": seed_now, "current": cur})
+        elif seed_now is not None:
+            merged[field] = seed_now
+    return merged, conflicts
 
 
 def explain_match(item: dict[str, Any], needle: str) -> list[str]:

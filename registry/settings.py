@@ -66,6 +66,11 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         "NEO4J_USER": "neo4j",
         "NEO4J_PASSWORD": None,
         "NEO4J_DATABASE": None,
+        # Every request body (JSON or form) up to 2 MB: a larger one is a 413 before a view reads it. The
+        # import of spreadsheets (a later issue) needs larger uploads: give that one route its own limit
+        # (Flask >= 3.1: ``request.max_content_length`` set in the view) rather than raising this one.
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
     }
 
 

@@ -16,8 +16,6 @@ target's ``responsible_units`` and its RESPONSIBLE_FOR relations agree, …).
 
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -25,6 +23,7 @@ import yaml
 
 from registry.errors import InvalidInput, RegistryError
 from registry.model import check_endpoints, relation_id, validate_entity, validate_relation
+from registry.quotes import document_text, normalise, quote_found
 
 SEED_DIR = Path(__file__).resolve().parent
 
@@ -52,7 +51,6 @@ ID_PREFIXES: dict[str, tuple[str, ...]] = {
 }
 PROJECT_PREFIX = {"project": "proj-", "park": "park-", "programme": "prog-"}
 
-_WS = re.compile(r"\s+")
 
 
 def default_data_dir() -> Path:
@@ -232,17 +230,8 @@ def _id_problem(obj, kind: str) -> Optional[str]:
 
 # --- quotes ---------------------------------------------------------------------------
 
-def normalise(text: str) -> str:
-    """Text with all whitespace (spaces, line breaks, ideographic spaces) removed."""
-    return _WS.sub("", text)
-
-
-@lru_cache(maxsize=None)
 def _document_text(path: str) -> Optional[str]:
-    p = Path(path)
-    if not p.exists():
-        return None
-    return normalise(p.read_text(encoding="utf-8"))
+    return document_text(path)
 
 
 def _sources_of(records: Iterable[dict], label) -> Iterable[tuple[str, int, dict]]:
@@ -270,10 +259,9 @@ def check_quotes(entities: list[dict], relations: list[dict],
         if text is None:
             problems.append(f"{label} source {i}: 文件不存在 / document '{doc}' not found in {base}")
             continue
-        quote = normalise(s.get("quote") or "")
-        if not quote:
+        if not normalise(s.get("quote") or ""):
             problems.append(f"{label} source {i}: 缺少引文 / no quote for '{doc}'")
-        elif quote not in text:
+        elif not quote_found(s.get("quote"), text):
             problems.append(f"{label} source {i}: 引文未在 {doc} 中找到 / quote not found in {doc}: "
                             f"{s.get('quote')!r}")
     return problems

@@ -2,7 +2,9 @@
 
 Everything is read and validated first (``seed.dataset.load_dataset``): a bad
 row stops the load with its file, row and reason before anything is written.
-Loading twice leaves the same graph: unchanged records are not rewritten.
+Loading twice leaves the same graph: unchanged records are not rewritten, and a
+field a user changed after the seed wrote it is never overwritten: it is listed
+as a conflict instead (``Registry.upsert_seed``).
 """
 
 from __future__ import annotations
@@ -16,23 +18,21 @@ SEED_USER = "seed"
 
 def load_seed(registry: Registry, *, data_dir=None,
               progress: Optional[Callable[[str, int, int], None]] = None) -> dict:
-    """Write the seed into the registry; returns what was read and what changed."""
+    """Write the seed into the registry; returns what was read, what changed, and the conflicts: the
+    fields a user changed since the seed wrote them, which are left as the user made them
+    (``record``, ``field``, ``seed`` value, ``current`` value)."""
     from seed.dataset import load_dataset
 
     entities, relations = load_dataset(data_dir)
     kinds = {e["id"]: e["kind"] for e in entities}
     why = "种子数据：来自五份政策文件 / seed data from the five source documents"
-    written = registry.upsert_many(
-        entities, by=SEED_USER, why=why,
-        progress=(lambda d, t: progress("records", d, t)) if progress else None)
-    rel_written = registry.upsert_relations(
-        relations, by=SEED_USER, why=why, known_kinds=kinds,
-        progress=(lambda d, t: progress("relations", d, t)) if progress else None)
+    result = registry.upsert_seed(entities, relations, by=SEED_USER, why=why, known_kinds=kinds, progress=progress)
     read_kinds: dict[str, int] = {}
     for e in entities:
         read_kinds[e["kind"]] = read_kinds.get(e["kind"], 0) + 1
     return {"entities": len(entities), "relations": len(relations), "by_kind": read_kinds,
-            "written": written, "relations_written": rel_written}
+            "written": result["written"], "relations_written": result["relations_written"],
+            "conflicts": result["conflicts"]}
 
 
 def seed_if_empty(registry: Registry) -> dict | None:

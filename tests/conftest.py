@@ -153,3 +153,11 @@ def small_client(small_app):
 @pytest.fixture
 def reg(small_app) -> Registry:
     return Registry(store_holder(small_app).get())
+
+
+@pytest.fixture
+def writer_client(small_client):
+    """A client allowed to write, on the small chain. The one place to change when writing needs a
+    signed-in editor (issue 9: sign-in and roles): the hostile-input corpus and the other write tests
+    that take this fixture follow."""
+    return small_client

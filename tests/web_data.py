@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from registry.repository import Registry
 
-DOC = "001_5d877c967d85b7a4.txt"
+DOC = "900_test_plan.txt"  # no text file: its invented quotes cannot be checked (registry.quotes)
 XSS_NAME = "<img src=x onerror=alert(1)>"
 XSS_ALIAS = '"><script>alert(2)</script>'
 XSS_QUOTE = "</script><script>alert(3)</script>"

@@ -93,7 +93,10 @@ def update_entity(entity_id: str):
 @bp.delete("/entities/<entity_id>")
 def delete_entity(entity_id: str):
     by, why = _actor()
-    version = P.int_arg(request.args, "version", 0, 0, 10**9) or None
+    if not request.args.get("version"):
+        raise InvalidInput("version: 删除需要提供当前版本号（?version=N）/ a delete must say which version it "
+                           "deletes (?version=N)", details=[{"field": "version", "value": None, "message": "required"}])
+    version = P.int_arg(request.args, "version", 0, 1, 10**9)
     removed = get_registry().delete(entity_id, version=version, by=by, why=why)
     return ok({"deleted": entity_id, "relations_removed": removed})
 

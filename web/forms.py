@@ -18,8 +18,10 @@ from flask import Flask, current_app
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from registry.errors import InvalidInput
-from registry.model import (LEVELS, LOCALITIES, PLATFORM_STATUS, PLATFORM_TYPES, PROJECT_STATUS, PROJECT_TYPES,
-                            RELATION_TYPES, ROLES)
+from registry.model import (LEVELS, LOCALITIES, MAX_TEXT, PLATFORM_STATUS, PLATFORM_TYPES, PROJECT_STATUS,
+                            PROJECT_TYPES, RELATION_TYPES, ROLES, bad_character)
+
+from .params import whole_number
 
 csrf = CSRFProtect()
 SECRET_FILE = "secret_key"
@@ -50,7 +52,7 @@ FORM_FIELDS: dict[str, list[tuple[str, str, object]]] = {
         ("investment", "text", None), ("description", "textarea", None),
     ],
 }
-MAX_FIELD = 4000
+MAX_FIELD = MAX_TEXT  # the model's own limit for the longest field; each field's is checked by the model
 
 
 def actor(form) -> tuple[str, str]:
@@ -64,6 +66,11 @@ def actor(form) -> tuple[str, str]:
                            details=[{"field": f, "value": "", "message": "required"} for f in missing])
     if len(by) > 100 or len(why) > 500:
         raise InvalidInput("by/why: 修改人不超过100字，理由不超过500字 / who: at most 100, why: at most 500 characters")
+    for field, value in (("by", by), ("why", why)):
+        bad = bad_character(value.replace("\r\n", "\n"))
+        if bad:
+            raise InvalidInput(f"{field}: 含不允许的字符 {bad} / contains the character {bad}",
+                               details=[{"field": field, "value": None, "message": f"bad character {bad}"}])
     return by, why
 
 
@@ -86,11 +93,7 @@ def read_entity_form(kind: str, form) -> dict:
 
 
 def parse_version(form) -> int:
-    raw = form.get("version", "")
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidInput(f"version: 版本号应为整数，收到 {raw[:20]!r} / version must be a whole number") from None
+    return whole_number(form.get("version", ""), "version")
 
 
 def relation_types_for(kind: str) -> list[tuple[str, bool]]:

@@ -18,7 +18,7 @@ from registry import settings
 from registry.dialect import SCHEMA_VERSION
 from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
 from registry.instance import open_registry, registry_of
-from registry.messages import localise
+from registry.messages import localise, text
 from registry.repository import Registry
 
 # error class -> exit code; a subclass (e.g. graph's GapNotFound) exits with its nearest base's
@@ -190,15 +190,38 @@ def doctor(instance):
         click.echo(f"✓ 模式就绪 / schema in place (version {version})")
 
 
+def _both(msgid: str, **params) -> str:
+    """A catalogue message in Chinese, then English (the seed command speaks both, as its other lines do)."""
+    return f"{text(msgid, 'zh', **params)} / {text(msgid, 'en', **params)}"
+
+
+def _shown(value, width: int = 60) -> str:
+    out = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return out if len(out) <= width else out[:width - 1] + "…"
+
+
 @cli.command()
 @instance_option
-@click.option("--reset", is_flag=True, help="先清空整个库再载入（不可撤销）/ delete everything first (cannot be undone)")
-def seed(instance, reset):
-    """载入种子数据（可重复运行）/ Load the seed dataset (safe to run again)."""
+@click.option("--reset", is_flag=True,
+              help="先备份再清空整个库（含变更日志）后载入，需确认 / back everything up, delete it, then load (asks first)")
+@click.option("--yes", "-y", is_flag=True, help="--reset 不再询问（脚本用）/ do not ask before --reset (for scripts)")
+def seed(instance, reset, yes):
+    """载入种子数据（可重复运行，不覆盖用户的修改）/ Load the seed dataset (safe to run again; never over a user's edit)."""
+    from registry.instance import write_backup
     from seed.loader import load_seed
 
+    if reset and not yes and not sys.stdin.isatty():
+        click.echo(_both("cli.seed.reset_needs_yes"), err=True)
+        sys.exit(2)
     with open_registry(instance, setup=True) as reg:
         if reset:
+            counts = reg.counts()
+            if not yes and not click.confirm(_both("cli.seed.reset_confirm", records=counts["total_entities"],
+                                                   relations=counts["total_relations"]), default=False):
+                click.echo(_both("cli.seed.reset_aborted"), err=True)
+                sys.exit(1)
+            path = write_backup(reg, instance)
+            click.echo(_both("cli.seed.backup", path=str(path)))
             reg.store.clear()
             reg.setup_schema()
         bar = _progress("载入 / loading")
@@ -208,6 +231,11 @@ def seed(instance, reset):
                    f"{sum(result['relations_written'].values())} relations (unchanged ones are left alone)")
         for kind, n in sorted(result["by_kind"].items()):
             click.echo(f"  {kind:<11} {n:>5}")
+        if result["conflicts"]:
+            click.echo(_both("cli.seed.conflicts", n=len(result["conflicts"])))
+            for c in result["conflicts"]:
+                click.echo(text("cli.seed.conflict", "zh", record=c["record"], field=c["field"],
+                                seed=_shown(c["seed"]), current=_shown(c["current"])))
 
 
 def _analysis_graph(reg: Registry):

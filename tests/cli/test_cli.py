@@ -158,3 +158,44 @@ def test_gaps_candidates_and_unknown_gap(runner, seeded_instance):
 def test_gaps_impact_of_an_unknown_firm(runner, seeded_instance):
     r = runner.invoke(cli, ["gaps", "--instance", seeded_instance, "impact", "ent-nobody"])
     assert r.exit_code == 3 and "ent-nobody" in r.stderr
+
+
+# --- seed --reset asks first and backs up (issue 9) ----------------------------------------------------------
+
+def test_seed_reset_without_a_terminal_or_yes_refuses(runner, instance):
+    r = runner.invoke(cli, ["seed", "--instance", str(instance), "--reset"])
+    assert r.exit_code == 2 and "--yes" in r.stderr
+    assert not (instance / "backups").exists()
+
+
+def test_seed_reset_with_yes_backs_up_first_and_says_where(runner, instance):
+    assert runner.invoke(cli, ["seed", "--instance", str(instance)]).exit_code == 0
+    from registry.instance import open_registry
+
+    with open_registry(instance) as reg:
+        v = reg.get("ent-china-rare-earth-group")["version"]
+        reg.update("ent-china-rare-earth-group", {"phone": "0797-1234567"}, version=v, by="张三", why="核实")
+        before = reg.counts()
+    r = runner.invoke(cli, ["seed", "--instance", str(instance), "--reset", "--yes"])
+    assert r.exit_code == 0, r.output
+    backups = list((instance / "backups").glob("*.json"))
+    assert len(backups) == 1 and str(backups[0]) in r.stdout
+    dump = json.loads(backups[0].read_text(encoding="utf-8"))
+    assert len(dump["records"]) == before["total_entities"] and len(dump["relations"]) == before["total_relations"]
+    assert any(c["action"] == "update" and c["by"] == "张三" for c in dump["changes"])
+    assert next(r for r in dump["records"] if r["id"] == "ent-china-rare-earth-group")["phone"] == "0797-1234567"
+    with open_registry(instance) as reg:  # reset: the user's edit is gone from the store, kept in the backup
+        assert "phone" not in reg.get("ent-china-rare-earth-group")
+
+
+def test_seed_lists_the_fields_a_user_changed(runner, instance):
+    assert runner.invoke(cli, ["seed", "--instance", str(instance)]).exit_code == 0
+    from registry.instance import open_registry
+
+    with open_registry(instance) as reg:
+        v = reg.get("ent-china-rare-earth-group")["version"]
+        reg.update("ent-china-rare-earth-group", {"description": "用户的简介"}, version=v, by="张三", why="核实")
+    r = runner.invoke(cli, ["seed", "--instance", str(instance)])
+    assert r.exit_code == 0
+    assert "1 field(s) were changed by users" in r.stdout
+    assert "ent-china-rare-earth-group · description" in r.stdout and "'用户的简介'" in r.stdout

@@ -26,7 +26,11 @@ def test_create_read_update_conflict_delete(client):
     assert client.get("/api/v1/entities/ent-a").get_json()["data"]["location"] == "赣县区"
     changes = client.get("/api/v1/entities/ent-a/changes").get_json()["data"]
     assert [c["action"] for c in changes] == ["update", "create"] and changes[1]["by"] == "张三"
-    assert client.delete("/api/v1/entities/ent-a").status_code == 200
+    r = client.delete("/api/v1/entities/ent-a")  # a delete must say which version it deletes
+    assert r.status_code == 400 and r.get_json()["details"][0]["field"] == "version"
+    r = client.delete("/api/v1/entities/ent-a?version=1")  # stale: someone changed it since
+    assert r.status_code == 409 and r.get_json()["code"] == "conflict"
+    assert client.delete("/api/v1/entities/ent-a?version=2").status_code == 200
     assert client.get("/api/v1/entities/ent-a").status_code == 404
 
 

@@ -36,7 +36,7 @@ def test_entity_detail(small_client):
     groups = {(g["type"], g["outgoing"]): g for g in d["relations"]}
     supplier = groups[("SUPPLIES", False)]["items"]
     assert {x["other"]["id"] for x in supplier} == {"ent-a", "ent-x"}
-    assert supplier[0]["sources"][0]["doc"] == "001_5d877c967d85b7a4.txt"
+    assert supplier[0]["sources"][0]["doc"] == "900_test_plan.txt"
     assert d["graph"]["centre"] == "ent-b"
     assert data(small_client.get("/api/v1/entities/tgt-gs/detail"))["progress"]["status"] == "behind"
 

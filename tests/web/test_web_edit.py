@@ -136,7 +136,8 @@ def test_add_and_delete_a_relation(small_client, reg):
     assert r.status_code == 303
     rel = reg.get_relation("ent-b>SUPPLIES>ent-c")
     assert rel["product"] == "烧结钕铁硼"
-    assert rel["sources"][0]["by"] == "李四" and rel["sources"][0]["basis"] == "reported"
+    # the relation existed (from a document): it is added to, not replaced
+    assert rel["sources"][0]["doc"] and rel["sources"][-1]["by"] == "李四" and rel["sources"][-1]["basis"] == "reported"
     r = small_client.post("/entity/ent-c/relations/delete", data={
         "csrf_token": t["csrf_token"], "relation": "ent-b>SUPPLIES>ent-c", "by": "李四", "why": "合同已终止"})
     assert r.status_code == 303

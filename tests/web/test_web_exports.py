@@ -96,7 +96,7 @@ def test_enterprise_partner_list_as_csv(small_client):
     assert rows[0]["关系"].startswith("链主")  # the chain leader comes first
     supplier = [row for row in rows if row["关系"] == "供应商" and row["名称"] == "赣州示范冶炼分离有限公司"][0]
     assert supplier["供应内容"] == "氧化镨钕" and supplier["原文摘录"] == "氧化镨钕"
-    assert supplier["来源文件"] == "《测试方案》（001_5d877c967d85b7a4.txt）" and supplier["集群内外"] == "集群内"
+    assert supplier["来源文件"] == "《测试方案》（900_test_plan.txt）" and supplier["集群内外"] == "集群内"
     assert supplier["联系人"] == "张三"
     assert by_name["外地电机股份有限公司"]["关系"] == "客户"
     assert by_name["国家稀土功能材料创新中心"]["关系"] == "产学研合作"
@@ -137,7 +137,7 @@ def test_partner_list_as_json(small_client):
     assert body["about"]["scope"] == "platform"
     assert [(row["relation"], row["name"]) for row in body["rows"]] == [
         ("链主（稀土新材料产业链）", "赣州示范冶炼分离有限公司"), ("产学研合作", "赣县磁材科技有限公司")]
-    assert body["rows"][1]["source_doc"] == "《测试方案》（001_5d877c967d85b7a4.txt）"
+    assert body["rows"][1]["source_doc"] == "《测试方案》（900_test_plan.txt）"
 
 
 def test_segment_and_gap_partner_lists(small_client):

@@ -150,7 +150,7 @@ def test_entity_page_groups_relations_and_cites_each_source(small_client):
     assert "供应：氧化镨钕" in html and "供应：钕铁硼磁钢" in html
     # sources one click away: a <details> with document, section and quote
     assert '<details class="src"><summary>来源（1）</summary>' in html
-    assert "“氧化镨钕”" in html and "001_5d877c967d85b7a4.txt" in html
+    assert "“氧化镨钕”" in html and "900_test_plan.txt" in html
     graph = script_json(html, "graph-data")
     assert {e["type"] for e in graph["edges"]} >= {"SUPPLIES", "RESEARCH_PARTNER", "IN_SEGMENT"}
     assert graph["physics"] is True  # a small neighbourhood may settle with physics
