@@ -153,3 +153,59 @@ def small_client(small_app):
 @pytest.fixture
 def reg(small_app) -> Registry:
     return Registry(store_holder(small_app).get())
+
+
+# --- signed-in clients: the user is made in the app's own graph, the session carries their name ---
+PASSWORD = "correct horse 1"
+
+
+def make_user(app, name: str, role: str, password: str = PASSWORD) -> dict:
+    from registry.users import Users
+
+    return Users(store_holder(app).get()).add(name, role, password)
+
+
+@pytest.fixture
+def sign_in():
+    """``sign_in(client, role="editor", name=None)``: make a user of that role in the client's app and sign the
+    client in as them (as a completed /login does: Flask-Login's session keys, a permanent session)."""
+    def sign_in(client, role: str = "editor", name: str | None = None):
+        name = name or f"{role}-user"
+        make_user(client.application, name, role)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = name
+            sess["_fresh"] = True
+            sess.permanent = True
+        return client
+    return sign_in
+
+
+@pytest.fixture
+def editor_client(app, sign_in):
+    return sign_in(app.test_client(), "editor", "编辑甲")
+
+
+@pytest.fixture
+def admin_client(app, sign_in):
+    return sign_in(app.test_client(), "admin", "管理员")
+
+
+@pytest.fixture
+def small_editor(small_app, sign_in):
+    """``small_client`` signed in as an editor named 李四."""
+    return sign_in(small_app.test_client(), "editor", "李四")
+
+
+@pytest.fixture
+def bearer():
+    """``bearer(client, role="editor", name=None)``: make a user, make them an API token (as ``xijin user token``
+    does) and send it with every request of the client; returns the client."""
+    def bearer(client, role: str = "editor", name: str | None = None):
+        from registry.users import Users
+
+        name = name or f"{role}-token"
+        make_user(client.application, name, role)
+        token = Users(store_holder(client.application).get()).new_token(name)
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+    return bearer
