@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 import web_data
+from accounts import make_user
 
 from registry.repository import Registry
 from registry.store import FalkorStore, GraphStore, Neo4jStore
@@ -156,15 +157,6 @@ def reg(small_app) -> Registry:
 
 
 # --- signed-in clients: the user is made in the app's own graph, the session carries their name ---
-PASSWORD = "correct horse 1"
-
-
-def make_user(app, name: str, role: str, password: str = PASSWORD) -> dict:
-    from registry.users import Users
-
-    return Users(store_holder(app).get()).add(name, role, password)
-
-
 @pytest.fixture
 def sign_in():
     """``sign_in(client, role="editor", name=None)``: make a user of that role in the client's app and sign the
@@ -209,3 +201,21 @@ def bearer():
         client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
         return client
     return bearer
+
+
+@pytest.fixture
+def app_factory(store_dir, tmp_path):
+    """``app_factory(**config)``: a web app with extra settings on a graph of its own (closed and dropped afterwards)."""
+    from web import create_app
+    from web.store import close_store
+
+    made = []
+
+    def make(**extra):
+        app = create_app(app_config(store_dir, tmp_path, **extra), instance_path=str(tmp_path / f"inst{len(made)}"))
+        made.append(app)
+        return app
+    yield make
+    for app in made:
+        store_holder(app).get().drop_graph()
+        close_store(app)

@@ -71,11 +71,9 @@ def shown(value) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, (list, tuple)):
-        return "、".join(str(v) for v in value)
-    if isinstance(value, dict):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
+        return "、".join(shown(v) for v in value)
+    if isinstance(value, dict):  # e.g. a source: its fields, in order, without JSON punctuation
+        return "；".join(f"{k}: {shown(v)}" for k, v in value.items())
     return str(value)
 
 

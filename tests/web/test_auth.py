@@ -9,7 +9,7 @@ import re
 from html import unescape
 
 import pytest
-from conftest import PASSWORD, make_user
+from accounts import PASSWORD, make_user
 
 from registry.repository import Registry
 from registry.users import Users
@@ -201,19 +201,10 @@ def test_reading_is_open_by_default_and_an_admin_can_close_it(small_app, sign_in
     assert viewer.get("/admin/changes").status_code == 403
 
 
-def test_read_open_can_be_fixed_in_the_config(store_dir, tmp_path):
-    from conftest import app_config
-
-    from web import create_app
-    from web.store import close_store
-
-    app = create_app(app_config(store_dir, tmp_path, READ_OPEN=False), instance_path=str(tmp_path / "i"))
-    try:
-        assert app.test_client().get("/api/v1/entities").status_code == 401
-        assert app.test_client().get("/api/v1/health").status_code == 200
-    finally:
-        store_holder(app).get().drop_graph()
-        close_store(app)
+def test_read_open_can_be_fixed_in_the_config(app_factory):
+    app = app_factory(READ_OPEN=False)
+    assert app.test_client().get("/api/v1/entities").status_code == 401
+    assert app.test_client().get("/api/v1/health").status_code == 200
 
 
 # ------------------------------------------------------------------ trusted hosts
@@ -228,22 +219,12 @@ def test_only_trusted_hosts_are_answered(client, host, status):
         assert "TRUSTED_HOSTS" in r.get_json()["error"]
 
 
-def test_a_configured_host_is_trusted(store_dir, tmp_path):
-    from conftest import app_config
-
-    from web import create_app
-    from web.store import close_store
-
-    app = create_app(app_config(store_dir, tmp_path, TRUSTED_HOSTS=["atlas.example.org", ".corp.local"]),
-                     instance_path=str(tmp_path / "i"))
-    try:
-        c = app.test_client()
-        assert c.get("/api/v1/health", headers={"Host": "atlas.example.org:8000"}).status_code == 200
-        assert c.get("/api/v1/health", headers={"Host": "x.corp.local"}).status_code == 200
-        assert c.get("/api/v1/health", headers={"Host": "localhost"}).status_code == 200
-        assert c.get("/api/v1/health", headers={"Host": "other.example"}).status_code == 400
-    finally:
-        close_store(app)
+def test_a_configured_host_is_trusted(app_factory):
+    c = app_factory(TRUSTED_HOSTS=["atlas.example.org", ".corp.local"]).test_client()
+    assert c.get("/api/v1/health", headers={"Host": "atlas.example.org:8000"}).status_code == 200
+    assert c.get("/api/v1/health", headers={"Host": "x.corp.local"}).status_code == 200
+    assert c.get("/api/v1/health", headers={"Host": "localhost"}).status_code == 200
+    assert c.get("/api/v1/health", headers={"Host": "other.example"}).status_code == 400
 
 
 def test_trusted_hosts_from_the_environment_are_parsed_strictly():

@@ -367,7 +367,7 @@ def test_chain_map_stays_responsive_at_2000_nodes(driver, store_dir, tmp_path_fa
 
 # ---------------------------------------------------------------- signing in and the audit trail (issue 9)
 def test_sign_in_edit_a_firm_and_see_before_and_after_in_its_history(driver, own_server):
-    from conftest import PASSWORD
+    from accounts import PASSWORD
 
     from registry.users import Users
 
