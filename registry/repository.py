@@ -149,7 +149,9 @@ Q_SET_ROLES = (
     "WITH count(n) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+# a record's history: changes of the record, and of relations it is an end of (relation ids are source>TYPE>target)
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
+             "  OR any(i IN coalesce(c.ids, []) WHERE i STARTS WITH ($entity + '>') OR i ENDS WITH ('>' + $entity)) "
              "WITH c ORDER BY c.at DESC, c.id LIMIT $limit RETURN properties(c) AS c")
 # the admin's change list: every filter optional; dates are ISO-8601 UTC strings (string order is time order)
 _CHANGES_WHERE = (

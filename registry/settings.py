@@ -94,6 +94,7 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         "READ_OPEN": None,            # None: the admin's stored setting decides whether reading needs sign-in
         "SESSION_IDLE_HOURS": 8,      # a session ends after this long without a request
         "LOGIN_RATE_LIMIT": "10 per minute",  # sign-in attempts per address and name
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": "50 per minute",  # sign-in attempts per address, all names together
         "RATELIMIT_ENABLED": True,
     }
 

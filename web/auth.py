@@ -178,9 +178,11 @@ def init_app(app: Flask) -> None:
     app.extensions["xijin_limiter"] = limiter
 
     bp = Blueprint("auth", __name__)
-    bp.add_url_rule("/login", view_func=limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"],
-                                                      key_func=_login_key, methods=["POST"])(login),
-                    methods=["GET", "POST"])
+    # per address and name (a guesser cannot lock a colleague out from elsewhere), and per address over all
+    # names (one machine trying many names)
+    per_name = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], key_func=_login_key, methods=["POST"])
+    per_address = limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT_PER_ADDRESS"], methods=["POST"])
+    bp.add_url_rule("/login", view_func=per_address(per_name(login)), methods=["GET", "POST"])
     bp.add_url_rule("/logout", view_func=logout, methods=["POST"])
     app.register_blueprint(bp)
 

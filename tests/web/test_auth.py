@@ -173,6 +173,15 @@ def test_sign_in_attempts_are_rate_limited_per_address_and_name(small_app):
                                       "csrf_token": csrf_of(other)}).status_code == 303
 
 
+def test_one_address_trying_many_names_is_limited_too(app_factory):
+    app = app_factory(LOGIN_RATE_LIMIT_PER_ADDRESS="5 per minute")
+    client = app.test_client()
+    token = csrf_of(client)
+    codes = [client.post("/login", data={"name": f"name{i}", "password": "guess", "csrf_token": token}).status_code
+             for i in range(6)]
+    assert codes == [401] * 5 + [429]
+
+
 def test_sessions_expire_after_idle_hours(small_app):
     from datetime import timedelta
 
@@ -271,7 +280,7 @@ def test_a_deleted_records_history_stays_readable(small_app, bearer, reg):
     r = client.get("/entity/ent-d")
     html = unescape(r.get_data(as_text=True))
     assert r.status_code == 404 and 'id="gone"' in html and "企业注销" in html and "周八" in html
-    name = reg.changes(entity_id="ent-d")[0]["diff"]["before"]["name"]
+    name = [c for c in reg.changes(entity_id="ent-d") if c["action"] == "delete"][0]["diff"]["before"]["name"]
     assert f"<del>{name}</del> → <ins>—</ins>" in html
     assert client.get("/entity/never-was").status_code == 404
 
@@ -309,3 +318,13 @@ def test_the_admin_change_list_filters_pages_and_exports(small_app, sign_in, bea
     assert admin.get("/admin/users").status_code == 200 and "吴九" in admin.get("/admin/users").get_data(as_text=True)
     editor = sign_in(small_app.test_client(), EDITOR, "编辑乙")
     assert editor.get("/admin/changes").status_code == 403 and editor.get("/admin/changes.csv").status_code == 403
+
+
+def test_a_records_history_includes_its_relations(small_app, bearer, reg):
+    client = bearer(small_app.test_client(), EDITOR, "郑十")
+    r = client.post("/api/v1/relations", json={"type": "SUPPLIES", "source": "ent-a", "target": "ent-c", "reason": "合同"})
+    assert r.status_code == 201
+    for end in ("ent-a", "ent-c"):
+        c = reg.changes(entity_id=end, limit=1)[0]
+        assert c["action"] == "relate" and c["by"] == "郑十" and c["why"] == "合同"
+    assert "ent-a>SUPPLIES>ent-c" not in [c.get("entity_id") for c in reg.changes(entity_id="ent-b")]
