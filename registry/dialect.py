@@ -14,6 +14,7 @@ SCHEMA_VERSION = 2
 NEO4J_SCHEMA = (
     "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT change_id IF NOT EXISTS FOR (c:Change) REQUIRE c.id IS UNIQUE",
+    "CREATE CONSTRAINT user_name IF NOT EXISTS FOR (u:User) REQUIRE u.name IS UNIQUE",
     "CREATE INDEX entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind)",
     "CREATE INDEX entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name)",
     "CREATE INDEX change_at IF NOT EXISTS FOR (c:Change) ON (c.at)",
@@ -28,7 +29,7 @@ NEO4J_FULLTEXT = (
 NEO4J_SCHEMA_CHECK = (
     "SHOW INDEXES YIELD name, state WHERE name IN $names RETURN name, state"
 )
-NEO4J_INDEX_NAMES = ["entity_id", "change_id", "entity_kind", "entity_name", "change_at", "entity_names"]
+NEO4J_INDEX_NAMES = ["entity_id", "change_id", "user_name", "entity_kind", "entity_name", "change_at", "entity_names"]
 
 # FalkorDB: a unique constraint needs an exact-match index on the same property first.
 FALKOR_INDEXES = (
@@ -37,14 +38,16 @@ FALKOR_INDEXES = (
     ("Entity", "name"),
     ("Change", "id"),
     ("Change", "at"),
+    ("User", "name"),
 )
-FALKOR_UNIQUE = (("Entity", "id"), ("Change", "id"))
+FALKOR_UNIQUE = (("Entity", "id"), ("Change", "id"), ("User", "name"))
 FALKOR_INDEX_TEXT = {
     ("Entity", "id"): "CREATE INDEX FOR (n:Entity) ON (n.id)",
     ("Entity", "kind"): "CREATE INDEX FOR (n:Entity) ON (n.kind)",
     ("Entity", "name"): "CREATE INDEX FOR (n:Entity) ON (n.name)",
     ("Change", "id"): "CREATE INDEX FOR (c:Change) ON (c.id)",
     ("Change", "at"): "CREATE INDEX FOR (c:Change) ON (c.at)",
+    ("User", "name"): "CREATE INDEX FOR (u:User) ON (u.name)",
 }
 FALKOR_FULLTEXT_CREATE = (
     "CALL db.idx.fulltext.createNodeIndex({label: 'Entity', language: 'chinese'}, 'name', 'alias_text')"

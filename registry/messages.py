@@ -13,7 +13,7 @@ language; :func:`localise` spells out every message of a result in both
 languages, so a JSON answer keeps its ``title_zh`` / ``title_en`` fields.
 
 Domains, one file each, so that separate parts of the code do not edit one file:
-``labels`` (names of enumerated values and fields), ``analysis`` (gap reasons,
+``labels`` (names of enumerated values and fields), ``auth`` (sign-in, roles, admin pages, user commands), ``analysis`` (gap reasons,
 facts, formulas), ``ui`` (the page templates), ``web`` (what the web's view models
 and exports say), ``cli`` (the command line).
 """
@@ -31,7 +31,7 @@ from babel.support import Translations
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-DOMAINS = ("labels", "analysis", "ui", "web", "cli")
+DOMAINS = ("labels", "analysis", "ui", "web", "cli", "auth")
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 __all__ = ["LANGS", "DEFAULT_LANG", "translations", "catalogue", "has", "text", "label", "render", "localise",

@@ -168,8 +168,23 @@ Q_SET_ROLES = (
     "WITH count(n) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+# a record's history: changes of the record, and of relations it is an end of (relation ids are source>TYPE>target)
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
+             "  OR any(i IN coalesce(c.ids, []) WHERE i STARTS WITH ($entity + '>') OR i ENDS WITH ('>' + $entity)) "
              "WITH c ORDER BY c.at DESC, c.id LIMIT $limit RETURN properties(c) AS c")
+# the admin's change list: every filter optional; dates are ISO-8601 UTC strings (string order is time order)
+_CHANGES_WHERE = (
+    "MATCH (c:Change) "
+    "WHERE ($entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids) "
+    "  AND ($by IS NULL OR c.by = $by) "
+    "  AND ($action IS NULL OR c.action = $action) "
+    "  AND ($kind IS NULL OR c.kind = $kind) "
+    "  AND ($since IS NULL OR c.at >= $since) "
+    "  AND ($until IS NULL OR c.at < $until) ")
+Q_CHANGES_PAGE = _CHANGES_WHERE + "WITH c ORDER BY c.at DESC, c.id SKIP $skip LIMIT $limit RETURN properties(c) AS c"
+Q_CHANGES_COUNT = _CHANGES_WHERE + "RETURN count(c) AS total"
+Q_CHANGE_AUTHORS = "MATCH (c:Change) RETURN DISTINCT c.by AS by ORDER BY by LIMIT 500"
+CHANGE_ACTIONS = ("create", "update", "delete", "upsert", "relate", "unrelate", "migrate")
 
 _LIST_BODY = (
     "MATCH (n:Entity) "
@@ -299,8 +314,56 @@ def _change(action: str, *, by: str | None, why: str | None, entity_id: str | No
     if ids is not None:
         c["ids"] = ids[:1000]
     if diff is not None:
-        c["diff_json"] = json.dumps(diff, ensure_ascii=False)
+        c["diff_json"] = capped_json(diff)
     return c
+
+
+MAX_DIFF_VALUE = 1000   # characters of one field's before or after kept in the change log
+MAX_DIFF = 20000        # characters of one change's whole before/after text
+
+
+def _clip(value: Any, limit: int) -> Any:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return value
+    return text[:limit] + f"…（截断，共 {len(text)} 字 / cut, {len(text)} characters）"
+
+
+def capped_json(diff: dict) -> str:
+    """A change's before/after as JSON text, capped in size: a long value is cut (saying so), and if the
+    whole is still too long only the field names are kept."""
+    def clip_all(obj, limit):
+        if isinstance(obj, dict):
+            return {k: clip_all(v, limit) for k, v in obj.items()}
+        if isinstance(obj, list) and len(obj) == 2:
+            return [_clip(v, limit) if v is not None else None for v in obj]
+        return _clip(obj, limit) if obj is not None else None
+
+    text = json.dumps(diff, ensure_ascii=False)
+    if len(text) <= MAX_DIFF:
+        return text
+    text = json.dumps({k: clip_all(v, MAX_DIFF_VALUE) for k, v in diff.items()}, ensure_ascii=False)
+    if len(text) <= MAX_DIFF:
+        return text
+    fields = sorted(diff.get("before") or diff.get("after") or diff)[:200]
+    return json.dumps({"truncated": fields}, ensure_ascii=False)
+
+
+def change_fields(change: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every field a change touched with its value before and after (None: absent), whatever the shape
+    of its stored diff: ``{field: [before, after]}`` (update), ``{"before": {...}}`` (delete, unrelate),
+    ``{"after": {...}}`` (create) or ``{"truncated": [fields]}`` (too long to keep)."""
+    diff = change.get("diff")
+    if not isinstance(diff, dict):
+        return []
+    if set(diff) <= {"before", "after"} and all(isinstance(v, dict) for v in diff.values()):
+        before, after = diff.get("before") or {}, diff.get("after") or {}
+        return [{"field": k, "before": before.get(k), "after": after.get(k)}
+                for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+    if set(diff) == {"truncated"}:
+        return [{"field": k, "before": None, "after": None, "truncated": True} for k in diff["truncated"]]
+    return [{"field": k, "before": v[0], "after": v[1]} for k, v in sorted(diff.items())
+            if isinstance(v, list) and len(v) == 2]
 
 
 def _chunks(rows: list, size: int = BATCH):
@@ -369,6 +432,7 @@ class Registry:
         props = entity_props(entity, meta={"created_at": at, "updated_at": at, "version": 1,
                                            "updated_by": by or "system"})
         change = _change("create", by=by, why=why, entity_id=entity.id, kind=entity.kind, at=at,
+                         diff={"after": entity.model_dump(exclude_none=True, mode="json")},
                          summary=f"新建{kind_name(entity.kind)}：{entity.name}")
         try:
             rows = self.store.write(Q_CREATE[entity.kind], {"props": props, "change": change})
@@ -760,13 +824,34 @@ class Registry:
 
     def changes(self, *, entity_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.store.read(Q_CHANGES, {"entity": entity_id, "limit": limit})
-        out = []
-        for r in rows:
-            c = dict(r["c"])
-            if "diff_json" in c:
-                c["diff"] = json.loads(c.pop("diff_json"))
-            out.append(c)
-        return out
+        return [_change_out(r["c"]) for r in rows]
+
+    def change_page(self, *, by: str | None = None, action: str | None = None, kind: str | None = None,
+                    entity_id: str | None = None, since: str | None = None, until: str | None = None,
+                    page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """The change log filtered (who, action, record kind, record, UTC time range), newest first, a page
+        at a time, with the total."""
+        if action is not None and action not in CHANGE_ACTIONS:
+            raise InvalidInput(f"action: 未知的变更类型 '{action}'，可用：{', '.join(CHANGE_ACTIONS)} / unknown action")
+        if kind is not None and kind not in KINDS:
+            raise InvalidInput(f"kind: 未知的记录类型 '{kind}'，可用：{', '.join(KINDS)} / unknown kind")
+        if not (1 <= per_page <= 10000) or page < 1:
+            raise InvalidInput("page, per_page: 页码从 1 开始，每页 1-10000 条 / page from 1, 1-10000 a page")
+        params = {"entity": entity_id, "by": by, "action": action, "kind": kind, "since": since, "until": until}
+        total = self.store.read(Q_CHANGES_COUNT, params)[0]["total"]
+        rows = self.store.read(Q_CHANGES_PAGE, {**params, "skip": (page - 1) * per_page, "limit": per_page})
+        return {"items": [_change_out(r["c"]) for r in rows], "total": total, "page": page, "per_page": per_page,
+                "pages": max(1, -(-total // per_page))}
+
+    def change_authors(self) -> list[str]:
+        return [r["by"] for r in self.store.read(Q_CHANGE_AUTHORS) if r["by"]]
+
+
+def _change_out(props: dict[str, Any]) -> dict[str, Any]:
+    c = dict(props)
+    if "diff_json" in c:
+        c["diff"] = json.loads(c.pop("diff_json"))
+    return c
 
 
 def _hash_text(fields: dict[str, Any]) -> str:

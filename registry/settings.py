@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import types
 from pathlib import Path
 from typing import Any, Mapping
@@ -54,6 +55,29 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         out["SEED_ON_START"] = _bool("XIJIN_SEED_ON_START", env["XIJIN_SEED_ON_START"])
     if env.get("XIJIN_SECRET_KEY"):
         out["SECRET_KEY"] = env["XIJIN_SECRET_KEY"]
+    if env.get("XIJIN_TRUSTED_HOSTS"):
+        out["TRUSTED_HOSTS"] = trusted_hosts(env["XIJIN_TRUSTED_HOSTS"], "XIJIN_TRUSTED_HOSTS")
+    if env.get("XIJIN_READ_OPEN"):
+        out["READ_OPEN"] = _bool("XIJIN_READ_OPEN", env["XIJIN_READ_OPEN"])
+    return out
+
+
+# the hosts every instance answers to: this computer only
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_HOST = re.compile(r"(?:\.?[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+                   r"|\[[0-9a-f:.]+\])", re.IGNORECASE)
+
+
+def trusted_hosts(raw: str | list | tuple, name: str = "TRUSTED_HOSTS") -> list[str]:
+    """Host names (no port, no scheme; ``.example.org`` also trusts its subdomains), from a comma-separated
+    text or a list; anything else is refused, not guessed."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    out = []
+    for item in items:
+        if not isinstance(item, str) or not _HOST.fullmatch(item.strip()):
+            raise InvalidInput(f"{name}: {item!r} 不是主机名（不带端口和协议，逗号分隔）/ not a host name "
+                               "(no port or scheme; separate names with commas)")
+        out.append(item.strip().lower())
     return out
 
 
@@ -71,6 +95,12 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         # (Flask >= 3.1: ``request.max_content_length`` set in the view) rather than raising this one.
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         "MAX_FORM_MEMORY_SIZE": 2 * 1024 * 1024,
+        "TRUSTED_HOSTS": [],          # names besides this computer's (LOOPBACK_HOSTS) the app answers to
+        "READ_OPEN": None,            # None: the admin's stored setting decides whether reading needs sign-in
+        "SESSION_IDLE_HOURS": 8,      # a session ends after this long without a request
+        "LOGIN_RATE_LIMIT": "10 per minute",  # sign-in attempts per address and name
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": "50 per minute",  # sign-in attempts per address, all names together
+        "RATELIMIT_ENABLED": True,
     }
 
 

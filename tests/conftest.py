@@ -12,6 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 import web_data
+from accounts import make_user
 
 from registry.repository import Registry
 from registry.store import FalkorStore, GraphStore, Neo4jStore
@@ -155,9 +156,74 @@ def reg(small_app) -> Registry:
     return Registry(store_holder(small_app).get())
 
 
+# --- signed-in clients: the user is made in the app's own graph, the session carries their name ---
 @pytest.fixture
-def writer_client(small_client):
-    """A client allowed to write, on the small chain. The one place to change when writing needs a
-    signed-in editor (issue 9: sign-in and roles): the hostile-input corpus and the other write tests
-    that take this fixture follow."""
-    return small_client
+def sign_in():
+    """``sign_in(client, role="editor", name=None)``: make a user of that role in the client's app and sign the
+    client in as them (as a completed /login does: Flask-Login's session keys, a permanent session)."""
+    def sign_in(client, role: str = "editor", name: str | None = None):
+        name = name or f"{role}-user"
+        make_user(client.application, name, role)
+        with client.session_transaction() as sess:
+            sess["_user_id"] = name
+            sess["_fresh"] = True
+            sess.permanent = True
+        return client
+    return sign_in
+
+
+@pytest.fixture
+def editor_client(app, sign_in):
+    return sign_in(app.test_client(), "editor", "编辑甲")
+
+
+@pytest.fixture
+def admin_client(app, sign_in):
+    return sign_in(app.test_client(), "admin", "管理员")
+
+
+@pytest.fixture
+def small_editor(small_app, sign_in):
+    """``small_client`` signed in as an editor named 李四."""
+    return sign_in(small_app.test_client(), "editor", "李四")
+
+
+@pytest.fixture
+def bearer():
+    """``bearer(client, role="editor", name=None)``: make a user, make them an API token (as ``xijin user token``
+    does) and send it with every request of the client; returns the client."""
+    def bearer(client, role: str = "editor", name: str | None = None):
+        from registry.users import Users
+
+        name = name or f"{role}-token"
+        make_user(client.application, name, role)
+        token = Users(store_holder(client.application).get()).new_token(name)
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+    return bearer
+
+
+@pytest.fixture
+def app_factory(store_dir, tmp_path):
+    """``app_factory(**config)``: a web app with extra settings on a graph of its own (closed and dropped afterwards)."""
+    from web import create_app
+    from web.store import close_store
+
+    made = []
+
+    def make(**extra):
+        app = create_app(app_config(store_dir, tmp_path, **extra), instance_path=str(tmp_path / f"inst{len(made)}"))
+        made.append(app)
+        return app
+    yield make
+    for app in made:
+        store_holder(app).get().drop_graph()
+        close_store(app)
+
+
+@pytest.fixture
+def writer_client(small_editor, bearer):
+    """A client allowed to write, on the small chain: an editor signed in (for the forms) who also sends an
+    API token (for the JSON API). The hostile-input corpus and the other write tests that take this fixture
+    follow it."""
+    return bearer(small_editor, "editor", "李四的脚本")

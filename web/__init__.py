@@ -13,10 +13,13 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.config.from_mapping(settings.load(app.instance_path, test_config=test_config))
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
-    from . import api, errors, pages, store
+    from . import admin, api, auth, errors, i18n, pages, store
 
     store.init_app(app)
     errors.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)  # trusted hosts, sign-in, tokens and the role gate, before any view runs
     api.init_app(app)
     pages.init_app(app)
+    admin.init_app(app)
     return app

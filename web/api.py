@@ -13,6 +13,7 @@ from registry.repository import SORTS
 from . import analysis, chainmap, partners
 from . import params as P
 from . import views_data as V
+from .auth import actor_name
 from .store import get_registry
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -22,8 +23,14 @@ def ok(data, status: int = 200):
     return jsonify({"ok": True, "data": data}), status
 
 
-def _actor() -> tuple[str | None, str | None]:
-    return request.headers.get("X-User") or None, request.headers.get("X-Reason") or None
+def _actor(body: dict | None = None) -> tuple[str, str | None]:
+    """Who (the signed-in user or the token's user; ``X-User`` is ignored) and why (the body's ``reason``,
+    or ``?reason=`` on a DELETE; optional)."""
+    why = body.pop("reason", None) if body is not None else request.args.get("reason")
+    if why is not None and (not isinstance(why, str) or len(why) > 500):
+        raise InvalidInput("reason: 理由应为不超过500字的文本 / reason must be text of at most 500 characters",
+                           details=[{"field": "reason", "message": "text of at most 500 characters"}])
+    return actor_name(), (why.strip() or None) if why else None
 
 
 def list_filters(args) -> dict:
@@ -71,8 +78,9 @@ def search():
 
 @bp.post("/entities")
 def create_entity():
-    by, why = _actor()
-    return ok(get_registry().create(P.json_body(request), by=by, why=why), 201)
+    body = P.json_body(request)
+    by, why = _actor(body)
+    return ok(get_registry().create(body, by=by, why=why), 201)
 
 
 @bp.get("/entities/<entity_id>")
@@ -85,7 +93,7 @@ def update_entity(entity_id: str):
     body = P.json_body(request)
     if "version" not in body:
         raise InvalidInput("version: 修改需要提供当前版本号 / an update must say which version it changes")
-    by, why = _actor()
+    by, why = _actor(body)
     version = body.pop("version")
     return ok(get_registry().update(entity_id, body, version=version, by=by, why=why))
 
@@ -117,8 +125,9 @@ def entity_changes(entity_id: str):
 
 @bp.post("/relations")
 def create_relation():
-    by, why = _actor()
-    return ok(get_registry().relate(P.json_body(request), by=by, why=why), 201)
+    body = P.json_body(request)
+    by, why = _actor(body)
+    return ok(get_registry().relate(body, by=by, why=why), 201)
 
 
 @bp.get("/relations/<path:rel_id>")

@@ -56,22 +56,21 @@ MAX_FIELD = MAX_TEXT  # the model's own limit for the longest field; each field'
 
 
 def actor(form) -> tuple[str, str]:
-    """Who is making the change and why: both are required and go into the change log."""
-    by = (form.get("by") or "").strip()
+    """Who is making the change (the signed-in user, never a form field) and why (required): both go into
+    the change log."""
+    from .auth import actor_name
+
     why = (form.get("why") or "").strip()
-    missing = [f for f, v in (("by", by), ("why", why)) if not v]
-    if missing:
-        raise InvalidInput(f"{'、'.join(missing)}: 请填写修改人和修改理由（记入变更日志）/ "
-                           "say who you are and why you make this change (it goes into the change log)",
-                           details=[{"field": f, "value": "", "message": "required"} for f in missing])
-    if len(by) > 100 or len(why) > 500:
-        raise InvalidInput("by/why: 修改人不超过100字，理由不超过500字 / who: at most 100, why: at most 500 characters")
-    for field, value in (("by", by), ("why", why)):
-        bad = bad_character(value.replace("\r\n", "\n"))
-        if bad:
-            raise InvalidInput(f"{field}: 含不允许的字符 {bad} / contains the character {bad}",
-                               details=[{"field": field, "value": None, "message": f"bad character {bad}"}])
-    return by, why
+    if not why:
+        raise InvalidInput("why: 请填写修改理由（记入变更日志）/ say why you make this change (it goes into the "
+                           "change log)", details=[{"field": "why", "value": "", "message": "required"}])
+    if len(why) > 500:
+        raise InvalidInput("why: 理由不超过500字 / why: at most 500 characters")
+    bad = bad_character(why.replace("\r\n", "\n"))
+    if bad:
+        raise InvalidInput(f"why: 含不允许的字符 {bad} / contains the character {bad}",
+                           details=[{"field": "why", "value": None, "message": f"bad character {bad}"}])
+    return actor_name(), why
 
 
 def read_entity_form(kind: str, form) -> dict:

@@ -9,6 +9,8 @@ through Jinja's i18n extension, ``label(group, code)`` for enumerated values, an
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from flask import Flask, g, request
 
 from registry import messages
@@ -47,6 +49,34 @@ def pick(obj: dict, field: str) -> str:
     return (en or zh or "") if current_lang() == "en" else (zh or en or "")
 
 
+BEIJING = timezone(timedelta(hours=8), "UTC+8")
+
+
+def beijing_time(iso: str | None) -> str:
+    """A stored UTC time (ISO-8601, ``…Z``) as people in Ganzhou read it: Beijing time, to the second.
+    The one place a time is formatted for a page or an export."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except ValueError:
+        return iso
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def shown(value) -> str:
+    """A stored value as a cell shows it: lists joined with 、, nothing as —."""
+    if value is None or value == "" or value == []:
+        return "—"
+    if isinstance(value, (list, tuple)):
+        return "、".join(shown(v) for v in value)
+    if isinstance(value, dict):  # e.g. a source: its fields, in order, without JSON punctuation
+        return "；".join(f"{k}: {shown(v)}" for k, v in value.items())
+    return str(value)
+
+
 def _gettext(msgid: str) -> str:
     return messages.translations(current_lang()).gettext(msgid)
 
@@ -74,5 +104,8 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(_gettext, _ngettext, newstyle=True)
+    from registry.repository import change_fields
+
     app.jinja_env.globals.update(label=label, rel_heading=rel_heading, pick=pick, lang=current_lang,
-                                 render=render, text=text)
+                                 render=render, text=text, change_fields=change_fields, shown_value=shown)
+    app.jinja_env.filters["bjt"] = beijing_time

@@ -16,6 +16,7 @@ from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_
 from . import analysis, chainmap, forms, i18n, palette
 from . import params as P
 from . import views_data as V
+from .auth import role_required
 from .downloads import content_disposition, download
 from .i18n import current_lang, label, text
 from .partners import FORMATS, SCOPES, export_filename, partner_list
@@ -48,7 +49,16 @@ def search():
 @bp.get("/entity/<entity_id>")
 def entity(entity_id: str):
     hops = P.int_arg(request.args, "hops", 1, 1, 2)
-    d = V.entity_detail(get_registry(), entity_id, hops=hops)
+    reg = get_registry()
+    try:
+        d = V.entity_detail(reg, entity_id, hops=hops)
+    except NotFound as exc:
+        # a deleted record's history stays readable: its change log outlives it
+        history = reg.changes(entity_id=entity_id, limit=200) if len(entity_id) <= 400 else []
+        if not history:
+            raise
+        return render_template("entity_gone.html", entity_id=entity_id, changes=history, message=exc.message,
+                               field_name=V.field_name), 404
     return render_template("entity.html", d=d, e=d["entity"], field_name=V.field_name)
 
 
@@ -86,6 +96,7 @@ def _render_edit(rec: dict, *, values: dict | None = None, error=None, conflict=
 
 
 @bp.get("/entity/<entity_id>/edit")
+@role_required("editor")
 def edit(entity_id: str):
     return _render_edit(_editable(entity_id))
 
@@ -95,7 +106,7 @@ def edit_post(entity_id: str):
     rec = _editable(entity_id)
     values = forms.read_entity_form(rec["kind"], request.form)
     version = forms.parse_version(request.form)
-    by, why = request.form.get("by", "").strip(), request.form.get("why", "").strip()
+    by, why = "", request.form.get("why", "").strip()
     shown = dict(rec, **values)
     try:
         by, why = forms.actor(request.form)
@@ -274,7 +285,6 @@ def set_lang(lang: str):
 
 
 def init_app(app: Flask) -> None:
-    i18n.init_app(app)
     forms.init_app(app)
     palette.init_app(app)
     app.register_blueprint(bp)

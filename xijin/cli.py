@@ -97,8 +97,9 @@ def cli():
 @cli.command()
 @instance_option
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="监听地址。默认只允许本机访问；在办公网内共享请用 0.0.0.0 / listen address; the default "
-                   "accepts connections from this computer only (use 0.0.0.0 to share on the office network)")
+              help="监听地址。默认只允许本机访问；在办公网内共享需先在 TRUSTED_HOSTS 中写明本机的名称，并用 "
+                   "xijin user add 创建账号 / listen address; the default accepts this computer only. To share on "
+                   "the office network, name this server in TRUSTED_HOSTS and create accounts with xijin user add")
 @click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True, help="端口 / port")
 @click.option("--no-seed", is_flag=True, help="空库时不载入种子数据 / do not seed an empty store")
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
@@ -338,6 +339,84 @@ def gaps_path(ctx, source, target, via):
     from graph import shortest_path
 
     _analyse(ctx, lambda G: shortest_path(G, source, target, via=via))
+
+
+# ---------------------------------------------------------------- people and tokens
+@cli.group()
+def user():
+    """用户与接口令牌 / Users and API tokens."""
+
+
+def _users(reg: Registry):
+    from registry.users import Users
+
+    return Users(reg.store)
+
+
+def _t(msgid: str, **params) -> str:
+    from registry.messages import text
+
+    return f"{text(msgid, 'zh', **params)} / {text(msgid, 'en', **params)}"
+
+
+@user.command("add")
+@instance_option
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "editor", "admin"]), required=True,
+              help="viewer 查看/导出，editor 可修改数据，admin 另管理用户与设置 / viewer reads and exports, "
+                   "editor changes data, admin also manages users and settings")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（脚本用）/ read the password from standard input")
+def user_add(instance, name, role, password_stdin):
+    """添加用户（密码在提示下输入两次）/ Add a user (the password is asked twice)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_t("auth.cli.password"), hide_input=True,
+                                confirmation_prompt=_t("auth.cli.password_again"), err=True)
+    with open_registry(instance, setup=True) as reg:
+        u = _users(reg).add(name, role, password)
+    click.echo(_t("auth.cli.added", name=u["name"], role=u["role"]))
+
+
+@user.command("list")
+@instance_option
+@json_option
+def user_list(instance, as_json):
+    """列出用户 / List the users."""
+    with open_registry(instance, setup=True) as reg:
+        rows = _users(reg).list()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(_t("auth.cli.no_users"))
+        return
+    from xijin.report_text import format_table
+
+    click.echo(format_table([{**r, "disabled": "disabled" if r["disabled"] else "active",
+                              "last_login_at": r["last_login_at"] or ""} for r in rows],
+                            ["name", "role", "disabled", "created_at", "last_login_at", "tokens"], max_width=40))
+
+
+@user.command("disable")
+@instance_option
+@click.argument("name")
+def user_disable(instance, name):
+    """停用用户（登录与令牌失效）/ Disable a user: sign-in and every token stop working."""
+    with open_registry(instance, setup=True) as reg:
+        _users(reg).disable(name)
+    click.echo(_t("auth.cli.disabled", name=name))
+
+
+@user.command("token")
+@instance_option
+@click.argument("name")
+def user_token(instance, name):
+    """为用户生成新的接口令牌并打印 / Make a new API token for a user and print it."""
+    with open_registry(instance, setup=True) as reg:
+        token = _users(reg).new_token(name)
+    click.echo(_t("auth.cli.token_note"), err=True)
+    click.echo(token)
 
 
 def main(argv=None):

@@ -12,7 +12,7 @@ from registry import messages as M
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sdgf]")
 # ids written literally in code and templates: _('x.y'), text('x.y'), message('x.y', …), msg("x.y")
-USED = re.compile(r"""(?:\b_|\btext|\bmessage|\bmsg|\bM\.text|\bM\.message)\(\s*["']((?:label|ui|cli|gap|analysis|list|"""
+USED = re.compile(r"""(?:\b_|\btext|\bmessage|\bmsg|\bM\.text|\bM\.message)\(\s*["']((?:label|ui|cli|auth|gap|analysis|list|"""
                   r"""fact|reason|target|cov|cand|export|err)\.[A-Za-z0-9_.:-]+)["']""")
 
 

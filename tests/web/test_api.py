@@ -1,4 +1,4 @@
-"""The JSON API's record endpoints and its one error body."""
+"""The JSON API's record endpoints and its one error body. Writes send an editor's bearer token (``bearer``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def test_health_and_status(client):
     assert st["schema_ok"] is True and st["counts"]["total_entities"] == 0
 
 
-def test_create_read_update_conflict_delete(client):
+def test_create_read_update_conflict_delete(client, bearer):
+    bearer(client, name="张三")
     r = client.post("/api/v1/entities", json=FIRM, headers={"X-User": "张三", "X-Reason": "新录入"})
     assert r.status_code == 201 and r.get_json()["data"]["version"] == 1
     assert client.post("/api/v1/entities", json=FIRM).status_code == 409
@@ -34,14 +35,16 @@ def test_create_read_update_conflict_delete(client):
     assert client.get("/api/v1/entities/ent-a").status_code == 404
 
 
-def test_validation_error_names_field_and_value(client):
+def test_validation_error_names_field_and_value(client, bearer):
+    bearer(client)
     r = client.post("/api/v1/entities", json={**FIRM, "credit_code": "91360700MA35FUKE10"})
     body = r.get_json()
     assert r.status_code == 400 and body["code"] == "invalid_input"
     assert body["details"][0]["field"] == "credit_code" and "91360700MA35FUKE10" in body["error"]
 
 
-def test_relations_and_search(client):
+def test_relations_and_search(client, bearer):
+    bearer(client)
     client.post("/api/v1/entities", json=FIRM)
     client.post("/api/v1/entities", json={"kind": "enterprise", "id": "ent-b", "name": "乙电机"})
     r = client.post("/api/v1/relations", json={"type": "SUPPLIES", "source": "ent-a", "target": "ent-b",
@@ -56,7 +59,8 @@ def test_relations_and_search(client):
     assert client.delete(f"/api/v1/relations/{rid}").status_code == 200
 
 
-def test_bad_input_is_400_never_500(client):
+def test_bad_input_is_400_never_500(client, bearer):
+    bearer(client)
     assert client.get("/api/v1/entities?page=abc").status_code == 400
     assert client.get("/api/v1/entities?page=-1").status_code == 400
     assert client.get("/api/v1/entities?kind=alien").status_code == 400
@@ -80,7 +84,8 @@ def test_store_unavailable_is_503_and_recovers(store_dir, tmp_path):
     assert client.get("/api/v1/health").status_code == 200
 
 
-def test_a_nul_character_is_refused_not_a_500(client):
+def test_a_nul_character_is_refused_not_a_500(client, bearer):
+    bearer(client)
     r = client.post("/api/v1/entities", json={**FIRM, "name": "甲\x00公司"})
     assert r.status_code == 400 and "NUL" in r.get_json()["error"]
     assert client.get("/api/v1/entities/ent-a").status_code == 404
@@ -92,7 +97,8 @@ def test_a_nul_character_in_a_page_request_is_a_400(client):
     assert client.get("/api/v1/search?q=a%00b").status_code == 400
 
 
-def test_search_page_offers_outside_the_cluster(client):
+def test_search_page_offers_outside_the_cluster(client, bearer):
+    bearer(client)
     client.post("/api/v1/entities", json={**FIRM, "locality": "abroad"})
     page = client.get("/search?q=甲磁&locality=outside").get_data(as_text=True)
     assert "赣州甲磁材有限公司" in page
@@ -100,7 +106,7 @@ def test_search_page_offers_outside_the_cluster(client):
     assert hits["total"] == 0
 
 
-def test_the_app_recovers_when_the_embedded_store_dies(tmp_path):
+def test_the_app_recovers_when_the_embedded_store_dies(tmp_path, bearer):
     """kill -9 of the store under a running app: at most a clear 503, then it answers again by itself."""
     import os
     import signal
@@ -112,7 +118,8 @@ def test_the_app_recovers_when_the_embedded_store_dies(tmp_path):
     client = app.test_client()
     try:
         assert client.get("/api/v1/health").status_code == 200
-        client.post("/api/v1/entities", json=FIRM)
+        bearer(client)
+        assert client.post("/api/v1/entities", json=FIRM).status_code == 201
         os.kill(int((tmp_path / "store" / "falkordb.pid").read_text()), signal.SIGKILL)
         first = client.get("/api/v1/entities/ent-a")
         assert first.status_code in (200, 503)

@@ -280,7 +280,7 @@ def test_screenshots_of_the_main_pages(driver, seeded_server):
     firm = busiest_enterprise(seeded_server)
     pages = [("home", "/"), ("search", "/search?q=稀土"), ("entity", f"/entity/{firm['id']}"), ("chain", "/chain"),
              ("gaps", "/gaps"), ("exports", "/exports"), ("dossier", f"/entity/{firm['id']}/dossier"),
-             ("edit", f"/entity/{firm['id']}/edit"), ("not-found", "/entity/no-such-record"),
+             ("login", f"/entity/{firm['id']}/edit"), ("not-found", "/entity/no-such-record"),
              ("home-en", "/?lang=en"), ("chain-en", "/chain")]
     driver.get(seeded_server.url + "/chain")
     seg = driver.find_element(By.CSS_SELECTOR, ".board .seg a.nm").get_attribute("href")
@@ -363,3 +363,37 @@ def test_chain_map_stays_responsive_at_2000_nodes(driver, store_dir, tmp_path_fa
         srv.stop()
         reg.store.drop_graph()
         close_store(app)
+
+
+# ---------------------------------------------------------------- signing in and the audit trail (issue 9)
+def test_sign_in_edit_a_firm_and_see_before_and_after_in_its_history(driver, own_server):
+    from accounts import PASSWORD
+
+    from registry.users import Users
+
+    srv, reg = own_server
+    Users(reg.store).add("李编辑", "editor", PASSWORD)
+    before = reg.get("ent-b")
+    driver.get(srv.url + "/entity/ent-b/edit")
+    assert "/login?next=" in driver.current_url  # nobody signed in: the edit form asks for sign-in first
+    driver.find_element(By.ID, "l-name").send_keys("李编辑")
+    driver.find_element(By.ID, "l-password").send_keys(PASSWORD)
+    driver.find_element(By.ID, "l-submit").click()
+    wait(driver).until(lambda d: d.current_url.endswith("/entity/ent-b/edit"))
+    assert driver.find_element(By.ID, "f-by").text == "李编辑"
+    field = driver.find_element(By.ID, "f-location")
+    field.clear()
+    field.send_keys("南康区龙岭工业园")
+    driver.find_element(By.ID, "f-why").send_keys("企业走访核实新址")
+    driver.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()
+    wait(driver).until(lambda d: "saved=1" in d.current_url)
+    row = driver.find_element(By.CSS_SELECTOR, "#changes tbody tr")
+    text = row.text
+    assert "李编辑" in text and "企业走访核实新址" in text
+    assert f"{before['location']} → 南康区龙岭工业园" in text
+    assert row.find_element(By.TAG_NAME, "ins").text == "南康区龙岭工业园"
+    driver.execute_script("window.scrollTo(0, 0)")
+    shot(driver, "audit-trail-after-edit")
+    assert csp_violations(driver) == []
+    driver.find_element(By.ID, "logout").click()
+    wait(driver).until(lambda d: d.find_elements(By.ID, "login-link"))

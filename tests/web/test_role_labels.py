@@ -19,7 +19,7 @@ def test_the_role_filter_lists_codes_and_keeps_an_old_link_selected(small_client
     assert r.status_code == 400 and "大企业" in r.get_data(as_text=True)
 
 
-def test_the_edit_form_offers_each_role_by_its_label(small_client):
-    html = small_client.get("/entity/ent-b/edit").get_data(as_text=True)
+def test_the_edit_form_offers_each_role_by_its_label(small_editor):
+    html = small_editor.get("/entity/ent-b/edit").get_data(as_text=True)
     assert 'value="specialised" checked> 专精特新</label>' in html
     assert 'value="little_giant" > 专精特新小巨人</label>' in html

@@ -24,7 +24,8 @@ def json_blocks(html: str) -> str:
     return "".join(re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', html, re.S))
 
 
-def test_a_firm_named_like_html_shows_as_text_everywhere(small_client):
+def test_a_firm_named_like_html_shows_as_text_everywhere(small_editor):
+    small_client = small_editor  # the edit pages need an editor
     for url in ("/entity/ent-x", "/entity/ent-b", "/search?q=img", "/chain", "/chain/seg-ndfeb", "/gaps",
                 "/exports", "/entity/ent-b/dossier", "/entity/ent-b/edit", "/entity/ent-x/edit", "/"):
         html = html_of(small_client, url)
