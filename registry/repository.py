@@ -571,9 +571,9 @@ class Registry:
 
     def export_graph(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every record and relation, as plain dicts (what graph.build.build_graph takes)."""
-        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES)]
+        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES, slow=True)]
         rels = []
-        for r in self.store.read(Q_ALL_RELS):
+        for r in self.store.read(Q_ALL_RELS, slow=True):
             rel = {k: v for k, v in r.items() if v is not None and k != "sources_json"}
             rel["sources"] = json.loads(r.get("sources_json") or "[]")
             rels.append(rel)

@@ -66,6 +66,10 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         "NEO4J_USER": "neo4j",
         "NEO4J_PASSWORD": None,
         "NEO4J_DATABASE": None,
+        # seconds to wait for the embedded store (connect, each answer, a server that does not answer):
+        # a hung store gives a 503 within this, not a frozen page; whole-graph reads get the slow timeout
+        "STORE_TIMEOUT": 3.0,
+        "STORE_SLOW_TIMEOUT": 120.0,
     }
 
 
