@@ -178,6 +178,8 @@ class EmbeddedServer:
 
     def _start(self) -> str:
         server, module = _binaries()
+        for leftover in (self.pid_path, self.socket_path):  # of a server that died (we hold the lock)
+            leftover.unlink(missing_ok=True)
         args = [
             server,
             "--port", "0",
@@ -209,9 +211,10 @@ class EmbeddedServer:
             if pid and _alive(pid):
                 os.kill(pid, signal.SIGKILL)
                 _wait_dead(pid, 5)
-            tail = _tail(self.data_dir / LOG_NAME)
-            raise StoreUnavailable(f"内置图数据库未能启动 / the embedded store did not start in "
-                                   f"{self.start_timeout:.0f}s: {tail.strip()[-400:]}")
+            tail = _tail(self.data_dir / LOG_NAME, 20).splitlines()
+            said = [ln.split(" # ", 1)[1] for ln in tail if " # " in ln and "overcommit" not in ln]
+            raise StoreUnavailable(f"内置图数据库未能启动 / the embedded store did not start (within "
+                                   f"{self.start_timeout:.0f}s): {(' '.join(said[-2:]) or ' '.join(tail[-2:]))[-400:]}")
         self._wait_loaded()
         return str(self.socket_path)
 
@@ -268,8 +271,11 @@ class EmbeddedServer:
         try:
             with self.locked():
                 if not self._ping():
-                    return None if not self.socket_path.exists() else \
-                        "内置图数据库没有应答 / the embedded store did not answer"
+                    if not self.socket_path.exists():
+                        return None  # stopped cleanly already (by another process of ours)
+                    said = [ln for ln in _tail(self.data_dir / LOG_NAME, 30).splitlines() if " # " in ln]
+                    return ("内置图数据库已退出或没有应答 / the embedded store exited or does not answer"
+                            + (f": {said[-1].split(' # ', 1)[1]}" if said else ""))
                 if self.others_connected() > 0:
                     return self.persistence_problem()
                 return self.compact_and_stop()
@@ -334,7 +340,7 @@ def _persistence_problem(info: dict) -> str | None:
 
 # -- the append-only log: checks and repairs ------------------------------------
 
-_MANIFEST_LINE = re.compile(r"^file (\S+) seq (\d+) type ([bhi])$")
+_MANIFEST_LINE = re.compile(r"^file (\S+) seq (\d+) type ([bhi])((?: \S+ \S+)*)$")  # redis 8 adds startoffset …
 _AOF_FILE = re.compile(re.escape(AOF_NAME) + r"\.(\d+)\.(base\.rdb|base\.aof|incr\.aof)$")
 
 
@@ -376,7 +382,7 @@ def repair_aof_manifest(data_dir: Path) -> bool:
             if not m:
                 entries = None
                 break
-            entries.append((m.group(1), int(m.group(2)), m.group(3)))
+            entries.append((m.group(1), int(m.group(2)), m.group(3), m.group(4)))
         if not entries and present:
             entries = None  # an empty manifest beside log files: redis refuses it
     if entries is not None and text is not None:
@@ -392,12 +398,12 @@ def repair_aof_manifest(data_dir: Path) -> bool:
     else:
         new, reason = _manifest_from_files(aof_dir, present), "is unreadable or missing"
     copy = _keep_copy(aof_dir)
-    body = "".join(f"file {n} seq {q} type {t}\n" for n, q, t in new)
+    body = "".join(f"file {n} seq {q} type {t}{rest}\n" for n, q, t, rest in new)
     tmp = manifest.with_suffix(".tmp")
     tmp.write_text(body)
     os.replace(tmp, manifest)
     log.warning("embedded store: the append-only manifest %s %s; rebuilt it from %s (damaged folder kept in %s)",
-                manifest, reason, ", ".join(n for n, _, _ in new) or "no files", copy)
+                manifest, reason, ", ".join(e[0] for e in new) or "no files", copy)
     return True
 
 
@@ -405,7 +411,7 @@ def _is_base(name: str) -> bool:
     return ".base." in name
 
 
-def _manifest_from_files(aof_dir: Path, present: set[str]) -> list[tuple[str, int, str]]:
+def _manifest_from_files(aof_dir: Path, present: set[str]) -> list[tuple[str, int, str, str]]:
     """The newest base file, then the incremental files changed since it was written, by sequence."""
     bases = sorted((int(_AOF_FILE.match(n).group(1)), n) for n in present if _is_base(n))
     incrs = sorted((int(_AOF_FILE.match(n).group(1)), n) for n in present if not _is_base(n))
@@ -413,10 +419,10 @@ def _manifest_from_files(aof_dir: Path, present: set[str]) -> list[tuple[str, in
     since = 0.0
     if bases:
         seq, name = bases[-1]
-        out.append((name, seq, "b"))
+        out.append((name, seq, "b", ""))
         since = (aof_dir / name).stat().st_mtime
     # an incremental file older than the base was folded into it; replaying it again would undo later edits
-    out += [(n, q, "i") for q, n in incrs if (aof_dir / n).stat().st_mtime >= since]
+    out += [(n, q, "i", "") for q, n in incrs if (aof_dir / n).stat().st_mtime >= since]
     return out
 
 
@@ -437,8 +443,9 @@ def fix_aof(data_dir: Path) -> bool:
     except (OSError, subprocess.TimeoutExpired) as exc:
         log.error("embedded store: redis-check-aof could not run: %s", exc)
         return False
+    said = [ln for ln in done.stdout.splitlines() if "truncat" in ln.lower() or "fix" in ln.lower()]
     log.warning("embedded store: the append-only log would not load; redis-check-aof --fix: %s "
-                "(damaged folder kept in %s)", (done.stdout.strip().splitlines() or ["(no output)"])[-1], copy)
+                "(damaged folder kept in %s)", " / ".join(said[-2:]) or done.stdout.strip()[-200:], copy)
     return done.returncode == 0
 
 
