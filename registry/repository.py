@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from functools import lru_cache
@@ -149,6 +149,15 @@ Q_SET_ROLES = (
     "WITH count(n) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+# Idempotency keys of API creates (issue 9): the first answer to a key, kept for a day, so a retry is safe
+Q_IDEMPOTENCY_GET = ("MATCH (k:IdempotencyKey {key: $key}) WHERE k.at >= $since "
+                     "RETURN k.fingerprint AS fingerprint, k.answer AS answer ORDER BY k.at LIMIT 1")
+Q_IDEMPOTENCY_PUT = ("MERGE (k:IdempotencyKey {key: $key}) "
+                     "SET k.fingerprint = $fingerprint, k.answer = $answer, k.at = $at")
+Q_IDEMPOTENCY_EXPIRE = "MATCH (k:IdempotencyKey) WHERE k.at < $since DELETE k"
+IDEMPOTENCY_TTL_HOURS = 24
+IDEMPOTENCY_KEY_MAX = 200
+
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
              "WITH c ORDER BY c.at DESC, c.id LIMIT $limit RETURN properties(c) AS c")
 
@@ -298,6 +307,36 @@ class Registry:
 
     def __init__(self, store: GraphStore):
         self.store = store
+
+    # -- retries -----------------------------------------------------
+    def idempotent(self, key: str | None, what: str, request: Any, do: Callable[[], Any]) -> Any:
+        """Run ``do`` once per idempotency ``key``: a retry of the same request (same ``what`` and body)
+        gets the first answer without writing again; the key reused for another request is a Conflict.
+
+        A request that failed keeps no key, so it can be retried as it is. Keys expire after a day.
+        """
+        if key is None:
+            return do()
+        if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+            raise InvalidInput(f"Idempotency-Key: 需要 1–{IDEMPOTENCY_KEY_MAX} 个可打印 ASCII 字符 / "
+                               f"must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters",
+                               details=[{"field": "Idempotency-Key", "message": "invalid"}])
+        fingerprint = hashlib.sha256(json.dumps([what, request], sort_keys=True, ensure_ascii=False,
+                                                default=str).encode()).hexdigest()
+        now = datetime.now(timezone.utc)
+        since = (now - timedelta(hours=IDEMPOTENCY_TTL_HOURS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        rows = self.store.read(Q_IDEMPOTENCY_GET, {"key": key, "since": since})
+        if rows:
+            if rows[0]["fingerprint"] != fingerprint:
+                raise Conflict(f"Idempotency-Key '{key}' 已用于另一个请求 / was already used for a different request",
+                               details=[{"field": "Idempotency-Key", "value": key,
+                                         "message": "used for a different request"}])
+            return json.loads(rows[0]["answer"])
+        answer = do()
+        self.store.write(Q_IDEMPOTENCY_EXPIRE, {"since": since})
+        self.store.write(Q_IDEMPOTENCY_PUT, {"key": key, "fingerprint": fingerprint, "at": now_iso(),
+                                             "answer": json.dumps(answer, ensure_ascii=False, default=str)})
+        return answer
 
     # -- records -----------------------------------------------------
     def get(self, entity_id: str) -> dict[str, Any]:

@@ -69,10 +69,16 @@ def search():
     return ok(get_registry().search(**filters))
 
 
+def _idempotency_key() -> str | None:
+    """A client's ``Idempotency-Key`` header: a create retried with it (after a 503) is answered, not written twice."""
+    return request.headers.get("Idempotency-Key")
+
+
 @bp.post("/entities")
 def create_entity():
     by, why = _actor()
-    return ok(get_registry().create(P.json_body(request), by=by, why=why), 201)
+    body, reg = P.json_body(request), get_registry()
+    return ok(reg.idempotent(_idempotency_key(), "entities", body, lambda: reg.create(body, by=by, why=why)), 201)
 
 
 @bp.get("/entities/<entity_id>")
@@ -115,7 +121,8 @@ def entity_changes(entity_id: str):
 @bp.post("/relations")
 def create_relation():
     by, why = _actor()
-    return ok(get_registry().relate(P.json_body(request), by=by, why=why), 201)
+    body, reg = P.json_body(request), get_registry()
+    return ok(reg.idempotent(_idempotency_key(), "relations", body, lambda: reg.relate(body, by=by, why=why)), 201)
 
 
 @bp.get("/relations/<path:rel_id>")
