@@ -271,8 +271,20 @@ class FalkorStore(GraphStore):
             pass
 
     def drop(self):
-        """Release the connections; leave the server to whoever uses it (a crashed one is restarted by the next open)."""
+        """Release the connections; leave the server to whoever uses it (a crashed one is restarted by the next open).
+
+        Connections other threads are still using are left to them (they fail on their own and are freed
+        with the pool): closing them under a running command makes the client raise a TypeError."""
         self._closed = True
+        for db in (self.db, self._slow_db):
+            if db is None:
+                continue
+            try:
+                db.connection.connection_pool.disconnect(inuse_connections=False)
+            except Exception:  # closing a dead connection is not worth an error
+                pass
+
+    def _close_connections(self):
         for db in (self.db, self._slow_db):
             if db is None:
                 continue
@@ -285,7 +297,8 @@ class FalkorStore(GraphStore):
     def close(self):
         if self._closed:
             return None
-        self.drop()
+        self._closed = True
+        self._close_connections()
         if self.server is not None:
             return self.server.release()
         return None

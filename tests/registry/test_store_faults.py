@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -51,10 +52,13 @@ def kill_servers(folder: Path) -> None:
 
 
 @pytest.fixture
-def folder(tmp_path):
-    d = tmp_path / "store"
+def folder():
+    """A folder of its own outside pytest's shared temp root (another session's cleanup may remove that)."""
+    base = Path(tempfile.mkdtemp(prefix="xijin-store-faults-"))
+    d = base / "store"
     yield d
     kill_servers(d)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- 1. one server per folder

@@ -117,3 +117,18 @@ def test_a_failed_create_does_not_keep_its_key(client):
 def test_an_overlong_key_is_refused(client):
     r = client.post("/api/v1/entities", json=FIRM, headers={"Idempotency-Key": "k" * 300})
     assert r.status_code == 400 and "Idempotency-Key" in r.get_json()["error"]
+
+
+def test_disk_full_is_a_507_in_the_one_error_body_and_exit_code_6(app):
+    from registry.errors import DiskFull
+    from registry.store import DISK_FULL
+    from web.errors import http_status
+    from xijin.cli import exit_code
+
+    exc = DiskFull(DISK_FULL)
+    assert http_status(exc) == 507 and exit_code(exc) == 6
+    with app.test_request_context("/api/v1/entities", method="POST"):
+        resp = app.make_response(app.handle_user_exception(exc))
+    body = resp.get_json()
+    assert resp.status_code == 507 and body["code"] == "disk_full" and body["ok"] is False
+    assert "磁盘空间不足" in body["error"] and "disk full" in body["error"]
