@@ -39,3 +39,9 @@ class StoreUnavailable(RegistryError):
     """The graph store cannot be reached, refused our credentials, or failed to start."""
 
     code = "store_unavailable"
+
+
+class DiskFull(StoreUnavailable):
+    """The store cannot persist a write (no space left on its disk): the write was refused, not acknowledged."""
+
+    code = "disk_full"

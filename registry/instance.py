@@ -13,7 +13,6 @@ from contextlib import contextmanager
 from typing import Iterator, Mapping
 
 from . import settings
-from .errors import StoreUnavailable
 from .repository import Registry
 from .store import StoreHolder
 
@@ -25,12 +24,9 @@ def instance_holder(instance: str | os.PathLike | None = None, *,
 
 
 def registry_of(store_holder: StoreHolder) -> Registry:
-    """A Registry over the holder's store; a store found unreachable is dropped so the next call reconnects."""
-    try:
-        return Registry(store_holder.get())
-    except StoreUnavailable:
-        store_holder.reset()
-        raise
+    """A Registry over the holder's store (opened if need be; a store that cannot be opened raises
+    StoreUnavailable, and the next call tries again)."""
+    return Registry(store_holder.get())
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from functools import lru_cache
@@ -168,6 +168,15 @@ Q_SET_ROLES = (
     "WITH count(n) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+# Idempotency keys of API creates (issue 9): the first answer to a key, kept for a day, so a retry is safe
+Q_IDEMPOTENCY_GET = ("MATCH (k:IdempotencyKey {key: $key}) WHERE k.at >= $since "
+                     "RETURN k.fingerprint AS fingerprint, k.answer AS answer ORDER BY k.at LIMIT 1")
+Q_IDEMPOTENCY_PUT = ("MERGE (k:IdempotencyKey {key: $key}) "
+                     "SET k.fingerprint = $fingerprint, k.answer = $answer, k.at = $at")
+Q_IDEMPOTENCY_EXPIRE = "MATCH (k:IdempotencyKey) WHERE k.at < $since DELETE k"
+IDEMPOTENCY_TTL_HOURS = 24
+IDEMPOTENCY_KEY_MAX = 200
+
 # a record's history: changes of the record, and of relations it is an end of (relation ids are source>TYPE>target)
 Q_CHANGES = ("MATCH (c:Change) WHERE $entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids "
              "  OR any(i IN coalesce(c.ids, []) WHERE i STARTS WITH ($entity + '>') OR i ENDS WITH ('>' + $entity)) "
@@ -404,6 +413,36 @@ class Registry:
                 if not where:
                     raise
                 raise InvalidInput(f"{where}: {exc.message}", details=exc.details) from None
+
+    # -- retries -----------------------------------------------------
+    def idempotent(self, key: str | None, what: str, request: Any, do: Callable[[], Any]) -> Any:
+        """Run ``do`` once per idempotency ``key``: a retry of the same request (same ``what`` and body)
+        gets the first answer without writing again; the key reused for another request is a Conflict.
+
+        A request that failed keeps no key, so it can be retried as it is. Keys expire after a day.
+        """
+        if key is None:
+            return do()
+        if not key or len(key) > IDEMPOTENCY_KEY_MAX or not key.isascii() or not key.isprintable():
+            raise InvalidInput(f"Idempotency-Key: 需要 1–{IDEMPOTENCY_KEY_MAX} 个可打印 ASCII 字符 / "
+                               f"must be 1 to {IDEMPOTENCY_KEY_MAX} printable ASCII characters",
+                               details=[{"field": "Idempotency-Key", "message": "invalid"}])
+        fingerprint = hashlib.sha256(json.dumps([what, request], sort_keys=True, ensure_ascii=False,
+                                                default=str).encode()).hexdigest()
+        now = datetime.now(timezone.utc)
+        since = (now - timedelta(hours=IDEMPOTENCY_TTL_HOURS)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        rows = self.store.read(Q_IDEMPOTENCY_GET, {"key": key, "since": since})
+        if rows:
+            if rows[0]["fingerprint"] != fingerprint:
+                raise Conflict(f"Idempotency-Key '{key}' 已用于另一个请求 / was already used for a different request",
+                               details=[{"field": "Idempotency-Key", "value": key,
+                                         "message": "used for a different request"}])
+            return json.loads(rows[0]["answer"])
+        answer = do()
+        self.store.write(Q_IDEMPOTENCY_EXPIRE, {"since": since})
+        self.store.write(Q_IDEMPOTENCY_PUT, {"key": key, "fingerprint": fingerprint, "at": now_iso(),
+                                             "answer": json.dumps(answer, ensure_ascii=False, default=str)})
+        return answer
 
     # -- records -----------------------------------------------------
     def get(self, entity_id: str) -> dict[str, Any]:
@@ -771,9 +810,9 @@ class Registry:
 
     def export_graph(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every record and relation, as plain dicts (what graph.build.build_graph takes)."""
-        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES)]
+        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES, slow=True)]
         rels = []
-        for r in self.store.read(Q_ALL_RELS):
+        for r in self.store.read(Q_ALL_RELS, slow=True):
             rel = {k: v for k, v in r.items() if v is not None and k != "sources_json"}
             rel["sources"] = json.loads(r.get("sources_json") or "[]")
             rels.append(rel)

@@ -101,6 +101,10 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         "LOGIN_RATE_LIMIT": "10 per minute",  # sign-in attempts per address and name
         "LOGIN_RATE_LIMIT_PER_ADDRESS": "50 per minute",  # sign-in attempts per address, all names together
         "RATELIMIT_ENABLED": True,
+        # seconds to wait for the embedded store (connect, each answer, a server that does not answer):
+        # a hung store gives a 503 within this, not a frozen page; whole-graph reads get the slow timeout
+        "STORE_TIMEOUT": 3.0,
+        "STORE_SLOW_TIMEOUT": 120.0,
     }
 
 

@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Mapping
 
 from . import dialect
-from .errors import Conflict, InvalidInput, RegistryError, StoreUnavailable
+from .errors import Conflict, DiskFull, InvalidInput, RegistryError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,11 @@ class GraphStore(ABC):
     dialect: str = ""
 
     @abstractmethod
-    def read(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
-        """Run a read-only statement; rows as dicts keyed by the RETURN names."""
+    def read(self, query: str, params: Mapping[str, Any] | None = None, *, slow: bool = False) -> list[Row]:
+        """Run a read-only statement; rows as dicts keyed by the RETURN names.
+
+        ``slow`` marks a read of the whole registry (the graph export), allowed a longer wait than a
+        request's short timeout."""
 
     @abstractmethod
     def write(self, query: str, params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -59,8 +62,15 @@ class GraphStore(ABC):
         """Raise StoreUnavailable if the store does not answer."""
 
     @abstractmethod
-    def close(self) -> None:
-        """Release connections (and stop an embedded server nobody else uses)."""
+    def close(self) -> str | None:
+        """Release connections (and stop an embedded server nobody else uses).
+
+        Returns None when every acknowledged write is known to be safely stored, else what went wrong."""
+
+    def drop(self) -> None:
+        """Release connections only: a store found broken is dropped this way, never by stopping a server
+        that another thread or process may have just restarted."""
+        self.close()
 
     def clear(self) -> None:
         """Delete every node and relationship (tests and `xijin seed --reset`)."""
@@ -69,6 +79,9 @@ class GraphStore(ABC):
 
 # --------------------------------------------------------------------------
 # Embedded FalkorDB
+
+DISK_FULL = ("磁盘空间不足，本次修改未保存 / disk full: the change was not saved. "
+             "请清理数据目录所在磁盘后重试 / free space on the data folder's disk and try again")
 
 def _plain(value: Any) -> Any:
     """FalkorDB returns OrderedDicts and its own Node objects; the registry wants plain data."""
@@ -100,49 +113,98 @@ class FalkorStore(GraphStore):
     dialect = "falkordb"
 
     def __init__(self, data_dir: str | os.PathLike, *, graph: str = "xijin", socket_path: str | None = None,
-                 manage_server: bool = True):
-        """Use the embedded server in ``data_dir`` (started if needed), or an existing socket."""
+                 manage_server: bool = True, timeout: float = 300.0, slow_timeout: float | None = None,
+                 answer_timeout: float | None = None):
+        """Use the embedded server in ``data_dir`` (started if needed), or an existing socket.
+
+        ``timeout`` bounds every wait for the server (connect and each answer); the web app sets it to a
+        few seconds so that a hung store gives a 503, not a frozen page. ``slow_timeout`` is that of the
+        whole-graph reads. ``answer_timeout``: see ``EmbeddedServer``."""
         import falkordb  # local: the Neo4j deployment need not load it
         import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
 
         from .embedded import EmbeddedServer
 
+        self._falkordb = falkordb
         self._redis_errors = redis.exceptions
+        # never retried by the client: a write that timed out may have been applied, and running it again
+        # would apply it twice; the caller is told (StoreUnavailable) and may retry with an Idempotency-Key
+        self._no_retry = lambda: Retry(NoBackoff(), 0)
         self.graph_name = graph
-        self.server = EmbeddedServer(data_dir) if manage_server else None
-        self.socket_path = socket_path or self.server.ensure_running()
-        self.db = falkordb.FalkorDB(unix_socket_path=self.socket_path,
-                                    client_name=self.server.client_name if self.server else "xijin-ext",
-                                    socket_timeout=300, socket_connect_timeout=5)
-        self.graph = self.db.select_graph(graph)
+        self.data_dir = os.fspath(data_dir)
+        self.timeout = timeout
+        self.slow_timeout = max(slow_timeout or timeout, timeout)
+        self._slow_db = None
         self._closed = False
+        self.server = EmbeddedServer(data_dir, answer_timeout=answer_timeout) if manage_server else None
+        if self.server is not None:
+            # connect while the folder's lock is held, so nobody stops the server under us
+            self.server.ensure_running(then=self._connect)
+        else:
+            self._connect(socket_path)
+
+    def _client(self, timeout: float):
+        return self._falkordb.FalkorDB(unix_socket_path=self.socket_path,
+                                       client_name=self.server.client_name if self.server else "xijin-ext",
+                                       socket_timeout=timeout, socket_connect_timeout=min(5.0, timeout),
+                                       retry=self._no_retry())
+
+    def _connect(self, socket_path: str) -> None:
+        self.socket_path = socket_path
+        self.db = self._client(self.timeout)
+        self.graph = self.db.select_graph(self.graph_name)
         self.ping()  # holds a pooled connection: other processes see that the server is in use
 
-    def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool) -> list[Row]:
+    def _slow_graph(self):
+        if self.slow_timeout == self.timeout:
+            return self.graph
+        if self._slow_db is None:
+            self._slow_db = self._client(self.slow_timeout)
+        return self._slow_db.select_graph(self.graph_name)
+
+    def _disk_full(self, exc: Exception) -> bool:
+        """Whether a failed write failed for want of disk space (the server says so, or it exited on it)."""
+        text = str(exc)
+        if "MISCONF" in text or "No space left" in text:
+            return True
+        try:
+            st = os.statvfs(self.data_dir)
+        except OSError:
+            return False
+        return st.f_bavail * st.f_frsize < 1 << 20
+
+    def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool, slow: bool = False) -> list[Row]:
         errs = self._redis_errors
         _refuse_nul(params)
         try:
             if read_only:
-                result = self.graph.ro_query(query, dict(params or {}))
+                result = (self._slow_graph() if slow else self.graph).ro_query(query, dict(params or {}))
             else:
                 result = self.graph.query(query, dict(params or {}))
         except errs.ResponseError as exc:
             msg = str(exc)
+            if not read_only and self._disk_full(exc):
+                raise DiskFull(DISK_FULL) from None
             if dialect.is_unique_violation(msg):
                 raise Conflict(f"编号已存在 / the id already exists ({msg})") from None
             if "empty key" in msg.lower() or "invalid graph operation on empty key" in msg.lower():
                 return []  # a read of a graph nothing was written to yet
             raise
-        except (errs.ConnectionError, errs.TimeoutError, OSError) as exc:
-            raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store at {self.socket_path} "
-                                   f"does not answer: {exc}") from None
         except errs.BusyLoadingError:
             raise StoreUnavailable("内置图数据库正在加载数据，请稍候 / the embedded store is still loading") from None
+        except (errs.ConnectionError, errs.TimeoutError, OSError) as exc:
+            # with appendfsync always, a server that cannot log a write exits rather than acknowledge it
+            if not read_only and not isinstance(exc, errs.TimeoutError) and self._disk_full(exc):
+                raise DiskFull(DISK_FULL) from None
+            raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store at {self.socket_path} "
+                                   f"does not answer: {exc}") from None
         names = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
         return [{n: _plain(v) for n, v in zip(names, row)} for row in result.result_set]
 
-    def read(self, query, params=None):
-        return self._run(query, params, read_only=True)
+    def read(self, query, params=None, *, slow=False):
+        return self._run(query, params, read_only=True, slow=slow)
 
     def write(self, query, params=None):
         return self._run(query, params, read_only=False)
@@ -208,17 +270,38 @@ class FalkorStore(GraphStore):
         except self._redis_errors.ResponseError:
             pass
 
+    def drop(self):
+        """Release the connections; leave the server to whoever uses it (a crashed one is restarted by the next open).
+
+        Connections other threads are still using are left to them (they fail on their own and are freed
+        with the pool): closing them under a running command makes the client raise a TypeError."""
+        self._closed = True
+        for db in (self.db, self._slow_db):
+            if db is None:
+                continue
+            try:
+                db.connection.connection_pool.disconnect(inuse_connections=False)
+            except Exception:  # closing a dead connection is not worth an error
+                pass
+
+    def _close_connections(self):
+        for db in (self.db, self._slow_db):
+            if db is None:
+                continue
+            try:
+                db.connection.close()
+                db.connection.connection_pool.disconnect()
+            except Exception:  # closing a dead connection is not worth an error
+                pass
+
     def close(self):
         if self._closed:
-            return
+            return None
         self._closed = True
-        try:
-            self.db.connection.close()
-            self.db.connection.connection_pool.disconnect()
-        except Exception:  # closing a dead connection is not worth an error
-            pass
+        self._close_connections()
         if self.server is not None:
-            self.server.release()
+            return self.server.release()
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -271,7 +354,7 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {self.uri}: {exc}") from None
         return [r.data() for r in records]
 
-    def read(self, query, params=None):
+    def read(self, query, params=None, *, slow=False):
         return self._run(query, params, self._neo4j.RoutingControl.READ)
 
     def write(self, query, params=None):
@@ -303,7 +386,8 @@ class Neo4jStore(GraphStore):
             raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {self.uri}: {exc}") from None
 
     def close(self):
-        self.driver.close()
+        self.driver.close()  # a Neo4j commit is durable once acknowledged
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -321,35 +405,75 @@ def open_store(config: Mapping[str, Any]) -> GraphStore:
     data_dir = config.get("DATA_DIR")
     if not data_dir:
         raise RegistryError("DATA_DIR is not configured")
-    return FalkorStore(data_dir, graph=config.get("GRAPH_NAME") or "xijin")
+    timeout = config.get("STORE_TIMEOUT")
+    if timeout is None:
+        return FalkorStore(data_dir, graph=config.get("GRAPH_NAME") or "xijin")
+    return FalkorStore(data_dir, graph=config.get("GRAPH_NAME") or "xijin", timeout=float(timeout),
+                       slow_timeout=float(config.get("STORE_SLOW_TIMEOUT") or timeout), answer_timeout=float(timeout))
 
 
 class StoreHolder:
     """One store per process, opened on first use and reopened after the store went away.
 
     The web app keeps one of these: a request that finds the store down gets a
-    503, and a later request reconnects by itself once it is back.
+    503, and a later request reconnects by itself once it is back. Reopening happens
+    once: the thread that found the store broken drops exactly that store
+    (``reset(store)``), so a store another thread has just reopened is never closed;
+    one thread opens at a time, and the others wait at most ``STORE_TIMEOUT`` for it;
+    those that waited while that open failed get its 503 at once instead of trying
+    again one after another (8 threads x a few seconds each).
     """
 
     def __init__(self, config: Mapping[str, Any]):
         self.config = config
         self._store: GraphStore | None = None
         self._lock = threading.Lock()
+        self.generation = 0  # how many times a store was opened: tests and logs see reopenings
+        self._failed: tuple[float, StoreUnavailable] | None = None
 
     def get(self) -> GraphStore:
-        with self._lock:
-            if self._store is None:
+        store = self._store
+        if store is not None:
+            return store
+        timeout = self.config.get("STORE_TIMEOUT")
+        asked = time.monotonic()
+        if not self._lock.acquire(timeout=-1 if timeout is None else float(timeout)):
+            raise StoreUnavailable("图数据库正在重新连接，请稍候 / the store is reconnecting, try again shortly")
+        try:
+            if self._store is not None:
+                return self._store
+            if self._failed and self._failed[0] >= asked:
+                raise self._failed[1]  # an open failed while we waited for it: same answer, now
+            try:
                 self._store = open_store(self.config)
+            except StoreUnavailable as exc:
+                self._failed = (time.monotonic(), exc)
+                raise
+            self._failed = None
+            self.generation += 1
             return self._store
+        finally:
+            self._lock.release()
 
-    def reset(self) -> None:
+    def reset(self, broken: GraphStore | None) -> bool:
+        """Drop ``broken``, the store a caller found unreachable, if it is still the current one.
+
+        Returns whether it was dropped: False when another thread already replaced it (or nothing
+        was open), and then nothing is closed."""
+        if broken is None:
+            return False
+        with self._lock:
+            if self._store is not broken:
+                return False
+            self._store = None
+        try:
+            broken.drop()
+        except Exception:
+            log.debug("dropping a broken store failed", exc_info=True)
+        return True
+
+    def close(self) -> str | None:
+        """Close the store for good (the process ends): None when its data is known to be safe."""
         with self._lock:
             store, self._store = self._store, None
-        if store is not None:
-            try:
-                store.close()
-            except Exception:
-                log.debug("closing a broken store failed", exc_info=True)
-
-    def close(self) -> None:
-        self.reset()
+        return store.close() if store is not None else None

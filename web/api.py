@@ -76,11 +76,16 @@ def search():
     return ok(get_registry().search(**filters))
 
 
+def _idempotency_key() -> str | None:
+    """A client's ``Idempotency-Key`` header: a create retried with it (after a 503) is answered, not written twice."""
+    return request.headers.get("Idempotency-Key")
+
+
 @bp.post("/entities")
 def create_entity():
-    body = P.json_body(request)
+    body, reg = P.json_body(request), get_registry()
     by, why = _actor(body)
-    return ok(get_registry().create(body, by=by, why=why), 201)
+    return ok(reg.idempotent(_idempotency_key(), "entities", body, lambda: reg.create(body, by=by, why=why)), 201)
 
 
 @bp.get("/entities/<entity_id>")
@@ -125,9 +130,9 @@ def entity_changes(entity_id: str):
 
 @bp.post("/relations")
 def create_relation():
-    body = P.json_body(request)
+    body, reg = P.json_body(request), get_registry()
     by, why = _actor(body)
-    return ok(get_registry().relate(body, by=by, why=why), 201)
+    return ok(reg.idempotent(_idempotency_key(), "relations", body, lambda: reg.relate(body, by=by, why=why)), 201)
 
 
 @bp.get("/relations/<path:rel_id>")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
+from registry.errors import Conflict, DiskFull, InvalidInput, NotFound, RegistryError, StoreUnavailable
 
-from .store import store_holder
+from .store import drop_broken_store
 
 # error class -> HTTP status; a subclass (e.g. graph's GapNotFound) answers with its nearest base's
 HTTP_STATUS: dict[type[RegistryError], int] = {
@@ -15,6 +15,7 @@ HTTP_STATUS: dict[type[RegistryError], int] = {
     NotFound: 404,
     Conflict: 409,
     StoreUnavailable: 503,
+    DiskFull: 507,
 }
 
 
@@ -43,7 +44,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(RegistryError)
     def _registry_error(exc: RegistryError):
         if isinstance(exc, StoreUnavailable):
-            store_holder().reset()  # the next request tries to reconnect
+            drop_broken_store()  # the next request tries to reconnect
             current_app.logger.warning("store unavailable: %s", exc.message)
         return error_response(http_status(exc), exc.message, exc.code, exc.details)
 

@@ -25,15 +25,22 @@ def init_app(app: Flask) -> None:
 
     @app.teardown_appcontext
     def _forget(exc):  # the registry object is per request; the store behind it is per process
-        g.pop("registry", None)
-        if isinstance(exc, StoreUnavailable):
-            holder.reset()
+        reg = g.pop("registry", None)
+        if isinstance(exc, StoreUnavailable) and reg is not None:
+            holder.reset(reg.store)  # only the store this request found broken
 
 
 def get_registry() -> Registry:
     if "registry" not in g:
         g.registry = registry_of(current_app.extensions[EXT])
     return g.registry
+
+
+def drop_broken_store() -> None:
+    """The store this request used did not answer: drop it (not one another thread has opened since)."""
+    reg = g.get("registry")
+    if reg is not None:
+        store_holder().reset(reg.store)
 
 
 def store_holder(app: Flask | None = None) -> StoreHolder:

@@ -16,7 +16,7 @@ import click
 
 from registry import settings
 from registry.dialect import SCHEMA_VERSION
-from registry.errors import Conflict, InvalidInput, NotFound, RegistryError, StoreUnavailable
+from registry.errors import Conflict, DiskFull, InvalidInput, NotFound, RegistryError, StoreUnavailable
 from registry.instance import open_registry, registry_of
 from registry.messages import localise, text
 from registry.repository import Registry
@@ -27,6 +27,7 @@ EXIT_CODES: dict[type[RegistryError], int] = {
     NotFound: 3,
     Conflict: 4,
     StoreUnavailable: 5,
+    DiskFull: 6,
 }
 
 
@@ -137,9 +138,11 @@ def serve(instance, host, port, no_seed, threads, get_path):
     except OSError as exc:
         raise click.ClickException(f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror}")
     finally:
-        holder.close()
+        problem = holder.close()
         if not get_path:
-            click.echo("已停止，数据已保存 / stopped, data saved", err=True)
+            # say "saved" only when the store confirmed that its log of every acknowledged write is intact
+            click.echo(f"已停止，但数据可能未全部保存 / stopped, but the data may NOT all be saved: {problem}"
+                       if problem else "已停止，数据已保存 / stopped, data saved", err=True)
 
 
 def _describe(reg: Registry) -> str:
