@@ -162,6 +162,8 @@ def attributes(rec: dict) -> list[dict]:
             shown = label(ENUM_FIELDS[field], value)
         elif field == "status":
             shown = label("platform_status" if rec["kind"] == "platform" else "project_status", value)
+        elif field == "roles":
+            shown = "、".join(label("role", v) for v in value)
         elif isinstance(value, list):
             shown = "、".join(str(v) for v in value)
         elif isinstance(value, float) and value.is_integer():

@@ -23,3 +23,11 @@ def test_the_edit_form_offers_each_role_by_its_label(small_editor):
     html = small_editor.get("/entity/ent-b/edit").get_data(as_text=True)
     assert 'value="specialised" checked> 专精特新</label>' in html
     assert 'value="little_giant" > 专精特新小巨人</label>' in html
+
+
+def test_the_record_panel_names_roles_by_their_labels(small_client):
+    html = small_client.get("/entity/ent-b").get_data(as_text=True)
+    assert "<td>专精特新</td>" in html.replace("\n", "") or ">专精特新<" in html.split("基本信息")[-1]
+    assert "specialised" not in html.split("基本信息")[-1].split("记录来源")[0]
+    en = small_client.get("/entity/ent-b?lang=en").get_data(as_text=True)
+    assert "Specialised and innovative (专精特新)" in en
