@@ -271,12 +271,9 @@ def segment_detail(reg: Registry, seg: str, *, limit: int = 200) -> dict[str, An
         rec = reg.get(seg)  # NotFound when there is no such record at all
         raise NotFound(f"'{seg}' 是{label('kind', rec['kind'], 'zh')}，不是产业链环节 / '{seg}' is a {rec['kind']}, "
                        "not a chain segment")
-    row = present(row)
-    gaps = []
+    row = localised(a, f"coverage-row:{seg}", lambda: row)
     concerning = a.segment_gaps(seg)
-    for g in concerning[:10]:
-        c = a.candidates(g, limit=5)
-        gaps.append(present(dict(g, candidates=c["candidates"], candidates_total=c["total"])))
+    gaps = [_with_candidates(a, g, 5) for g in concerning[:10]]
     cands: dict[str, dict] = {}
     for g in gaps:
         for c in g["candidates"]:
