@@ -358,6 +358,16 @@ def capped_json(diff: dict) -> str:
     return json.dumps({"truncated": fields}, ensure_ascii=False)
 
 
+def _blank(value: Any) -> bool:
+    """No value: absent, empty text or an empty list (the store keeps no empty list; the model makes one)."""
+    return value is None or value == "" or value == []
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Whether a field holds the same value before and after a change (every kind of blank is one value)."""
+    return (_blank(a) and _blank(b)) or a == b
+
+
 def change_fields(change: dict[str, Any]) -> list[dict[str, Any]]:
     """Every field a change touched with its value before and after (None: absent), whatever the shape
     of its stored diff: ``{field: [before, after]}`` (update), ``{"before": {...}}`` (delete, unrelate),
@@ -368,7 +378,7 @@ def change_fields(change: dict[str, Any]) -> list[dict[str, Any]]:
     if set(diff) <= {"before", "after"} and all(isinstance(v, dict) for v in diff.values()):
         before, after = diff.get("before") or {}, diff.get("after") or {}
         return [{"field": k, "before": before.get(k), "after": after.get(k)}
-                for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
+                for k in sorted(set(before) | set(after)) if not same_value(before.get(k), after.get(k))]
     if set(diff) == {"truncated"}:
         return [{"field": k, "before": None, "after": None, "truncated": True} for k in diff["truncated"]]
     return [{"field": k, "before": v[0], "after": v[1]} for k, v in sorted(diff.items())
@@ -499,7 +509,7 @@ class Registry:
         new_fields = entity.model_dump(exclude_none=True, mode="json")
         self._check_quotes([("", new_fields.get("sources", []))], unchecked=old.get("sources", []))
         diff = {k: [old.get(k), new_fields.get(k)] for k in sorted(set(old) | set(new_fields))
-                if old.get(k) != new_fields.get(k)}
+                if not same_value(old.get(k), new_fields.get(k))}
         at = now_iso()
         props = entity_props(entity, meta={"created_at": current.get("created_at", at), "updated_at": at,
                                            "version": version + 1, "updated_by": by or "system"})

@@ -81,3 +81,14 @@ def test_range_target_needs_ordered_bounds():
 def test_relation_id_is_type_and_ends():
     assert relation_id("SUPPLIES", "a", "b") == "a>SUPPLIES>b"
     assert validate_relation({"type": "supplies", "source": "a", "target": "b"}).id == "a>SUPPLIES>b"
+
+
+def test_an_edit_records_only_the_fields_it_changed(registry):
+    """A form sends an empty list for a field the store never held: that is no change (no 'roles: — → —')."""
+    from registry.repository import change_fields
+
+    registry.create({"kind": "enterprise", "id": "ent-q", "name": "甲公司"}, by="t", why="t")
+    registry.update("ent-q", {"phone": "0797-1", "roles": [], "aliases": []}, version=1, by="t", why="t")
+    change = registry.changes(entity_id="ent-q", limit=1)[0]
+    assert [f["field"] for f in change_fields(change)] == ["phone"]
+    assert "phone" in change["summary"] and "roles" not in change["summary"]
