@@ -12,12 +12,12 @@ from collections import defaultdict
 from typing import Any, Iterable
 
 from registry.messages import message
-from registry.model import LEAD_ROLES
+from registry.model import LEAD_ROLES, LOCAL, OUTSIDE_SET
 
 from .errors import EntityNotFound
 
-LOCAL = "cluster"
-OUTSIDE = frozenset({"ganzhou", "jiangxi", "china", "abroad"})
+# "in the cluster" and "outside" have one definition, in registry.model
+OUTSIDE = OUTSIDE_SET
 # organisation-to-organisation links that make two entities partners
 PARTNER_TYPES = ("RESEARCH_PARTNER", "CO_FOUNDED", "MEMBER_OF", "RUNS", "OWNED_BY", "REORGANISES")
 SEVERITIES = ("high", "medium", "low")

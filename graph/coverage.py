@@ -7,7 +7,7 @@ from typing import Callable, Optional
 
 from registry.messages import message
 
-from ._chain import OUTSIDE, Chain, noop_progress
+from ._chain import LOCAL, OUTSIDE, Chain, noop_progress
 
 __all__ = ["chain_coverage", "segment_coverage", "SCORE_FORMULA", "coverage_score"]
 
@@ -74,7 +74,7 @@ def _row(chain: Chain, seg: str, limit: int | None) -> dict:
     local, outside, unknown = [], [], []
     for f in firms:
         x = loc[f]
-        (local if x == "cluster" else outside if x in OUTSIDE else unknown).append(f)
+        (local if x == LOCAL else outside if x in OUTSIDE else unknown).append(f)
     platforms = [p for p in m.get("platform", []) if chain.node[p].get("locality") not in OUTSIDE]
     projects = [p for p in m.get("project", []) if chain.node[p].get("locality") not in OUTSIDE]
     leaders = sorted({f for s in sub for f in chain.leaders.get(s, ())})

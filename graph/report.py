@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Callable, Optional
 
 from registry.messages import message
+from registry.model import LOCAL, OUTSIDE
 
 from ._chain import SEVERITIES, SEVERITY_RANK, Chain, fact, noop_progress
 from .candidates import CANDIDATE_FORMULA, _candidates
@@ -247,8 +248,8 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
     kinds = {k: len(v) for k, v in sorted(chain.by_kind.items()) if k}
     firms = chain.by_kind.get("enterprise", [])
     locs = [chain.loc[f] for f in firms]
-    n_local = locs.count("cluster")
-    n_outside = sum(locs.count(x) for x in ("ganzhou", "jiangxi", "china", "abroad"))
+    n_local = locs.count(LOCAL)
+    n_outside = sum(locs.count(x) for x in OUTSIDE)
     by_cat = {c: {s: sum(1 for g in grouped[c] if g["severity"] == s) for s in SEVERITIES} for c in CATEGORIES}
     for c in CATEGORIES:
         by_cat[c]["total"] = len(grouped[c])
