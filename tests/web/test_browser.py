@@ -380,14 +380,16 @@ def test_sign_in_edit_a_firm_and_see_before_and_after_in_its_history(driver, own
     driver.find_element(By.ID, "l-password").send_keys(PASSWORD)
     driver.find_element(By.ID, "l-submit").click()
     wait(driver).until(lambda d: d.current_url.endswith("/entity/ent-b/edit"))
-    assert driver.find_element(By.ID, "f-by").text == "李编辑"
+    # the address changes when the navigation commits, before the new page's elements exist: wait for them
+    who = wait(driver).until(EC.presence_of_element_located((By.ID, "f-by")))
+    assert who.text == "李编辑"
     field = driver.find_element(By.ID, "f-location")
     field.clear()
     field.send_keys("南康区龙岭工业园")
     driver.find_element(By.ID, "f-why").send_keys("企业走访核实新址")
     driver.find_element(By.CSS_SELECTOR, "#edit-form button[type=submit]").click()
     wait(driver).until(lambda d: "saved=1" in d.current_url)
-    row = driver.find_element(By.CSS_SELECTOR, "#changes tbody tr")
+    row = wait(driver).until(EC.presence_of_element_located((By.CSS_SELECTOR, "#changes tbody tr")))
     text = row.text
     assert "李编辑" in text and "企业走访核实新址" in text
     assert f"{before['location']} → 南康区龙岭工业园" in text
