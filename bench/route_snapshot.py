@@ -515,8 +515,11 @@ def child_main(args) -> int:
 
         seed_store = FalkorStore(tmp / "store", graph=graph)
         try:
-            seed_store.setup_schema()
-            load_seed(Registry(seed_store))
+            reg = Registry(seed_store)
+            # set the schema up the way the app does: through the registry where it can (newer versions
+            # write the schema version there, after migrating stored data), else through the store
+            (reg.setup_schema if hasattr(reg, "setup_schema") else seed_store.setup_schema)()
+            load_seed(reg)
             t_seeded = time.perf_counter()
             app = create_app({"TESTING": True, "DATA_DIR": str(tmp / "store"), "GRAPH_NAME": graph,
                               "SEED_ON_START": False, "NEO4J_URI": None}, instance_path=str(tmp / "instance"))
