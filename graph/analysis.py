@@ -78,9 +78,6 @@ class Analysis:
                 self._memo[name] = compute()
             return self._memo[name]
 
-    def built(self, name: str) -> bool:
-        """Whether a memoised result has been computed (for tests and benchmarks)."""
-        return name in self._memo
 
     # ------------------------------------------------------------------ records
     def record(self, n: str) -> dict | None:
@@ -168,8 +165,6 @@ class Analysis:
     def target_progress(self) -> list[dict]:
         return self.report()["target_progress"]
 
-    def target_row(self, target: str) -> dict | None:
-        return next((r for r in self.target_progress() if r["id"] == target), None)
 
     # ------------------------------------------------------------------ people and places
     def chain_leaders(self) -> list[dict]:
@@ -191,10 +186,6 @@ class Analysis:
             return sorted(leaders.values(), key=lambda x: x["name"])
         return self.memo("chain_leaders", compute)
 
-    def document_titles(self) -> dict[str, str]:
-        """Source file name -> the document's title."""
-        return self.memo("document_titles", lambda: {d["file"]: d.get("name") or d["file"]
-                                                     for d in self.records("document") if d.get("file")})
 
     # ------------------------------------------------------------------ views of the chain
     def board(self) -> dict:

@@ -16,6 +16,7 @@ from registry.exports import generated_at
 from registry import messages
 from registry.messages import localise
 
+from . import analysis
 from .i18n import current_lang, label, pick, render, text
 
 FORMATS = ("csv", "xlsx", "json")
@@ -80,7 +81,7 @@ def _row_in_words(row: dict, titles: dict[str, str]) -> dict[str, Any]:
 
 def rows_in_words(a: Analysis, rows: list[dict], *, ordered: bool) -> list[dict]:
     """Partner rows in the page's language; ``ordered``: by group, then the relation's words, then name."""
-    titles = a.document_titles()
+    titles = analysis.document_titles()
     out = [(r["rank"], _row_in_words(r, titles)) for r in rows]
     if ordered:
         out.sort(key=lambda x: (x[0], x[1]["relation"], x[1]["name"]))
