@@ -15,9 +15,9 @@ languages, so a JSON answer keeps its ``title_zh`` / ``title_en`` fields.
 Domains, one file each, so that separate parts of the code do not edit one file:
 ``labels`` (names of enumerated values and fields), ``auth`` (sign-in, roles, admin pages, user commands), ``analysis`` (gap reasons,
 facts, formulas), ``ui`` (the page templates), ``web`` (what the web's view models
-and exports say), ``cli`` (the command line), ``data`` (import, templates, backup and restore), ``todo``
+and exports say), ``cli`` (the command line), ``data`` (spreadsheet templates and reading files), ``todo``
 (the data to-do list and target measurability), ``search``, ``chain`` (the chain map), ``print`` (print-ready
-exports and the one-page brief), ``gaps`` (gap grouping and candidate scores).
+exports and the one-page brief), ``gaps`` (gap grouping and candidate scores), ``backup`` (backup and restore), ``imports`` (matching, preview, apply and undo of an import).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from babel.support import Translations
 
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
-DOMAINS = ("labels", "analysis", "ui", "web", "cli", "auth", "data", "todo", "search", "chain", "print", "gaps")
+DOMAINS = ("labels", "analysis", "ui", "web", "cli", "auth", "data", "todo", "search", "chain", "print", "gaps", "backup", "imports")
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 __all__ = ["LANGS", "DEFAULT_LANG", "translations", "catalogue", "has", "text", "label", "render", "localise",
