@@ -78,10 +78,13 @@ class GraphStore(ABC):
         self.write("MATCH (n) DETACH DELETE n")
 
     @abstractmethod
-    def atomic(self, statements: Sequence[tuple[str, Mapping[str, Any] | None]], *,
+    def atomic(self, statements: Sequence[tuple], *,
                progress: Callable[[int, int], None] | None = None) -> list[list[Row]]:
         """Run several writing statements all-or-nothing: either every one of them is applied, or (an
         error, a killed process, a lost connection) none is. Returns each statement's rows.
+
+        A statement is ``(query, params)`` or ``(query, params, check)``: ``check(rows)`` may raise (a
+        RegistryError) to abandon the whole work, e.g. when a record's version is not the one expected.
 
         Neo4j: one transaction. The embedded store: the statements run on a copy of the graph that
         replaces the live one in one step only once all of them succeeded; if anyone wrote to the live
@@ -207,8 +210,8 @@ class FalkorStore(GraphStore):
         import redis as _redis
 
         statements = list(statements)
-        for _, params in statements:
-            _refuse_nul(params)
+        for stmt in statements:
+            _refuse_nul(stmt[1])
         if not self.db.connection.exists(self.graph_name):
             # a graph nobody wrote to yet: give it its schema, so that the copy has indexes and constraints
             self.setup_schema()
@@ -224,7 +227,7 @@ class FalkorStore(GraphStore):
                 slow.connection.execute_command("GRAPH.COPY", self.graph_name, copy)
                 graph = slow.select_graph(copy)
                 results = []
-                for i, (query, params) in enumerate(statements):
+                for i, (query, params, *check) in enumerate(statements):
                     try:
                         result = graph.query(query, dict(params or {}))
                     except errs.ResponseError as exc:
@@ -236,6 +239,8 @@ class FalkorStore(GraphStore):
                         raise
                     names = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
                     results.append([{n: _plain(v) for n, v in zip(names, row)} for row in result.result_set])
+                    if check and check[0] is not None:
+                        check[0](results[-1])
                     if progress:
                         progress(i + 1, len(statements))
                 pipe.multi()
@@ -473,8 +478,10 @@ class Neo4jStore(GraphStore):
             with self.driver.session(database=self.database) as session:
                 with session.begin_transaction() as tx:
                     results = []
-                    for i, (query, params) in enumerate(statements):
+                    for i, (query, params, *check) in enumerate(statements):
                         results.append([r.data() for r in tx.run(query, dict(params or {}))])
+                        if check and check[0] is not None:
+                            check[0](results[-1])
                         if progress:
                             progress(i + 1, len(statements))
                     tx.commit()

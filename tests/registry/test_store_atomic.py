@@ -166,3 +166,14 @@ def test_the_swapped_graph_survives_kill_9_of_the_server_and_a_clean_stop(folder
         assert s3.schema_ok() == (True, "")
     finally:
         s3.close()
+
+
+def test_a_check_that_fails_abandons_the_whole_work(store):
+    def refuse(rows):
+        raise Conflict("version moved")
+
+    with pytest.raises(Conflict, match="version moved"):
+        store.atomic([(Q_ADD, {"rows": rows("a", 2)}), (Q_ADD, {"rows": rows("b", 1)}, refuse)])
+    assert ids(store) == []
+    store.atomic([(Q_ADD, {"rows": rows("c", 1)}, lambda r: None)])
+    assert ids(store) == ["c0"]
