@@ -44,6 +44,9 @@ API_WRITES = [
     ("DELETE", "/api/v1/relations/ent-b>SUPPLIES>ent-c", None, EDITOR),
 ]
 RANK = {None: -1, VIEWER: 0, EDITOR: 1, ADMIN: 2}
+# write routes whose roles are tested in their own files: spreadsheet import (tests/web/test_web_import.py)
+COVERED_ELSEWHERE = {"/import", "/import/<id>/decide", "/import/<id>/again", "/import/<id>/apply",
+                     "/import/set/<id>/undo", "/api/v1/import"}
 
 
 def test_the_matrix_covers_every_write_route(app):
@@ -54,7 +57,7 @@ def test_the_matrix_covers_every_write_route(app):
     for rule in app.url_map.iter_rules():
         if set(rule.methods or ()) - {"GET", "HEAD", "OPTIONS"} and rule.endpoint not in ("auth.login", "auth.logout"):
             routes.add(re.sub(r"<(?:path:)?\w+>", "<id>", rule.rule))
-    assert routes == covered
+    assert routes == covered | COVERED_ELSEWHERE
 
 
 @pytest.mark.parametrize("role", [None, VIEWER, EDITOR, ADMIN])
