@@ -77,9 +77,30 @@ def kind_name(kind: str) -> str:
     return text("ui.importweb.kind.relation") if kind == "relation" else label("kind", kind)
 
 
+HIDDEN_FIELDS = ("id", "kind", "sources")  # shown elsewhere on the page (the record's id) or noise (the import's own source)
+
+
+def _groups(kind: str | None) -> dict[str, str]:
+    """field -> the catalogue group naming its codes (locality -> locality, roles -> role …), from the template's columns."""
+    from registry import tabular
+
+    if kind not in _kinds():
+        return {}
+    return {c.field: c.group for c in tabular.columns(kind) if c.group}
+
+
+def field_value(kind: str | None, field: str, value, lang: str | None = None) -> str:
+    """A field's value as people read it: codes of enumerations by their names (cluster -> 集群内), lists joined."""
+    group = _groups(kind).get(field)
+    if group and value not in (None, "", []):
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return "、".join(label(group, v, lang) for v in values)
+    return shown(value)
+
+
 @bp.context_processor
 def _helpers():
-    return {"kind_name": kind_name}
+    return {"kind_name": kind_name, "field_value": field_value, "hidden_fields": HIDDEN_FIELDS}
 
 
 # ---------------------------------------------------------------- files and their notes on disk
@@ -264,7 +285,7 @@ def _page(token: str, meta: dict, *, plan=None, job=None, result=None, read_erro
     view = _plan_view(plan) if plan is not None else None
     return render_template("import_preview.html", token=token, meta=meta, plan=plan, view=view, job=job,
                            result=result, read_error=read_error, apply_error=apply_error, form_error=form_error,
-                           form=form or {}, show=SHOW, kind_name=kind_name), status
+                           form=form or {}, show=SHOW), status
 
 
 def _plan_view(plan) -> dict[str, Any]:
@@ -408,8 +429,9 @@ def report_xlsx(plan, *, lang: str = "zh") -> bytes:
                 base = [i.sheet, i.row, kind_label(i.kind, lang), i.id, i.name]
                 if action == "change":
                     for f in i.fields:
-                        ws.append(_cells(base + [label("field", f["field"], lang), shown(f["before"]),
-                                                 shown(f["after"])]))
+                        ws.append(_cells(base + [label("field", f["field"], lang),
+                                                 field_value(i.kind, f["field"], f["before"], lang),
+                                                 field_value(i.kind, f["field"], f["after"], lang)]))
                 else:
                     ws.append(_cells(base))
         for cell in ws[1]:
@@ -442,19 +464,35 @@ def _set_id(set_id: str) -> str:
 
 @bp.get("/import/set/<set_id>")
 def change_set(set_id: str):
-    require("viewer")
-    reg = get_registry()
-    cs = importer.change_set(reg, _set_id(set_id))
     from . import params as P
 
-    page = reg.change_page(change_set=set_id, action="import_item", page=P.int_arg(request.args, "page", 1, 1, 100_000),
-                           per_page=SET_PAGE)
+    require("viewer")
+    cs = importer.change_set(get_registry(), _set_id(set_id))
+    page = _set_page(cs, P.int_arg(request.args, "page", 1, 1, 100_000))
     undo_job = None
     if current_user.is_authenticated and current_user.can("admin"):
         undo_job = jobs().get(f"undo:{set_id}", current_user.name)
     return render_template("import_set.html", set_id=set_id, head=cs["head"], undone=cs["undone"], page=page,
-                           undo_job=undo_job, undo_error=None, why="", kind_name=kind_name,
-                           item_action=_item_action)
+                           undo_job=undo_job, undo_error=None, why="", item_action=_item_action)
+
+
+def _set_page(cs: dict, page: int) -> dict:
+    """One page of a change set's items: changed records first, then created ones, each in id order (new ids
+    are the names' pinyin), with their stored before -> after parsed."""
+    items = []
+    for c in cs["items"]:
+        c = dict(c)
+        try:
+            c["diff"] = json.loads(c.pop("diff_json", None) or "null")
+        except ValueError:
+            c["diff"] = None
+        items.append(c)
+    items.sort(key=lambda c: (_item_action(c) != "change", c.get("kind") is None, c.get("entity_id") or "",
+                              c.get("ids") or []))
+    total = len(items)
+    pages = max(1, -(-total // SET_PAGE))
+    page = min(page, pages)
+    return {"items": items[(page - 1) * SET_PAGE:page * SET_PAGE], "total": total, "page": page, "pages": pages}
 
 
 def _item_action(c: dict) -> str:
@@ -476,10 +514,9 @@ def undo(set_id: str):
         if cs["undone"]:
             raise Conflict(both("ui.importweb.err.undone"))
     except (InvalidInput, Conflict) as exc:
-        page = reg.change_page(change_set=set_id, action="import_item", per_page=SET_PAGE)
-        return render_template("import_set.html", set_id=set_id, head=cs["head"], undone=cs["undone"], page=page,
-                               undo_job=None, undo_error=exc, why=request.form.get("why") or "",
-                               kind_name=kind_name, item_action=_item_action), (409 if isinstance(exc, Conflict) else 400)
+        return render_template("import_set.html", set_id=set_id, head=cs["head"], undone=cs["undone"],
+                               page=_set_page(cs, 1), undo_job=None, undo_error=exc, why=request.form.get("why") or "",
+                               item_action=_item_action), (409 if isinstance(exc, Conflict) else 400)
     app = current_app._get_current_object()
 
     def work(job):
