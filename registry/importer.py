@@ -384,8 +384,6 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
         current = entity_out(stored[rid])
         old = _record_fields(current)
         given = {k: v for k, v in data.items() if k not in ("id", "sources") and v not in (None, "", [])}
-        if given.get("name") and _norm(given["name"]) in {_norm(a) for a in old.get("aliases") or []}:
-            del given["name"]  # matched by one of its aliases: that names the record, it does not rename it
         merged = {**old, **given}
         if not any(not same_value(old.get(k), merged.get(k)) for k in given):
             plan.items.append(Item(row.sheet, row.row, kind, rid, current["name"], "unchanged", key=key))
