@@ -384,6 +384,8 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
         current = entity_out(stored[rid])
         old = _record_fields(current)
         given = {k: v for k, v in data.items() if k not in ("id", "sources") and v not in (None, "", [])}
+        if given.get("name") in old.get("aliases", []):
+            given.pop("name")  # found by one of its aliases: a row naming a firm by its short name does not rename it
         merged = {**old, **given}
         if not any(not same_value(old.get(k), merged.get(k)) for k in given):
             plan.items.append(Item(row.sheet, row.row, kind, rid, current["name"], "unchanged", key=key))
