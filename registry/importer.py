@@ -331,6 +331,7 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
 
     # match every record row, so that relations can name records this file creates
     stored_ids: set[str] = set()
+    new_names: dict[tuple[str, str], tuple[str, int]] = {}   # names of rows that create a record, first seen
     matched: list[tuple[Any, dict, str | None, list]] = []
     for row, data, table in pending:
         kind = table.kind
@@ -340,6 +341,14 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
             col, val, msgid, params = reject
             plan.rejected.append(_rejected(row, col, val, msgid, **params))
             continue
+        if rid is None:
+            same = (kind, _norm(data.get("name") or ""))
+            if same in new_names:
+                first = new_names[same]
+                plan.rejected.append(_rejected(row, _col(row, "name"), data.get("name", ""),
+                                               "imports.reject.duplicate_row", first=first[1], sheet=first[0]))
+                continue
+            new_names[same] = (row.sheet, row.row)
         if rid is not None:
             if rid in file_ids:
                 first = file_ids[rid]

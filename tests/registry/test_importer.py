@@ -182,6 +182,8 @@ def test_blank_cells_never_erase_and_the_same_file_twice_changes_nothing(seeded)
 def test_rows_repeating_a_record_in_one_file_are_rejected(seeded):
     plan = plan_of(seeded, template_with([firm_row("新企业甲", id="ent-a"), firm_row("新企业甲", id="ent-a")]))
     assert plan.counts["created"] == 1 and plan.rejected[0].row == 4
+    plan = plan_of(seeded, template_with([firm_row("新企业乙"), firm_row("新企业乙", phone="1")]))
+    assert plan.counts["created"] == 1 and [(r.row, r.column) for r in plan.rejected] == [(4, "名称")]
 
 
 def test_relations_name_their_ends_including_records_of_the_same_file(seeded):
