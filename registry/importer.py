@@ -331,6 +331,7 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
 
     # match every record row, so that relations can name records this file creates
     stored_ids: set[str] = set()
+    new_names: dict[tuple[str, str], tuple[str, int]] = {}   # names of rows that create a record, first seen
     matched: list[tuple[Any, dict, str | None, list]] = []
     for row, data, table in pending:
         kind = table.kind
@@ -340,6 +341,14 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
             col, val, msgid, params = reject
             plan.rejected.append(_rejected(row, col, val, msgid, **params))
             continue
+        if rid is None:
+            same = (kind, _norm(data.get("name") or ""))
+            if same in new_names:
+                first = new_names[same]
+                plan.rejected.append(_rejected(row, _col(row, "name"), data.get("name", ""),
+                                               "imports.reject.duplicate_row", first=first[1], sheet=first[0]))
+                continue
+            new_names[same] = (row.sheet, row.row)
         if rid is not None:
             if rid in file_ids:
                 first = file_ids[rid]
@@ -384,6 +393,8 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
         current = entity_out(stored[rid])
         old = _record_fields(current)
         given = {k: v for k, v in data.items() if k not in ("id", "sources") and v not in (None, "", [])}
+        if given.get("name") in old.get("aliases", []):
+            given.pop("name")  # found by one of its aliases: a row naming a firm by its short name does not rename it
         merged = {**old, **given}
         if not any(not same_value(old.get(k), merged.get(k)) for k in given):
             plan.items.append(Item(row.sheet, row.row, kind, rid, current["name"], "unchanged", key=key))

@@ -122,7 +122,7 @@ def make_command(instance_option, progress):
                                                progress=show)["change_set"]
                 applied = True
         if as_json:
-            click.echo(json.dumps(plan.summary(applied=applied), ensure_ascii=False))
+            click.echo(json.dumps(plan.summary(applied=applied, set_id=set_id), ensure_ascii=False))
         else:
             _print_plan(plan, applied, set_id)
         if plan.rejected and not applied and not (dry_run and skip_invalid):
