@@ -17,6 +17,7 @@ from test_browser import (LiveServer, _app, csp_violations, downloads, driver, s
                           wait, wait_for_download)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
 
 from registry.repository import Registry
 
@@ -146,4 +147,49 @@ def test_download_fill_upload_preview_skip_apply_and_undo(driver, import_server,
     # the admin change log links the import to its change set
     driver.get(srv.url + "/admin/changes?action=import")
     assert driver.find_elements(By.CSS_SELECTOR, "a.import-set")
+    sign_out(driver)
+
+
+@pytest.mark.slow
+def test_a_long_preview_shows_its_progress_then_the_preview(driver, import_server, downloads):
+    """20,000 firms in a GBK CSV: the page shows a progress bar that moves (static/import.js polls the job), then
+    reloads itself into the preview."""
+    import time
+
+    from accounts import PASSWORD
+
+    from registry.users import Users
+
+    srv, reg = import_server
+    if Users(reg.store).find("赵编辑") is None:
+        Users(reg.store).add("赵编辑", "editor", PASSWORD)
+    sign_in(driver, srv.url, "赵编辑", PASSWORD)
+    path = downloads / "两万家企业.csv"
+    lines = ["名称,集群内外,所在地"] + [f"赣州进度测试材料{i:05d}有限公司,集群内,赣县区" for i in range(20000)]
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("gbk"))
+    driver.get(srv.url + "/import")
+    driver.find_element(By.ID, "f-file").send_keys(str(path))
+    Select(driver.find_element(By.ID, "f-kind")).select_by_value("enterprise")  # a CSV's headers cannot tell
+    driver.find_element(By.ID, "upload-button").click()
+    bar = wait(driver).until(EC.presence_of_element_located((By.ID, "progress-bar")))
+    seen = set()
+    end = time.monotonic() + 300
+    shot_taken = False
+    while time.monotonic() < end and not driver.find_elements(By.CSS_SELECTOR, "#counts, #read-error"):
+        try:
+            value = bar.get_attribute("value")
+            seen.add(value)
+            if not shot_taken and value and int(float(value)) > 0:
+                shot(driver, "import-progress", full=False)
+                shot_taken = True
+        except Exception:  # the page reloaded between finding the bar and reading it
+            bars = driver.find_elements(By.ID, "progress-bar")
+            if bars:
+                bar = bars[0]
+        time.sleep(0.2)
+    assert driver.find_elements(By.ID, "counts"), "the preview never came"
+    assert int(driver.find_element(By.CSS_SELECTOR, "#count-created b").text) == 20000
+    assert len(seen) >= 2, seen  # the bar moved
+    assert "只显示前 100 条" in driver.find_element(By.TAG_NAME, "body").text
+    assert csp_violations(driver) == []
     sign_out(driver)
