@@ -377,6 +377,7 @@ def apply(token: str):
                      "why": why})
         meta["result"] = done
         _save_meta(token, meta)  # the job runs inside the app's context
+        jobs().drop(f"{token}:preview")  # the plan (all rows) need not stay in memory once written
         try:  # the file is in the change log's hands now; its bytes need not stay on the server
             _data_path(token, meta["ext"]).unlink()
         except OSError:

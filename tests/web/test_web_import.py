@@ -276,6 +276,25 @@ def test_a_possible_duplicate_is_held_and_the_users_choice_replans(small_app, si
     assert reg.get("ent-a")["location"] == "龙南市"
 
 
+def test_a_possible_duplicate_confirmed_as_new_is_created(small_app, sign_in):
+    editor = sign_in(small_app.test_client(), "editor", "编辑甲")
+    token = token_of(upload(editor, filled([{"名称": "赣州示范冶炼分离股份有限公司", "集群内外": "集群内"}])))
+    page(editor, token)
+    editor.post(f"/import/{token}/decide", data={"csrf_token": csrf_of(editor, f"/import/{token}"), "decide:企业:3": "new"})
+    _, html = page(editor, token)
+    assert stat(html, "near") == 0 and stat(html, "created") == 1 and 'id="f-skip"' not in html
+    assert "跳过" not in re.search(r'id="apply-button">([^<]*)<', html)[1]
+
+
+def test_the_pages_speak_english_when_asked(small_editor):
+    html = unescape(small_editor.get("/import?lang=en").get_data(as_text=True))
+    assert "Spreadsheet import" in html and "Blank cells never erase" in html and "Upload and preview" in html
+    token = token_of(upload(small_editor, filled(FIRMS[:1] + BAD[1:])))
+    _, html = page(small_editor, token)
+    assert "Rejected rows (1)" in html and "is not an allowed value" in html and "Skip the 1 rejected" in html
+    assert "Apply (write 1, skip 1 rows)" in html
+
+
 def test_a_gbk_csv_as_chinese_excel_saves_it(small_editor, small_app):
     text = "名称,集群内外,所在地\r\n赣州甲乙稀土有限公司,集群内,赣县区\r\n赣州丙丁磁业有限公司,国内其他地区,宁波市\r\n"
     token = token_of(upload(small_editor, text.encode("gbk"), "企业名录.csv", kind="enterprise"))
