@@ -528,7 +528,8 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
         raw_header.pop()
     if len(raw_header) > MAX_COLUMNS:
         _too_many_columns(name, len(raw_header))
-    kind = kind or (_sheet_kinds().get(_norm(name)) if by_sheet_name else None) or _kind_from_header(name, raw_header)
+    kind = (kind or (_sheet_kinds().get(_norm(name)) if by_sheet_name else None)
+            or _kind_from_header(name, raw_header, csv_file=not by_sheet_name))
     index = _header_index(kind)
     fields: list[tuple[int, str, str]] = []  # (position, header, field)
     unknown, seen = [], {}
@@ -618,21 +619,30 @@ def _header_row(values: list[list[Any]]) -> int | None:
     return first
 
 
-def _kind_from_header(name: str, header: list[str]) -> str:
-    """The one kind whose columns explain every header; on a tie, the kind with a column only it has."""
+def _kind_from_header(name: str, header: list[str], *, csv_file: bool = False) -> str:
+    """The kind whose columns explain the most headers; on a tie, the one with most columns only it has.
+
+    A kind that explains only some headers is still chosen when it is the only one that does best (the
+    caller then names the unknown columns); a tie is refused, naming the headers no kind knows."""
     keys = [_norm(h) for h in header if _norm(h) and _norm(h) not in IGNORED_HEADERS]
-    fits = [k for k in IMPORT_KINDS if keys and all(h in _header_index(k) for h in keys)]
+    score = {k: sum(1 for h in keys if h in _header_index(k)) for k in IMPORT_KINDS}
+    top = max(score.values(), default=0)
+    fits = [k for k in IMPORT_KINDS if top and score[k] == top]
     if len(fits) > 1:
         def own(k: str) -> int:
             others = set().union(*({c.field for c in _columns(o)} for o in fits if o != k))
-            return sum(1 for h in keys if _header_index(k)[h] not in others)
+            return sum(1 for h in keys if h in _header_index(k) and _header_index(k)[h] not in others)
         best = max(own(k) for k in fits)
         fits = [k for k in fits if own(k) == best] if best else fits
     if len(fits) == 1:
         return fits[0]
     names = ("、".join(_sheet_name(k, "zh") for k in IMPORT_KINDS), ", ".join(_sheet_name(k, "en") for k in IMPORT_KINDS))
-    raise InvalidInput(_both("data.err.unknown_kind_of_sheet", sheet=name, names=names),
-                       details=[{"field": "sheet", "value": name, "message": "kind unknown"}])
+    msg = _both("data.err.unknown_kind_of_csv" if csv_file else "data.err.unknown_kind_of_sheet", sheet=name,
+                names=names)
+    unknown = [h for h in header if _norm(h) and _norm(h) not in _all_headers()]
+    if unknown:
+        msg += "; " + _both("data.err.unknown_headers", columns=("、".join(unknown), ", ".join(unknown)))
+    raise InvalidInput(msg, details=[{"field": "sheet", "value": name, "message": "kind unknown"}])
 
 
 # ------------------------------------------------------------------ a row's text -> a record
@@ -655,9 +665,11 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
     problems: list[Problem] = []
     source: dict[str, str] = {}
 
-    def problem(cell: Cell, msgid: str, **params: Any) -> None:
+    def problem(cell: Cell, msgid: str, **params: Any) -> None:  # a (zh, en) parameter is spelled per language
+        zh = {k: v[0] if isinstance(v, tuple) else v for k, v in params.items()}
+        en = {k: v[1] if isinstance(v, tuple) else v for k, v in params.items()}
         problems.append(Problem(row.sheet, row.row, cell.column, cell.value,
-                                text(msgid, "zh", **params), text(msgid, "en", **params)))
+                                text(msgid, "zh", **zh), text(msgid, "en", **en)))
 
     for f, cell in row.cells.items():
         value = cell.value
@@ -684,7 +696,7 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
             if bad:
                 choices = "、".join(label(col.group, c, "zh") for c in col.choices)
                 choices_en = ", ".join(f"{label(col.group, c, 'en')} ({c})" for c in col.choices)
-                problem(cell, "data.problem.choice", bad="、".join(bad), choices=choices, choices_en=choices_en)
+                problem(cell, "data.problem.choice", bad=("、".join(bad), ", ".join(bad)), choices=(choices, choices_en))
                 continue
             record[f] = list(dict.fromkeys(codes)) if col.type == "multi_enum" else codes[0]
         elif col.type == "int":
@@ -838,7 +850,9 @@ def _choice_range(lists, list_ranges: dict, kind: str, col: Column, lang: str) -
 
     labels = [label(col.group, c, lang) for c in col.choices]
     inline = ",".join(labels)
-    if len(inline) <= 100 and not any("," in x or '"' in x for x in labels):  # Excel's limit is 255
+    # Excel allows 255 characters in an inline list (fewer, some versions, for Chinese): longer lists are
+    # read from the hidden sheet
+    if len(labels) <= 8 and len(inline) <= 60 and not any("," in x or '"' in x for x in labels):
         return f'"{inline}"'
     key = (col.group, lang)
     if key not in list_ranges:
