@@ -42,7 +42,7 @@ MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_SHEETS = 16          # data sheets and others together; the full template has 6
 MAX_COLUMNS = 64         # the widest kind has 24 columns
-MAX_CELL = 32_767        # what one Excel cell holds; longer text is not something a person typed
+MAX_UNPACKED = 1024 * 1024 * 1024  # an XLSX is a zip: what it unpacks to is bounded too (no zip bombs)
 EXAMPLE_MARK = "示例（导入时忽略）"
 EXAMPLE_MARK_EN = "example (ignored on import)"
 LISTS_SHEET = "_lists"  # the template's hidden sheet of drop-down values
@@ -284,8 +284,10 @@ def read_file(data: bytes | BinaryIO, filename: str, *, kind: str | None = None,
     """The data tables of an XLSX or CSV file, as the text the spreadsheet shows.
 
     ``data`` is the file's bytes or a binary file object (whose size is checked before it is read, so a
-    file over :data:`MAX_BYTES` is refused without being read). ``kind`` says what a CSV (or the chosen
-    sheet) holds when its headers cannot tell; ``sheet`` picks one sheet of a workbook.
+    file over :data:`MAX_BYTES` is refused without being read). ``kind`` says what a CSV holds, or a
+    sheet whose name names no kind (企业/平台/项目/关系, Enterprises…); failing both, the headers tell.
+    ``sheet`` picks one sheet of a workbook. Blank rows and the template's example row are left out;
+    every other row keeps the number the spreadsheet shows.
     Raises ``InvalidInput`` with a Chinese and English message for every file it cannot read.
     """
     if kind is not None:
@@ -342,6 +344,7 @@ def _read_xlsx(data: bytes, filename: str, *, kind: str | None, sheet: str | Non
         old = data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE file: .xls renamed, or an encrypted workbook
         raise InvalidInput(_both("data.err.not_xlsx_ole" if old else "data.err.not_xlsx", name=filename),
                            details=[{"field": "file", "value": filename, "message": "not an xlsx file"}])
+    _check_unpacked(data, filename)
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = wb.sheets_metadata
@@ -383,6 +386,22 @@ def _read_xlsx(data: bytes, filename: str, *, kind: str | None, sheet: str | Non
     return tables
 
 
+def _check_unpacked(data: bytes, filename: str) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED, before anything is unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidInput(_both("data.err.unreadable", name=filename, why=str(exc)[:200]),
+                           details=[{"field": "file", "value": filename, "message": "unreadable"}]) from None
+    if size > MAX_UNPACKED:
+        raise InvalidInput(_both("data.err.too_big_unpacked", name=filename, size=size // 1024 // 1024,
+                                 limit=MAX_UNPACKED // 1024 // 1024),
+                           details=[{"field": "file", "value": size, "message": "too big unpacked"}])
+
+
 def _too_many_rows(sheet: str, n: int) -> typing.NoReturn:
     raise InvalidInput(_both("data.err.too_many_rows", sheet=sheet, n=n, limit=MAX_ROWS),
                        details=[{"field": "sheet", "value": sheet, "message": "too many rows"}])
@@ -421,6 +440,7 @@ def display(value: Any) -> str:
 
 
 _QUOTED_FORMULA = re.compile(r"^'[=+\-@]")
+_EXAMPLE_START = frozenset("示ｅeEＥ")  # first characters of the example mark, as typed or full-width
 
 
 def _clean(value: Any) -> str:
@@ -435,7 +455,7 @@ def _read_csv(data: bytes, filename: str, *, kind: str | None) -> Table:
     if "\x00" in content:
         raise InvalidInput(_both("data.err.binary", name=filename),
                            details=[{"field": "file", "value": filename, "message": "binary"}])
-    first = content.split("\n", 1)[0]
+    first = content[:content.find("\n")] if "\n" in content[:65536] else content[:65536]
     delimiter = ","
     try:
         delimiter = csv.Sniffer().sniff(first, delimiters=",\t;").delimiter
@@ -477,7 +497,7 @@ def _decode(data: bytes, filename: str) -> str:
         _refuse_encoding(data, filename)
     # Big5 and Shift-JIS bytes are mostly valid GB18030 too, as mojibake of rare characters: when few
     # characters are ordinary simplified Chinese, ask what the bytes really are.
-    wide = [ch for ch in content if ord(ch) > 0x7F]
+    wide = [ch for ch in content[:100_000] if ord(ch) > 0x7F]  # a sample is enough to tell
     if wide:
         rare = sum(1 for ch in wide if not _in_gb2312(ch))
         if rare / len(wide) > 0.2:
@@ -528,8 +548,11 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
         raw_header.pop()
     if len(raw_header) > MAX_COLUMNS:
         _too_many_columns(name, len(raw_header))
-    kind = (kind or (_sheet_kinds().get(_norm(name)) if by_sheet_name else None)
+    # a sheet named for a kind is that kind; else the kind the caller gave; else what the headers say
+    kind = ((_sheet_kinds().get(_norm(name)) if by_sheet_name else None) or kind
             or _kind_from_header(name, raw_header, csv_file=not by_sheet_name))
+    if len(values) - header_at - 1 > MAX_ROWS:
+        _too_many_rows(name, len(values) - header_at - 1)
     index = _header_index(kind)
     fields: list[tuple[int, str, str]] = []  # (position, header, field)
     unknown, seen = [], {}
@@ -556,10 +579,8 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
         raise InvalidInput(_both("data.err.missing_columns", sheet=name, kind=_kind_names(kind),
                                  columns=("、".join(c.zh for c in missing), ", ".join(c.en for c in missing))),
                            details=[{"field": c.field, "value": "", "message": "missing column"} for c in missing])
-    unnamed = [pos for pos in range(len(raw_header), width) if any(
-        pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
-    unnamed += [pos for pos, h in enumerate(raw_header) if not h and any(
-        pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
+    headless = [pos for pos, h in enumerate(raw_header) if not h] + list(range(len(raw_header), width))
+    unnamed = [pos for pos in headless if any(pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
     if unnamed:
         raise InvalidInput(_both("data.err.unnamed_column", sheet=name,
                                  columns="、".join(sorted({_letter(p) for p in unnamed}))),
@@ -567,20 +588,29 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
     table = Table(sheet=name, kind=kind, header=raw_header, header_row=header_at + 1)
     example = {_norm(EXAMPLE_MARK), _norm(EXAMPLE_MARK_EN)}
     rows = table.rows
+    # the hot loop of a 100k-row file: plain text cells take the short way
     for i in range(header_at + 1, len(values)):
         record = values[i]
         n = len(record)
         cells = {}
         blank = True
+        marked = False
         for pos, h, f in fields:
             raw = record[pos] if pos < n else ""
-            v = _clean(raw)
+            if type(raw) is str:
+                v = raw.strip()
+                number = False
+                if v and v[0] == "'" and _QUOTED_FORMULA.match(v):
+                    v = v[1:]
+            else:
+                v = _clean(raw)
+                number = number_cells and isinstance(raw, (int, float)) and not isinstance(raw, bool)
             if v:
                 blank = False
-            cells[f] = Cell(h, f, v, number_cells and isinstance(raw, (int, float)) and not isinstance(raw, bool))
-        if blank:
-            continue
-        if any(c.value and _norm(c.value) in example for c in cells.values()):
+                if v[0] in _EXAMPLE_START and _norm(v) in example:
+                    marked = True
+            cells[f] = Cell(h, f, v, number)
+        if blank or marked:
             continue
         rows.append(Row(name, i + 1, cells))
     return table

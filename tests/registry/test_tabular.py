@@ -472,3 +472,37 @@ def test_numbers_are_converted_with_full_width_digits_and_separators():
     assert T._plain(" １，２３４ ") == "1234" and T._plain("1,234.5") == "1234.5"
     assert T._INT.fullmatch(T._plain("３.0")) and not T._INT.fullmatch(T._plain("3.5"))
     assert T.display(1234.5) == "1234.5" and T.display(1e21) == "1e+21" and T.display(0.1 + 0.2) == "0.3"
+
+
+def test_headers_match_whatever_the_case_spaces_and_width(tmp_path):
+    data = " ＮＡＭＥ ,credit  CODE,In / Out Of Cluster,简 称\n甲,{code},ｃｌｕｓｔｅｒ,乙\n".format(code=CODE)
+    (table,) = T.read_file(data.encode("utf-8"), "x.csv")
+    assert table.kind == "enterprise" and table.header == ["ＮＡＭＥ", "credit  CODE", "In / Out Of Cluster", "简 称"]
+    record, problems = T.to_record("enterprise", table.rows[0])
+    assert problems == [] and record == {"kind": "enterprise", "name": "甲", "credit_code": CODE,
+                                         "locality": "cluster", "aliases": ["乙"]}
+    assert table.rows[0].cells["credit_code"].column == "credit  CODE"
+
+
+def test_a_sheet_named_for_a_kind_keeps_it_whatever_kind_is_given(tmp_path):
+    path = tmp_path / "all.xlsx"
+    with path.open("wb") as fh:
+        T.write_workbook_template(fh)
+    assert [t.kind for t in _read(path, kind="enterprise")] == list(T.IMPORT_KINDS)
+    (one,) = _read(path, sheet="关系")
+    assert one.kind == "relation"
+
+
+def test_the_row_limit_counts_data_rows_exactly(monkeypatch):
+    monkeypatch.setattr(T, "MAX_ROWS", 3)
+    (table,) = T.read_file("名称\n甲\n乙\n丙\n".encode(), "x.csv", kind="enterprise")
+    assert [r.row for r in table.rows] == [2, 3, 4]
+    msg = _refusal("名称\n甲\n乙\n丙\n丁\n".encode(), "x.csv", kind="enterprise")
+    assert "行数太多（4 行，上限 3）" in msg
+
+
+def test_a_workbook_that_unpacks_too_big_is_refused_before_unpacking(tmp_path, monkeypatch):
+    path = _template(tmp_path)
+    monkeypatch.setattr(T, "MAX_UNPACKED", 1000)
+    msg = _refusal(path.read_bytes(), "enterprise.xlsx")
+    assert "enterprise.xlsx 解压后太大" in msg and "too big once unpacked" in msg
