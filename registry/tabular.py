@@ -93,7 +93,7 @@ _SYNONYMS = {
     "credit_code": ("信用代码", "社会信用代码", "统一信用代码", "uscc"),
     "contact_person": ("联系人姓名",),
     "phone": ("联系电话", "电话号码", "手机"),
-    "locality": ("集群内/外", "是否集群内"),
+    "locality": ("集群内/外", "集群内/集群外"),
     "roles": ("企业角色", "企业类型标签"),
     "type": ("关系", "relation type"),
     "source": ("起点", "源", "from"),
@@ -204,6 +204,12 @@ def _choice_index(kind: str, field: str) -> dict[str, str]:
     for lang in ("zh", "en"):
         for code in col.choices:
             index.setdefault(_norm(label(col.group, code, lang)), code)
+    # a label's words before its parenthesis (赣州市 for 赣州市（未写明在集群内）), when no other label starts so
+    for lang in ("zh", "en"):
+        short = [(_norm(label(col.group, c, lang)).split("(")[0], c) for c in col.choices]
+        for key, code in short:
+            if key and sum(1 for k, _ in short if k == key) == 1:
+                index.setdefault(key, code)
     if field == "roles":
         for zh, code in ROLE_FROM_ZH.items():
             index.setdefault(_norm(zh), code)
@@ -817,7 +823,7 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
         if col.field in ("description", "note", "source_quote", "source_note", "address"):
             width = 40
         ws.column_dimensions[letter].width = min(width, 50)
-        if col.field in _DIGIT_TEXT or col.type in ("text", "list"):
+        if col.type in ("text", "list"):
             ws.column_dimensions[letter].number_format = "@"  # digits typed here stay text: no 1.2E+17
         if col.choices:
             ref = _choice_range(lists, list_ranges, kind, col, lang)
@@ -838,13 +844,18 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
     for i, col in enumerate(cols, start=1):
         cell = ws.cell(row=2, column=i, value=_cell_value(example.get(col.field), col, lang))
         cell.font = grey
-        cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+        if col.type in ("text", "list"):
+            cell.number_format = "@"  # a written cell has its own style: keep the column's text format
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
     for r, record in enumerate(rows, start=3):
         for i, col in enumerate(cols, start=1):
             value = _record_value(record, col)
             if value in (None, "", []):
                 continue
             cell = ws.cell(row=r, column=i, value=_cell_value(value, col, lang))
+            if col.type in ("text", "list"):
+                cell.number_format = "@"
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a text starting with = is text, never a formula
     ws.freeze_panes = "A2"

@@ -506,3 +506,19 @@ def test_a_workbook_that_unpacks_too_big_is_refused_before_unpacking(tmp_path, m
     monkeypatch.setattr(T, "MAX_UNPACKED", 1000)
     msg = _refusal(path.read_bytes(), "enterprise.xlsx")
     assert "enterprise.xlsx 解压后太大" in msg and "too big once unpacked" in msg
+
+
+def test_a_label_without_its_parenthesis_is_understood():
+    cols = {c.field: c for c in T.columns("enterprise")}
+    row = T.Row("企业", 2, {"name": T.Cell("名称", "name", "甲"), "locality": T.Cell("集群内外", "locality", "赣州市")})
+    assert T.to_record("enterprise", row) == ({"kind": "enterprise", "name": "甲", "locality": "ganzhou"}, [])
+    assert label("locality", "ganzhou") == "赣州市（未写明在集群内）" and cols["locality"].choices[1] == "ganzhou"
+
+
+def test_prefilled_and_example_cells_keep_the_text_format(tmp_path):
+    path = _template(tmp_path, rows=[{"name": "甲", "phone": "0797-1", "credit_code": CODE, "locality": "cluster"}])
+    ws = openpyxl.load_workbook(path)["企业"]
+    fields = [c.field for c in T.columns("enterprise")]
+    for r in (2, 3):
+        assert ws.cell(row=r, column=fields.index("phone") + 1).number_format == "@"
+        assert ws.cell(row=r, column=fields.index("credit_code") + 1).number_format == "@"
