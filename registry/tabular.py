@@ -307,7 +307,7 @@ def read_file(data: bytes | BinaryIO, filename: str, *, kind: str | None = None,
     if ext in (".xls", ".et", ".ods", ".numbers", ".xlsb", ".xlsm"):
         raise InvalidInput(_both("data.err.save_as", name=filename, ext=ext),
                            details=[{"field": "file", "value": filename, "message": "unsupported format"}])
-    raise InvalidInput(_both("data.err.extension", name=filename, ext=ext or "(none)"),
+    raise InvalidInput(_both("data.err.extension", name=filename, ext=ext or ("（无扩展名）", "(no extension)")),
                        details=[{"field": "file", "value": filename, "message": "unknown extension"}])
 
 
@@ -820,8 +820,7 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
         width = max(display_width(col.header(lang)) + 4, 12)
         if col.type in ("enum", "multi_enum"):
             width = max(width, max(display_width(label(col.group, c, lang)) for c in col.choices) + 4)
-        if col.field in ("description", "note", "source_quote", "source_note", "address"):
-            width = 40
+        width = _WIDTHS.get(col.field, width)
         ws.column_dimensions[letter].width = min(width, 50)
         if col.type in ("text", "list"):
             ws.column_dimensions[letter].number_format = "@"  # digits typed here stay text: no 1.2E+17
@@ -859,6 +858,12 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a text starting with = is text, never a formula
     ws.freeze_panes = "A2"
+
+
+# columns whose content is wider than their header (Excel character units)
+_WIDTHS = {"name": 32, "aliases": 20, "description": 40, "credit_code": 22, "address": 36, "email": 24,
+           "website": 24, "source": 32, "target": 32, "product": 20, "note": 30, "source_doc": 20,
+           "source_quote": 40, "source_note": 24, "phone": 16, "location": 16}
 
 
 def _record_value(record: dict, col: Column) -> Any:
@@ -952,7 +957,8 @@ def _instructions(ws, kinds: tuple[str, ...], lang: str) -> None:
     for msgid in ("data.help.rule.header", "data.help.rule.example", "data.help.rule.blank",
                   "data.help.rule.lists", "data.help.rule.choices", "data.help.rule.match",
                   "data.help.rule.digits", "data.help.rule.csv", "data.help.rule.sheets"):
-        ws.append([text(msgid, lang, mark=EXAMPLE_MARK if lang == "zh" else EXAMPLE_MARK_EN)])
+        ws.append([text(msgid, lang, mark=EXAMPLE_MARK if lang == "zh" else EXAMPLE_MARK_EN,
+                        mb=MAX_BYTES // 1024 // 1024, rows=f"{MAX_ROWS:,}")])
         ws.cell(row=ws.max_row, column=1).alignment = wrap
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=5)
         ws.row_dimensions[ws.max_row].height = 32

@@ -443,7 +443,7 @@ def test_unreadable_and_unknown_files_are_refused_clearly(tmp_path):
     assert "名录.xls 是 .xls 格式" in msg and "另存为" in msg and ".xlsx" in msg
     msg = _refusal("名称\n甲\n".encode(), "名录.txt")
     assert "不支持的文件类型 .txt" in msg and "unsupported file type .txt" in msg
-    assert "不支持的文件类型 (none)" in _refusal(b"abc", "noext")
+    assert "不支持的文件类型 （无扩展名）" in _refusal(b"abc", "noext")
     msg = _refusal(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512, "renamed.xlsx")
     assert "旧版 .xls 或加了密码" in msg
     assert "不是有效的 .xlsx 文件" in _refusal(bytes(range(256)) * 10, "garbage.xlsx")
