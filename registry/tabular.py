@@ -35,7 +35,7 @@ from typing import Any, BinaryIO
 
 from .errors import InvalidInput
 from .messages import label, text
-from .model import MODELS, RELATION_TYPES, ROLE_FROM_ZH, Relation, check_credit_code, uscc_check_char
+from .model import MODELS, RELATION_TYPES, ROLE_FROM_ZH, Relation, uscc_check_char
 
 IMPORT_KINDS = ("enterprise", "platform", "project", "relation")
 MAX_BYTES = 50 * 1024 * 1024
@@ -83,8 +83,6 @@ _NOT_COLUMNS = {"kind", "sources"}
 # fields a file must have, whatever the model requires (an id is optional: rows match by credit code or name)
 _REQUIRED = {"relation": ("type", "source", "target")}
 _REQUIRED_ENTITY = ("name",)
-# columns that hold digits meant as text: a number cell there is shown digit for digit
-_DIGIT_TEXT = {"id", "credit_code", "phone", "source", "target"}
 # a few more ways staff head a column (matched like the catalogue's headers)
 _SYNONYMS = {
     "id": ("id", "编号", "记录编号"),
@@ -715,7 +713,9 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
         if f in SOURCE_FIELDS:
             source[SOURCE_FIELDS[f]] = value
             continue
-        if cell.number and f in _DIGIT_TEXT and len(value.lstrip("+-")) > 15 and value.isdigit():
+        # a text column (credit code, phone, id) that Excel stored as a number of more than 15 digits:
+        # the digits past the 15th are gone, importing them would store a wrong value
+        if cell.number and col.type in ("text", "list") and len(value) > 15 and value.isdigit():
             problem(cell, "data.problem.digits_lost")
             continue
         if col.type == "text":
