@@ -483,7 +483,7 @@ def _read_csv(data: bytes, filename: str, *, kind: str | None) -> Table:
 
 
 # encodings charset-normalizer may name that are really the Chinese national one
-_GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz", "ascii", "utf_8", "utf-8"}
+_GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz", "ascii"}
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -493,8 +493,8 @@ def _decode(data: bytes, filename: str) -> str:
         data = data[3:]
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_damaged_utf8(data, filename, exc)
     try:
         content = data.decode("gb18030")
     except UnicodeDecodeError:
@@ -509,6 +509,18 @@ def _decode(data: bytes, filename: str) -> str:
             if found and found.replace("-", "_") not in _GB_FAMILY:
                 _refuse_encoding(data, filename, found)
     return content
+
+
+def _refuse_damaged_utf8(data: bytes, filename: str, exc: UnicodeDecodeError) -> None:
+    """UTF-8 with a few broken bytes would read as GB18030 mojibake: when nearly every non-ASCII character
+    is good UTF-8, say where the file is damaged instead."""
+    sample = data[:2_000_000].decode("utf-8", "replace")
+    bad = sample.count("\ufffd")
+    wide = sum(1 for ch in sample if ord(ch) > 0x7F)
+    if wide >= 10 and bad / wide < 0.2:  # GBK read as UTF-8 is nearly all replacement characters
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(_both("data.err.utf8_damaged", name=filename, line=line),
+                           details=[{"field": "file", "value": filename, "message": f"bad UTF-8 on line {line}"}])
 
 
 def _in_gb2312(ch: str) -> bool:

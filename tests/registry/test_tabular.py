@@ -522,3 +522,11 @@ def test_prefilled_and_example_cells_keep_the_text_format(tmp_path):
     for r in (2, 3):
         assert ws.cell(row=r, column=fields.index("phone") + 1).number_format == "@"
         assert ws.cell(row=r, column=fields.index("credit_code") + 1).number_format == "@"
+
+
+def test_damaged_utf8_is_refused_naming_the_line_not_read_as_gbk():
+    good = ROWS_ZH.encode("utf-8")
+    lines = good.split(b"\n")
+    lines[2] = lines[2][:6] + b"\xff" + lines[2][6:]
+    msg = _refusal(b"\n".join(lines), "x.csv", kind="enterprise")
+    assert "是 UTF-8 编码，但第 3 行有损坏的字节" in msg and "damaged bytes on line 3" in msg
