@@ -93,7 +93,7 @@ _SYNONYMS = {
     "phone": ("联系电话", "电话号码", "手机"),
     "locality": ("集群内/外", "集群内/集群外"),
     "roles": ("企业角色", "企业类型标签"),
-    "type": ("关系", "relation type"),
+    "type": ("relation type", "关系类别"),
     "source": ("起点", "源", "from"),
     "target": ("终点", "to"),
 }
@@ -648,21 +648,23 @@ def _all_headers() -> frozenset[str]:
 
 
 def _header_row(values: list[list[Any]]) -> int | None:
-    """The header's position: the first of the first few non-blank rows that names known columns (a title
-    line above it is allowed), else the first non-blank row (whose unknown headers are then reported)."""
+    """The header's position among the first few rows (a title line above it is allowed): the first row
+    naming two known columns, else the first whose every cell is a known column, else the first non-blank
+    row (whose unknown headers are then reported)."""
     known = _all_headers()
-    first = None
+    first = single = None
     for i, record in enumerate(values[:HEADER_ROWS_SCANNED]):
-        cells = [_norm(_clean(v)) for v in record]
-        cells = [c for c in cells if c]
+        cells = [c for c in (_norm(_clean(v)) for v in record) if c]
         if not cells:
             continue
         if first is None:
             first = i
         hits = sum(1 for c in cells if c in known)
-        if hits >= 2 or (hits and hits == len(cells)):
+        if hits >= 2:
             return i
-    return first
+        if hits and hits == len(cells) and single is None:
+            single = i
+    return single if single is not None else first
 
 
 def _kind_from_header(name: str, header: list[str], *, csv_file: bool = False) -> str:

@@ -530,3 +530,11 @@ def test_damaged_utf8_is_refused_naming_the_line_not_read_as_gbk():
     lines[2] = lines[2][:6] + b"\xff" + lines[2][6:]
     msg = _refusal(b"\n".join(lines), "x.csv", kind="enterprise")
     assert "是 UTF-8 编码，但第 3 行有损坏的字节" in msg and "damaged bytes on line 3" in msg
+
+
+def test_a_one_word_title_above_the_header_is_not_taken_for_it(tmp_path):
+    path = _workbook(tmp_path, [["名称"], ["名称", "简称", "所在地"], ["甲公司", "甲", "赣县区"]], title="企业")
+    (table,) = _read(path)
+    assert table.header_row == 2 and [r.row for r in table.rows] == [3]
+    (only,) = T.read_file("名称\n甲\n".encode(), "one.csv", kind="enterprise")
+    assert only.header_row == 1 and only.rows[0].cells["name"].value == "甲"
