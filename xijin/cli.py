@@ -442,6 +442,11 @@ def user_token(instance, name):
     click.echo(token)
 
 
+from xijin.import_cmd import make_command as _import_command  # noqa: E402  (needs the options above)
+
+cli.add_command(_import_command(instance_option, _progress))
+
+
 def main(argv=None):
     try:
         code = cli.main(args=argv, prog_name="xijin", standalone_mode=False)
