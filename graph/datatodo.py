@@ -8,9 +8,10 @@ clauses that name the record (``clauses``), a ``reason`` (a message) and a
 ``fix``: ``{"action": "edit", "id", "kind", "field"}`` for a field of one
 record, or ``{"action": "import", "kind", "field", "values"}`` where the fix is
 to bring records in (a segment no firm is in; a target whose data no record
-carries).  ``template`` is the item as a pre-filled row of the import template
-(``{"kind", "row"}``, field -> value), so the whole list can go out to Excel
-and come back through the import.
+carries).  ``template`` is the item as pre-filled rows of the import template
+(``[{"kind", "row"}]``, field -> value as the template's columns name them:
+an enterprise's own fields, or a relation's type and ends by name), so the
+whole list can go out to Excel and come back through the import.
 
 The data gaps the gap report used to list (missing segment, locality,
 location or credit code; relations whose only basis is implied) are here.
@@ -103,12 +104,21 @@ def _edit(chain: Chain, n: str, field: str) -> dict:
     return {"action": "edit", "id": n, "kind": chain.kind(n), "field": field}
 
 
-def _firm_row(chain: Chain, n: str) -> dict:
-    """An enterprise as a row of the import template: what the registry has, the gaps left empty."""
+def _firm_row(chain: Chain, n: str, *fields: str) -> list[dict]:
+    """An enterprise as a row of the import template: its id and name, and the fields to fill as the
+    registry has them (blank where missing: the import never erases with a blank)."""
     d = chain.node[n]
-    return {"id": n, "name": d.get("name") or n, "credit_code": d.get("credit_code"),
-            "locality": d.get("locality") or "unknown", "location": d.get("location"),
-            "segments": [chain.name(s) for s in chain.ent_segs.get(n, ())], "roles": list(d.get("roles") or ())}
+    row = {"id": n, "name": d.get("name") or n}
+    for f in fields:
+        v = d.get(f)
+        row[f] = list(v) if isinstance(v, (list, tuple)) else v
+    return [{"kind": "enterprise", "row": row}]
+
+
+def _in_segment_row(firm: str | None, segment: str | None, chain: Chain) -> list[dict]:
+    """A segment membership to complete: the relation sheet names its ends (the import takes names or ids)."""
+    return [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": chain.name(firm) if firm else None,
+                                         "target": chain.name(segment) if segment else None}}]
 
 
 def _firm_items(chain: Chain) -> list[dict]:
@@ -118,23 +128,22 @@ def _firm_items(chain: Chain) -> list[dict]:
         loc = d.get("locality") or "unknown"
         name = chain.name(n)
         where = locality(loc)
-        row = {"kind": "enterprise", "row": _firm_row(chain, n)}
         if not chain.ent_segs.get(n):
             out.append(_item(chain, "segment_missing", n, ["segment"],
                              message("todo.reason.segment_missing", name=name, locality=where),
-                             _edit(chain, n, "segment"), row))
+                             _edit(chain, n, "segment"), _in_segment_row(n, None, chain)))
         if loc in UNPLACED:
             out.append(_item(chain, "locality_missing", n, ["locality"],
                              message("todo.reason.locality_missing", name=name, locality=where),
-                             _edit(chain, n, "locality"), row))
+                             _edit(chain, n, "locality"), _firm_row(chain, n, "locality")))
         if not d.get("credit_code"):
             out.append(_item(chain, "credit_code_missing", n, ["credit_code"],
                              message("todo.reason.credit_code_missing", name=name),
-                             _edit(chain, n, "credit_code"), row))
+                             _edit(chain, n, "credit_code"), _firm_row(chain, n, "credit_code")))
         if not d.get("location") and not chain.located.get(n):
             out.append(_item(chain, "location_missing", n, ["location"],
                              message("todo.reason.location_missing", name=name),
-                             _edit(chain, n, "location"), row))
+                             _edit(chain, n, "location"), _firm_row(chain, n, "location")))
     return out
 
 
@@ -146,11 +155,15 @@ def _target_items(chain: Chain, rows: list[dict]) -> list[dict]:
         if r["status"] != "unmeasurable" or not needs.get("kind"):
             continue  # a target no field of the registry can measure has no fix in the data
         field = needs.get("field")
+        # the rows to complete: every local record of the kind, with the field as it stands (a role added
+        # to the roles a firm has already)
+        rows = [x for n in chain.by_kind.get(needs["kind"], ()) if chain.is_local(n) and field
+                for x in _firm_row(chain, n, field)] if needs["kind"] == "enterprise" else []
         out.append(_item(chain, "target_unmeasurable", r["id"], [field] if field else [],
                          message("todo.reason.target_unmeasurable", name=r["name"], needed=r["needed_data"]),
                          {"action": "import", "kind": needs["kind"], "field": field,
                           "values": list(needs.get("values") or ())},
-                         {"kind": needs["kind"], "row": {field: list(needs.get("values") or ())} if field else {}},
+                         rows,
                          needs=dict(needs), rule=r["rule"], goal={"value": r["value"], "unit": r["unit"],
                                                                   "deadline_year": r["deadline_year"]},
                          clause=r.get("clause")))
@@ -166,7 +179,7 @@ def _segment_items(chain: Chain) -> list[dict]:
         out.append(_item(chain, "segment_empty", s, ["segment"],
                          message("todo.reason.segment_empty", name=name),
                          {"action": "import", "kind": "enterprise", "field": "segment", "values": [s]},
-                         {"kind": "enterprise", "row": {"segments": [name]}},
+                         _in_segment_row(None, s, chain),
                          parent=chain.seg_parent.get(s)))
     return out
 
@@ -179,7 +192,8 @@ def _relation_items(chain: Chain) -> list[dict]:
         item = _item(chain, "relation_implied", src, ["basis"], message("todo.reason.relation_implied", **ends),
                      {"action": "edit", "id": src, "kind": chain.kind(src), "field": "relation",
                       "relation_id": d.get("id")},
-                     {"kind": "relation", "row": {"id": d.get("id"), "type": rtype, "source": src, "target": dst}},
+                     [{"kind": "relation", "row": {"type": rtype, "source": chain.name(src), "target": chain.name(dst),
+                                                   "product": d.get("product")}}],
                      relation_id=d.get("id"), relation_type=rtype, other={"id": dst, "name": chain.name(dst),
                                                                           "kind": chain.kind(dst)})
         item["clauses"] = _clauses(d.get("sources"))

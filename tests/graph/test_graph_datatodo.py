@@ -71,21 +71,30 @@ def test_items_say_what_for_where_in_the_plan_and_the_fix():
     assert render(b["reason"]) == "乙科技（集群内）未登记所属产业链环节：覆盖度、环节缺口和候选企业排名都看不到它。"
     assert render(b["reason"], "en") == ("乙科技 (locality: cluster) has no chain segment: coverage, segment gaps and "
                                          "candidate rankings cannot see it.")
-    assert b["template"] == {"kind": "enterprise", "row": {
-        "id": "b", "name": "乙科技", "credit_code": None, "locality": "cluster", "location": None, "segments": [],
-        "roles": []}}
+    # pre-filled rows of the import template: a membership to complete (by name), the firm's own fields
+    assert b["template"] == [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": "乙科技", "target": None}}]
+    assert items[("credit_code_missing", "b")]["template"] == [
+        {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "credit_code": None}}]
+    assert items[("locality_missing", "c")]["template"] == [
+        {"kind": "enterprise", "row": {"id": "c", "name": "丙公司", "locality": "unknown"}}]
     t = items[("target_unmeasurable", "t")]
     assert (t["locality"], t["local"], t["needed_for"]) == (None, False, ["targets"])
     assert t["fix"] == {"action": "import", "kind": "enterprise", "field": "roles", "values": ["above_scale"]}
     assert t["needs"] == {"kind": "enterprise", "field": "roles", "values": ["above_scale"]}
     assert render(t["reason"]) == ("目标「规上企业达50家」：登记册中没有任何企业标注“规上”，因此无法测算；"
                                    "需为符合条件的企业标注该角色。")
+    # every local firm, with the roles it has, to which staff add 规上
+    assert t["template"] == [{"kind": "enterprise", "row": {"id": "a", "name": "甲磁材", "roles": None}},
+                             {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "roles": None}}]
     h2 = items[("segment_empty", "h2")]
     assert h2["fix"] == {"action": "import", "kind": "enterprise", "field": "segment", "values": ["h2"]}
-    assert h2["template"] == {"kind": "enterprise", "row": {"segments": ["储氢材料"]}} and h2["parent"] == "chain"
+    assert h2["template"] == [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": None, "target": "储氢材料"}}]
+    assert h2["parent"] == "chain"
     r = items[("relation_implied", "d")]
     assert (r["relation_id"], r["relation_type"], r["other"]["id"]) == ("d>SUPPLIES>a", "SUPPLIES", "a")
     assert r["clauses"] == [{"doc": "002.txt", "section": "三"}]
+    assert r["template"] == [{"kind": "relation", "row": {"type": "SUPPLIES", "source": "丁公司", "target": "甲磁材",
+                                                          "product": None}}]
     assert render(r["reason"]) == "丁公司 —供应→ 甲磁材 只是推断，文件没有写明：请补充依据，或删除该关系。"
     json.dumps(data_todo(small()), ensure_ascii=False)  # plain data
 
