@@ -105,10 +105,10 @@ def _edit(chain: Chain, n: str, field: str) -> dict:
 
 
 def _firm_row(chain: Chain, n: str, *fields: str) -> list[dict]:
-    """An enterprise as a row of the import template: its id and name, and the fields to fill as the
-    registry has them (blank where missing: the import never erases with a blank)."""
+    """An enterprise as a row of the import template: its id, name and locality, and the fields to fill as
+    the registry has them (blank where missing: the import never erases with a blank)."""
     d = chain.node[n]
-    row = {"id": n, "name": d.get("name") or n}
+    row = {"id": n, "name": d.get("name") or n, "locality": d.get("locality") or "unknown"}
     for f in fields:
         v = d.get(f)
         row[f] = list(v) if isinstance(v, (list, tuple)) else v

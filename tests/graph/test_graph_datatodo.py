@@ -74,7 +74,7 @@ def test_items_say_what_for_where_in_the_plan_and_the_fix():
     # pre-filled rows of the import template: a membership to complete (by name), the firm's own fields
     assert b["template"] == [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": "乙科技", "target": None}}]
     assert items[("credit_code_missing", "b")]["template"] == [
-        {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "credit_code": None}}]
+        {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "locality": "cluster", "credit_code": None}}]
     assert items[("locality_missing", "c")]["template"] == [
         {"kind": "enterprise", "row": {"id": "c", "name": "丙公司", "locality": "unknown"}}]
     t = items[("target_unmeasurable", "t")]
@@ -84,8 +84,8 @@ def test_items_say_what_for_where_in_the_plan_and_the_fix():
     assert render(t["reason"]) == ("目标「规上企业达50家」：登记册中没有任何企业标注“规上”，因此无法测算；"
                                    "需为符合条件的企业标注该角色。")
     # every local firm, with the roles it has, to which staff add 规上
-    assert t["template"] == [{"kind": "enterprise", "row": {"id": "a", "name": "甲磁材", "roles": None}},
-                             {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "roles": None}}]
+    assert t["template"] == [{"kind": "enterprise", "row": {"id": "a", "name": "甲磁材", "locality": "cluster", "roles": None}},
+                             {"kind": "enterprise", "row": {"id": "b", "name": "乙科技", "locality": "cluster", "roles": None}}]
     h2 = items[("segment_empty", "h2")]
     assert h2["fix"] == {"action": "import", "kind": "enterprise", "field": "segment", "values": ["h2"]}
     assert h2["template"] == [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": None, "target": "储氢材料"}}]

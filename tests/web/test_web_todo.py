@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -160,3 +161,64 @@ def test_tagging_one_firm_above_scale_makes_the_target_measurable(seeded_writabl
     row = _scale_row(html)
     assert '<span class="st behind" data-status="behind">未达到</span>' in row
     assert '<meter class="target-bar" min="0" max="50.0" value="1"' in row
+
+
+# --- the whole list as a pre-filled import workbook, completed in Excel and imported back ---
+def _sheet_rows(ws) -> list[dict]:
+    head = [c.value for c in ws[1]]
+    return [dict(zip(head, r)) for r in ws.iter_rows(min_row=3, values_only=True)]
+
+
+def test_export_is_one_prefilled_import_workbook(seeded_client):
+    from openpyxl import load_workbook
+
+    got = seeded_client.get("/todo/export.xlsx")
+    assert got.status_code == 200
+    assert got.headers["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    cd = got.headers["Content-Disposition"]
+    assert cd.startswith('attachment; filename="data_todo_import_template_') and "filename*=UTF-8''" in cd
+    wb = load_workbook(io.BytesIO(got.data))
+    assert wb.sheetnames[:3] == ["企业", "关系", "说明"]
+    firms = _sheet_rows(wb["企业"])
+    assert firms[0]["集群内外"] == "集群内"  # local firms first
+    assert [f["集群内外"] for f in firms].index("未说明") > max(i for i, f in enumerate(firms) if f["集群内外"] == "集群内")
+    by_id = {f["编号"]: f for f in firms}
+    assert set(THREE) <= set(by_id) and by_id["ent-zhongke-sanhuan"]["名称"] == "中科三环"
+    rels = _sheet_rows(wb["关系"])
+    assert any((r["关系类型"], r["来源"], r["目标"]) == ("所属环节", "中科三环", None) for r in rels)
+    assert any(r["来源"] is None and r["目标"] == "稀土储氢材料" for r in rels)  # a segment with no firm
+    page = seeded_client.get("/todo").get_data(as_text=True)
+    assert 'id="todo-export" href="/todo/export.xlsx"' in page
+
+
+def test_completed_export_imports_back(seeded_writable, sign_in):
+    """Staff tag one firm 规上 and give 中科三环 its segment in the exported workbook; the import applies exactly
+    that, and the 规上 target becomes measurable (1/50)."""
+    from openpyxl import load_workbook
+
+    from registry import tabular
+    from registry.importer import apply_import, plan_import
+
+    client = sign_in(seeded_writable.test_client(), "viewer", "看客")
+    wb = load_workbook(io.BytesIO(client.get("/todo/export.xlsx").data))
+    head = {c.value: c.column for c in wb["企业"][1]}
+    for row in wb["企业"].iter_rows(min_row=3):
+        if row[head["编号"] - 1].value == "ent-youli-tech":
+            cell = row[head["角色"] - 1]
+            cell.value = "、".join(x for x in (cell.value, "规上") if x)
+    rhead = {c.value: c.column for c in wb["关系"][1]}
+    for row in wb["关系"].iter_rows(min_row=3):
+        if row[rhead["来源"] - 1].value == "中科三环" and row[rhead["关系类型"] - 1].value == "所属环节":
+            row[rhead["目标"] - 1].value = "稀土永磁材料"
+    buf = io.BytesIO()
+    wb.save(buf)
+    reg = Registry(store_holder(seeded_writable).get())
+    with seeded_writable.app_context():
+        plan = plan_import(reg, tabular.read_file(buf.getvalue(), "待补数据.xlsx"), file="待补数据.xlsx", by="王五")
+        assert plan.counts["changed"] == 1 and plan.counts["created"] == 1  # the role; the membership
+        assert plan.counts["rejected_rows"] > 0  # the rows left blank are refused, never guessed
+        apply_import(reg, plan, by="王五", why="补全待补数据", skip_invalid=True)
+    rows = {r["id"]: r for r in data(client.get("/api/v1/targets"))}
+    assert (rows[SCALE]["status"], rows[SCALE]["current"]) == ("behind", 1)
+    todo = data(client.get("/api/v1/todo"))
+    assert "ent-zhongke-sanhuan" not in {x["id"] for x in todo["groups"][0]["items"]}
