@@ -81,7 +81,7 @@ def test_items_say_what_for_where_in_the_plan_and_the_fix():
     assert (t["locality"], t["local"], t["needed_for"]) == (None, False, ["targets"])
     assert t["fix"] == {"action": "import", "kind": "enterprise", "field": "roles", "values": ["above_scale"]}
     assert t["needs"] == {"kind": "enterprise", "field": "roles", "values": ["above_scale"]}
-    assert render(t["reason"]) == ("目标「规上企业达50家」：登记册中没有任何企业标注“规上”，因此无法测算；"
+    assert render(t["reason"]) == ("目标「规上企业达50家」：登记册中没有任何企业标注“规上”；"
                                    "需为符合条件的企业标注该角色。")
     # every local firm, with the roles it has, to which staff add 规上
     assert t["template"] == [{"kind": "enterprise", "row": {"id": "a", "name": "甲磁材", "locality": "cluster", "roles": None}},

@@ -135,9 +135,9 @@ def test_a_count_of_a_tag_no_record_carries_is_unmeasurable_not_behind():
     assert (r["measurability"], r["status"], r["current"], r["shortfall"], r["counted_total"]) == \
         ("not_measurable", "unmeasurable", None, None, 0)
     assert r["needs"] == {"kind": "enterprise", "field": "roles", "values": ["above_scale"]}
-    assert render(r["needed_data"]) == "登记册中没有任何企业标注“规上”，因此无法测算；需为符合条件的企业标注该角色"
+    assert render(r["needed_data"]) == "登记册中没有任何企业标注“规上”；需为符合条件的企业标注该角色"
     assert render(r["needed_data"], "en") == ('no Enterprise record in the registry carries the role '
-                                              '"Above designated size (规上)", so this cannot be measured; '
+                                              '"Above designated size (规上)"; '
                                               'tag the Enterprise records that qualify')
     g = localise(target_gaps(G)[0])
     assert (g["severity"], g["kind"], g["status"]) == ("low", "not_measurable", "unmeasurable")
@@ -176,7 +176,7 @@ def test_what_each_rule_needs_when_nothing_carries_it():
         "t-output": ("unmeasurable", {"kind": None, "field": None, "values": []}),
     }
     rev = next(r for r in target_progress(G) if r["id"] == "t-rev")
-    assert render(rev["needed_data"]) == "登记册中没有任何企业填写“营收区间”，因此无法测算；需补充各企业的营收区间"
+    assert render(rev["needed_data"]) == "登记册中没有任何企业填写“营收区间”；需补充各企业的营收区间"
 
 
 def test_no_status_is_behind_unless_measured():
