@@ -62,6 +62,7 @@ def test_the_gap_report_shows_unmeasurable_targets(runner, seeded_instance):
     out = runner.invoke(cli, ["gaps", "--instance", seeded_instance]).stdout
     line = next(x for x in out.splitlines() if "到2026年集群规模以上企业达50家" in x)
     assert "无法测算" in line and "未达到" not in line
+    assert "“无法测算”的目标缺什么数据、在哪里补：见 `xijin todo` 或网页“待补数据”。" in out
     report = json.loads(runner.invoke(cli, ["gaps", "--json", "--instance", seeded_instance]).stdout)
     row = next(x for x in report["target_progress"] if x["id"] == SCALE)
     assert (row["status"], row["current"], row["needs"]["values"]) == ("unmeasurable", None, ["above_scale"])
