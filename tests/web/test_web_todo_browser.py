@@ -107,3 +107,43 @@ def test_home_targets_unmeasurable_grey(driver, server):
     driver.get(server + "/gaps#targets")
     shot(driver, "gaps-targets", full=False)
     assert refused(driver) == []
+
+
+@pytest.fixture
+def tagged_server(store_dir, tmp_path):
+    """The seed in a graph of its own, with one firm tagged 规上 by a signed-in editor's change."""
+    import uuid
+
+    from registry.repository import Registry
+    from seed.loader import load_seed
+    from web import create_app
+    from web.store import close_store, store_holder
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": f"td{uuid.uuid4().hex[:10]}",
+                      "SEED_ON_START": False, "NEO4J_URI": None}, instance_path=str(tmp_path / "inst"))
+    reg = Registry(store_holder(app).get())
+    reg.store.setup_schema()
+    load_seed(reg)
+    firm = reg.get("ent-youli-tech")
+    reg.update("ent-youli-tech", {"roles": [*firm.get("roles", []), "above_scale"]}, version=firm["version"],
+               by="王五", why="区工信局名单：规上企业")
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)
+    reg.store.drop_graph()
+    close_store(app)
+
+
+def test_a_measured_target_shows_its_progress_bar(driver, tagged_server):
+    driver.get(tagged_server + "/?lang=zh")
+    row = driver.find_element(By.CSS_SELECTOR, f'#targets a[href="/entity/{SCALE}"]').find_element(
+        By.XPATH, "./ancestor::tr")
+    assert row.find_element(By.CSS_SELECTOR, ".st").text == "未达到"
+    bar = row.find_element(By.CSS_SELECTOR, "meter.target-bar")
+    assert (bar.get_attribute("value"), bar.get_attribute("max")) == ("1", "50")
+    assert bar.is_displayed()
+    driver.execute_script("arguments[0].scrollIntoView()", driver.find_element(By.ID, "targets"))
+    shot(driver, "home-targets-measured", full=False)
