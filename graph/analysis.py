@@ -165,6 +165,12 @@ class Analysis:
     def target_progress(self) -> list[dict]:
         return self.report()["target_progress"]
 
+    def data_todo(self) -> dict:
+        """The data to-do list (see :func:`graph.datatodo.data_todo`), on this snapshot's chain index and targets."""
+        from .datatodo import _data_todo
+
+        return self.memo("data_todo", lambda: _data_todo(self.chain, self.target_progress()))
+
 
     # ------------------------------------------------------------------ people and places
     def chain_leaders(self) -> list[dict]:

@@ -22,4 +22,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     api.init_app(app)
     pages.init_app(app)
     admin.init_app(app)
+    from . import todo
+
+    todo.init_app(app)  # the data to-do list (issue 10)
     return app

@@ -50,6 +50,7 @@ def _with_code_names(x: Any) -> Any:
         for lang in LANGS:
             out[f"measurability_{lang}"] = messages.label("inline.measurability", out["measurability"], lang)
         out["status_zh"] = messages.label("target_status", out["status"], "zh")
+        out["status_en"] = messages.label("target_status", out["status"], "en")
     if "level" in out and "score_parts" in out:  # a segment's coverage row
         out["level_zh"] = messages.label("level_cov", out["level"], "zh")
     if "locality" in out and "roles" in out and "name" in out:  # a firm: a coverage member or a candidate
@@ -82,13 +83,21 @@ def overview(reg: Registry) -> dict[str, Any]:
         "summary": report(a, "summary"),
         "chain_leaders": a.chain_leaders(),
         "targets": {"total": len(rows), "by_status": dict(status_counts),
-                    "rows": sorted(rows, key=lambda x: ({"behind": 0, "unknown": 1, "met": 2}[x["status"]],
-                                                        x["id"]))},
+                    "rows": sorted(rows, key=target_order)},
         "top_gaps": report(a, "top_gaps"),
         "board": board(a),
         "levels": a.coverage()["levels"],
         "changes": reg.changes(limit=12),
     }
+
+
+def target_order(row: dict) -> tuple:
+    """Measured targets first (behind, then met), then the partly measured, then those the registry cannot
+    measure: first those whose data a record could carry (the data to-do list has their fix)."""
+    status = row["status"]
+    if status == "unmeasurable":
+        return (3 if (row.get("needs") or {}).get("kind") else 4, row["id"])
+    return ({"behind": 0, "met": 1, "unknown": 2}.get(status, 2), row["id"])
 
 
 def counts(a: Analysis) -> dict[str, Any]:

@@ -345,6 +345,26 @@ def gaps_path(ctx, source, target, via):
 
 
 # ---------------------------------------------------------------- people and tokens
+@cli.command()
+@instance_option
+@json_option
+@lang_option
+@click.option("--limit", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="每组最多列出几行（0：全部）/ lines shown per group (0: all)")
+def todo(instance, as_json, lang, limit):
+    """待补数据清单：分析需要、登记册还缺的数据 / The data to-do list: what the registry lacks that the analysis needs."""
+    from graph.analysis import Analysis
+    from xijin.todo_text import fix_path, format_todo_text
+
+    with open_registry(instance) as reg:
+        todo_list = localise(Analysis(_analysis_graph(reg)).data_todo())
+    if as_json:
+        items = [dict(x, fix_path=fix_path(x["fix"])) for g in todo_list["groups"] for x in g["items"]]
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_todo_text(todo_list, lang=lang, limit=limit or None), nl=False)
+
+
 @cli.group()
 def user():
     """用户与接口令牌 / Users and API tokens."""

@@ -176,6 +176,8 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
     L.append(format_table(trows, [("name", col("target")), ("goal", col("goal")), ("current", col("registry")),
                                   ("m", col("measurability")), ("status", col("status")),
                                   ("need", col("needed"))], max_width=30))
+    if any(r["status"] == "unmeasurable" for r in report["target_progress"]):
+        L.append(t("cli.todo.see_todo"))  # what the registry lacks to measure them: the data to-do list
     L.append("")
     cov = report["coverage"]
     L.append(t("cli.report.coverage"))

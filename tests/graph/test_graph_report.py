@@ -52,7 +52,8 @@ def test_report_shape_and_summary(G):
     assert s["gaps"]["by_category"]["capability"] == {"high": 1, "medium": 0, "low": 0, "total": 1}
     assert s["gaps"]["by_category"]["dependence"] == {"high": 1, "medium": 1, "low": 0, "total": 2}
     assert s["gaps"]["total"] == sum(len(v) for v in r["gaps"].values())
-    assert s["targets"] == {"measured": 1, "partial": 0, "not_measurable": 0, "behind": 1, "met": 0}
+    # no firm is tagged 规上: the registry cannot measure the target, it is not "behind" (issue 11)
+    assert s["targets"] == {"measured": 0, "partial": 0, "not_measurable": 1, "behind": 0, "met": 0}
     assert localise(r["score_formula"])["zh"].startswith("覆盖度得分")
     assert all({"what", "msg", "params", "exact"} <= set(a) for a in r["approximations"])
     assert localise(r["approximations"][1]) == {
