@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from graph.report import CATEGORIES
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_xlsx
+from registry.exports import PARTNER_COLUMNS, to_csv, to_json, to_xlsx
 
 from . import analysis, chainmap, forms, i18n, palette
 from . import params as P
@@ -267,7 +267,7 @@ def export_chain():
                            vis_css=_inline("vendor/vis-network.css", "style"),
                            legend_css=_inline("legend.css", "style"),
                            app_js=_inline("chain_standalone.js", "script"),
-                           colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL, generated=generated_at())
+                           colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL, generated=i18n.now_shown())
     return download(html.encode("utf-8"), "html", "产业链图谱.html", "chain-map.html")
 
 

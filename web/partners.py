@@ -12,12 +12,11 @@ from typing import Any, Iterable
 from graph.analysis import Analysis
 from graph.partners import SCOPES
 from registry.errors import InvalidInput, NotFound
-from registry.exports import generated_at
 from registry import messages
 from registry.messages import localise
 
 from . import analysis
-from .i18n import current_lang, label, pick, render, text
+from .i18n import current_lang, label, now_shown, pick, render, text
 
 FORMATS = ("csv", "xlsx", "json")
 ORG_SCOPES = ("enterprise", "platform")
@@ -119,7 +118,7 @@ def partner_list(a: Analysis, scope: str, ident: str) -> dict[str, Any]:
         text("web.partner.about.list"): text("web.partner.about.list_value", subject=subject, title=title),
         text("web.partner.about.id"): ident,
         text("web.partner.about.rows"): len(rows),
-        text("web.partner.about.generated"): generated_at(),
+        text("web.partner.about.generated"): now_shown(),
         text("web.partner.about.note"): text("web.partner.about.note_value"),
     }
     return {"scope": scope, "id": ident, "title": title, "rows": rows, "about": about}
