@@ -22,7 +22,8 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_COL_WIDTH = 30    # a column sized to its content wraps beyond this, so that the sheet prints one page wide
+MAX_COL_WIDTH = 18    # a column sized to its content wraps beyond this, so that the sheet prints one page wide
+MAX_HEADER_WIDTH = 10  # a longer header wraps rather than widening its column
 WHOLE_COL_WIDTH = 48  # a contact column (phone, e-mail) is as wide as its longest value, up to this
 MIN_COL_WIDTH = 6
 LINE_HEIGHT = 15.0    # points per line of 11-point text, CJK included (Excel's and WPS's default fonts)
@@ -53,7 +54,7 @@ PARTNER_COLUMNS: tuple[Column, ...] = (
     Column("segments", "所属环节", "Chain segments"),
     Column("roles", "角色/级别", "Roles / level"),
     Column("product", "供应内容", "What is supplied"),
-    Column("detail", "说明", "Note", 40),
+    Column("detail", "说明", "Note", 24),
     Column("contact_person", "联系人", "Contact", whole=True),
     Column("phone", "电话", "Phone", whole=True),
     Column("email", "邮箱", "E-mail", whole=True),
@@ -62,7 +63,7 @@ PARTNER_COLUMNS: tuple[Column, ...] = (
     Column("basis", "依据", "Basis"),
     Column("source_doc", "来源文件", "Source document"),
     Column("source_section", "章节", "Section"),
-    Column("source_quote", "原文摘录", "Quote", 50),
+    Column("source_quote", "原文摘录", "Quote", 32),
     Column("id", "编号", "ID"),
 )
 
@@ -188,7 +189,7 @@ def to_xlsx(rows: Iterable[dict[str, Any]], columns: Sequence[Column] = PARTNER_
     ws.title = _sheet_title(cell_safe(title))
     headers = [cell_safe(neutralise(c.header(lang))) for c in columns]
     body = [_cells(row, columns) for row in rows]
-    longest = [display_width(h) for h in headers]
+    longest = [min(MAX_HEADER_WIDTH, display_width(h)) for h in headers]
     for cells in body:
         for i, v in enumerate(cells):
             longest[i] = max(longest[i], max((display_width(part) for part in str(v).split("\n")), default=0))
