@@ -22,11 +22,11 @@ from datetime import datetime, timezone
 from typing import Any, Iterable, Sequence
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-MAX_COL_WIDTH = 18    # a column sized to its content wraps beyond this, so that the sheet prints one page wide
+MAX_COL_WIDTH = 16    # a column sized to its content wraps beyond this, so that the sheet prints one page wide
 MAX_HEADER_WIDTH = 10  # a longer header wraps rather than widening its column
 WHOLE_COL_WIDTH = 48  # a contact column (phone, e-mail) is as wide as its longest value, up to this
 MIN_COL_WIDTH = 6
-LINE_HEIGHT = 15.0    # points per line of 11-point text, CJK included (Excel's and WPS's default fonts)
+LINE_HEIGHT = 16.0    # points per line of 11-point text, CJK included, with room to spare (Excel and WPS default fonts)
 ROW_PADDING = 3.0     # points above and below the text of a wrapped row
 MAX_ROW_HEIGHT = 409  # Excel's largest row height
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -54,7 +54,7 @@ PARTNER_COLUMNS: tuple[Column, ...] = (
     Column("segments", "所属环节", "Chain segments"),
     Column("roles", "角色/级别", "Roles / level"),
     Column("product", "供应内容", "What is supplied"),
-    Column("detail", "说明", "Note", 24),
+    Column("detail", "说明", "Note", 22),
     Column("contact_person", "联系人", "Contact", whole=True),
     Column("phone", "电话", "Phone", whole=True),
     Column("email", "邮箱", "E-mail", whole=True),
@@ -63,7 +63,7 @@ PARTNER_COLUMNS: tuple[Column, ...] = (
     Column("basis", "依据", "Basis"),
     Column("source_doc", "来源文件", "Source document"),
     Column("source_section", "章节", "Section"),
-    Column("source_quote", "原文摘录", "Quote", 32),
+    Column("source_quote", "原文摘录", "Quote", 30),
     Column("id", "编号", "ID"),
 )
 
