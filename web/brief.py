@@ -22,6 +22,7 @@ BRIEF_FACTS = 3
 BRIEF_SOURCES = 2
 QUOTE_CHARS = 160      # a clause quote longer than this is cut (the gap page has it whole)
 CONTACT_FIELDS = ("contact_person", "phone", "email", "address")
+CONTACT_CHARS = {"contact_person": 24, "phone": 40, "email": 80, "address": 36}  # longer is cut (the record has it)
 
 
 def _clip(value: str | None, n: int) -> str:
@@ -39,7 +40,7 @@ def brief_view(gap_id: str) -> dict:
         rec = a.record(c["id"]) or {}
         candidates.append({**c, "reasons": (c.get("reasons") or [])[:BRIEF_REASONS],
                            "more_reasons": max(0, len(c.get("reasons") or []) - BRIEF_REASONS),
-                           "contact": {f: rec.get(f) for f in CONTACT_FIELDS if rec.get(f)},
+                           "contact": {f: _clip(str(rec[f]), CONTACT_CHARS[f]) for f in CONTACT_FIELDS if rec.get(f)},
                            "location": rec.get("location")})
     sources = [dict(s, quote=_clip(s.get("quote"), QUOTE_CHARS)) for s in (gap.get("sources") or [])[:BRIEF_SOURCES]]
     facts = list({f.get("zh"): f for f in gap.get("facts") or []}.values())

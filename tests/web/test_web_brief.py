@@ -6,6 +6,8 @@ import io
 import json
 import re
 
+import pytest
+
 from openpyxl import load_workbook
 
 from web_data import load_small_chain, src
@@ -119,3 +121,130 @@ def test_partner_xlsx_names_the_zone_of_its_time(small_client):
     about = {r[0]: r[1] for r in wb["说明"].iter_rows(values_only=True)}
     generated = [v for k, v in about.items() if "时间" in str(k) or "生成" in str(k)]
     assert generated and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d（北京时间 UTC\+8）", generated[0])
+
+
+# ------------------------------------------------------------------ in a real browser: one A4 page
+def _pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+@pytest.fixture
+def browser():
+    """``browser(app)``: headless Chromium and the app served on a free port (skipped without chromium)."""
+    from pathlib import Path
+
+    if not (Path("/usr/bin/chromium").exists() and Path("/usr/bin/chromedriver").exists()):
+        pytest.skip("needs /usr/bin/chromium and /usr/bin/chromedriver")
+    import threading
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from werkzeug.serving import make_server
+
+    started = []
+
+    def start(app):
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = "/usr/bin/chromium"
+        for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                    "--disable-background-networking", "--window-size=1000,1200", "--lang=zh-CN"):
+            opts.add_argument(arg)
+        opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        drv = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opts)
+        drv.set_page_load_timeout(60)
+        started.append((drv, server, thread))
+        return drv, f"http://127.0.0.1:{server.server_port}"
+    yield start
+    for drv, server, thread in started:
+        drv.quit()
+        server.shutdown()
+        thread.join(5)
+
+
+def _print_pages(drv, shot: str | None = None) -> int:
+    """Pages the current page prints on (Chromium's print to PDF on A4, the page's own @page rules)."""
+    import base64
+
+    pdf = base64.b64decode(drv.execute_cdp_cmd("Page.printToPDF", {
+        "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True, "printBackground": True})["data"])
+    if shot:
+        from test_browser import SHOTS
+
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / f"{shot}.pdf").write_bytes(pdf)
+    return _pdf_pages(pdf)
+
+
+def _gaps_to_brief(app) -> list[str]:
+    """Gaps of the seed graph: the one with the most candidates, and one with none."""
+    from web import analysis
+
+    with app.test_request_context("/"):
+        a = analysis.current()
+        gaps = [g for g in a.all_gaps() if g["category"] != "data"]
+        most = max(gaps, key=lambda g: (a.candidates(g, limit=None)["total"], len(g.get("sources") or [])))
+        none = next(g for g in gaps if a.candidates(g, limit=None)["total"] == 0)
+    return [most["id"], none["id"]]
+
+
+@pytest.mark.browser
+def test_brief_prints_on_one_a4_page(browser, seeded_app):
+    from selenium.webdriver.common.by import By
+
+    from test_browser import SHOTS
+
+    drv, base = browser(seeded_app)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for i, gap_id in enumerate(_gaps_to_brief(seeded_app)):
+        drv.get_log("browser")
+        drv.get(f"{base}/gaps/{gap_id}/brief")
+        assert drv.find_element(By.ID, "brief-title").text
+        assert [e for e in drv.get_log("browser") if "Content Security Policy" in e["message"]] == []
+        h = drv.execute_script("return document.body.scrollHeight")
+        drv.set_window_size(1000, min(h + 200, 3000))
+        drv.save_screenshot(str(SHOTS / f"brief-{i}.png"))
+        # the page as the printer gets it: print media, A4 width (794 px at 96 dpi)
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        drv.set_window_size(794 + 16, 1123 + 140)
+        drv.save_screenshot(str(SHOTS / f"brief-{i}-print.png"))
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        assert _print_pages(drv, f"brief-{i}") == 1, gap_id
+        if i == 0:
+            rows = drv.find_elements(By.CSS_SELECTOR, "#brief-candidates tbody tr")
+            assert len(rows) >= 2  # a gap worth a brief: several candidates on the one page
+        else:
+            assert drv.find_element(By.ID, "brief-no-candidates").text
+
+
+@pytest.mark.browser
+def test_a_crowded_brief_still_prints_on_one_page(browser, small_app, reg):
+    """The worst case the bounds allow: more candidates than shown, each with long names, reasons and every
+    contact field, and a long clause."""
+    from test_browser import SHOTS
+
+    reg.upsert_many([{"kind": "enterprise", "id": f"ent-h{i}", "name": f"某某国际稀土储氢新材料科技股份有限公司第{i:02d}分公司",
+                      "locality": "china", "location": "广东省深圳市南山区粤海街道", "roles": ["listed", "leading"],
+                      "contact_person": "欧阳某某（采购与战略合作部总经理）", "phone": "0755-88888888 转 8001",
+                      "email": f"strategic.partnerships{i}@hydrogen-storage-materials-example.com.cn",
+                      "address": "广东省深圳市南山区科技园南区高新南七道数字技术园B2栋8楼801室",
+                      "sources": src("储氢")} for i in range(12)], by="test")
+    reg.upsert_relations([{"type": "IN_SEGMENT", "source": f"ent-h{i}", "target": "seg-h2", "sources": src("储氢")}
+                          for i in range(12)], by="test")
+    drv, base = browser(small_app)
+    drv.get(f"{base}/gaps/segment:seg-h2/brief")
+    h = drv.execute_script("return document.body.scrollHeight")
+    drv.set_window_size(1000, min(h + 200, 3000))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    drv.save_screenshot(str(SHOTS / "brief-crowded.png"))
+    assert _print_pages(drv, "brief-crowded") == 1
+
+
+def test_brief_css_takes_its_colours_from_the_palette():
+    from test_web_palette import COLOUR_LITERAL, STATIC, defined_vars
+
+    css = (STATIC / "brief.css").read_text(encoding="utf-8")
+    assert COLOUR_LITERAL.findall(re.sub(r"/\*.*?\*/", "", css, flags=re.S)) == []
+    assert set(re.findall(r"var\((--[\w-]+)\)", css)) <= defined_vars()
