@@ -248,3 +248,23 @@ def test_brief_css_takes_its_colours_from_the_palette():
     css = (STATIC / "brief.css").read_text(encoding="utf-8")
     assert COLOUR_LITERAL.findall(re.sub(r"/\*.*?\*/", "", css, flags=re.S)) == []
     assert set(re.findall(r"var\((--[\w-]+)\)", css)) <= defined_vars()
+
+
+@pytest.mark.browser
+def test_from_the_gap_page_to_its_brief_and_no_empty_export(browser, small_app, reg):
+    from selenium.webdriver.common.by import By
+
+    from test_browser import SHOTS
+
+    _empty_platform(reg)
+    drv, base = browser(small_app)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    drv.get(f"{base}/gaps/segment:seg-h2")
+    drv.save_screenshot(str(SHOTS / "gap-brief-link.png"))
+    drv.find_element(By.ID, "brief-link").click()
+    assert drv.current_url == f"{base}/gaps/segment:seg-h2/brief"
+    assert drv.find_element(By.ID, "brief-title").text == "环节无本地企业：稀土储氢材料"
+    drv.get(f"{base}/entity/plat-lone")
+    drv.save_screenshot(str(SHOTS / "entity-nothing-to-export.png"))
+    assert drv.find_element(By.CSS_SELECTOR, "[data-export=none]").text == "无可导出内容"
+    assert not drv.find_elements(By.CSS_SELECTOR, "a[data-export]")
