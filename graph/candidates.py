@@ -247,8 +247,10 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
             _, code, s = fit
             if code == "adjacent_segment":
                 way = "up" if s in scope["ups"] else "down"
+                # the wanted segment(s) it sits next to: the ones it feeds, or that feed it
+                nxt = chain.feeds_out.get(s, ()) if way == "up" else chain.feeds_in.get(s, ())
                 said = message(f"cand.part.adjacent_segment.{way}", segment=chain.name(s),
-                               wanted=[chain.name(x) for x in segs[:3]])
+                               wanted=[chain.name(x) for x in nxt if x in scope["inside"]][:3])
                 parts.append(_part(code, PART_POINTS[code], {"segment": s, "direction": way}, said, [s]))
             else:
                 parts.append(_part(code, PART_POINTS[code], {"segment": s},

@@ -212,6 +212,9 @@ def gaps():
 def gap(gap_id: str):
     if len(gap_id) > 400:
         raise InvalidInput(f"gap: 编号过长（{len(gap_id)} 字）/ the gap id is too long")
+    moved = V.gap_moved(gap_id)  # merged into a need, or a data gap (now on the data to-do list)
+    if moved:
+        return redirect(url_for("pages.gap", gap_id=moved[1]) if moved[0] == "gap" else V.todo_url(), 302)
     return render_template("gap.html", d=V.gap_detail(gap_id))
 
 
