@@ -294,13 +294,9 @@ def _merge_needs(chain: Chain, capability: list[dict], segment: list[dict]) -> t
         if parts:
             facts.append(fact("fact.need.parts", [p["id"] for p in parts], n=len(parts),
                               names=names(chain, [p["id"] for p in parts], 8)))
-        seen = {(f.get("msg"), repr(f.get("params"))) for f in facts}
-        for g in members[1:]:
-            for f in g["facts"][:1]:
-                key = (f.get("msg"), repr(f.get("params")))
-                if key not in seen and g.get("category") == "segment" and g["subject_ids"][0] == top:
-                    seen.add(key)
-                    facts.append(f)
+        # the segment gap's own facts beyond the local count the need already states: outside firms, platforms
+        if top in by_seg:
+            facts += [f for f in by_seg[top]["facts"][1:] if f.get("msg") != "fact.segment.sub_segments"]
         counts = (by_seg[top].get("counts") if top in by_seg else None) or {
             "local_enterprises": len(chain.local_firms(top)),
             "outside_enterprises": sum(1 for f in chain.members(top).get("enterprise", ()) if chain.is_outside(f))}
