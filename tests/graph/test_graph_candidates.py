@@ -5,6 +5,7 @@ import json
 import pytest
 
 from graph import CANDIDATE_FORMULA, build_graph, candidates_for_gap, dependence_gaps, segment_gaps
+from graph.candidates import PART_POINTS
 from graph_rows import ent, rel
 from registry.messages import localise
 
@@ -197,3 +198,18 @@ def test_seeded_gap_without_candidates_says_what_data_would_give_them(seeded):
     assert said["data_needed_zh"].startswith("登记库中没有企业在「配套产业（产品设计、机械加工、表面处理等）、机械加工、产品设计、表面处理」环节")
     assert "永磁电机相关配套、相关配套产业、机械加工、产品设计 等 7 项。导入这些环节的企业" in said["data_needed_zh"]
     assert "机械加工" in said["data_needed_en"] and "Import firms of these segments" in said["data_needed_en"]
+
+
+def test_seeded_every_candidate_score_is_the_sum_of_its_parts(seeded):
+    checked = 0
+    for g in seeded.all_gaps():
+        r = seeded.candidates(g, limit=None)
+        keys = [(-c["score"], c["name"]) for c in r["candidates"]]
+        assert len(r["candidates"]) == r["total"]
+        for c in r["candidates"]:
+            assert c["parts"] and sum(p["points"] for p in c["parts"]) == c["score"], (g["id"], c["id"])
+            assert all(p["part"] in {*PART_POINTS, "role", "locality"} for p in c["parts"])
+            checked += 1
+        scores = [k[0] for k in keys]
+        assert scores == sorted(scores), g["id"]
+    assert checked > 100
