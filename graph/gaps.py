@@ -399,6 +399,11 @@ def _data_gaps(chain: Chain) -> list[dict]:
 def data_gaps(G) -> list[dict]:
     """What to fill in first: enterprises lacking segment, locality, location or credit code, and implied relations.
 
+    These are the data to-do list (``/todo``), not gaps of the chain: the gap
+    report, the gaps page, the home page counts and ``xijin gaps`` leave them
+    out and only count them (report summary ``data_todo``).  This function is
+    the public way to list them; ``graph.Analysis.data_gaps`` memoises it.
+
     One gap per enterprise (``missing`` lists the fields) and one per relation
     whose only basis is ``implied``.  Severity: a local enterprise without a
     segment is ``high`` (it is invisible to coverage); other local gaps, an
