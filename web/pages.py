@@ -204,6 +204,8 @@ def segment(segment_id: str):
 # ------------------------------------------------------------------ gaps
 @bp.get("/gaps")
 def gaps():
+    if request.args.get("category") == "data":  # data gaps moved to the data to-do list
+        return redirect(V.todo_url(), 302)
     f = V.gaps_filters(request.args)
     return render_template("gaps.html", d=V.gaps_view(f), f=f, categories=CATEGORIES)
 

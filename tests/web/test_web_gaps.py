@@ -48,6 +48,8 @@ def test_old_ids_of_a_merged_gap_and_data_gaps_lead_to_where_they_are_now(seeded
         assert r.status_code == 302 and r.headers["Location"].endswith(MOTOR), old
     r = seeded_client.get("/gaps/data:ent-tesla")
     assert r.status_code == 302 and r.headers["Location"].endswith("/todo")
+    r = seeded_client.get("/gaps?category=data")  # the old tab
+    assert r.status_code == 302 and r.headers["Location"].endswith("/todo")
     assert seeded_client.get("/gaps/segment:nope").status_code == 404
 
 
