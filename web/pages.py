@@ -205,6 +205,8 @@ def segment(segment_id: str):
 # ------------------------------------------------------------------ gaps
 @bp.get("/gaps")
 def gaps():
+    if request.args.get("category") == "data":  # data gaps moved to the data to-do list
+        return redirect(V.todo_url(), 302)
     f = V.gaps_filters(request.args)
     return render_template("gaps.html", d=V.gaps_view(f), f=f, categories=CATEGORIES)
 
@@ -213,6 +215,9 @@ def gaps():
 def gap(gap_id: str):
     if len(gap_id) > 400:
         raise InvalidInput(f"gap: 编号过长（{len(gap_id)} 字）/ the gap id is too long")
+    moved = V.gap_moved(gap_id)  # merged into a need, or a data gap (now on the data to-do list)
+    if moved:
+        return redirect(url_for("pages.gap", gap_id=moved[1]) if moved[0] == "gap" else V.todo_url(), 302)
     return render_template("gap.html", d=V.gap_detail(gap_id))
 
 

@@ -197,7 +197,7 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
               for f, n in s["data_missing_fields"].items()]
     L.append(render(message("cli.report.data_missing", fields={"list": fields, "sep": "list.comma"},
                             implied=s["implied_relations"]), lang))
-    data = report["gaps"]["data"][:10]
+    data = report["gaps"].get("data", [])[:10]  # data gaps are the data to-do list now, not gaps
     if data:
         L.append(format_table([{"sev": label("cli.severity", d["severity"], lang), "what": d[f"reason_{lang}"]}
                                for d in data], [("sev", col("sev")), ("what", col("what"))], max_width=90))
