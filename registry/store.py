@@ -377,6 +377,15 @@ class FalkorStore(GraphStore):
         except (self._redis_errors.ConnectionError, self._redis_errors.TimeoutError, OSError) as exc:
             raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store does not answer: {exc}") from None
 
+    def clear(self) -> None:
+        """Delete every node and relationship: the graph itself is deleted and its schema set up again.
+
+        Deleting a large graph node by node (``MATCH (n) DETACH DELETE n``) leaves FalkorDB answering
+        "Attempted to access undefined attribute" to every property read afterwards (measured from 20k
+        nodes; tests/registry/test_store_atomic.py); a deleted graph has no such remains."""
+        self.drop_graph()
+        self.setup_schema()
+
     def drop_graph(self) -> None:
         """Remove this store's graph entirely (tests use one graph each)."""
         try:
