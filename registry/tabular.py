@@ -787,9 +787,13 @@ def write_template(kind: str, stream: BinaryIO, *, rows: list[dict] | None = Non
     _workbook((kind,), stream, rows={kind: rows or []}, lang=lang)
 
 
-def write_workbook_template(stream: BinaryIO, *, lang: str = "zh") -> None:
-    """One workbook with a sheet for each kind (企业, 平台, 项目, 关系), the 说明 sheet and the choices."""
-    _workbook(IMPORT_KINDS, stream, rows={}, lang=lang)
+def write_workbook_template(stream: BinaryIO, *, rows: dict[str, list[dict]] | None = None,
+                            kinds: tuple[str, ...] = IMPORT_KINDS, lang: str = "zh") -> None:
+    """One workbook with a sheet for each of ``kinds`` (企业, 平台, 项目, 关系), the 说明 sheet and the choices;
+    ``rows`` pre-fills sheets by kind (the data to-do list exports what is missing this way)."""
+    for kind in kinds:
+        _check_kind(kind)
+    _workbook(tuple(kinds), stream, rows=dict(rows or {}), lang=lang)
 
 
 def _workbook(kinds: tuple[str, ...], stream: BinaryIO, *, rows: dict[str, list[dict]], lang: str) -> None:

@@ -98,8 +98,7 @@ def export_workbook(todo: dict, *, lang: str = "zh") -> bytes:
         x["fix"]["kind"] for g in todo["groups"] for x in g["items"] if x["fix"].get("action") == "import"}
     kinds = tuple(k for k in tabular.IMPORT_KINDS if k in wanted)
     buf = io.BytesIO()
-    # tabular.write_template writes one kind per file; its workbook writer takes several kinds with their rows
-    tabular._workbook(kinds, buf, rows=rows, lang=lang)
+    tabular.write_workbook_template(buf, rows=rows, kinds=kinds, lang=lang)
     return buf.getvalue()
 
 
