@@ -35,14 +35,14 @@ from typing import Any, BinaryIO
 
 from .errors import InvalidInput
 from .messages import label, text
-from .model import MODELS, RELATION_TYPES, ROLE_FROM_ZH, Relation, check_credit_code, uscc_check_char
+from .model import MODELS, RELATION_TYPES, ROLE_FROM_ZH, Relation, uscc_check_char
 
 IMPORT_KINDS = ("enterprise", "platform", "project", "relation")
 MAX_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_SHEETS = 16          # data sheets and others together; the full template has 6
 MAX_COLUMNS = 64         # the widest kind has 24 columns
-MAX_CELL = 32_767        # what one Excel cell holds; longer text is not something a person typed
+MAX_UNPACKED = 1024 * 1024 * 1024  # an XLSX is a zip: what it unpacks to is bounded too (no zip bombs)
 EXAMPLE_MARK = "示例（导入时忽略）"
 EXAMPLE_MARK_EN = "example (ignored on import)"
 LISTS_SHEET = "_lists"  # the template's hidden sheet of drop-down values
@@ -83,8 +83,6 @@ _NOT_COLUMNS = {"kind", "sources"}
 # fields a file must have, whatever the model requires (an id is optional: rows match by credit code or name)
 _REQUIRED = {"relation": ("type", "source", "target")}
 _REQUIRED_ENTITY = ("name",)
-# columns that hold digits meant as text: a number cell there is shown digit for digit
-_DIGIT_TEXT = {"id", "credit_code", "phone", "source", "target"}
 # a few more ways staff head a column (matched like the catalogue's headers)
 _SYNONYMS = {
     "id": ("id", "编号", "记录编号"),
@@ -93,9 +91,9 @@ _SYNONYMS = {
     "credit_code": ("信用代码", "社会信用代码", "统一信用代码", "uscc"),
     "contact_person": ("联系人姓名",),
     "phone": ("联系电话", "电话号码", "手机"),
-    "locality": ("集群内/外", "是否集群内"),
+    "locality": ("集群内/外", "集群内/集群外"),
     "roles": ("企业角色", "企业类型标签"),
-    "type": ("关系", "relation type"),
+    "type": ("relation type", "关系类别"),
     "source": ("起点", "源", "from"),
     "target": ("终点", "to"),
 }
@@ -204,6 +202,12 @@ def _choice_index(kind: str, field: str) -> dict[str, str]:
     for lang in ("zh", "en"):
         for code in col.choices:
             index.setdefault(_norm(label(col.group, code, lang)), code)
+    # a label's words before its parenthesis (赣州市 for 赣州市（未写明在集群内）), when no other label starts so
+    for lang in ("zh", "en"):
+        short = [(_norm(label(col.group, c, lang)).split("(")[0], c) for c in col.choices]
+        for key, code in short:
+            if key and sum(1 for k, _ in short if k == key) == 1:
+                index.setdefault(key, code)
     if field == "roles":
         for zh, code in ROLE_FROM_ZH.items():
             index.setdefault(_norm(zh), code)
@@ -284,8 +288,10 @@ def read_file(data: bytes | BinaryIO, filename: str, *, kind: str | None = None,
     """The data tables of an XLSX or CSV file, as the text the spreadsheet shows.
 
     ``data`` is the file's bytes or a binary file object (whose size is checked before it is read, so a
-    file over :data:`MAX_BYTES` is refused without being read). ``kind`` says what a CSV (or the chosen
-    sheet) holds when its headers cannot tell; ``sheet`` picks one sheet of a workbook.
+    file over :data:`MAX_BYTES` is refused without being read). ``kind`` says what a CSV holds, or a
+    sheet whose name names no kind (企业/平台/项目/关系, Enterprises…); failing both, the headers tell.
+    ``sheet`` picks one sheet of a workbook. Blank rows and the template's example row are left out;
+    every other row keeps the number the spreadsheet shows.
     Raises ``InvalidInput`` with a Chinese and English message for every file it cannot read.
     """
     if kind is not None:
@@ -299,7 +305,7 @@ def read_file(data: bytes | BinaryIO, filename: str, *, kind: str | None = None,
     if ext in (".xls", ".et", ".ods", ".numbers", ".xlsb", ".xlsm"):
         raise InvalidInput(_both("data.err.save_as", name=filename, ext=ext),
                            details=[{"field": "file", "value": filename, "message": "unsupported format"}])
-    raise InvalidInput(_both("data.err.extension", name=filename, ext=ext or "(none)"),
+    raise InvalidInput(_both("data.err.extension", name=filename, ext=ext or ("（无扩展名）", "(no extension)")),
                        details=[{"field": "file", "value": filename, "message": "unknown extension"}])
 
 
@@ -342,6 +348,7 @@ def _read_xlsx(data: bytes, filename: str, *, kind: str | None, sheet: str | Non
         old = data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an OLE file: .xls renamed, or an encrypted workbook
         raise InvalidInput(_both("data.err.not_xlsx_ole" if old else "data.err.not_xlsx", name=filename),
                            details=[{"field": "file", "value": filename, "message": "not an xlsx file"}])
+    _check_unpacked(data, filename)
     try:
         wb = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = wb.sheets_metadata
@@ -383,6 +390,22 @@ def _read_xlsx(data: bytes, filename: str, *, kind: str | None, sheet: str | Non
     return tables
 
 
+def _check_unpacked(data: bytes, filename: str) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_UNPACKED, before anything is unpacked."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            size = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise InvalidInput(_both("data.err.unreadable", name=filename, why=str(exc)[:200]),
+                           details=[{"field": "file", "value": filename, "message": "unreadable"}]) from None
+    if size > MAX_UNPACKED:
+        raise InvalidInput(_both("data.err.too_big_unpacked", name=filename, size=size // 1024 // 1024,
+                                 limit=MAX_UNPACKED // 1024 // 1024),
+                           details=[{"field": "file", "value": size, "message": "too big unpacked"}])
+
+
 def _too_many_rows(sheet: str, n: int) -> typing.NoReturn:
     raise InvalidInput(_both("data.err.too_many_rows", sheet=sheet, n=n, limit=MAX_ROWS),
                        details=[{"field": "sheet", "value": sheet, "message": "too many rows"}])
@@ -421,6 +444,7 @@ def display(value: Any) -> str:
 
 
 _QUOTED_FORMULA = re.compile(r"^'[=+\-@]")
+_EXAMPLE_START = frozenset("示ｅeEＥ")  # first characters of the example mark, as typed or full-width
 
 
 def _clean(value: Any) -> str:
@@ -435,7 +459,7 @@ def _read_csv(data: bytes, filename: str, *, kind: str | None) -> Table:
     if "\x00" in content:
         raise InvalidInput(_both("data.err.binary", name=filename),
                            details=[{"field": "file", "value": filename, "message": "binary"}])
-    first = content.split("\n", 1)[0]
+    first = content[:content.find("\n")] if "\n" in content[:65536] else content[:65536]
     delimiter = ","
     try:
         delimiter = csv.Sniffer().sniff(first, delimiters=",\t;").delimiter
@@ -459,7 +483,7 @@ def _read_csv(data: bytes, filename: str, *, kind: str | None) -> Table:
 
 
 # encodings charset-normalizer may name that are really the Chinese national one
-_GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz", "ascii", "utf_8", "utf-8"}
+_GB_FAMILY = {"gb18030", "gbk", "gb2312", "cp936", "hz", "ascii"}
 
 
 def _decode(data: bytes, filename: str) -> str:
@@ -469,15 +493,15 @@ def _decode(data: bytes, filename: str) -> str:
         data = data[3:]
     try:
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_damaged_utf8(data, filename, exc)
     try:
         content = data.decode("gb18030")
     except UnicodeDecodeError:
         _refuse_encoding(data, filename)
     # Big5 and Shift-JIS bytes are mostly valid GB18030 too, as mojibake of rare characters: when few
     # characters are ordinary simplified Chinese, ask what the bytes really are.
-    wide = [ch for ch in content if ord(ch) > 0x7F]
+    wide = [ch for ch in content[:100_000] if ord(ch) > 0x7F]  # a sample is enough to tell
     if wide:
         rare = sum(1 for ch in wide if not _in_gb2312(ch))
         if rare / len(wide) > 0.2:
@@ -485,6 +509,18 @@ def _decode(data: bytes, filename: str) -> str:
             if found and found.replace("-", "_") not in _GB_FAMILY:
                 _refuse_encoding(data, filename, found)
     return content
+
+
+def _refuse_damaged_utf8(data: bytes, filename: str, exc: UnicodeDecodeError) -> None:
+    """UTF-8 with a few broken bytes would read as GB18030 mojibake: when nearly every non-ASCII character
+    is good UTF-8, say where the file is damaged instead."""
+    sample = data[:2_000_000].decode("utf-8", "replace")
+    bad = sample.count("\ufffd")
+    wide = sum(1 for ch in sample if ord(ch) > 0x7F)
+    if wide >= 10 and bad / wide < 0.2:  # GBK read as UTF-8 is nearly all replacement characters
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(_both("data.err.utf8_damaged", name=filename, line=line),
+                           details=[{"field": "file", "value": filename, "message": f"bad UTF-8 on line {line}"}])
 
 
 def _in_gb2312(ch: str) -> bool:
@@ -528,7 +564,11 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
         raw_header.pop()
     if len(raw_header) > MAX_COLUMNS:
         _too_many_columns(name, len(raw_header))
-    kind = kind or (_sheet_kinds().get(_norm(name)) if by_sheet_name else None) or _kind_from_header(name, raw_header)
+    # a sheet named for a kind is that kind; else the kind the caller gave; else what the headers say
+    kind = ((_sheet_kinds().get(_norm(name)) if by_sheet_name else None) or kind
+            or _kind_from_header(name, raw_header, csv_file=not by_sheet_name))
+    if len(values) - header_at - 1 > MAX_ROWS:
+        _too_many_rows(name, len(values) - header_at - 1)
     index = _header_index(kind)
     fields: list[tuple[int, str, str]] = []  # (position, header, field)
     unknown, seen = [], {}
@@ -555,10 +595,8 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
         raise InvalidInput(_both("data.err.missing_columns", sheet=name, kind=_kind_names(kind),
                                  columns=("、".join(c.zh for c in missing), ", ".join(c.en for c in missing))),
                            details=[{"field": c.field, "value": "", "message": "missing column"} for c in missing])
-    unnamed = [pos for pos in range(len(raw_header), width) if any(
-        pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
-    unnamed += [pos for pos, h in enumerate(raw_header) if not h and any(
-        pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
+    headless = [pos for pos, h in enumerate(raw_header) if not h] + list(range(len(raw_header), width))
+    unnamed = [pos for pos in headless if any(pos < len(r) and _clean(r[pos]) for r in values[header_at + 1:])]
     if unnamed:
         raise InvalidInput(_both("data.err.unnamed_column", sheet=name,
                                  columns="、".join(sorted({_letter(p) for p in unnamed}))),
@@ -566,20 +604,29 @@ def _table(name: str, values: list[list[Any]], *, kind: str | None, by_sheet_nam
     table = Table(sheet=name, kind=kind, header=raw_header, header_row=header_at + 1)
     example = {_norm(EXAMPLE_MARK), _norm(EXAMPLE_MARK_EN)}
     rows = table.rows
+    # the hot loop of a 100k-row file: plain text cells take the short way
     for i in range(header_at + 1, len(values)):
         record = values[i]
         n = len(record)
         cells = {}
         blank = True
+        marked = False
         for pos, h, f in fields:
             raw = record[pos] if pos < n else ""
-            v = _clean(raw)
+            if type(raw) is str:
+                v = raw.strip()
+                number = False
+                if v and v[0] == "'" and _QUOTED_FORMULA.match(v):
+                    v = v[1:]
+            else:
+                v = _clean(raw)
+                number = number_cells and isinstance(raw, (int, float)) and not isinstance(raw, bool)
             if v:
                 blank = False
-            cells[f] = Cell(h, f, v, number_cells and isinstance(raw, (int, float)) and not isinstance(raw, bool))
-        if blank:
-            continue
-        if any(c.value and _norm(c.value) in example for c in cells.values()):
+                if v[0] in _EXAMPLE_START and _norm(v) in example:
+                    marked = True
+            cells[f] = Cell(h, f, v, number)
+        if blank or marked:
             continue
         rows.append(Row(name, i + 1, cells))
     return table
@@ -601,38 +648,49 @@ def _all_headers() -> frozenset[str]:
 
 
 def _header_row(values: list[list[Any]]) -> int | None:
-    """The header's position: the first of the first few non-blank rows that names known columns (a title
-    line above it is allowed), else the first non-blank row (whose unknown headers are then reported)."""
+    """The header's position among the first few rows (a title line above it is allowed): the first row
+    naming two known columns, else the first whose every cell is a known column, else the first non-blank
+    row (whose unknown headers are then reported)."""
     known = _all_headers()
-    first = None
+    first = single = None
     for i, record in enumerate(values[:HEADER_ROWS_SCANNED]):
-        cells = [_norm(_clean(v)) for v in record]
-        cells = [c for c in cells if c]
+        cells = [c for c in (_norm(_clean(v)) for v in record) if c]
         if not cells:
             continue
         if first is None:
             first = i
         hits = sum(1 for c in cells if c in known)
-        if hits >= 2 or (hits and hits == len(cells)):
+        if hits >= 2:
             return i
-    return first
+        if hits and hits == len(cells) and single is None:
+            single = i
+    return single if single is not None else first
 
 
-def _kind_from_header(name: str, header: list[str]) -> str:
-    """The one kind whose columns explain every header; on a tie, the kind with a column only it has."""
+def _kind_from_header(name: str, header: list[str], *, csv_file: bool = False) -> str:
+    """The kind whose columns explain the most headers; on a tie, the one with most columns only it has.
+
+    A kind that explains only some headers is still chosen when it is the only one that does best (the
+    caller then names the unknown columns); a tie is refused, naming the headers no kind knows."""
     keys = [_norm(h) for h in header if _norm(h) and _norm(h) not in IGNORED_HEADERS]
-    fits = [k for k in IMPORT_KINDS if keys and all(h in _header_index(k) for h in keys)]
+    score = {k: sum(1 for h in keys if h in _header_index(k)) for k in IMPORT_KINDS}
+    top = max(score.values(), default=0)
+    fits = [k for k in IMPORT_KINDS if top and score[k] == top]
     if len(fits) > 1:
         def own(k: str) -> int:
             others = set().union(*({c.field for c in _columns(o)} for o in fits if o != k))
-            return sum(1 for h in keys if _header_index(k)[h] not in others)
+            return sum(1 for h in keys if h in _header_index(k) and _header_index(k)[h] not in others)
         best = max(own(k) for k in fits)
         fits = [k for k in fits if own(k) == best] if best else fits
     if len(fits) == 1:
         return fits[0]
     names = ("、".join(_sheet_name(k, "zh") for k in IMPORT_KINDS), ", ".join(_sheet_name(k, "en") for k in IMPORT_KINDS))
-    raise InvalidInput(_both("data.err.unknown_kind_of_sheet", sheet=name, names=names),
-                       details=[{"field": "sheet", "value": name, "message": "kind unknown"}])
+    msg = _both("data.err.unknown_kind_of_csv" if csv_file else "data.err.unknown_kind_of_sheet", sheet=name,
+                names=names)
+    unknown = [h for h in header if _norm(h) and _norm(h) not in _all_headers()]
+    if unknown:
+        msg += "; " + _both("data.err.unknown_headers", columns=("、".join(unknown), ", ".join(unknown)))
+    raise InvalidInput(msg, details=[{"field": "sheet", "value": name, "message": "kind unknown"}])
 
 
 # ------------------------------------------------------------------ a row's text -> a record
@@ -655,9 +713,11 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
     problems: list[Problem] = []
     source: dict[str, str] = {}
 
-    def problem(cell: Cell, msgid: str, **params: Any) -> None:
+    def problem(cell: Cell, msgid: str, **params: Any) -> None:  # a (zh, en) parameter is spelled per language
+        zh = {k: v[0] if isinstance(v, tuple) else v for k, v in params.items()}
+        en = {k: v[1] if isinstance(v, tuple) else v for k, v in params.items()}
         problems.append(Problem(row.sheet, row.row, cell.column, cell.value,
-                                text(msgid, "zh", **params), text(msgid, "en", **params)))
+                                text(msgid, "zh", **zh), text(msgid, "en", **en)))
 
     for f, cell in row.cells.items():
         value = cell.value
@@ -667,7 +727,9 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
         if f in SOURCE_FIELDS:
             source[SOURCE_FIELDS[f]] = value
             continue
-        if cell.number and f in _DIGIT_TEXT and len(value.lstrip("+-")) > 15 and value.isdigit():
+        # a text column (credit code, phone, id) that Excel stored as a number of more than 15 digits:
+        # the digits past the 15th are gone, importing them would store a wrong value
+        if cell.number and col.type in ("text", "list") and len(value) > 15 and value.isdigit():
             problem(cell, "data.problem.digits_lost")
             continue
         if col.type == "text":
@@ -684,7 +746,7 @@ def to_record(kind: str, row: Row) -> tuple[dict, list[Problem]]:
             if bad:
                 choices = "、".join(label(col.group, c, "zh") for c in col.choices)
                 choices_en = ", ".join(f"{label(col.group, c, 'en')} ({c})" for c in col.choices)
-                problem(cell, "data.problem.choice", bad="、".join(bad), choices=choices, choices_en=choices_en)
+                problem(cell, "data.problem.choice", bad=("、".join(bad), ", ".join(bad)), choices=(choices, choices_en))
                 continue
             record[f] = list(dict.fromkeys(codes)) if col.type == "multi_enum" else codes[0]
         elif col.type == "int":
@@ -725,9 +787,13 @@ def write_template(kind: str, stream: BinaryIO, *, rows: list[dict] | None = Non
     _workbook((kind,), stream, rows={kind: rows or []}, lang=lang)
 
 
-def write_workbook_template(stream: BinaryIO, *, lang: str = "zh") -> None:
-    """One workbook with a sheet for each kind (企业, 平台, 项目, 关系), the 说明 sheet and the choices."""
-    _workbook(IMPORT_KINDS, stream, rows={}, lang=lang)
+def write_workbook_template(stream: BinaryIO, *, rows: dict[str, list[dict]] | None = None,
+                            kinds: tuple[str, ...] = IMPORT_KINDS, lang: str = "zh") -> None:
+    """One workbook with a sheet for each of ``kinds`` (企业, 平台, 项目, 关系), the 说明 sheet and the choices;
+    ``rows`` pre-fills sheets by kind (the data to-do list exports what is missing this way)."""
+    for kind in kinds:
+        _check_kind(kind)
+    _workbook(tuple(kinds), stream, rows=dict(rows or {}), lang=lang)
 
 
 def _workbook(kinds: tuple[str, ...], stream: BinaryIO, *, rows: dict[str, list[dict]], lang: str) -> None:
@@ -772,10 +838,9 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
         width = max(display_width(col.header(lang)) + 4, 12)
         if col.type in ("enum", "multi_enum"):
             width = max(width, max(display_width(label(col.group, c, lang)) for c in col.choices) + 4)
-        if col.field in ("description", "note", "source_quote", "source_note", "address"):
-            width = 40
+        width = _WIDTHS.get(col.field, width)
         ws.column_dimensions[letter].width = min(width, 50)
-        if col.field in _DIGIT_TEXT or col.type in ("text", "list"):
+        if col.type in ("text", "list"):
             ws.column_dimensions[letter].number_format = "@"  # digits typed here stay text: no 1.2E+17
         if col.choices:
             ref = _choice_range(lists, list_ranges, kind, col, lang)
@@ -796,16 +861,27 @@ def _data_sheet(wb, kind: str, rows: list[dict], lang: str, lists, list_ranges: 
     for i, col in enumerate(cols, start=1):
         cell = ws.cell(row=2, column=i, value=_cell_value(example.get(col.field), col, lang))
         cell.font = grey
-        cell.data_type = "s" if isinstance(cell.value, str) else cell.data_type
+        if col.type in ("text", "list"):
+            cell.number_format = "@"  # a written cell has its own style: keep the column's text format
+        if isinstance(cell.value, str):
+            cell.data_type = "s"
     for r, record in enumerate(rows, start=3):
         for i, col in enumerate(cols, start=1):
             value = _record_value(record, col)
             if value in (None, "", []):
                 continue
             cell = ws.cell(row=r, column=i, value=_cell_value(value, col, lang))
+            if col.type in ("text", "list"):
+                cell.number_format = "@"
             if isinstance(cell.value, str):
                 cell.data_type = "s"  # a text starting with = is text, never a formula
     ws.freeze_panes = "A2"
+
+
+# columns whose content is wider than their header (Excel character units)
+_WIDTHS = {"name": 32, "aliases": 20, "description": 40, "credit_code": 22, "address": 36, "email": 24,
+           "website": 24, "source": 32, "target": 32, "product": 20, "note": 30, "source_doc": 20,
+           "source_quote": 40, "source_note": 24, "phone": 16, "location": 16}
 
 
 def _record_value(record: dict, col: Column) -> Any:
@@ -838,7 +914,9 @@ def _choice_range(lists, list_ranges: dict, kind: str, col: Column, lang: str) -
 
     labels = [label(col.group, c, lang) for c in col.choices]
     inline = ",".join(labels)
-    if len(inline) <= 100 and not any("," in x or '"' in x for x in labels):  # Excel's limit is 255
+    # Excel allows 255 characters in an inline list (fewer, some versions, for Chinese): longer lists are
+    # read from the hidden sheet
+    if len(labels) <= 8 and len(inline) <= 60 and not any("," in x or '"' in x for x in labels):
         return f'"{inline}"'
     key = (col.group, lang)
     if key not in list_ranges:
@@ -897,7 +975,8 @@ def _instructions(ws, kinds: tuple[str, ...], lang: str) -> None:
     for msgid in ("data.help.rule.header", "data.help.rule.example", "data.help.rule.blank",
                   "data.help.rule.lists", "data.help.rule.choices", "data.help.rule.match",
                   "data.help.rule.digits", "data.help.rule.csv", "data.help.rule.sheets"):
-        ws.append([text(msgid, lang, mark=EXAMPLE_MARK if lang == "zh" else EXAMPLE_MARK_EN)])
+        ws.append([text(msgid, lang, mark=EXAMPLE_MARK if lang == "zh" else EXAMPLE_MARK_EN,
+                        mb=MAX_BYTES // 1024 // 1024, rows=f"{MAX_ROWS:,}")])
         ws.cell(row=ws.max_row, column=1).alignment = wrap
         ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=5)
         ws.row_dimensions[ws.max_row].height = 32

@@ -13,7 +13,9 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.config.from_mapping(settings.load(app.instance_path, test_config=test_config))
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
-    from . import admin, api, auth, errors, i18n, imports, pages, store
+    from . import admin, api, auth, errors, i18n, pages, store
+    from . import brief
+    from . import imports
 
     store.init_app(app)
     errors.init_app(app)
@@ -22,5 +24,9 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     api.init_app(app)
     pages.init_app(app)
     admin.init_app(app)
+    from . import todo
+
+    todo.init_app(app)  # the data to-do list (issue 10)
+    brief.init_app(app)  # the printable one-page brief of a gap
     imports.init_app(app)  # spreadsheet import: upload, preview, apply, undo (issue 10)
     return app

@@ -177,3 +177,15 @@ def test_a_check_that_fails_abandons_the_whole_work(store):
     assert ids(store) == []
     store.atomic([(Q_ADD, {"rows": rows("c", 1)}, lambda r: None)])
     assert ids(store) == ["c0"]
+
+
+def test_clearing_a_large_graph_leaves_it_readable(store):
+    """FalkorDB answered every property read with "Attempted to access undefined attribute" after a node by
+    node delete of 20k nodes; the embedded store's clear() deletes the graph instead."""
+    for b in range(5):
+        store.write(Q_ADD, {"rows": rows(f"b{b}-", 5000)})
+    store.clear()
+    assert ids(store) == []
+    assert store.read("MATCH (m:Meta) RETURN m.version AS v") == []
+    store.write(Q_ADD, {"rows": rows("a", 1)})
+    assert ids(store) == ["a0"] and store.schema_ok()[0]

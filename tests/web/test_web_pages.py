@@ -165,7 +165,8 @@ def test_entity_page_two_hops(small_client):
 
 def test_target_page_shows_progress(small_client):
     html = text(small_client.get("/entity/tgt-gs"))
-    assert 'id="progress"' in html and "未达到" in html
+    # no firm is tagged 规上: 无法测算, never 未达到 (issue 11)
+    assert 'id="progress"' in html and "无法测算" in html and "未达到" not in html
 
 
 def test_unknown_entity_is_a_404_page(small_client):
@@ -246,7 +247,8 @@ def test_segment_page_errors(small_client):
 # ------------------------------------------------------------------ gaps
 def test_gap_dashboard_shows_reasons_facts_clauses_candidates_and_targets(small_client):
     html = text(small_client.get("/gaps"))
-    assert "环节无本地企业：稀土储氢材料" in html
+    # the plan names the empty segment: one gap (the plan-named need), not a second segment gap
+    assert "方案点名的补链需求：稀土储氢材料" in html and "环节无本地企业：稀土储氢材料" not in html
     assert "方案条款" in html and "补齐稀土储氢材料短板" in html  # the plan clause (capability gap)
     assert 'id="target-table"' in html and "规上企业达到50家" in html
     assert "境外储氢材料公司" in html  # candidate
@@ -257,14 +259,17 @@ def test_gap_dashboard_filters(small_client):
     assert 'data-category="segment"' in html and 'data-category="upstream"' not in html
     assert "环节无本地企业：永磁电机" in text(small_client.get("/gaps"))
     html = text(small_client.get("/gaps?segment=seg-h2"))
-    assert "环节无本地企业：稀土储氢材料" in html and "环节无本地企业：永磁电机" not in html
+    assert "方案点名的补链需求：稀土储氢材料" in html and "环节无本地企业：永磁电机" not in html
     assert small_client.get("/gaps?category=bogus").status_code == 400
     assert small_client.get("/gaps?segment=nope").status_code == 400
     assert small_client.get("/gaps?category=segment&page=99").status_code == 404
 
 
 def test_gap_page(small_client):
+    # the segment gap of a plan-named segment is part of the need now: its old address leads there
     r = small_client.get("/gaps/segment:seg-h2")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/gaps/capability:seg-h2")
+    r = small_client.get("/gaps/capability:seg-h2")
     assert r.status_code == 200
     html = text(r)
     assert 'id="gap-title"' in html and "境外储氢材料公司" in html and 'id="candidates"' in html
@@ -276,7 +281,7 @@ def test_exports_page_links_every_export(small_client):
     html = text(small_client.get("/exports"))
     assert 'id="export-chain"' in html
     assert "scope=segment&amp;id=seg-h2" in html and "scope=platform&amp;id=plat-1" in html
-    assert "scope=gap&amp;id=segment:seg-h2" in html
+    assert "scope=gap&amp;id=capability:seg-h2" in html
     assert "scope=enterprise&amp;id=ent-a" in html  # the chain leader
 
 
