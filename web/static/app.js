@@ -84,21 +84,120 @@
   }
 
   // ---------------------------------------------------------------- the chain map
+  var MIN_LABEL_PX = 12;  // no label opens smaller than this (web.chainmap.MIN_LABEL_PX)
+
+  function hideTooltip(network, container) {
+    // a node that goes away under the pointer (an expanded aggregate) leaves vis-network's tooltip up
+    var ih = network.interactionHandler;
+    if (ih && ih.popup) ih.popup.hide();
+    var tips = container.querySelectorAll(".vis-tooltip");
+    for (var i = 0; i < tips.length; i++) tips[i].style.visibility = "hidden";
+  }
+
+  // the default zoom: everything if that keeps labels at MIN_LABEL_PX or more, else that size from the top left
+  function openView(network, nodes, fontSize) {
+    network.fit({animation: false});
+    var minScale = MIN_LABEL_PX / fontSize;
+    if (network.getScale() >= minScale) return;
+    var all = nodes.get(), minX = Infinity, minY = Infinity;
+    for (var i = 0; i < all.length; i++) {
+      var bb = network.getBoundingBox(all[i].id);
+      if (bb) { minX = Math.min(minX, bb.left); minY = Math.min(minY, bb.top); }
+    }
+    var canvas = network.canvas.frame.canvas;
+    var w = canvas.clientWidth, h = canvas.clientHeight, pad = 12 / minScale;
+    network.moveTo({position: {x: minX - pad + w / (2 * minScale), y: minY - pad + h / (2 * minScale)},
+                    scale: minScale, animation: false});
+  }
+
+  function drawLegendPNG(ctx, legend, x, y, width, ratio) {
+    var groups = ["locality", "kinds", "coverage", "relations"], line = 22 * ratio;
+    ctx.font = (13 * ratio) + "px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
+    ctx.textBaseline = "middle";
+    for (var g = 0; g < groups.length; g++) {
+      var grp = legend[groups[g]];
+      if (!grp) continue;
+      var cx = x;
+      ctx.fillStyle = "#1f2a33";
+      ctx.fillText(grp.title, cx, y);
+      cx += ctx.measureText(grp.title).width + 8 * ratio;
+      for (var i = 0; i < grp.items.length; i++) {
+        var it = grp.items[i], sw = 12 * ratio, wText = ctx.measureText(it.label).width;
+        if (cx + sw + wText + 24 * ratio > x + width) { y += line; cx = x + 16 * ratio; }
+        ctx.fillStyle = it.colour;
+        ctx.strokeStyle = it.line || "rgba(0,0,0,.25)";
+        if (groups[g] === "relations") {
+          ctx.fillRect(cx, y - 2 * ratio, sw * 1.6, 4 * ratio); cx += sw * 1.6 + 4 * ratio;
+        } else {
+          ctx.beginPath();
+          if (it.shape === "dot" || groups[g] === "locality") ctx.arc(cx + sw / 2, y, sw / 2, 0, 2 * Math.PI);
+          else if (it.shape === "diamond") { ctx.moveTo(cx + sw / 2, y - sw / 2); ctx.lineTo(cx + sw, y); ctx.lineTo(cx + sw / 2, y + sw / 2); ctx.lineTo(cx, y); ctx.closePath(); }
+          else ctx.rect(cx, y - sw / 2, sw, sw);
+          ctx.fill(); ctx.stroke();
+          cx += sw + 4 * ratio;
+        }
+        ctx.fillStyle = "#37474f";
+        ctx.fillText(it.label, cx, y);
+        cx += wText + 14 * ratio;
+      }
+      y += line;
+    }
+    return y;
+  }
+
+  // the current view as a PNG: the drawn canvas with a title and the legend under it
+  function exportPNG(container, filename, title) {
+    var src = container.querySelector("canvas");
+    var legend = readJSON("chain-legend-data") || {};
+    var ratio = src.width / Math.max(1, src.clientWidth);
+    var out = document.createElement("canvas");
+    out.width = src.width;
+    var legendHeight = 4 * 22 * ratio * 2 + 20 * ratio;
+    out.height = src.height + 40 * ratio + legendHeight;
+    var ctx = out.getContext("2d");
+    ctx.fillStyle = "#ffffff"; ctx.fillRect(0, 0, out.width, out.height);
+    ctx.fillStyle = "#1f2a33"; ctx.font = "bold " + (16 * ratio) + "px 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif";
+    ctx.textBaseline = "middle";
+    ctx.fillText(title, 12 * ratio, 20 * ratio);
+    ctx.drawImage(src, 0, 40 * ratio);
+    var end = drawLegendPNG(ctx, legend, 12 * ratio, src.height + 40 * ratio + 16 * ratio, out.width - 24 * ratio, ratio);
+    var final = out;
+    if (end + 8 * ratio < out.height) {  // trim the unused part of the legend area
+      final = document.createElement("canvas");
+      final.width = out.width; final.height = Math.ceil(end + 8 * ratio);
+      final.getContext("2d").drawImage(out, 0, 0);
+    }
+    final.toBlob(function (blob) {
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob); a.download = filename;
+      document.body.appendChild(a); a.click();
+      setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+      window.__pngExported = blob.size;
+    }, "image/png");
+  }
+
   function chain(container) {
     var view = readJSON("graph-data"), options = readJSON("graph-options"), text = readJSON("graph-text");
+    var ctext = readJSON("chain-text") || {};
     var form = document.getElementById("graph-filters"), info = document.getElementById("graph-info");
     var stats = document.getElementById("graph-stats");
     var nodes = new vis.DataSet(), edges = new vis.DataSet();
     var network = new vis.Network(container, {nodes: nodes, edges: edges}, options);
-    var state = view.filters;
+    var fontSize = (options.nodes && options.nodes.font && options.nodes.font.size) || 14;
+    var state = view.filters, first = true;
 
-    function load(v) {
+    function load(v, keepView) {
       var started = performance.now();
+      var pos = network.getViewPosition(), scale = network.getScale();
+      hideTooltip(network, container);
       nodes.clear(); edges.clear();
       nodes.add(v.nodes); edges.add(v.edges);
       state = v.filters;
       markDrawn(network, started);
-      network.fit();
+      if (keepView && !first) network.moveTo({position: pos, scale: scale, animation: false});
+      else openView(network, nodes, fontSize);
+      first = false;
+      hideTooltip(network, container);
       if (stats) stats.textContent = fill(v.stats.aggregated ? text.stats_merged : text.stats,
                                           {nodes: v.stats.nodes, edges: v.stats.edges, merged: v.stats.aggregated});
       window.__chainStats = v.stats;
@@ -116,15 +215,16 @@
       return q;
     }
 
-    function refetch(s) {
+    function refetch(s, keepView, then) {
       if (stats) stats.textContent = text.loading;
       var q = query(s);
       fetch(container.dataset.api + "?" + q.toString(), {headers: {"Accept": "application/json"}})
         .then(function (r) { return r.json(); })
         .then(function (body) {
           if (!body.ok) { if (stats) stats.textContent = fill(text.error, {error: body.error}); return; }
-          load(body.data);
+          load(body.data, keepView);
           if (container.dataset.page) history.replaceState(null, "", container.dataset.page + "?" + q.toString() + "#graph-title");
+          if (then) then();
         })
         .catch(function (e) { if (stats) stats.textContent = fill(text.error, {error: e}); });
     }
@@ -136,28 +236,81 @@
         rel: fd.getAll("rel").filter(Boolean),
         kinds: fd.getAll("kinds").filter(Boolean),
         locality: fd.get("locality") || "all",
-        per_segment: parseInt(fd.get("per_segment") || "24", 10),
-        expand: state.expand || [],
+        per_segment: parseInt(fd.get("per_segment") || "0", 10),
+        expand: (state.expand || []).slice(),
         segment: state.segment,
         max_nodes: state.max_nodes
       };
     }
 
     if (form) {
-      form.addEventListener("submit", function (ev) { ev.preventDefault(); refetch(fromForm()); });
-      form.addEventListener("change", function () { refetch(fromForm()); });
+      form.addEventListener("submit", function (ev) { ev.preventDefault(); refetch(fromForm(), true); });
+      form.addEventListener("change", function () { refetch(fromForm(), true); });
     }
+
+    function setExpanded(segment, on, then) {
+      var s = fromForm(), i = s.expand.indexOf(segment);
+      if (on && i < 0) s.expand.push(segment);
+      else if (!on && i >= 0) s.expand.splice(i, 1);
+      else { if (then) then(); return; }
+      refetch(s, true, then);
+    }
+
+    function focusNode(id) {
+      if (!nodes.get(id)) return false;
+      network.focus(id, {scale: Math.max(network.getScale(), 1), animation: false});
+      network.selectNodes([id]);
+      showInfo(info, nodes.get(id), container, text);
+      window.__chainFocused = id;
+      return true;
+    }
+
+    // focus a search hit: a firm is drawn in its segment, which is expanded first
+    function focusHit(hit) {
+      if (focusNode(hit.node)) return;
+      setExpanded(hit.segment || "__unassigned__", true, function () { focusNode(hit.node); });
+    }
+
+    var search = document.getElementById("map-search"), hitsBox = document.getElementById("map-hits");
+    if (search && container.dataset.find) {
+      search.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var q = (new FormData(search).get("q") || "").trim();
+        while (hitsBox.firstChild) hitsBox.removeChild(hitsBox.firstChild);
+        if (!q) return;
+        fetch(container.dataset.find + "?q=" + encodeURIComponent(q), {headers: {"Accept": "application/json"}})
+          .then(function (r) { return r.json(); })
+          .then(function (body) {
+            if (!body.ok) { hitsBox.textContent = fill(text.error, {error: body.error}); return; }
+            var hits = body.data.hits;
+            if (!hits.length) { hitsBox.textContent = fill(ctext.none, {q: q}); return; }
+            var lead = document.createElement("span");
+            lead.className = "muted"; lead.textContent = fill(ctext.hits, {n: hits.length});
+            hitsBox.appendChild(lead);
+            hits.forEach(function (h) {
+              var b = document.createElement("button");
+              b.type = "button"; b.className = "btn small"; b.dataset.node = h.node;
+              b.textContent = h.name + " · " + h.kind_label + (h.kind !== "segment" && !h.segment ? ctext.unplaced : "");
+              b.addEventListener("click", function () { focusHit(h); });
+              hitsBox.appendChild(b);
+            });
+            focusHit(hits[0]);
+          })
+          .catch(function (e) { hitsBox.textContent = fill(text.error, {error: e}); });
+      });
+    }
+
+    var png = document.getElementById("export-png");
+    if (png) png.addEventListener("click", function () {
+      exportPNG(container, png.dataset.filename || "chain-map.png", ctext.png_title || "");
+    });
 
     network.on("click", function (p) {
       if (!p.nodes.length) { showInfo(info, null, container, text); return; }
       var n = nodes.get(p.nodes[0]);
-      if (n.kind === "aggregate") {
-        var s = fromForm();
-        s.expand = (state.expand || []).concat([n.segment]);
-        refetch(s);
-        return;
-      }
+      if (n.kind === "aggregate") { setExpanded(n.segment, true); return; }
       showInfo(info, n, container, text);
+      if (n.kind === "segment" && n.segment && !state.segment) setExpanded(n.segment, !n.expanded);
     });
     network.on("doubleClick", function (p) {
       if (!p.nodes.length) return;
@@ -167,6 +320,7 @@
     });
     load(view);
     window.__network = network;
+    window.__chainNodes = nodes;
   }
 
   function start() {
