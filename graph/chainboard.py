@@ -303,8 +303,10 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         else:
             r = by_seg[s]
             name = r["name"]
+            # a group (the whole chain) takes the level most of its segments reach, as on the board
+            level = group_coverage(s, st)["level"] if s in group_set else r["level"]
             nodes.append({"id": f"seg:{s}", "kind": "segment", "segment": s, "name": name, "depth": b["depth"],
-                          "x": head[0], "y": head[1], "level": r["level"], "score": r["score"],
+                          "x": head[0], "y": head[1], "level": level, "score": r["score"],
                           "counts": r["counts"], "members": len(ms), "expanded": s in expand_set})
         ms_sorted = sorted(ms, key=_member_rank)
         cap = b["shown"]

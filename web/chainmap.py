@@ -55,7 +55,7 @@ def member_colour(locality: str | None) -> str:
     return LOCALITY_COLOURS[palette.locality_class(locality)]
 
 
-def legend() -> dict:
+def legend(*, aggregate: bool = True) -> dict:
     """The one legend of the maps, in the page's language: what each colour, shape, fill and line means.
 
     The pages draw it as HTML (``_chain_legend.html``); the PNG export draws the same entries on the
@@ -68,8 +68,8 @@ def legend() -> dict:
         "kinds": {"title": text("ui.chainmap.legend.kinds"),
                   "items": [{"code": k, "shape": KIND_SHAPES[k][0], "colour": GRAPH["legend-shape"],
                              "label": text(f"ui.chainmap.legend.kind.{k}")} for k in KIND_SHAPES]
-                  + [{"code": "aggregate", "shape": "box", "colour": _MEMBER["aggregate"],
-                      "label": text("ui.chainmap.legend.kind.aggregate")}]},
+                  + ([{"code": "aggregate", "shape": "box", "colour": _MEMBER["aggregate"],
+                       "label": text("ui.chainmap.legend.kind.aggregate")}] if aggregate else [])},
         "coverage": {"title": text("ui.chainmap.legend.coverage"),
                      "items": [{"code": lv, "colour": LEVEL_FILL[lv], "line": LEVEL_COLOURS[lv],
                                 "label": text(f"ui.legend.{lv}")} for lv in LEVELS]},
@@ -151,8 +151,12 @@ def _member_title(n: dict) -> str:
     return "\n".join(lines)
 
 
-def _font(size: int = FONT_SIZE) -> dict:
-    return {"size": size, "color": GRAPH["label"]}
+def _font(size: int = FONT_SIZE, *, backed: bool = False) -> dict:
+    """A label's font; ``backed`` puts a light backing under the text so a line crossing it does not hide it."""
+    out = {"size": size, "color": GRAPH["label"]}
+    if backed:
+        out["background"] = GRAPH["label-bg"]
+    return out
 
 
 def _node(n: dict) -> dict:
@@ -188,7 +192,7 @@ def _node(n: dict) -> dict:
     loc = palette.locality_class(n.get("locality"))
     return dict(at, label=short(n["name"], MEMBER_NAME_CHARS + 1), title=_member_title(n), shape=shape, size=size,
                 color=LOCALITY_COLOURS[loc], kind=kind, group=n["group"], locality_class=loc, name=n["name"],
-                segment=n.get("segment"), font=_font())
+                segment=n.get("segment"), font=_font(backed=True))
 
 
 def _edge(e: dict) -> dict:
@@ -263,7 +267,12 @@ NEIGHBOUR_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "squa
 
 def segment_levels(analysis) -> dict[str, str]:
     """Each segment's coverage level (the one the gap analysis computes), memoised on the snapshot."""
-    return analysis.memo("segment_levels", lambda: {r["id"]: r["level"] for r in analysis.coverage()["segments"]})
+    def compute():
+        levels = {r["id"]: r["level"] for r in analysis.coverage()["segments"]}
+        for g in analysis.board()["groups"]:  # the whole chain: the level most of its segments reach
+            levels[g["id"]] = g["level"]
+        return levels
+    return analysis.memo("segment_levels", compute)
 
 
 def neighbour_style(n: dict, *, centre: bool, levels: dict[str, str]) -> dict:
@@ -275,7 +284,7 @@ def neighbour_style(n: dict, *, centre: bool, levels: dict[str, str]) -> dict:
     """
     kind = n.get("kind")
     out = {"shape": NEIGHBOUR_SHAPES.get(kind, "dot"), "size": 18 if centre else 10,
-           "font": _font(18 if centre else FONT_SIZE)}
+           "font": _font(18 if centre else FONT_SIZE, backed=True)}
     if kind in KIND_SHAPES:
         out["color"] = member_colour(n.get("locality"))
         out["locality_class"] = palette.locality_class(n.get("locality"))

@@ -86,10 +86,10 @@ def init_app(app: Flask) -> None:
     # for the offline chain map, which carries its styles inline: the text is made from checked colours only
     app.jinja_env.globals.update(palette_css=lambda: Markup(CSS))
 
-    def chain_legend_data() -> dict:  # the maps' one legend, in the page's language (web.chainmap.legend)
+    def chain_legend_data(aggregate: bool = True) -> dict:  # the maps' one legend (web.chainmap.legend)
         from . import chainmap
 
-        return chainmap.legend()
+        return chainmap.legend(aggregate=aggregate)
 
     app.jinja_env.globals.update(chain_legend_data=chain_legend_data)
 

@@ -97,7 +97,7 @@
   // the default zoom: everything if that keeps labels at MIN_LABEL_PX or more, else that size from the top left
   function openView(network, nodes, fontSize) {
     network.fit({animation: false});
-    var minScale = MIN_LABEL_PX / fontSize;
+    var minScale = MIN_LABEL_PX / fontSize * 1.001;  // a hair above, so rounding never lands under it
     if (network.getScale() >= minScale) return;
     var all = nodes.get(), minX = Infinity, minY = Infinity;
     for (var i = 0; i < all.length; i++) {
@@ -224,10 +224,16 @@
           if (!body.ok) { if (stats) stats.textContent = fill(text.error, {error: body.error}); return; }
           load(body.data, keepView);
           if (container.dataset.page) history.replaceState(null, "", container.dataset.page + "?" + q.toString() + "#graph-title");
+          exportLink(q);
           if (then) then();
         })
         .catch(function (e) { if (stats) stats.textContent = fill(text.error, {error: e}); });
     }
+
+    // the offline file is the view on screen: its link carries the view's filters and expanded segments
+    var offline = document.getElementById("export-chain");
+    var offlineBase = offline ? offline.getAttribute("href").split("?")[0] : null;
+    function exportLink(q) { if (offline) offline.setAttribute("href", offlineBase + "?" + q.toString()); }
 
     function fromForm() {
       if (!form) return Object.assign({}, state);
@@ -319,6 +325,7 @@
       else if (["enterprise", "platform", "project"].indexOf(n.kind) >= 0) window.location.href = urlFor(container.dataset.entityUrl, n.id);
     });
     load(view);
+    exportLink(query(state));
     window.__network = network;
     window.__chainNodes = nodes;
   }
