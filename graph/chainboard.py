@@ -28,12 +28,12 @@ EXPANDED_CAP = 1000
 MAX_NODES = 2000
 
 # The geometry (in canvas px at scale 1) is chosen so that, drawn at 14 px, no two labels can meet:
-# a segment is a box at most 140 px wide (web.chainmap.SEG_BOX) in a SEG_W x SEG_PITCH slot; a member
+# a segment is a box at most 150 px wide (web.chainmap.SEG_BOX) in a SEG_W x SEG_PITCH slot; a member
 # is a dot with a label of at most 10 characters (about 140 px) in a CELL_W x CELL_H cell.
 GRID_COLS = 3
 CELL_W, CELL_H = 170, 48
-SEG_W = 150          # a segment box's slot width
-SEG_PITCH = 60       # a segment box's slot height (the box is two lines of 14 px: about 44 px)
+SEG_W = 166          # a segment box's slot width
+SEG_PITCH = 72       # a segment box's slot height (two lines of 14 px are about 44 px; three, should the counts wrap, 62)
 INDENT = 10          # a nested segment's indent per level
 COL_GAP = 36
 MAX_COL_H = 11 * SEG_PITCH  # a column taller than this is split into sub-columns (whole cards only)
@@ -290,6 +290,7 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
 
     nodes: list[dict] = []
     where: dict[str, str] = {}  # entity id -> node id it is drawn as (itself, its aggregate or its segment)
+    folded: set[str] = set()  # members drawn as their folded segment's box
     n_hidden = 0
     for s, ms in lanes:
         b = blocks[s]
@@ -332,9 +333,10 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
                 nodes.append({"id": agg, "kind": "aggregate", "segment": s, "name": name, "hidden_count": len(hidden),
                               "hidden_by_kind": counts, "x": x0 + SEG_W / 2 - 5,
                               "y": y0 + SEG_PITCH + rows_used * CELL_H + 14})
-            else:  # a collapsed segment stands for its members: their relations are drawn from its box
+            else:  # a folded segment stands for its members: their relations with shown ones start at its box
                 for d in hidden:
                     where[d["id"]] = f"seg:{s}"
+                    folded.add(d["id"])
 
     edges: dict[tuple, dict] = {}
     rel_set = set(rel)
@@ -344,6 +346,8 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         a = f"seg:{u}" if u in shown_set else where.get(u)
         b = f"seg:{v}" if v in shown_set else where.get(v)
         if a is None or b is None or a == b:
+            continue
+        if u in folded and v in folded:  # between two folded segments: a hairball of box-to-box lines at 10k
             continue
         e = edges.get((a, b, k))
         if e is None:  # the first relation drawn as this edge names it; the others are counted

@@ -34,7 +34,7 @@ LOCALITY_COLOURS = palette.group("locality")
 _MEMBER = palette.group("member")
 KIND_SHAPES = {"enterprise": ("dot", 9), "platform": ("diamond", 10), "project": ("square", 8)}
 FONT_SIZE = 14       # every label on the maps; the page never opens them below 12 px (see app.js)
-SEG_BOX = {"minimum": 120, "maximum": 140}  # a segment box's width (graph.chainboard.SEG_W leaves room)
+SEG_BOX = {"minimum": 120, "maximum": 150}  # a segment box's width (graph.chainboard.SEG_W leaves room)
 SEG_NAME_CHARS = 9   # a segment's name on its box (the rest is in its tooltip)
 MEMBER_NAME_CHARS = 9
 LEVELS = ("strong", "medium", "weak", "none")
@@ -177,7 +177,8 @@ def _node(n: dict) -> dict:
         return dict(at, label=short(n["name"], SEG_NAME_CHARS) + "\n" + text("ui.chainmap.map.seg_counts", firms=firms,
                                                                               local=c["local_enterprises"]),
                     title=title, shape="box", kind="segment", segment=n["segment"], level=level,
-                    name=n["name"], expanded=bool(n.get("expanded")), font=_font(), widthConstraint=dict(SEG_BOX),
+                    name=n["name"], expanded=bool(n.get("expanded")), members=n.get("members", 0), font=_font(),
+                    widthConstraint=dict(SEG_BOX),
                     color={"background": LEVEL_FILL[level], "border": LEVEL_COLOURS[level]},
                     borderWidth=3 if n.get("expanded") else 2)
     if kind == "aggregate":

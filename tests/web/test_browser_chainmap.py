@@ -251,6 +251,7 @@ def test_default_map_at_10k_firms_ships_segments_only_and_stays_legible(driver, 
     view = json.loads(payload)
     assert view["stats"]["members"] >= 10_000 and view["stats"]["visible_members"] == 0
     assert {n["kind"] for n in view["nodes"]} <= {"segment", "unassigned"}  # no firm is shipped
+    assert len(payload.encode()) < 64 * 1024
     m = driver.execute_script(MEASURE_JS)
     visible = assert_legible(m, at_least=10)
     drawn = driver.execute_script("return window.__graphDrawnMs")
