@@ -24,7 +24,8 @@ __all__ = ["structure", "board", "group_coverage", "chain_map", "find_in_map", "
 
 MEMBER_KINDS = ("enterprise", "platform", "project")
 PER_SEGMENT = 0  # the default view: segments with counts; a segment's members come when it is expanded
-EXPANDED_CAP = 1000
+EXPAND_FIRST = 60  # an expanded segment shows its first members (leaders, local firms first) and a "more" node
+EXPANDED_CAP = 1000  # … which shows them all, up to this many
 MAX_NODES = 2000
 
 # The geometry (in canvas px at scale 1) is chosen so that, drawn at 14 px, no two labels can meet:
@@ -171,10 +172,13 @@ def _nesting(s: str, st: dict) -> int:
 
 
 def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "all", expand: list[str] = (),
-              per_segment: int = PER_SEGMENT, max_nodes: int = MAX_NODES, segment: str | None = None) -> dict:
+              per_segment: int = PER_SEGMENT, max_nodes: int = MAX_NODES, segment: str | None = None,
+              more: list[str] = ()) -> dict:
     """Nodes with fixed positions and the edges between them, within a node budget.
 
-    ``segment`` limits the view to one segment's subtree (its firms and their relations).
+    ``segment`` limits the view to one segment's subtree (its firms and their relations). A segment in
+    ``expand`` shows its first ``EXPAND_FIRST`` members (or ``per_segment``, if more); one also in ``more``
+    shows up to ``EXPANDED_CAP``.
     Node kinds: ``segment`` (with level, score and counts), ``unassigned`` (members with no segment),
     a member kind (with its ``group``: local / outside / unknown / platform / project) and
     ``aggregate`` (the members left out of a segment, counted by kind).
@@ -226,7 +230,13 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
     # the node budget: segments always; expanded segments first, then an even share each
     budget = max(0, max_nodes - len(lanes))
     expand_set = set(expand)
-    caps = {s: min(len(ms), EXPANDED_CAP if s in expand_set else per_segment) for s, ms in lanes}
+    more_set = set(more) & expand_set
+
+    def first_cap(s: str) -> int:
+        if s in more_set:
+            return EXPANDED_CAP
+        return max(per_segment, EXPAND_FIRST) if s in expand_set else per_segment
+    caps = {s: min(len(ms), first_cap(s)) for s, ms in lanes}
 
     def total():
         return sum(caps[s] + (1 if 0 < caps[s] < len(ms) or (s in expand_set and caps[s] < len(ms)) else 0)
@@ -332,7 +342,7 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
                 rows_used = -(-cap // GRID_COLS)
                 nodes.append({"id": agg, "kind": "aggregate", "segment": s, "name": name, "hidden_count": len(hidden),
                               "hidden_by_kind": counts, "x": x0 + SEG_W / 2 - 5,
-                              "y": y0 + SEG_PITCH + rows_used * CELL_H + 14})
+                              "y": y0 + SEG_PITCH + rows_used * CELL_H + 20})
             else:  # a folded segment stands for its members: their relations with shown ones start at its box
                 for d in hidden:
                     where[d["id"]] = f"seg:{s}"
@@ -360,7 +370,7 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         "edges": list(edges.values()),
         "stats": {"segments": len(shown_segs), "members": member_total, "visible_members": member_total - n_hidden,
                   "aggregated": n_hidden, "nodes": len(nodes), "edges": len(edges), "max_nodes": max_nodes},
-        "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand),
+        "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand), "more": sorted(more_set),
                     "per_segment": per_segment, "max_nodes": max_nodes, "segment": segment},
     }
 

@@ -110,11 +110,13 @@ def parse_filters(args) -> dict:
     if bad:
         raise InvalidInput(f"kinds: 不支持的类型 {bad[0][:40]!r}，可用：{', '.join(MEMBER_KINDS)} / unknown kind")
     expand = (listed("expand") or [])[:50]
+    more = (listed("more") or [])[:50]
     return {
         "rel": rels,
         "kinds": kinds,
         "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS, "all"),
         "expand": expand,
+        "more": more,
         "per_segment": P.int_arg(args, "per_segment", PER_SEGMENT, 0, EXPANDED_CAP),
         "max_nodes": P.int_arg(args, "max_nodes", MAX_NODES, 50, 5000),
         "segment": P.text_arg(args, "segment", 100),

@@ -23,7 +23,9 @@ def seed() -> Analysis:
 
 def slot(n: dict) -> tuple[float, float, float, float]:
     """The room a node may draw its label in (left, top, right, bottom), as the layout reserves it."""
-    if n["kind"] in ("segment", "unassigned", "aggregate"):
+    if n["kind"] == "aggregate":
+        return n["x"] - 70, n["y"] - 16, n["x"] + 70, n["y"] + 16   # one line: "还有 940 个"
+    if n["kind"] in ("segment", "unassigned"):
         return n["x"] - 75, n["y"] - 32, n["x"] + 75, n["y"] + 32   # a box of at most 150 x 64 px (3 lines)
     return n["x"] - CELL_W / 2 + 10, n["y"] - 10, n["x"] + CELL_W / 2 - 10, n["y"] + CELL_H - 12
 
@@ -62,7 +64,7 @@ def test_an_expanded_segment_shows_its_firms_in_their_own_room(seed):
 
 def test_a_tall_column_is_split_and_nothing_overlaps_with_everything_expanded(seed):
     segs = [r["id"] for r in seed.coverage()["segments"]] + ["__unassigned__"]  # and the firms in no segment
-    view = seed.chain_map(**ALL, expand=segs)
+    view = seed.chain_map(**ALL, expand=segs, more=segs)
     assert clashes(view["nodes"]) == []
     assert view["stats"]["aggregated"] == 0
 
@@ -109,5 +111,10 @@ def test_the_default_view_at_10k_firms_carries_no_firm():
     # relations between firms of two folded segments are not drawn box to box (1,000+ lines at 10k)
     assert len(view["edges"]) < 60 and {e["type"] for e in view["edges"]} <= {"FEEDS", "CHAIN_LEADER"}
     big = max((n for n in view["nodes"] if n["kind"] == "segment"), key=lambda n: n["members"])
-    expanded = a.chain_map(**ALL, expand=[big["segment"]])
-    assert expanded["stats"]["visible_members"] == min(big["members"], 1000)
+    expanded = a.chain_map(**ALL, expand=[big["segment"]])  # its first 60 and a "more" node
+    assert expanded["stats"]["visible_members"] == 60 < big["members"]
+    assert [n["hidden_count"] for n in expanded["nodes"] if n["kind"] == "aggregate"] == [big["members"] - 60]
+    assert clashes(expanded["nodes"]) == []
+    full = a.chain_map(**ALL, expand=[big["segment"]], more=[big["segment"]])
+    assert full["stats"]["visible_members"] == min(big["members"], 1000)
+    assert clashes(full["nodes"]) == []

@@ -210,6 +210,7 @@
       q.set("locality", s.locality);
       q.set("per_segment", String(s.per_segment));
       if (s.expand.length) q.set("expand", s.expand.join(","));
+      if (s.more && s.more.length) q.set("more", s.more.join(","));
       if (s.segment) q.set("segment", s.segment);
       if (s.max_nodes) q.set("max_nodes", String(s.max_nodes));
       return q;
@@ -244,6 +245,7 @@
         locality: fd.get("locality") || "all",
         per_segment: parseInt(fd.get("per_segment") || "0", 10),
         expand: (state.expand || []).slice(),
+        more: (state.more || []).slice(),
         segment: state.segment,
         max_nodes: state.max_nodes
       };
@@ -257,9 +259,17 @@
     function setExpanded(segment, on, then) {
       var s = fromForm(), i = s.expand.indexOf(segment);
       if (on && i < 0) s.expand.push(segment);
-      else if (!on && i >= 0) s.expand.splice(i, 1);
+      else if (!on && i >= 0) { s.expand.splice(i, 1); s.more = s.more.filter(function (x) { return x !== segment; }); }
       else { if (then) then(); return; }
       refetch(s, true, then);
+    }
+
+    // an expanded segment's "more" node: all its members (up to the server's cap)
+    function showMore(segment) {
+      var s = fromForm();
+      if (s.expand.indexOf(segment) < 0) s.expand.push(segment);
+      else if (s.more.indexOf(segment) < 0) s.more.push(segment);
+      refetch(s, true);
     }
 
     function focusNode(id) {
@@ -314,7 +324,7 @@
     network.on("click", function (p) {
       if (!p.nodes.length) { showInfo(info, null, container, text); return; }
       var n = nodes.get(p.nodes[0]);
-      if (n.kind === "aggregate") { setExpanded(n.segment, true); return; }
+      if (n.kind === "aggregate") { showMore(n.segment); return; }
       showInfo(info, n, container, text);
       if (n.kind === "segment" && n.segment && !state.segment) setExpanded(n.segment, !n.expanded);
     });
