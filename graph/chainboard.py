@@ -361,8 +361,11 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
             continue
         e = edges.get((a, b, k))
         if e is None:  # the first relation drawn as this edge names it; the others are counted
+            # a shown member's relation with a folded segment's member ends at that segment's box: the map
+            # keeps it for when the member is picked (dozens of such lines per firm at 10k firms)
             e = edges[(a, b, k)] = {"from": a, "to": b, "type": k, "count": 0, "source_name": analysis.name(u),
-                                    "target_name": analysis.name(v), "product": d.get("product")}
+                                    "target_name": analysis.name(v), "product": d.get("product"),
+                                    "to_folded": u in folded or v in folded}
         e["count"] += 1
     member_total = sum(len(ms) for _, ms in lanes)
     return {

@@ -206,6 +206,9 @@ def _edge(e: dict) -> dict:
     out = {"from": e["from"], "to": e["to"], "type": k, "title": "\n".join(lines), "count": e["count"],
            "color": {"color": EDGE_COLOURS.get(k, GRAPH["other"]), "opacity": 0.9 if k == "FEEDS" else 0.45},
            "arrows": "to", "width": 3 if k == "FEEDS" else 1}
+    if e.get("to_folded"):  # shown when one of its ends is picked (app.js), not as part of the overview
+        out["hidden"] = True
+        out["folded"] = True
     if e["count"] > 1:
         out["title"] += "\n" + text("web.map.merged", n=e["count"])
         out["width"] = min(6, out["width"] + 1)

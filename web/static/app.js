@@ -190,6 +190,7 @@
       var started = performance.now();
       var pos = network.getViewPosition(), scale = network.getScale();
       hideTooltip(network, container);
+      revealed = [];
       nodes.clear(); edges.clear();
       nodes.add(v.nodes); edges.add(v.edges);
       state = v.filters;
@@ -276,6 +277,7 @@
       if (!nodes.get(id)) return false;
       network.focus(id, {scale: Math.max(network.getScale(), 1), animation: false});
       network.selectNodes([id]);
+      reveal(id);
       showInfo(info, nodes.get(id), container, text);
       window.__chainFocused = id;
       return true;
@@ -321,7 +323,16 @@
       exportPNG(container, png.dataset.filename || "chain-map.png", ctext.png_title || "");
     });
 
+    // lines from a shown firm to a folded segment's box appear while that firm (or box) is picked
+    var revealed = [];
+    function reveal(id) {
+      var back = revealed.map(function (e) { return {id: e, hidden: true}; });
+      revealed = id ? network.getConnectedEdges(id).filter(function (e) { var x = edges.get(e); return x && x.folded; }) : [];
+      edges.update(back.concat(revealed.map(function (e) { return {id: e, hidden: false}; })));
+    }
+
     network.on("click", function (p) {
+      reveal(p.nodes.length ? p.nodes[0] : null);
       if (!p.nodes.length) { showInfo(info, null, container, text); return; }
       var n = nodes.get(p.nodes[0]);
       if (n.kind === "aggregate") { showMore(n.segment); return; }
