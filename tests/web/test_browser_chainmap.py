@@ -241,10 +241,30 @@ def test_default_map_labels_are_legible_and_apart(driver, seeded_server):
     # the whole-chain banner: most segments are empty, so it does not read "strong"
     banner = driver.find_element(By.CSS_SELECTOR, ".group-banner .seg")
     assert "none" in banner.get_attribute("class").split() and "8/33" in banner.text
+    for name, element in (("chainmap-legend", legend), ("chainmap-banner", banner)):
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+        time.sleep(0.2)
+        shot(driver, name, element)
     show_graph(driver)
     shot(driver, "chainmap-default")
-    shot(driver, "chainmap-legend", legend)
     assert console_errors(driver) == []
+
+
+def test_english_map_and_a_segment_page_use_the_same_legend(driver, seeded_server):
+    driver.get(seeded_server.url + "/chain?lang=en")
+    graph_ready(driver)
+    legend = driver.find_element(By.ID, "chain-legend")
+    assert "In China, not stated to be in Ganzhou" in legend.text and "：" not in legend.text
+    assert_legible(driver.execute_script(MEASURE_JS), at_least=20)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'});", legend)
+    time.sleep(0.2)
+    shot(driver, "chainmap-default-en")
+    driver.get(seeded_server.url + "/chain/seg-re-smelting-separation")
+    graph_ready(driver)
+    assert driver.find_element(By.ID, "chain-legend")
+    show_graph(driver)
+    shot(driver, "chainmap-segment-page")
+    driver.get(seeded_server.url + "/?lang=zh")  # the language is a cookie: set it back
 
 
 def test_default_map_at_10k_firms_ships_segments_only_and_stays_legible(driver, big_server):
