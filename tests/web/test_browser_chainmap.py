@@ -370,6 +370,12 @@ def test_search_focuses_a_firm_in_its_segment(driver, seeded_server):
     assert [h.get_attribute("data-node") for h in hits] == ["ent-jl-mag"]
     show_graph(driver)
     shot(driver, "chainmap-search-focus")
+    # a firm in no segment: the "not in a segment" box opens for it
+    box.clear()
+    box.send_keys("特斯拉")
+    box.submit()
+    wait(driver).until(lambda d: d.execute_script("return window.__chainFocused") == "ent-tesla")
+    assert "__unassigned__" in driver.current_url
     # a segment by name, and a name that is not there
     box.clear()
     box.send_keys("冶炼分离")

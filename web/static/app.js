@@ -286,7 +286,13 @@
     // focus a search hit: a firm is drawn in its segment, which is expanded first
     function focusHit(hit) {
       if (focusNode(hit.node)) return;
-      setExpanded(hit.segment || "__unassigned__", true, function () { focusNode(hit.node); });
+      var seg = hit.segment || "__unassigned__";
+      setExpanded(seg, true, function () {
+        if (focusNode(hit.node)) return;
+        var s = fromForm();  // past the segment's first members: show them all
+        if (s.more.indexOf(seg) < 0) s.more.push(seg);
+        refetch(s, true, function () { focusNode(hit.node); });
+      });
     }
 
     var search = document.getElementById("map-search"), hitsBox = document.getElementById("map-hits");
