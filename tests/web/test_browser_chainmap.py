@@ -425,6 +425,9 @@ def test_entity_graph_colours_by_locality_and_coverage(driver, seeded_server, en
         assert len({n["locality_class"] for n in members}) >= 2
         assert len({n["level"] for n in segments}) >= 2  # not every segment "weak"
     assert driver.find_element(By.ID, "chain-legend")
+    # the settled neighbourhood: no two node labels overlap
+    m = driver.execute_script(MEASURE_JS)
+    assert overlaps([n for n in m["nodes"] if n["label"]]) == []
     show_graph(driver)
     shot(driver, f"chainmap-entity-{name}")
     assert console_errors(driver) == []

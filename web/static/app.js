@@ -3,6 +3,8 @@
 (function () {
   "use strict";
 
+  var MIN_LABEL_PX = 12;  // no label on a map opens smaller than this (web.chainmap.MIN_LABEL_PX)
+
   function readJSON(id) {
     var el = document.getElementById(id);
     return el ? JSON.parse(el.textContent) : null;
@@ -49,6 +51,55 @@
   }
 
   // ---------------------------------------------------------------- an entity's neighbourhood
+  // after the layout settles, push apart nodes whose label boxes overlap, away from the centre record
+  function spreadLabels(network, nodes, centre) {
+    var ids = nodes.getIds(), pos = network.getPositions(ids), box = {}, gap = 6;
+    ids.forEach(function (id) {
+      var bb = network.getBoundingBox(id), p = pos[id];
+      if (bb) box[id] = {l: bb.left - p.x, r: bb.right - p.x, t: bb.top - p.y, b: bb.bottom - p.y};
+    });
+    var c = {x: (pos[centre] || {x: 0}).x, y: (pos[centre] || {y: 0}).y};
+    for (var round = 0; round < 80; round++) {
+      var moved = false;
+      for (var i = 0; i < ids.length; i++) {
+        for (var j = i + 1; j < ids.length; j++) {
+          var a = ids[i], b = ids[j], A = box[a], B = box[b];
+          if (!A || !B) continue;
+          var pa = pos[a], pb = pos[b];
+          var ox = Math.min(pa.x + A.r, pb.x + B.r) - Math.max(pa.x + A.l, pb.x + B.l) + gap;
+          var oy = Math.min(pa.y + A.b, pb.y + B.b) - Math.max(pa.y + A.t, pb.y + B.t) + gap;
+          if (ox <= 0 || oy <= 0) continue;
+          // move the one farther from the centre (never the centre), outwards, by the smaller overlap
+          var da = Math.hypot(pa.x - c.x, pa.y - c.y), db = Math.hypot(pb.x - c.x, pb.y - c.y);
+          var m = (a === centre) ? b : (b === centre) ? a : (db >= da ? b : a), pm = pos[m];
+          var other = m === a ? pb : pa;
+          if (ox < oy) pm.x += (pm.x >= other.x ? 1 : -1) * ox;
+          else pm.y += (pm.y >= other.y ? 1 : -1) * oy;
+          moved = true;
+        }
+      }
+      if (!moved) break;
+    }
+    ids.forEach(function (id) { network.moveNode(id, pos[id].x, pos[id].y); });
+    // as on the chain map, labels open at 12 px or more: the frame grows (up to 900 px) to hold the picture
+    var minScale = MIN_LABEL_PX / 14 * 1.001, top = Infinity, bottom = -Infinity, left = Infinity, right = -Infinity;
+    ids.forEach(function (id) {
+      var B = box[id], p = pos[id];
+      if (!B) return;
+      top = Math.min(top, p.y + B.t); bottom = Math.max(bottom, p.y + B.b);
+      left = Math.min(left, p.x + B.l); right = Math.max(right, p.x + B.r);
+    });
+    var frame = network.canvas.frame.canvas, want = Math.ceil((bottom - top) * minScale + 40);
+    if (isFinite(want) && want > frame.clientHeight) {
+      network.body.container.style.height = Math.min(want, 900) + "px";  // CSSOM, which the CSP allows
+      network.setSize("100%", "100%");
+    }
+    network.fit({animation: false});
+    if (network.getScale() < minScale) {
+      network.moveTo({position: {x: (left + right) / 2, y: (top + bottom) / 2}, scale: minScale, animation: false});
+    }
+  }
+
   function neighbourhood(container) {
     var data = readJSON("graph-data");
     var started = performance.now();
@@ -57,7 +108,7 @@
       physics: data.physics ? {enabled: true, stabilization: {iterations: 120}, barnesHut: {springLength: 160}} : {enabled: false},
       layout: {improvedLayout: false},
       interaction: {hover: true, tooltipDelay: 150},
-      edges: {smooth: false, font: {size: 10, align: "middle"}, arrows: {to: {enabled: true, scaleFactor: 0.5}}},
+      edges: {smooth: false, font: {size: 12, align: "middle"}, arrows: {to: {enabled: true, scaleFactor: 0.5}}},
       nodes: {font: {face: "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"}}
     };
     var network = new vis.Network(container, {nodes: nodes, edges: edges}, options);
@@ -65,10 +116,11 @@
     function settled() { document.body.setAttribute("data-graph-stable", "1"); }
     if (data.physics) {
       network.once("stabilizationIterationsDone", function () {
-        network.setOptions({physics: false}); network.fit(); settled();
+        network.setOptions({physics: false});
+        spreadLabels(network, nodes, data.centre); settled();
       });
     } else {
-      network.once("afterDrawing", settled);
+      network.once("afterDrawing", function () { spreadLabels(network, nodes, data.centre); settled(); });
     }
     var info = document.getElementById("graph-info");
     var text = readJSON("graph-text");
@@ -84,7 +136,6 @@
   }
 
   // ---------------------------------------------------------------- the chain map
-  var MIN_LABEL_PX = 12;  // no label opens smaller than this (web.chainmap.MIN_LABEL_PX)
 
   function hideTooltip(network, container) {
     // a node that goes away under the pointer (an expanded aggregate) leaves vis-network's tooltip up
