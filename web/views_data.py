@@ -18,7 +18,7 @@ from registry.messages import LANGS, localise
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
 from registry.repository import SORTS, Registry, model_fields
 
-from . import analysis, chainmap
+from . import analysis, chainmap, palette
 from . import params as P
 from .i18n import label, text
 
@@ -200,6 +200,9 @@ def relation_groups(entity_id: str, nb: dict) -> list[dict]:
     return out
 
 
+NODE_COLOURS = palette.group("entity")  # the one palette: web/static/palette.json
+NODE_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "square", "segment": "box",
+               "target": "triangle", "gov_unit": "hexagon", "document": "box"}
 
 
 def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
