@@ -221,6 +221,7 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
     dist = hop_distances(entity_id, ((r["source"], r["target"]) for r in nb["relations"]))
     rings: dict[int, list] = defaultdict(list)
     nodes_by_id = {n["id"]: n for n in nb["nodes"]}
+    levels = chainmap.segment_levels(analysis.current())
     for n in nb["nodes"]:
         rings[dist.get(n["id"], 1)].append(n)
     nodes = []
@@ -234,13 +235,9 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
             if n.get("locality"):
                 lines.append(label("locality", n["locality"]))
             nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(lines),
-                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
-                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, chainmap.GRAPH["other"]),
-                          "size": 18 if n["id"] == entity_id else 10, "kind": kind,
-                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": chainmap.GRAPH["label"]}})
-            if kind in ("segment", "document"):
-                nodes[-1]["color"] = {"background": chainmap.GRAPH["segment-fill" if kind == "segment" else "document-fill"],
-                                      "border": NODE_COLOURS.get(kind)}
+                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)), "kind": kind,
+                          # the chain map's one colour scheme: members by locality, segments by coverage
+                          **chainmap.neighbour_style(n, centre=n["id"] == entity_id, levels=levels)})
     edges = []
     for r in nb["relations"]:
         if r["source"] in nodes_by_id and r["target"] in nodes_by_id:

@@ -198,11 +198,12 @@ def test_chain_map_lays_segments_out_upstream_to_downstream(small_client):
 
 
 def test_chain_map_filters_by_relation_type_and_cluster(small_client):
-    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in")), "graph-data")
+    # firms show when their segment is expanded or per_segment asks for them (the default view: segments only)
+    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in&per_segment=24")), "graph-data")
     assert {e["type"] for e in view["edges"]} == {"SUPPLIES"}
     members = {n["id"] for n in view["nodes"] if n.get("kind") in ("enterprise", "platform", "project")}
     assert "ent-c" not in members and "ent-b" in members
-    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise")), "graph-data")
+    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise&per_segment=24")), "graph-data")
     members = {n["id"] for n in view["nodes"] if n.get("kind") == "enterprise"}
     assert members == {"ent-c", "ent-d"} and view["edges"] == []
 
