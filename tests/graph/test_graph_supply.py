@@ -125,7 +125,7 @@ def test_cut_point_gap_content():
     assert h["wanted"] == {"segments": [], "product": None, "exclude": ["h"]}
     assert localise(h)["reason_zh"] == ("「h」（集群内）是供应网络的关键节点：它一旦退出，3 家企业（其中集群内 2 家）与其余供应网络断开，"
                                         "如 c1、c2、c3。")
-    assert localise(h)["reason_en"] == ("'h' (cluster) is a cut point of the supply network: if it leaves, 3 firms "
+    assert localise(h)["reason_en"] == ("'h' (in the cluster) is a cut point of the supply network: if it leaves, 3 firms "
                                         "(2 in the cluster) are cut off from the rest, e.g. c1, c2, c3.")
     assert by_id["cut_point:a"]["cut_off_examples"] == ["d", "e", "f"]
     assert [g["id"] for g in cut_point_gaps(G, min_cut_off=3)] == ["cut_point:a", "cut_point:h"]
