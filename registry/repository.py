@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
@@ -28,6 +30,9 @@ from .errors import Conflict, InvalidInput, NotFound
 from .model import (
     kind_name,
     KINDS,
+    LEAD_ROLES,
+    LOCAL,
+    ROLE_CHAIN_LEADER,
     LOCALITY_FILTERS,
     MODELS,
     RELATION_TYPES,
@@ -45,7 +50,7 @@ from .store import GraphStore
 
 BATCH = 5000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
-DERIVED_FIELDS = ("search_text", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
+DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
 # ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
 # value differs from it was changed by a user since, and `xijin seed` leaves it (``Registry.upsert_seed``).
 # Every write keeps it; only the seed sets it.
@@ -195,26 +200,44 @@ Q_CHANGES_COUNT = _CHANGES_WHERE + "RETURN count(c) AS total"
 Q_CHANGE_AUTHORS = "MATCH (c:Change) RETURN DISTINCT c.by AS by ORDER BY by LIMIT 500"
 CHANGE_ACTIONS = ("create", "update", "delete", "upsert", "relate", "unrelate", "migrate")
 
-_LIST_BODY = (
+# Browsing by filters alone (a query goes to Registry.search). The segment filter walks PART_OF only
+# when one is asked for: its own query text, chosen by whether $segment is set.
+_LIST_FILTERS = (
     "MATCH (n:Entity) "
     "WHERE ($kinds IS NULL OR n.kind IN $kinds) "
     "  AND ($localities IS NULL OR n.locality IN $localities) "
     "  AND ($role IS NULL OR $role IN n.roles) "
-    "  AND ($level IS NULL OR n.level = $level) "
-    "  AND ($q IS NULL OR n.search_text CONTAINS $q) "
-    "OPTIONAL MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(s:Entity {id: $segment}) "
-    "WITH n, count(s) AS in_segment "
-    "WHERE $segment IS NULL OR in_segment > 0 ")
-# sort orders a caller may ask for -> constant query text (an allow-list, never the request's words)
-LIST_SORTS = {
-    "name": _LIST_BODY + "WITH n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "-name": _LIST_BODY + "WITH n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "updated": _LIST_BODY + "WITH n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "-updated": _LIST_BODY + "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit "
-                             "RETURN properties(n) AS n",
+    "  AND ($level IS NULL OR n.level = $level) ")
+_LIST_BODY = {
+    False: _LIST_FILTERS,
+    True: _LIST_FILTERS + "MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) "
+                          "WITH DISTINCT n ",
 }
-SORTS = tuple(LIST_SORTS)  # the one list of sort orders the pages and the API accept
-Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
+_LIST_ORDER = {
+    "name": "WITH n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-name": "WITH n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "updated": "WITH n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-updated": "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+}
+# (sort order, segment asked) -> constant query text (an allow-list, never the request's words)
+LIST_SORTS = {(sort, seg): _LIST_BODY[seg] + text for sort, text in _LIST_ORDER.items() for seg in (False, True)}
+Q_LIST_COUNT = {seg: _LIST_BODY[seg] + "RETURN count(n) AS total" for seg in (False, True)}
+# the one list of sort orders the pages and the API accept; "relevance" (the default) ranks the hits of a
+# query (Registry.search) and is the name order when there is no query
+SORTS = ("relevance", *_LIST_ORDER)
+
+# Search (Registry.search): candidates come from the store's search index (dialect.SEARCH), at most
+# SEARCH_CAP of them, and are ranked here; Q_SEARCH_MISSING / Q_SET_SEARCH bring older records up to schema 3.
+SEARCH_CAP = 500
+SEARCH_MAX_WORDS = 8
+SEARCH_MAX_TOKENS = 12
+Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL "
+                    "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code "
+                    "LIMIT $limit")
+Q_SET_SEARCH = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
+                "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text "
+                "RETURN count(n) AS changed")
+Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
 
 
 # ---------------------------------------------------------------- helpers
@@ -238,13 +261,93 @@ def sort_key(name: str) -> str:
     return " ".join(_syllables(name))
 
 
+# ---------------------------------------------------------------- search fields
+# A record is found through tokens written with it (``search_tokens``, indexed on both stores) and checked
+# against ``search_text`` (its names and their pinyin, one per line). Tokens of a name or alias, after
+# normalising (NFKC, lower case, single spaces):
+#   - every character and every pair of neighbouring characters (Chinese has no spaces: 稀土 is found in
+#     中国稀土集团 through its bigram; a one-character query through the unigram);
+#   - every three letters/digits of a Latin run (tesla -> tes, esl, sla);
+#   - the pinyin of its Chinese characters: every three letters of the full pinyin (xitu -> xit, itu) and
+#     every one, two and three letters of the initials (zgxt -> zgx, gxt);
+#   - "=" + the whole name or alias, and "=" + the id and credit code (the exact look-up).
+# A query word asks for its bigrams (Chinese or mixed), its trigrams (Latin, 3+ letters) or itself (1-2
+# characters); the store returns records holding all of them whose search_text contains every word.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_RUN = re.compile(r"[a-z0-9]{3,}")
+
+
+def normalise(text: str) -> str:
+    """Text as search compares it: NFKC (full-width letters, digits and brackets become plain), lower
+    case, whitespace collapsed to single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+def _han_pinyin(text: str) -> tuple[str, str]:
+    """Full pinyin and initials of the Chinese characters of a text (others left out):
+    中国稀土集团 -> ('zhongguoxitujituan', 'zgxtjt')."""
+    han = "".join(_CJK.findall(text))
+    return _pinyin(han) if han else ("", "")
+
+
+def _grams(text: str, sizes: Iterable[int]) -> set[str]:
+    out: set[str] = set()
+    for run in text.split():
+        for n in sizes:
+            out.update(run[i:i + n] for i in range(len(run) - n + 1))
+    return out
+
+
 def search_text(name: str, aliases: Iterable[str]) -> str:
-    parts = [name, *aliases]
-    out = [p.lower() for p in parts]
+    """What a query word must be part of: each name and alias normalised, then the full pinyin and the
+    initials of each, one per line (so no word matches across two of them)."""
+    parts = [normalise(p) for p in [name, *aliases] if p and p.strip()]
+    out = list(parts)
     for p in parts:
-        full, initials = _pinyin(p)
-        out += [full, initials]
+        full, initials = _han_pinyin(p)
+        if full:
+            out += [full, initials]
     return "\n".join(out)
+
+
+def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = ()) -> list[str]:
+    """The tokens a record is found by (see the comment above); ``codes``: its id and credit code."""
+    toks: set[str] = set()
+    for part in [name, *aliases]:
+        p = normalise(part or "")
+        if not p:
+            continue
+        toks.add("=" + p)
+        toks |= _grams(p, (1, 2))
+        for run in _LATIN_RUN.findall(p):
+            toks |= _grams(run, (3,))
+        full, initials = _han_pinyin(p)
+        toks |= _grams(full, (3,)) | _grams(initials, (1, 2, 3))
+    toks.update("=" + normalise(c) for c in codes if c)
+    return sorted(toks)
+
+
+def word_tokens(word: str) -> list[str]:
+    """The tokens a record must hold for a query word to be part of it (see ``search_tokens``)."""
+    if len(word) <= 2:
+        return [word]
+    if word.isascii() and word.isalnum():
+        grams = [word[i:i + 3] for i in range(len(word) - 2)]
+    else:
+        grams = [word[i:i + 2] for i in range(len(word) - 1)]
+    return list(dict.fromkeys(grams))
+
+
+def query_tokens(words: list[str]) -> list[str]:
+    """The tokens of all the query's words, longest words first (their n-grams are the rarest), at most
+    SEARCH_MAX_TOKENS of them spread along each word; the store answers through the first."""
+    out: list[str] = []
+    for w in sorted(words, key=len, reverse=True):
+        grams = word_tokens(w)
+        if len(grams) > 4:  # ends and middle are enough to narrow down; search_text checks the rest
+            grams = [grams[0], grams[len(grams) // 2], grams[-1], *grams[1:-1]]
+        out += [g for g in grams if g not in out]
+    return out[:SEARCH_MAX_TOKENS]
 
 
 def _hash(obj: Any) -> str:
@@ -266,6 +369,8 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     props["basis"] = basis_of(entity.sources)
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
+    props["search_tokens"] = search_tokens(entity.name, entity.aliases,
+                                           (entity.id, getattr(entity, "credit_code", None)))
     props["sort_key"] = sort_key(entity.name)
     props["content_hash"] = digest
     if meta:
@@ -289,7 +394,7 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
 
 def entity_out(props: dict[str, Any]) -> dict[str, Any]:
     """Node properties as the API shows a record: sources parsed, search helpers dropped."""
-    out = {k: v for k, v in props.items() if k not in ("search_text", "sort_key", "alias_text",
+    out = {k: v for k, v in props.items() if k not in ("search_text", "search_tokens", "sort_key", "alias_text",
                                                        "content_hash", "sources_json", "seed_json")}
     out["sources"] = json.loads(props.get("sources_json") or "[]")
     out.setdefault("aliases", [])
@@ -751,12 +856,9 @@ class Registry:
                                         "change": change})
 
     # -- finding -----------------------------------------------------
-    def list(self, *, kinds: list[str] | None = None, q: str | None = None, locality: str | None = None,
-             role: str | None = None, level: str | None = None, segment: str | None = None,
-             sort: str = "name", page: int = 1, per_page: int = 50) -> dict[str, Any]:
-        """Records matching every given filter, a page at a time, with the total."""
-        if sort not in LIST_SORTS:
-            raise InvalidInput(f"sort: 不支持的排序 '{sort}'，可用：{', '.join(LIST_SORTS)} / unknown sort order")
+    def _filters(self, *, kinds, locality, role, level, sort, page, per_page) -> dict[str, Any]:
+        if sort not in SORTS:
+            raise InvalidInput(f"sort: 不支持的排序 '{sort}'，可用：{', '.join(SORTS)} / unknown sort order")
         if kinds:
             bad = [k for k in kinds if k not in KINDS]
             if bad:
@@ -767,25 +869,133 @@ class Registry:
             raise InvalidInput(f"page: 页码应从 1 开始，收到 {page} / page must be 1 or more")
         if locality is not None and locality not in LOCALITY_FILTERS:
             raise InvalidInput(f"locality: 未知的所在地 '{locality}'，可用：{', '.join(LOCALITY_FILTERS)} / unknown locality")
-        needle = q.strip().lower() if q and q.strip() else None
-        params = {"kinds": kinds or None, "q": needle, "role": role, "level": level,
-                  "localities": list(LOCALITY_FILTERS[locality]) if locality else None,
-                  "segment": segment, "skip": (page - 1) * per_page, "limit": per_page}
-        total = self.store.read(Q_LIST_COUNT, params)[0]["total"]
-        items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[sort], params)]
-        if needle:
-            for item in items:
-                item["matched"] = explain_match(item, needle)
+        return {"kinds": kinds or None, "role": role, "level": level,
+                "localities": list(LOCALITY_FILTERS[locality]) if locality else None}
+
+    def list(self, *, kinds: list[str] | None = None, q: str | None = None, locality: str | None = None,
+             role: str | None = None, level: str | None = None, segment: str | None = None,
+             sort: str = "relevance", page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """Records matching every given filter, a page at a time, with the total. With a query ``q`` this
+        is ``search`` (ranked by relevance unless another sort is asked for)."""
+        if q is not None and q.strip():
+            return self.search(q, kinds=kinds, locality=locality, role=role, level=level, segment=segment,
+                               sort=sort, page=page, per_page=per_page)
+        params = self._filters(kinds=kinds, locality=locality, role=role, level=level, sort=sort, page=page,
+                               per_page=per_page)
+        params.update(segment=segment, skip=(page - 1) * per_page, limit=per_page)
+        seg = segment is not None
+        total = self.store.read(Q_LIST_COUNT[seg], params)[0]["total"]
+        order = "name" if sort == "relevance" else sort
+        items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[(order, seg)], params)]
         return {"items": items, "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, -(-total // per_page))}
 
-    def search(self, q: str, **filters) -> dict[str, Any]:
-        """Find records by any part of a name or alias (Chinese, pinyin or pinyin initials)."""
-        if not q or not q.strip():
+    def search(self, q: str, *, kinds: list[str] | None = None, locality: str | None = None,
+               role: str | None = None, level: str | None = None, segment: str | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """Find records by a name, an alias, part of one, its pinyin or pinyin initials, an id or a credit
+        code; every word of ``q`` must match. The one search of the pages, the API and the exports.
+
+        Candidates come from the store's search index (``search_tokens``; never a scan of every record):
+        the exact look-up ("=" + the whole query) and the records holding every token of the query whose
+        ``search_text`` contains every word — at most SEARCH_CAP of those (``capped`` says when there were
+        more: the query should be narrowed). They are ranked here (``rank_key``): how the weakest word
+        matched (exact name or alias, prefix, substring, pinyin, initials), then importance (chain leader,
+        in the cluster, number of relations), then pinyin name order. Each item says why it matched
+        (``matched`` as text, ``match`` as data) and carries its ``score`` parts. When nothing matches,
+        ``suggestions`` lists records one typo away ("您是不是要找").
+        """
+        if q is None or not q.strip():
             raise InvalidInput("q: 请输入要查找的名称或简称 / type part of a name or alias")
         if len(q) > 200:
             raise InvalidInput(f"q: 查询过长（{len(q)} 字）/ the query is too long ({len(q)} > 200 characters)")
-        return self.list(q=q, **filters)
+        norm = normalise(q)
+        words = list(dict.fromkeys(norm.split()))
+        if len(words) > SEARCH_MAX_WORDS:
+            raise InvalidInput(f"q: 查询词过多（{len(words)} 个，最多 {SEARCH_MAX_WORDS} 个）/ too many words "
+                               f"({len(words)} > {SEARCH_MAX_WORDS})")
+        filters = self._filters(kinds=kinds, locality=locality, role=role, level=level, sort=sort, page=page,
+                                per_page=per_page)
+        filters["segment"] = segment
+        seg = segment is not None
+        found: dict[str, dict[str, Any]] = {}
+        for exact in dict.fromkeys([norm, norm.replace(" ", "")]):
+            for row in self.store.search_candidates(["=" + exact], {**filters, "words": [], "cap": 50}, segment=seg):
+                found[row["id"]] = row
+        rows = self.store.search_candidates(query_tokens(words), {**filters, "words": words, "cap": SEARCH_CAP + 1},
+                                            segment=seg)
+        capped = len(rows) > SEARCH_CAP
+        for row in rows[:SEARCH_CAP]:
+            found.setdefault(row["id"], row)
+        ranked = []
+        for row in found.values():
+            match = explain_match(row, words)
+            if match is not None:
+                ranked.append((row, match))
+        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
+        if sort != "relevance":
+            field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
+            ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
+        total = len(ranked)
+        chosen = ranked[(page - 1) * per_page: page * per_page]
+        full = self.get_many(r["id"] for r, _ in chosen)
+        items = []
+        for row, match in chosen:
+            item = full.get(row["id"])
+            if item is None:  # deleted between the two reads
+                continue
+            item["match"] = match
+            item["matched"] = list(dict.fromkeys(match_text(m) for m in match))
+            item["score"] = score_parts(row, match)
+            items.append(item)
+        out = {"items": items, "total": total, "page": page, "per_page": per_page,
+               "pages": max(1, -(-total // per_page)), "capped": capped, "query": norm, "suggestions": []}
+        if not total:
+            out["suggestions"] = self.suggest(norm, filters, segment=seg)
+        return out
+
+    def suggest(self, norm: str, filters: dict[str, Any], *, segment: bool, limit: int = 5) -> list[dict[str, Any]]:
+        """Records one typo away from a query that found nothing ("您是不是要找").
+
+        Candidates through the index: the same pinyin (a homophone typed by the input method, 中国希土 ->
+        zhongguoxitu), and for each character left out, the records holding the rest (中国?土 -> 中国 and 土).
+        rapidfuzz then keeps the names and aliases closest to the query (at most one edit in a short query).
+        """
+        from rapidfuzz import fuzz
+
+        whole = norm.replace(" ", "")
+        if len(whole) < 2:
+            return []
+        probes: list[tuple[list[str], list[str]]] = []
+        full, _ = _han_pinyin(whole)
+        if full and len(full) >= 3:
+            probes.append((word_tokens(full), [full]))
+        if len(whole) <= 16:
+            for i in range(len(whole)):
+                pieces = [p for p in (whole[:i], whole[i + 1:]) if p]
+                toks = [t for p in pieces for t in word_tokens(p)]
+                if toks:
+                    probes.append((toks[:SEARCH_MAX_TOKENS], pieces))
+        seen: dict[str, tuple[dict, float, str]] = {}
+        for toks, words in probes:
+            for row in self.store.search_candidates(toks, {**filters, "words": words, "cap": 50}, segment=segment):
+                if row["id"] in seen:
+                    continue
+                best, best_text = 0.0, ""
+                for text in [row["name"], *(row.get("aliases") or [])]:
+                    t = normalise(text)
+                    score = fuzz.partial_ratio(whole, t) if len(t) > len(whole) else fuzz.ratio(whole, t)
+                    pf, _ = _han_pinyin(t)
+                    if full and pf and full in pf:
+                        score = max(score, 99.0)  # sounds the same
+                    if score > best:
+                        best, best_text = score, text
+                seen[row["id"]] = (row, best, best_text)
+        threshold = 100.0 * (len(whole) - 1) / len(whole) - 0.01 if len(whole) > 2 else 50.0
+        keep = [(row, score, text) for row, score, text in seen.values() if score >= min(threshold, 75.0)]
+        keep.sort(key=lambda x: (-x[1], *importance_key(x[0]), x[0].get("sort_key") or "", x[0]["id"]))
+        return [{"id": row["id"], "name": row["name"], "kind": row["kind"], "matched_text": text,
+                 "similarity": round(score, 1)} for row, score, text in keep[:limit]]
 
     def neighbourhood(self, entity_id: str, *, hops: int = 1, limit: int = 500) -> dict[str, Any]:
         """The records and relations within ``hops`` steps of a record (at most ``limit`` relations)."""
@@ -843,6 +1053,8 @@ class Registry:
         before = self.schema_version() or 0
         if before < 2:
             self.migrate_roles_to_codes()
+        if before < 3:
+            self.migrate_search_tokens()
         self.store.write(Q_SET_SCHEMA_VERSION, {"v": dialect.SCHEMA_VERSION})
 
     def migrate_roles_to_codes(self) -> int:
@@ -865,6 +1077,31 @@ class Registry:
                              summary=f"角色改为代码 {len(chunk)} 条 / roles stored as codes")
             res = self.store.write(Q_SET_ROLES, {"rows": chunk, "change": change})
             changed += res[0]["changed"] if res else 0
+        return changed
+
+    def migrate_search_tokens(self) -> int:
+        """Schema 3: give every record written before it its search tokens (and the search text in the
+        form they are checked against). Derived fields only: versions, timestamps and content hashes stay.
+        One ``migrate`` entry in the change log says how many records were brought up; a second run finds
+        none and writes nothing."""
+        changed, ids = 0, []
+        while True:
+            rows = self.store.read(Q_SEARCH_MISSING, {"limit": BATCH})
+            if not rows:
+                break
+            batch = [{"id": r["id"], "search_text": search_text(r["name"] or "", r["aliases"] or []),
+                      "search_tokens": search_tokens(r["name"] or "", r["aliases"] or [], (r["id"], r["credit_code"]))}
+                     for r in rows]
+            res = self.store.write(Q_SET_SEARCH, {"rows": batch})
+            changed += res[0]["changed"] if res else 0
+            ids += [r["id"] for r in rows]
+            if len(rows) < BATCH:
+                break
+        if changed:
+            change = _change("migrate", by="system", why=f"模式升级到版本 {dialect.SCHEMA_VERSION} / schema upgrade",
+                             ids=ids, summary=f"建立搜索索引 {changed} 条 / search tokens for {changed} records")
+            change["count"] = changed
+            self.store.write(Q_MIGRATE_NOTE, {"change": change})
         return changed
 
     def schema_version(self) -> int | None:
@@ -955,24 +1192,88 @@ def _keep_user_fields(rid: str, new: dict[str, Any], current: dict[str, Any], ra
     return merged, conflicts
 
 
-def explain_match(item: dict[str, Any], needle: str) -> list[str]:
-    """Say why a record matched a search: in its name, an alias, or its pinyin."""
-    why = []
-    if needle in item["name"].lower():
-        why.append(f"名称/name: {item['name']}")
-    for a in item.get("aliases", []):
-        if needle in a.lower():
-            why.append(f"简称/alias: {a}")
-    if not why:
-        for text in [item["name"], *item.get("aliases", [])]:
-            full, initials = _pinyin(text)
-            if needle in initials:
-                why.append(f"拼音首字母/pinyin initials: {initials} ({text})")
-                break
-            if needle in full:
-                why.append(f"拼音/pinyin: {full} ({text})")
-                break
-    return why
+# how a word matched, strongest first; a record ranks by its weakest word
+MATCH_TIERS = ("exact", "prefix", "substring", "pinyin", "initials")
+MATCH_POINTS = {"exact": 100, "prefix": 80, "substring": 60, "pinyin": 40, "initials": 30}
+
+
+def explain_match(item: dict[str, Any], words: list[str] | str) -> list[dict[str, Any]] | None:
+    """Why a record matches every word of a query, or None if one word does not.
+
+    One entry per word (or one for the whole query when it is exactly a name, an alias, the id or the
+    credit code): ``{"word", "how", "field", "value"}`` — ``how`` one of MATCH_TIERS, ``field`` name, alias,
+    id or credit_code, ``value`` the name, alias, pinyin or initials matched."""
+    if isinstance(words, str):
+        words = normalise(words).split()
+    names = [("name", item["name"])] + [("alias", a) for a in item.get("aliases") or []]
+    whole = "".join(words)
+    for field, value in names + [("id", item.get("id")), ("credit_code", item.get("credit_code"))]:
+        if value and normalise(value).replace(" ", "") == whole:
+            return [{"word": " ".join(words), "how": "exact", "field": field, "value": value}]
+    out = []
+    for word in words:
+        best = None
+        for field, value in names:
+            v = normalise(value)
+            how = "exact" if v == word else "prefix" if v.startswith(word) else "substring" if word in v else None
+            if how is None:
+                full, initials = _han_pinyin(v)
+                how = "pinyin" if full and word in full else "initials" if initials and word in initials else None
+                if how:
+                    value = f"{full if how == 'pinyin' else initials}（{value}）"
+            if how and (best is None or MATCH_TIERS.index(how) < MATCH_TIERS.index(best["how"])):
+                best = {"word": word, "how": how, "field": field, "value": value}
+        if best is None:
+            return None
+        out.append(best)
+    return out
+
+
+def importance_key(row: dict[str, Any]) -> tuple:
+    """Chain leaders first (链主, then other leading firms), then records in the cluster, then those with
+    more relations."""
+    roles = row.get("roles") or []
+    return (ROLE_CHAIN_LEADER not in roles, not any(r in LEAD_ROLES for r in roles), row.get("locality") != LOCAL,
+            -(row.get("relations") or 0))
+
+
+LEADER_BONUS = 20  # a chain leader found by part of its name ranks with the names that start with the query
+
+
+def relevance(row: dict[str, Any], match: list[dict[str, Any]]) -> int:
+    """Points of the weakest word's match (MATCH_POINTS); a chain leader matched by less than its whole
+    name or alias gains LEADER_BONUS (稀土 finds 中国稀土集团 among the names starting with 稀土, not after
+    the eighty that contain it)."""
+    points = min(MATCH_POINTS[m["how"]] for m in match)
+    if points < MATCH_POINTS["exact"] and ROLE_CHAIN_LEADER in (row.get("roles") or []):
+        points += LEADER_BONUS
+    return points
+
+
+def rank_key(row: dict[str, Any], match: list[dict[str, Any]]) -> tuple:
+    """Relevance first (``relevance``, then all words' tiers, a name before an alias), then importance,
+    then pinyin name order."""
+    tiers = [MATCH_TIERS.index(m["how"]) for m in match]
+    return (-relevance(row, match), sum(tiers), sum(m["field"] == "alias" for m in match), *importance_key(row),
+            row.get("sort_key") or "", row["id"])
+
+
+def score_parts(row: dict[str, Any], match: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts of a hit's rank, for people and programs: ``match`` (points of the weakest word: exact 100,
+    prefix 80, substring 60, pinyin 40, initials 30), ``relevance`` (with a chain leader's bonus), then the
+    importance that breaks ties."""
+    return {"match": min(MATCH_POINTS[m["how"]] for m in match), "relevance": relevance(row, match),
+            "leader": any(r in LEAD_ROLES for r in row.get("roles") or []),
+            "in_cluster": row.get("locality") == LOCAL, "relations": row.get("relations") or 0}
+
+
+def match_text(m: dict[str, Any]) -> str:
+    """One reason in both languages, e.g. ``名称前缀/name prefix: 中国稀土集团`` (``matched`` of the API)."""
+    from .messages import text
+
+    zh, en = (text("search.why", lang, how=text(f"search.how.{m['how']}", lang),
+                   field=text(f"search.field.{m['field']}", lang), word=m["word"]) for lang in ("zh", "en"))
+    return f"{zh}/{en}: {m['value']}"
 
 
 def model_fields(kind: str) -> list[str]:

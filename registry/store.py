@@ -53,6 +53,11 @@ class GraphStore(ABC):
     def fulltext(self, q: str, limit: int = 20) -> list[Row]:
         """Full-text query over names and aliases: rows of {id, score}."""
 
+    def search_candidates(self, tokens: list[str], params: Mapping[str, Any], *, segment: bool) -> list[Row]:
+        """Records holding every search token (looked up through this store's search index) and passing
+        the filters in ``params`` (``dialect.SEARCH``): at most ``params["cap"]`` rows, unordered."""
+        raise NotImplementedError
+
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Which store this is and where, for `xijin status`."""
@@ -252,6 +257,11 @@ class FalkorStore(GraphStore):
     def fulltext(self, q, limit=20):
         return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
 
+    def search_candidates(self, tokens, params, *, segment):
+        # the first token goes through the range index over search_tokens; the rest filter its hits
+        return self.read(dialect.SEARCH[("falkordb", segment)],
+                         {**params, "token": tokens[0], "tokens": list(tokens[1:])})
+
     def describe(self):
         return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,
                 "graph": self.graph_name,
@@ -375,6 +385,9 @@ class Neo4jStore(GraphStore):
         # Lucene syntax: quote the user's text so that 中国-稀土 or a stray * is not read as an operator
         escaped = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return self.read(dialect.NEO4J_FULLTEXT, {"q": escaped, "limit": limit})
+
+    def search_candidates(self, tokens, params, *, segment):
+        return self.read(dialect.SEARCH[("neo4j", segment)], {**params, "lucene": dialect.lucene_all(tokens)})
 
     def describe(self):
         return {"store": "Neo4j", "dialect": self.dialect, "uri": self.uri, "database": self.database or "(default)"}
