@@ -72,7 +72,9 @@ FALKOR_LIST_CONSTRAINTS = "CALL db.constraints() YIELD type, label, properties, 
 # ---------------------------------------------------------------- search candidates (registry.Registry.search)
 # Both stores answer the same question: the records that hold every search token of the query (the first
 # through the index), whose search_text contains every word of the query, that pass the filters; at most
-# $cap of them, unordered (ranking happens in Python over these few), each with its number of relations.
+# $cap of them, unordered (ranking happens in Python over these few). The number of relations, which breaks
+# ties, is asked for only where it decides the page (DEGREES): counting the edges of 200 candidates (hubs
+# among them) costs more than finding them.
 # FalkorDB's own full-text index does not segment Chinese and knows no pinyin, so the embedded store looks
 # the tokens up in a range index over the token list; Neo4j asks its cjk full-text index (a Lucene query
 # built from the same tokens by Neo4jStore.search_candidates).
@@ -86,11 +88,8 @@ _SEARCH_WHERE = (
 _SEARCH_SEGMENT = "MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) WITH DISTINCT n "
 _SEARCH_RETURN = (
     "WITH n LIMIT $cap "
-    "OPTIONAL MATCH (n)-[r]-() "
-    "WITH n, count(r) AS relations "
     "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.kind AS kind, n.locality AS locality, "
-    "n.roles AS roles, n.level AS level, n.credit_code AS credit_code, n.sort_key AS sort_key, "
-    "n.updated_at AS updated_at, relations")
+    "n.roles AS roles, n.credit_code AS credit_code, n.sort_key AS sort_key, n.updated_at AS updated_at")
 _FALKOR_SEARCH_MATCH = (
     "MATCH (n:Entity) WHERE $token IN n.search_tokens AND all(t IN $tokens WHERE t IN n.search_tokens) AND ")
 _NEO4J_SEARCH_MATCH = "CALL db.index.fulltext.queryNodes('entity_search', $lucene) YIELD node AS n WHERE "
@@ -99,6 +98,12 @@ SEARCH = {
     ("falkordb", True): _FALKOR_SEARCH_MATCH + _SEARCH_WHERE + "WITH n " + _SEARCH_SEGMENT + _SEARCH_RETURN,
     ("neo4j", False): _NEO4J_SEARCH_MATCH + _SEARCH_WHERE + _SEARCH_RETURN,
     ("neo4j", True): _NEO4J_SEARCH_MATCH + _SEARCH_WHERE + "WITH n " + _SEARCH_SEGMENT + _SEARCH_RETURN,
+}
+
+# the number of relations of a few records (ids), by the store's cheapest means
+DEGREES = {
+    "falkordb": "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, indegree(n) + outdegree(n) AS relations",
+    "neo4j": "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, COUNT { (n)--() } AS relations",
 }
 
 

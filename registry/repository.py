@@ -228,11 +228,12 @@ SORTS = ("relevance", *_LIST_ORDER)
 
 # Search (Registry.search): candidates come from the store's search index (dialect.SEARCH), at most
 # SEARCH_CAP of them, and are ranked here; Q_SEARCH_MISSING / Q_SET_SEARCH bring older records up to schema 3.
-SEARCH_CAP = 500
+SEARCH_CAP = 200
 SEARCH_MAX_WORDS = 8
 SEARCH_MAX_TOKENS = 12
 Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL "
-                    "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code "
+                    "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code, "
+                    "n.roles AS roles "
                     "LIMIT $limit")
 Q_SET_SEARCH = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
                 "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text "
@@ -270,7 +271,9 @@ def sort_key(name: str) -> str:
 #   - every three letters/digits of a Latin run (tesla -> tes, esl, sla);
 #   - the pinyin of its Chinese characters: every three letters of the full pinyin (xitu -> xit, itu) and
 #     every one, two and three letters of the initials (zgxt -> zgx, gxt);
-#   - "=" + the whole name or alias, and "=" + the id and credit code (the exact look-up).
+#   - "=" + the whole name or alias, and "=" + the id and credit code (the exact look-up);
+#   - for a chain leader or leading firm (LEAD_ROLES), every token again with "!" in front: the few leaders
+#     that hold a broad query's tokens are found by their own look-up, whatever the cap of the broad one.
 # A query word asks for its bigrams (Chinese or mixed), its trigrams (Latin, 3+ letters) or itself (1-2
 # characters); the store returns records holding all of them whose search_text contains every word.
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
@@ -310,8 +313,10 @@ def search_text(name: str, aliases: Iterable[str]) -> str:
     return "\n".join(out)
 
 
-def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = ()) -> list[str]:
-    """The tokens a record is found by (see the comment above); ``codes``: its id and credit code."""
+def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = (), *,
+                  lead: bool = False) -> list[str]:
+    """The tokens a record is found by (see the comment above); ``codes``: its id and credit code;
+    ``lead``: it is a chain leader or leading firm."""
     toks: set[str] = set()
     for part in [name, *aliases]:
         p = normalise(part or "")
@@ -323,6 +328,8 @@ def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None]
             toks |= _grams(run, (3,))
         full, initials = _han_pinyin(p)
         toks |= _grams(full, (3,)) | _grams(initials, (1, 2, 3))
+    if lead:
+        toks |= {"!" + t for t in toks if not t.startswith("=")}
     toks.update("=" + normalise(c) for c in codes if c)
     return sorted(toks)
 
@@ -370,7 +377,8 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
     props["search_tokens"] = search_tokens(entity.name, entity.aliases,
-                                           (entity.id, getattr(entity, "credit_code", None)))
+                                           (entity.id, getattr(entity, "credit_code", None)),
+                                           lead=any(r in LEAD_ROLES for r in getattr(entity, "roles", None) or ()))
     props["sort_key"] = sort_key(entity.name)
     props["content_hash"] = digest
     if meta:
@@ -919,11 +927,13 @@ class Registry:
         filters["segment"] = segment
         seg = segment is not None
         found: dict[str, dict[str, Any]] = {}
-        for exact in dict.fromkeys([norm, norm.replace(" ", "")]):
-            for row in self.store.search_candidates(["=" + exact], {**filters, "words": [], "cap": 50}, segment=seg):
+        tokens = query_tokens(words)
+        asks = [(["=" + exact], [], 50) for exact in dict.fromkeys([norm, norm.replace(" ", "")])]
+        asks.append((["!" + t for t in tokens], words, 50))  # leaders, found whatever the cap below
+        for toks, ws, cap in asks:
+            for row in self.store.search_candidates(toks, {**filters, "words": ws, "cap": cap}, segment=seg):
                 found[row["id"]] = row
-        rows = self.store.search_candidates(query_tokens(words), {**filters, "words": words, "cap": SEARCH_CAP + 1},
-                                            segment=seg)
+        rows = self.store.search_candidates(tokens, {**filters, "words": words, "cap": SEARCH_CAP + 1}, segment=seg)
         capped = len(rows) > SEARCH_CAP
         for row in rows[:SEARCH_CAP]:
             found.setdefault(row["id"], row)
@@ -932,7 +942,7 @@ class Registry:
             match = explain_match(row, words)
             if match is not None:
                 ranked.append((row, match))
-        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
+        self._rank(ranked, page * per_page)
         if sort != "relevance":
             field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
             ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
@@ -954,15 +964,34 @@ class Registry:
             out["suggestions"] = self.suggest(norm, filters, segment=seg)
         return out
 
+    def _rank(self, ranked: list[tuple[dict, list]], window: int) -> None:
+        """Sort hits by ``rank_key``. The number of relations only breaks ties, and counting them costs
+        more than finding the hits, so it is asked for only for the hits whose place within the first
+        ``window`` it decides (every group of equal rank that reaches into the window)."""
+        def base(rm):
+            return rank_key(rm[0], rm[1])[:-3]  # without relations, sort_key, id
+
+        ranked.sort(key=lambda rm: (base(rm), rm[0].get("sort_key") or "", rm[0]["id"]))
+        need, i = [], 0
+        while i < len(ranked) and i < window:
+            j, b = i, base(ranked[i])
+            while j < len(ranked) and base(ranked[j]) == b:
+                j += 1
+            need += [rm[0]["id"] for rm in ranked[i:j]]
+            i = j
+        degrees = self.store.degrees(need) if need else {}
+        for row, _ in ranked:
+            row["relations"] = degrees.get(row["id"])
+        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
+
     def suggest(self, norm: str, filters: dict[str, Any], *, segment: bool, limit: int = 5) -> list[dict[str, Any]]:
         """Records one typo away from a query that found nothing ("您是不是要找").
 
         Candidates through the index: the same pinyin (a homophone typed by the input method, 中国希土 ->
         zhongguoxitu), and for each character left out, the records holding the rest (中国?土 -> 中国 and 土).
-        rapidfuzz then keeps the names and aliases closest to the query (at most one edit in a short query).
+        rapidfuzz then keeps the names and aliases closest to the query, compared as written and as spoken
+        (each Chinese character replaced by its pinyin, so a homophone costs nothing): about one edit.
         """
-        from rapidfuzz import fuzz
-
         whole = norm.replace(" ", "")
         if len(whole) < 2:
             return []
@@ -976,6 +1005,7 @@ class Registry:
                 toks = [t for p in pieces for t in word_tokens(p)]
                 if toks:
                     probes.append((toks[:SEARCH_MAX_TOKENS], pieces))
+        spoken = _spoken(whole)
         seen: dict[str, tuple[dict, float, str]] = {}
         for toks, words in probes:
             for row in self.store.search_candidates(toks, {**filters, "words": words, "cap": 50}, segment=segment):
@@ -983,16 +1013,12 @@ class Registry:
                     continue
                 best, best_text = 0.0, ""
                 for text in [row["name"], *(row.get("aliases") or [])]:
-                    t = normalise(text)
-                    score = fuzz.partial_ratio(whole, t) if len(t) > len(whole) else fuzz.ratio(whole, t)
-                    pf, _ = _han_pinyin(t)
-                    if full and pf and full in pf:
-                        score = max(score, 99.0)  # sounds the same
+                    t = normalise(text).replace(" ", "")
+                    score = max(similarity(whole, t), similarity(spoken, _spoken(t)) - 1)  # as written first
                     if score > best:
                         best, best_text = score, text
                 seen[row["id"]] = (row, best, best_text)
-        threshold = 100.0 * (len(whole) - 1) / len(whole) - 0.01 if len(whole) > 2 else 50.0
-        keep = [(row, score, text) for row, score, text in seen.values() if score >= min(threshold, 75.0)]
+        keep = [(row, score, text) for row, score, text in seen.values() if score >= SUGGEST_MIN]
         keep.sort(key=lambda x: (-x[1], *importance_key(x[0]), x[0].get("sort_key") or "", x[0]["id"]))
         return [{"id": row["id"], "name": row["name"], "kind": row["kind"], "matched_text": text,
                  "similarity": round(score, 1)} for row, score, text in keep[:limit]]
@@ -1090,7 +1116,8 @@ class Registry:
             if not rows:
                 break
             batch = [{"id": r["id"], "search_text": search_text(r["name"] or "", r["aliases"] or []),
-                      "search_tokens": search_tokens(r["name"] or "", r["aliases"] or [], (r["id"], r["credit_code"]))}
+                      "search_tokens": search_tokens(r["name"] or "", r["aliases"] or [], (r["id"], r["credit_code"]),
+                                                     lead=any(x in LEAD_ROLES for x in r["roles"] or ()))}
                      for r in rows]
             res = self.store.write(Q_SET_SEARCH, {"rows": batch})
             changed += res[0]["changed"] if res else 0
@@ -1192,6 +1219,22 @@ def _keep_user_fields(rid: str, new: dict[str, Any], current: dict[str, Any], ra
     return merged, conflicts
 
 
+SUGGEST_MIN = 70.0  # rapidfuzz similarity (0-100) of a suggestion: one edit in four characters is 75
+
+
+def similarity(query: str, text: str) -> float:
+    """How close a query is to a name (0-100): to the whole name, or to its best-matching part when the
+    name is longer (中国希土 is one edit from the start of 中国稀土集团)."""
+    from rapidfuzz import fuzz
+
+    return fuzz.partial_ratio(query, text) if len(text) > len(query) else fuzz.ratio(query, text)
+
+
+def _spoken(text: str) -> str:
+    """A text with each Chinese character replaced by its pinyin (others kept): 中国希土 -> zhongguoxitu."""
+    return "".join(_syllables(text)).replace(" ", "") if _CJK.search(text) else text
+
+
 # how a word matched, strongest first; a record ranks by its weakest word
 MATCH_TIERS = ("exact", "prefix", "substring", "pinyin", "initials")
 MATCH_POINTS = {"exact": 100, "prefix": 80, "substring": 60, "pinyin": 40, "initials": 30}
@@ -1234,7 +1277,7 @@ def importance_key(row: dict[str, Any]) -> tuple:
     more relations."""
     roles = row.get("roles") or []
     return (ROLE_CHAIN_LEADER not in roles, not any(r in LEAD_ROLES for r in roles), row.get("locality") != LOCAL,
-            -(row.get("relations") or 0))
+            -(row.get("relations") or 0))  # relations last: Registry._rank relies on it
 
 
 LEADER_BONUS = 20  # a chain leader found by part of its name ranks with the names that start with the query
@@ -1251,10 +1294,11 @@ def relevance(row: dict[str, Any], match: list[dict[str, Any]]) -> int:
 
 
 def rank_key(row: dict[str, Any], match: list[dict[str, Any]]) -> tuple:
-    """Relevance first (``relevance``, then all words' tiers, a name before an alias), then importance,
-    then pinyin name order."""
-    tiers = [MATCH_TIERS.index(m["how"]) for m in match]
-    return (-relevance(row, match), sum(tiers), sum(m["field"] == "alias" for m in match), *importance_key(row),
+    """Relevance first (``relevance``; then the points of every word, the leader's bonus included; a name
+    before an alias), then importance, then pinyin name order."""
+    points = relevance(row, match)
+    every_word = sum(MATCH_POINTS[m["how"]] for m in match) + points - min(MATCH_POINTS[m["how"]] for m in match)
+    return (-points, -every_word, sum(m["field"] == "alias" for m in match), *importance_key(row),
             row.get("sort_key") or "", row["id"])
 
 
@@ -1264,7 +1308,7 @@ def score_parts(row: dict[str, Any], match: list[dict[str, Any]]) -> dict[str, A
     importance that breaks ties."""
     return {"match": min(MATCH_POINTS[m["how"]] for m in match), "relevance": relevance(row, match),
             "leader": any(r in LEAD_ROLES for r in row.get("roles") or []),
-            "in_cluster": row.get("locality") == LOCAL, "relations": row.get("relations") or 0}
+            "in_cluster": row.get("locality") == LOCAL, "relations": row.get("relations")}
 
 
 def match_text(m: dict[str, Any]) -> str:

@@ -58,6 +58,10 @@ class GraphStore(ABC):
         the filters in ``params`` (``dialect.SEARCH``): at most ``params["cap"]`` rows, unordered."""
         raise NotImplementedError
 
+    def degrees(self, ids: list[str]) -> dict[str, int]:
+        """The number of relations of each of ``ids`` (a few: the ties of a search page)."""
+        return {r["id"]: r["relations"] for r in self.read(dialect.DEGREES[self.dialect], {"ids": ids})}
+
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Which store this is and where, for `xijin status`."""
