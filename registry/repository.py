@@ -997,14 +997,18 @@ class Registry:
             return []
         probes: list[tuple[list[str], list[str]]] = []
         full, _ = _han_pinyin(whole)
-        if full and len(full) >= 3:
-            probes.append((word_tokens(full), [full]))
-        if len(whole) <= 16:
-            for i in range(len(whole)):
-                pieces = [p for p in (whole[:i], whole[i + 1:]) if p]
-                toks = [t for p in pieces for t in word_tokens(p)]
-                if toks:
-                    probes.append((toks[:SEARCH_MAX_TOKENS], pieces))
+        if full and len(full) >= 3:  # the same sound; the rest of the query (digits, Latin) as written
+            rest = [p for p in _CJK.split(whole) if p]
+            toks = word_tokens(full) + [t for p in rest for t in word_tokens(p)]
+            probes.append((toks[:SEARCH_MAX_TOKENS], [full, *rest]))
+        # one character typed wrong: the rest of the query as it stands; in a long query only its Chinese
+        # characters are tried (an input method's slips), at most 16 of them
+        places = range(len(whole)) if len(whole) <= 12 else [i for i, ch in enumerate(whole) if _CJK.match(ch)]
+        for i in list(places)[:16]:
+            pieces = [p for p in (whole[:i], whole[i + 1:]) if p]
+            toks = [t for p in pieces for t in word_tokens(p)]
+            if toks:
+                probes.append((toks[:SEARCH_MAX_TOKENS], pieces))
         spoken = _spoken(whole)
         seen: dict[str, tuple[dict, float, str]] = {}
         for toks, words in probes:
