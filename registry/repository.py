@@ -280,12 +280,14 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_RUN = re.compile(r"[a-z0-9]{3,}")
 
 
+@lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Text as search compares it: NFKC (full-width letters, digits and brackets become plain), lower
     case, whitespace collapsed to single spaces."""
     return " ".join(unicodedata.normalize("NFKC", text).lower().split())
 
 
+@lru_cache(maxsize=65536)
 def _han_pinyin(text: str) -> tuple[str, str]:
     """Full pinyin and initials of the Chinese characters of a text (others left out):
     中国稀土集团 -> ('zhongguoxitujituan', 'zgxtjt')."""

@@ -129,3 +129,80 @@ def test_export_links_on_the_page_carry_the_search(seeded_client):
     html = seeded_client.get("/search?q=稀土&kind=enterprise").get_data(as_text=True)
     assert 'id="export-csv" href="/search/export.csv?q=%E7%A8%80%E5%9C%9F&amp;kind=enterprise"' in html
     assert 'id="export-xlsx" href="/search/export.xlsx?' in html
+
+
+# ------------------------------------------------------------------ in a real browser (screenshots to look at)
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser(store_dir, seeded_graph_name, tmp_path_factory):
+    """Headless Chromium on the seeded app served from 127.0.0.1 (the harness of test_browser.py, in small)."""
+    import os
+    import threading
+
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        pytest.skip("headless browser tests need Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from werkzeug.serving import make_server
+
+    from web import create_app
+    from web.store import close_store
+
+    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": seeded_graph_name,
+                      "SEED_ON_START": False, "NEO4J_URI": None},
+                     instance_path=str(tmp_path_factory.mktemp("search-instance")))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+                "--disable-background-networking", f"--user-data-dir={tmp_path_factory.mktemp('chrome')}",
+                "--window-size=1366,900", "--lang=zh-CN"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    drv.set_page_load_timeout(60)
+    try:
+        yield drv, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        drv.quit()
+        server.shutdown()
+        thread.join(5)
+        close_store(app)
+
+
+def _shot(drv, name):
+    from pathlib import Path
+
+    shots = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    h = drv.execute_script("return Math.min(Math.max(document.body.scrollHeight, 900), 2400)")
+    drv.set_window_size(1366, h + 40)
+    drv.save_screenshot(str(shots / f"{name}.png"))
+    drv.set_window_size(1366, 900)
+
+
+@pytest.mark.browser
+def test_search_page_in_a_browser(browser):
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+
+    drv, url = browser
+    drv.get(f"{url}/search?q={quote('稀土')}")
+    hits = drv.find_elements(By.CSS_SELECTOR, "#hits a.hit")
+    assert [h.text for h in hits[:1]] == ["中国稀土集团"]
+    assert "共找到" in drv.find_element(By.ID, "result-count").text or drv.find_element(By.ID, "result-count").text
+    assert drv.find_element(By.ID, "export-xlsx").get_attribute("href").endswith("/search/export.xlsx?q=%E7%A8%80%E5%9C%9F")
+    _shot(drv, "search-稀土")
+    drv.get(f"{url}/search?q={quote('中国希土')}")
+    links = drv.find_elements(By.CSS_SELECTOR, "#suggestions a.suggestion")
+    assert links and links[0].text == "中国稀土集团"
+    _shot(drv, "search-中国希土")
+    links[0].click()  # "did you mean" runs the search for that name
+    assert drv.find_elements(By.CSS_SELECTOR, "#hits a.hit")[0].text == "中国稀土集团"
+    errors = [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE" or "Content Security" in e["message"]]
+    assert errors == []
