@@ -90,8 +90,12 @@ _SEARCH_RETURN = (
     "WITH n LIMIT $cap "
     "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.kind AS kind, n.locality AS locality, "
     "n.roles AS roles, n.credit_code AS credit_code, n.sort_key AS sort_key, n.updated_at AS updated_at")
+# eight index predicates ($t0..$t7; fewer tokens repeat the last): FalkorDB intersects their index entries,
+# so a query whose first token is common but another rare costs what the rare one costs
+FALKOR_SEARCH_SLOTS = 8
 _FALKOR_SEARCH_MATCH = (
-    "MATCH (n:Entity) WHERE $token IN n.search_tokens AND all(t IN $tokens WHERE t IN n.search_tokens) AND ")
+    "MATCH (n:Entity) WHERE "
+    + " AND ".join(f"$t{i} IN n.search_tokens" for i in range(FALKOR_SEARCH_SLOTS)) + " AND ")
 _NEO4J_SEARCH_MATCH = "CALL db.index.fulltext.queryNodes('entity_search', $lucene) YIELD node AS n WHERE "
 SEARCH = {
     ("falkordb", False): _FALKOR_SEARCH_MATCH + _SEARCH_WHERE + _SEARCH_RETURN,

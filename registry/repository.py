@@ -230,7 +230,7 @@ SORTS = ("relevance", *_LIST_ORDER)
 # SEARCH_CAP of them, and are ranked here; Q_SEARCH_MISSING / Q_SET_SEARCH bring older records up to schema 3.
 SEARCH_CAP = 200
 SEARCH_MAX_WORDS = 8
-SEARCH_MAX_TOKENS = 12
+SEARCH_MAX_TOKENS = 8  # = the index slots of dialect.SEARCH on the embedded store
 Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL "
                     "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code, "
                     "n.roles AS roles "
@@ -337,25 +337,37 @@ def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None]
 
 
 def word_tokens(word: str) -> list[str]:
-    """The tokens a record must hold for a query word to be part of it (see ``search_tokens``)."""
+    """The tokens a record must hold for a query word to be part of it (see ``search_tokens``), the most
+    telling first: the trigrams of its Latin/digit runs (合成企业0012 -> 001, 012), then its bigrams from
+    both ends inwards."""
     if len(word) <= 2:
         return [word]
     if word.isascii() and word.isalnum():
-        grams = [word[i:i + 3] for i in range(len(word) - 2)]
-    else:
-        grams = [word[i:i + 2] for i in range(len(word) - 1)]
-    return list(dict.fromkeys(grams))
+        return _ends_first([word[i:i + 3] for i in range(len(word) - 2)])
+    runs = [run[i:i + 3] for run in _LATIN_RUN.findall(word) for i in range(len(run) - 2)]
+    return list(dict.fromkeys(runs + _ends_first([word[i:i + 2] for i in range(len(word) - 1)])))
+
+
+def _ends_first(grams: list[str]) -> list[str]:
+    out, lo, hi = [], 0, len(grams) - 1
+    while lo <= hi:
+        out.append(grams[lo])
+        if hi != lo:
+            out.append(grams[hi])
+        lo, hi = lo + 1, hi - 1
+    return list(dict.fromkeys(out))
 
 
 def query_tokens(words: list[str]) -> list[str]:
-    """The tokens of all the query's words, longest words first (their n-grams are the rarest), at most
-    SEARCH_MAX_TOKENS of them spread along each word; the store answers through the first."""
+    """At most SEARCH_MAX_TOKENS tokens of the query's words, taken from each word in turn (longest word
+    first) and most telling first. A record must hold them all: the embedded store intersects their index
+    entries (so one rare token is enough to make a common one cheap); search_text checks the rest."""
+    lists = [word_tokens(w) for w in sorted(words, key=len, reverse=True)]
     out: list[str] = []
-    for w in sorted(words, key=len, reverse=True):
-        grams = word_tokens(w)
-        if len(grams) > 4:  # ends and middle are enough to narrow down; search_text checks the rest
-            grams = [grams[0], grams[len(grams) // 2], grams[-1], *grams[1:-1]]
-        out += [g for g in grams if g not in out]
+    for i in range(max(map(len, lists), default=0)):
+        for grams in lists:
+            if i < len(grams) and grams[i] not in out:
+                out.append(grams[i])
     return out[:SEARCH_MAX_TOKENS]
 
 
@@ -1001,16 +1013,14 @@ class Registry:
         full, _ = _han_pinyin(whole)
         if full and len(full) >= 3:  # the same sound; the rest of the query (digits, Latin) as written
             rest = [p for p in _CJK.split(whole) if p]
-            toks = word_tokens(full) + [t for p in rest for t in word_tokens(p)]
-            probes.append((toks[:SEARCH_MAX_TOKENS], [full, *rest]))
+            probes.append((query_tokens([full, *rest]), [full, *rest]))
         # one character typed wrong: the rest of the query as it stands; in a long query only its Chinese
         # characters are tried (an input method's slips), at most 16 of them
         places = range(len(whole)) if len(whole) <= 12 else [i for i, ch in enumerate(whole) if _CJK.match(ch)]
         for i in list(places)[:16]:
             pieces = [p for p in (whole[:i], whole[i + 1:]) if p]
-            toks = [t for p in pieces for t in word_tokens(p)]
-            if toks:
-                probes.append((toks[:SEARCH_MAX_TOKENS], pieces))
+            if pieces:
+                probes.append((query_tokens(pieces), pieces))
         spoken = _spoken(whole)
         seen: dict[str, tuple[dict, float, str]] = {}
         for toks, words in probes:

@@ -262,9 +262,10 @@ class FalkorStore(GraphStore):
         return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
 
     def search_candidates(self, tokens, params, *, segment):
-        # the first token goes through the range index over search_tokens; the rest filter its hits
-        return self.read(dialect.SEARCH[("falkordb", segment)],
-                         {**params, "token": tokens[0], "tokens": list(tokens[1:])})
+        # every token is an index predicate (dialect.FALKOR_SEARCH_SLOTS of them; fewer repeat the last)
+        slots = list(tokens[:dialect.FALKOR_SEARCH_SLOTS])
+        slots += [slots[-1]] * (dialect.FALKOR_SEARCH_SLOTS - len(slots))
+        return self.read(dialect.SEARCH[("falkordb", segment)], {**params, **{f"t{i}": t for i, t in enumerate(slots)}})
 
     def describe(self):
         return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,

@@ -194,7 +194,8 @@ def test_every_query_word_finds_its_records_through_tokens_they_hold():
     record = set(search_tokens("江西省钨与稀土研究院", ["Rare Earth Salts"]))
     for word in ("稀土", "研究院", "xitu", "jxs", "rare", "salts", "ra", "稀"):
         assert set(word_tokens(word)) <= record, word
-    assert query_tokens(["稀土集团有限公司", "zgxt"])[0] == "稀土"  # the longest word first
+    assert query_tokens(["稀土集团有限公司", "zgxt"])[:4] == ["稀土", "zgx", "公司", "gxt"]  # each word in turn
+    assert word_tokens("合成企业0012") == ["001", "012", "合成", "12", "成企", "01", "企业", "00", "业0"]
     assert normalise("  ＭＰ　Materials ") == "mp materials"
 
 
@@ -250,7 +251,7 @@ def test_the_embedded_store_answers_from_the_index(falkor):
     """The candidate query starts from the range index over search_tokens, never a scan of every node."""
     for segment in (False, True):
         plan = falkor.graph.explain(dialect.SEARCH[("falkordb", segment)],
-                                    {"token": "稀土", "tokens": [], "words": ["稀土"], "kinds": None,
+                                    {**{f"t{i}": "稀土" for i in range(8)}, "words": ["稀土"], "kinds": None,
                                      "localities": None, "role": None, "level": None, "segment": "seg-x",
                                      "cap": 10})
         text = "\n".join(plan) if isinstance(plan, list) else str(plan)
