@@ -70,39 +70,43 @@ FALKOR_LIST_CONSTRAINTS = "CALL db.constraints() YIELD type, label, properties, 
 
 
 # ---------------------------------------------------------------- search candidates (registry.Registry.search)
-# Both stores answer the same question: the records that hold every search token of the query (the first
-# through the index), whose search_text contains every word of the query, that pass the filters; at most
-# $cap of them, unordered (ranking happens in Python over these few). The number of relations, which breaks
-# ties, is asked for only where it decides the page (DEGREES): counting the edges of 200 candidates (hubs
-# among them) costs more than finding them.
+# Both stores answer the same question, SEARCH_PARTS times in one statement (one round trip): for each part
+# p, the records that hold every search token $p0..$p7, whose search_text contains every word of $pwords,
+# that pass the filters; at most $pcap of them, unordered (ranking happens in Python over these few). A
+# search asks for the exact look-up, the leaders and the broad query at once; suggestions ask for four
+# probes a time. A part not needed has cap 0. The number of relations, which breaks ties, is asked for only
+# where it decides the page (DEGREES): counting the edges of 200 candidates (hubs among them) costs more
+# than finding them.
 # FalkorDB's own full-text index does not segment Chinese and knows no pinyin, so the embedded store looks
-# the tokens up in a range index over the token list; Neo4j asks its cjk full-text index (a Lucene query
-# built from the same tokens by Neo4jStore.search_candidates).
-_SEARCH_WHERE = (
-    "all(w IN $words WHERE n.search_text CONTAINS w) "
-    "AND ($kinds IS NULL OR n.kind IN $kinds) "
-    "AND ($localities IS NULL OR n.locality IN $localities) "
-    "AND ($role IS NULL OR $role IN n.roles) "
-    "AND ($level IS NULL OR n.level = $level) ")
+# the tokens up in a range index over the token list: all eight tokens are index predicates, which FalkorDB
+# intersects (one rare token makes a common one cheap); fewer tokens repeat the last. Neo4j asks its cjk
+# full-text index with a Lucene query of the same tokens ($plucene, built by Neo4jStore.search_candidates).
+SEARCH_PARTS = ("a", "b", "c", "d")
+SEARCH_SLOTS = 8
 # the segment filter walks PART_OF only when asked (its own query text)
-_SEARCH_SEGMENT = "MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) WITH DISTINCT n "
-_SEARCH_RETURN = (
-    "WITH n LIMIT $cap "
-    "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.kind AS kind, n.locality AS locality, "
-    "n.roles AS roles, n.credit_code AS credit_code, n.sort_key AS sort_key, n.updated_at AS updated_at")
-# eight index predicates ($t0..$t7; fewer tokens repeat the last): FalkorDB intersects their index entries,
-# so a query whose first token is common but another rare costs what the rare one costs
-FALKOR_SEARCH_SLOTS = 8
-_FALKOR_SEARCH_MATCH = (
-    "MATCH (n:Entity) WHERE "
-    + " AND ".join(f"$t{i} IN n.search_tokens" for i in range(FALKOR_SEARCH_SLOTS)) + " AND ")
-_NEO4J_SEARCH_MATCH = "CALL db.index.fulltext.queryNodes('entity_search', $lucene) YIELD node AS n WHERE "
-SEARCH = {
-    ("falkordb", False): _FALKOR_SEARCH_MATCH + _SEARCH_WHERE + _SEARCH_RETURN,
-    ("falkordb", True): _FALKOR_SEARCH_MATCH + _SEARCH_WHERE + "WITH n " + _SEARCH_SEGMENT + _SEARCH_RETURN,
-    ("neo4j", False): _NEO4J_SEARCH_MATCH + _SEARCH_WHERE + _SEARCH_RETURN,
-    ("neo4j", True): _NEO4J_SEARCH_MATCH + _SEARCH_WHERE + "WITH n " + _SEARCH_SEGMENT + _SEARCH_RETURN,
-}
+_SEARCH_SEGMENT = "WITH n MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) WITH DISTINCT n "
+
+
+def _search_part(store: str, p: str, segment: bool) -> str:
+    if store == "falkordb":
+        start = "MATCH (n:Entity) WHERE " + " AND ".join(f"${p}{i} IN n.search_tokens" for i in range(SEARCH_SLOTS))
+    else:
+        start = f"CALL db.index.fulltext.queryNodes('entity_search', ${p}lucene) YIELD node AS n WHERE true"
+    return (start + f" AND all(w IN ${p}words WHERE n.search_text CONTAINS w) "
+            "AND ($kinds IS NULL OR n.kind IN $kinds) "
+            "AND ($localities IS NULL OR n.locality IN $localities) "
+            "AND ($role IS NULL OR $role IN n.roles) "
+            "AND ($level IS NULL OR n.level = $level) "
+            + (_SEARCH_SEGMENT if segment else "")
+            + f"WITH n LIMIT ${p}cap "
+            f"RETURN '{p}' AS part, n.id AS id, n.name AS name, n.aliases AS aliases, n.kind AS kind, "
+            "n.locality AS locality, n.roles AS roles, n.credit_code AS credit_code, n.sort_key AS sort_key, "
+            "n.updated_at AS updated_at")
+
+
+# (store, segment asked) -> constant query text
+SEARCH = {(store, seg): " UNION ALL ".join(_search_part(store, p, seg) for p in SEARCH_PARTS)
+          for store in ("falkordb", "neo4j") for seg in (False, True)}
 
 # the number of relations of a few records (ids), by the store's cheapest means
 DEGREES = {

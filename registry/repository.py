@@ -942,12 +942,13 @@ class Registry:
         seg = segment is not None
         found: dict[str, dict[str, Any]] = {}
         tokens = query_tokens(words)
-        asks = [(["=" + exact], [], 50) for exact in dict.fromkeys([norm, norm.replace(" ", "")])]
-        asks.append((["!" + t for t in tokens], words, 50))  # leaders, found whatever the cap below
-        for toks, ws, cap in asks:
-            for row in self.store.search_candidates(toks, {**filters, "words": ws, "cap": cap}, segment=seg):
-                found[row["id"]] = row
-        rows = self.store.search_candidates(tokens, {**filters, "words": words, "cap": SEARCH_CAP + 1}, segment=seg)
+        # one statement: the exact look-up (as typed, and without its spaces), the leaders (whatever the
+        # cap of the broad query) and the broad query
+        exact, joined, leaders, rows = self.store.search_candidates(
+            [(["=" + norm], [], 50), (["=" + norm.replace(" ", "")], [], 50 if " " in norm else 0),
+             (["!" + t for t in tokens], words, 50), (tokens, words, SEARCH_CAP + 1)], filters, segment=seg)
+        for row in exact + joined + leaders:
+            found[row["id"]] = row
         capped = len(rows) > SEARCH_CAP
         for row in rows[:SEARCH_CAP]:
             found.setdefault(row["id"], row)
@@ -1023,8 +1024,10 @@ class Registry:
                 probes.append((query_tokens(pieces), pieces))
         spoken = _spoken(whole)
         seen: dict[str, tuple[dict, float, str]] = {}
-        for toks, words in probes:
-            for row in self.store.search_candidates(toks, {**filters, "words": words, "cap": 50}, segment=segment):
+        answers = self.store.search_candidates([(toks, words, 50) for toks, words in probes], filters,
+                                               segment=segment)
+        for rows in answers:
+            for row in rows:
                 if row["id"] in seen:
                     continue
                 best, best_text = 0.0, ""

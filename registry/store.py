@@ -53,9 +53,28 @@ class GraphStore(ABC):
     def fulltext(self, q: str, limit: int = 20) -> list[Row]:
         """Full-text query over names and aliases: rows of {id, score}."""
 
-    def search_candidates(self, tokens: list[str], params: Mapping[str, Any], *, segment: bool) -> list[Row]:
-        """Records holding every search token (looked up through this store's search index) and passing
-        the filters in ``params`` (``dialect.SEARCH``): at most ``params["cap"]`` rows, unordered."""
+    def search_candidates(self, asks: list[tuple[list[str], list[str], int]], filters: Mapping[str, Any], *,
+                          segment: bool) -> list[list[Row]]:
+        """For each ask ``(tokens, words, cap)``: the records holding every token (through this store's
+        search index), whose search text contains every word and that pass ``filters``, at most ``cap``,
+        unordered (``dialect.SEARCH``, up to four asks a statement)."""
+        n = len(dialect.SEARCH_PARTS)
+        out: list[list[Row]] = []
+        for i in range(0, len(asks), n):
+            chunk = list(asks[i:i + n])
+            params = dict(filters)
+            for j, part in enumerate(dialect.SEARCH_PARTS):
+                tokens, words, cap = chunk[j] if j < len(chunk) else (chunk[0][0], [], 0)
+                params.update(self._search_tokens(part, tokens), **{part + "words": list(words), part + "cap": cap})
+            rows = self.read(dialect.SEARCH[(self.dialect, segment)], params)
+            got: dict[str, list[Row]] = {p: [] for p in dialect.SEARCH_PARTS}
+            for row in rows:
+                got[row.pop("part")].append(row)
+            out += [got[p] for p in dialect.SEARCH_PARTS[:len(chunk)]]
+        return out
+
+    def _search_tokens(self, part: str, tokens: list[str]) -> dict[str, Any]:
+        """The parameters that carry one ask's tokens to this store's search index."""
         raise NotImplementedError
 
     def degrees(self, ids: list[str]) -> dict[str, int]:
@@ -261,11 +280,11 @@ class FalkorStore(GraphStore):
     def fulltext(self, q, limit=20):
         return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
 
-    def search_candidates(self, tokens, params, *, segment):
-        # every token is an index predicate (dialect.FALKOR_SEARCH_SLOTS of them; fewer repeat the last)
-        slots = list(tokens[:dialect.FALKOR_SEARCH_SLOTS])
-        slots += [slots[-1]] * (dialect.FALKOR_SEARCH_SLOTS - len(slots))
-        return self.read(dialect.SEARCH[("falkordb", segment)], {**params, **{f"t{i}": t for i, t in enumerate(slots)}})
+    def _search_tokens(self, part, tokens):
+        # every token is an index predicate (dialect.SEARCH_SLOTS of them; fewer repeat the last)
+        slots = list(tokens[:dialect.SEARCH_SLOTS])
+        slots += [slots[-1]] * (dialect.SEARCH_SLOTS - len(slots))
+        return {f"{part}{i}": t for i, t in enumerate(slots)}
 
     def describe(self):
         return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,
@@ -391,8 +410,8 @@ class Neo4jStore(GraphStore):
         escaped = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return self.read(dialect.NEO4J_FULLTEXT, {"q": escaped, "limit": limit})
 
-    def search_candidates(self, tokens, params, *, segment):
-        return self.read(dialect.SEARCH[("neo4j", segment)], {**params, "lucene": dialect.lucene_all(tokens)})
+    def _search_tokens(self, part, tokens):
+        return {part + "lucene": dialect.lucene_all(tokens)}
 
     def describe(self):
         return {"store": "Neo4j", "dialect": self.dialect, "uri": self.uri, "database": self.database or "(default)"}
