@@ -239,6 +239,11 @@ Q_SET_SEARCH = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
                 "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text "
                 "RETURN count(n) AS changed")
 Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
+# a page of hits as the API shows them: the record's fields by name (an allow-list from the model), not
+# properties(n), which would carry its hundred search tokens to be parsed and thrown away
+SEARCH_ITEM_FIELDS = tuple(dict.fromkeys(GRAPH_NODE_FIELDS + META_FIELDS))
+Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
+                  + ", ".join("n." + f + " AS " + f for f in SEARCH_ITEM_FIELDS))
 
 
 # ---------------------------------------------------------------- helpers
@@ -963,7 +968,10 @@ class Registry:
             ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
         total = len(ranked)
         chosen = ranked[(page - 1) * per_page: page * per_page]
-        full = self.get_many(r["id"] for r, _ in chosen)
+        full = {}
+        if chosen:
+            for r in self.store.read(Q_SEARCH_ITEMS, {"ids": [row["id"] for row, _ in chosen]}):
+                full[r["id"]] = entity_out({k: v for k, v in r.items() if v is not None})
         items = []
         for row, match in chosen:
             item = full.get(row["id"])
@@ -983,14 +991,13 @@ class Registry:
         """Sort hits by ``rank_key``. The number of relations only breaks ties, and counting them costs
         more than finding the hits, so it is asked for only for the hits whose place within the first
         ``window`` it decides (every group of equal rank that reaches into the window)."""
-        def base(rm):
-            return rank_key(rm[0], rm[1])[:-3]  # without relations, sort_key, id
-
-        ranked.sort(key=lambda rm: (base(rm), rm[0].get("sort_key") or "", rm[0]["id"]))
+        keys = {rm[0]["id"]: rank_key(rm[0], rm[1]) for rm in ranked}
+        base = {i: k[:-3] for i, k in keys.items()}  # without relations, sort_key, id
+        ranked.sort(key=lambda rm: keys[rm[0]["id"]])
         need, i = [], 0
         while i < len(ranked) and i < window:
-            j, b = i, base(ranked[i])
-            while j < len(ranked) and base(ranked[j]) == b:
+            j, b = i, base[ranked[i][0]["id"]]
+            while j < len(ranked) and base[ranked[j][0]["id"]] == b:
                 j += 1
             need += [rm[0]["id"] for rm in ranked[i:j]]
             i = j
