@@ -206,3 +206,18 @@ def test_search_page_in_a_browser(browser):
     assert drv.find_elements(By.CSS_SELECTOR, "#hits a.hit")[0].text == "中国稀土集团"
     errors = [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE" or "Content Security" in e["message"]]
     assert errors == []
+
+
+def test_a_broad_query_says_the_list_is_cut(app, client):
+    from registry.repository import SEARCH_CAP, Registry
+    from web.store import store_holder
+
+    with app.app_context():
+        Registry(store_holder(app).get()).upsert_many(
+            [{"kind": "enterprise", "id": f"ent-{i}", "name": f"测试磁材企业{i:04d}", "locality": "cluster"}
+             for i in range(SEARCH_CAP + 5)])
+    html = client.get("/search?q=测试磁材").get_data(as_text=True)
+    assert 'id="search-capped"' in html and f"超过 {SEARCH_CAP} 条" in html
+    en = client.get("/search?q=测试磁材&lang=en").get_data(as_text=True)
+    assert f"More than {SEARCH_CAP} records match" in en
+    assert api(client, "q=测试磁材")["capped"] is True
