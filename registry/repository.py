@@ -923,10 +923,11 @@ class Registry:
         """Find records by a name, an alias, part of one, its pinyin or pinyin initials, an id or a credit
         code; every word of ``q`` must match. The one search of the pages, the API and the exports.
 
-        Candidates come from the store's search index (``search_tokens``; never a scan of every record):
-        the exact look-up ("=" + the whole query) and the records holding every token of the query whose
-        ``search_text`` contains every word — at most SEARCH_CAP of those (``capped`` says when there were
-        more: the query should be narrowed). They are ranked here (``rank_key``): how the weakest word
+        Candidates come from the store's search index (``search_tokens``; never a scan of every record), in
+        one statement: the exact look-up ("=" + the whole query), the chain leaders and leading firms that
+        match (their "!" tokens), and the records holding every token of the query whose ``search_text``
+        contains every word — at most SEARCH_CAP of those (``capped`` says when there were more: the query
+        should be narrowed). They are ranked here (``rank_key``): how the weakest word
         matched (exact name or alias, prefix, substring, pinyin, initials), then importance (chain leader,
         in the cluster, number of relations), then pinyin name order. Each item says why it matched
         (``matched`` as text, ``match`` as data) and carries its ``score`` parts. When nothing matches,
@@ -962,12 +963,17 @@ class Registry:
             match = explain_match(row, words)
             if match is not None:
                 ranked.append((row, match))
-        self._rank(ranked, page * per_page)
-        if sort != "relevance":
+        if sort == "relevance":
+            self._rank(ranked, page * per_page)
+        else:
             field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
             ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
         total = len(ranked)
         chosen = ranked[(page - 1) * per_page: page * per_page]
+        unknown = [row["id"] for row, _ in chosen if row.get("relations") is None]
+        if unknown:  # the score shows them
+            for rid, n in self.store.degrees(unknown).items():
+                found[rid]["relations"] = n
         full = {}
         if chosen:
             for r in self.store.read(Q_SEARCH_ITEMS, {"ids": [row["id"] for row, _ in chosen]}):
