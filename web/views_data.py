@@ -185,7 +185,7 @@ def search_export(reg: Registry, f: dict[str, Any], lang: str) -> tuple[list[dic
 def match_reason(m: dict, lang: str | None = None) -> str:
     """One reason a hit matched, in the page's language (``Registry.search``'s ``match`` entries)."""
     lang = lang or current_lang()
-    return messages.text("search.ui.why", lang, field=messages.text(f"search.field.{m['field']}", lang),
+    return messages.text("ui.find.why", lang, field=messages.text(f"search.field.{m['field']}", lang),
                          how=messages.text(f"search.how.{m['how']}", lang), word=m["word"], value=m["value"])
 
 
