@@ -54,6 +54,34 @@ class GraphStore(ABC):
     def fulltext(self, q: str, limit: int = 20) -> list[Row]:
         """Full-text query over names and aliases: rows of {id, score}."""
 
+    def search_candidates(self, asks: list[tuple[list[str], list[str], int]], filters: Mapping[str, Any], *,
+                          segment: bool) -> list[list[Row]]:
+        """For each ask ``(tokens, words, cap)``: the records holding every token (through this store's
+        search index), whose search text contains every word and that pass ``filters``, at most ``cap``,
+        unordered (``dialect.SEARCH``, up to four asks a statement)."""
+        n = len(dialect.SEARCH_PARTS)
+        out: list[list[Row]] = []
+        for i in range(0, len(asks), n):
+            chunk = list(asks[i:i + n])
+            params = dict(filters)
+            for j, part in enumerate(dialect.SEARCH_PARTS):
+                tokens, words, cap = chunk[j] if j < len(chunk) else (chunk[0][0], [], 0)
+                params.update(self._search_tokens(part, tokens), **{part + "words": list(words), part + "cap": cap})
+            rows = self.read(dialect.SEARCH[(self.dialect, segment)], params)
+            got: dict[str, list[Row]] = {p: [] for p in dialect.SEARCH_PARTS}
+            for row in rows:
+                got[row.pop("part")].append(row)
+            out += [got[p] for p in dialect.SEARCH_PARTS[:len(chunk)]]
+        return out
+
+    def _search_tokens(self, part: str, tokens: list[str]) -> dict[str, Any]:
+        """The parameters that carry one ask's tokens to this store's search index."""
+        raise NotImplementedError
+
+    def degrees(self, ids: list[str]) -> dict[str, int]:
+        """The number of relations of each of ``ids`` (a few: the ties of a search page)."""
+        return {r["id"]: r["relations"] for r in self.read(dialect.DEGREES[self.dialect], {"ids": ids})}
+
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Which store this is and where, for `xijin status`."""
@@ -395,6 +423,12 @@ class FalkorStore(GraphStore):
     def fulltext(self, q, limit=20):
         return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
 
+    def _search_tokens(self, part, tokens):
+        # every token is an index predicate (dialect.SEARCH_SLOTS of them; fewer repeat the last)
+        slots = list(tokens[:dialect.SEARCH_SLOTS])
+        slots += [slots[-1]] * (dialect.SEARCH_SLOTS - len(slots))
+        return {f"{part}{i}": t for i, t in enumerate(slots)}
+
     def describe(self):
         return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,
                 "graph": self.graph_name,
@@ -571,6 +605,9 @@ class Neo4jStore(GraphStore):
         # Lucene syntax: quote the user's text so that 中国-稀土 or a stray * is not read as an operator
         escaped = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return self.read(dialect.NEO4J_FULLTEXT, {"q": escaped, "limit": limit})
+
+    def _search_tokens(self, part, tokens):
+        return {part + "lucene": dialect.lucene_all(tokens)}
 
     def describe(self):
         return {"store": "Neo4j", "dialect": self.dialect, "uri": self.uri, "database": self.database or "(default)"}

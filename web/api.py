@@ -42,7 +42,7 @@ def list_filters(args) -> dict:
         "role": P.role_arg(args),
         "level": P.choice_arg(args, "level", LEVELS),
         "segment": P.text_arg(args, "segment", 100),
-        "sort": P.choice_arg(args, "sort", SORTS, "name"),
+        "sort": P.choice_arg(args, "sort", SORTS, "relevance"),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
         "per_page": P.int_arg(args, "per_page", 50, 1, 500),
     }

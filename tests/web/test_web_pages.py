@@ -65,14 +65,14 @@ def test_language_switch_never_redirects_off_site(small_client):
 def test_search_by_part_of_a_chinese_name_says_why(small_client):
     html = text(small_client.get("/search?q=磁材"))
     assert "赣县磁材科技有限公司" in html
-    assert "名称/name: 赣县磁材科技有限公司" in html
+    assert "简称·开头一致“磁材”：磁材科技" in html  # the best reason (alias prefix beats name substring), in the page's language
 
 
 def test_search_by_alias_and_pinyin_initials(small_client):
     html = text(small_client.get("/search?q=示范冶炼"))
-    assert "赣州示范冶炼分离有限公司" in html and "简称/alias: 示范冶炼" in html
+    assert "赣州示范冶炼分离有限公司" in html and "简称·完全一致“示范冶炼”：示范冶炼" in html
     html = text(small_client.get("/search?q=gxcckj"))
-    assert "赣县磁材科技有限公司" in html and "拼音首字母/pinyin initials" in html
+    assert "赣县磁材科技有限公司" in html and "名称·拼音首字母“gxcckj”" in html
 
 
 @pytest.mark.parametrize("query, present, absent", [
