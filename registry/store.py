@@ -14,7 +14,8 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import Any, Mapping
+import uuid
+from typing import Any, Callable, Mapping, Sequence
 
 from . import dialect
 from .errors import Conflict, DiskFull, InvalidInput, RegistryError, StoreUnavailable
@@ -76,12 +77,36 @@ class GraphStore(ABC):
         """Delete every node and relationship (tests and `xijin seed --reset`)."""
         self.write("MATCH (n) DETACH DELETE n")
 
+    @abstractmethod
+    def atomic(self, statements: Sequence[tuple[str, Mapping[str, Any] | None]], *,
+               progress: Callable[[int, int], None] | None = None) -> list[list[Row]]:
+        """Run several writing statements all-or-nothing: either every one of them is applied, or (an
+        error, a killed process, a lost connection) none is. Returns each statement's rows.
+
+        Neo4j: one transaction. The embedded store: the statements run on a copy of the graph that
+        replaces the live one in one step only once all of them succeeded; if anyone wrote to the live
+        graph in the meantime the work is done again on a fresh copy (a few times, then Conflict), so no
+        acknowledged write is lost. ``progress(done, total)`` is called after each statement."""
+
 
 # --------------------------------------------------------------------------
 # Embedded FalkorDB
 
 DISK_FULL = ("磁盘空间不足，本次修改未保存 / disk full: the change was not saved. "
              "请清理数据目录所在磁盘后重试 / free space on the data folder's disk and try again")
+
+ATOMIC_COPY_MARK = "__atomic_"  # <graph>__atomic_<pid>_<random>: the working copy of one piece of atomic work
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
 
 def _plain(value: Any) -> Any:
     """FalkorDB returns OrderedDicts and its own Node objects; the registry wants plain data."""
@@ -156,6 +181,90 @@ class FalkorStore(GraphStore):
         self.db = self._client(self.timeout)
         self.graph = self.db.select_graph(self.graph_name)
         self.ping()  # holds a pooled connection: other processes see that the server is in use
+        self._drop_stale_copies()
+
+    # -- all-or-nothing work on a copy of the graph ---------------------
+    ATOMIC_TRIES = 3
+
+    def _copy_prefix(self) -> str:
+        return f"{self.graph_name}{ATOMIC_COPY_MARK}"
+
+    def _drop_stale_copies(self) -> None:
+        """Delete the copies of this graph left by atomic work whose process died (kill -9, power
+        loss): the live graph was never touched by them. A copy's name carries its process id."""
+        try:
+            conn = self.db.connection
+            for key in conn.scan_iter(match=self._copy_prefix() + "*", count=1000):
+                name = key.decode() if isinstance(key, bytes) else key
+                pid = name[len(self._copy_prefix()):].split("_", 1)[0]
+                if pid.isdigit() and not _pid_alive(int(pid)):
+                    conn.delete(name)
+                    log.warning("removed %s, left by an interrupted import or restore", name)
+        except (self._redis_errors.RedisError, OSError):
+            log.debug("could not look for stale copies", exc_info=True)
+
+    def atomic(self, statements, *, progress=None):
+        import redis as _redis
+
+        statements = list(statements)
+        for _, params in statements:
+            _refuse_nul(params)
+        if not self.db.connection.exists(self.graph_name):
+            # a graph nobody wrote to yet: give it its schema, so that the copy has indexes and constraints
+            self.setup_schema()
+        errs = self._redis_errors
+        for _ in range(self.ATOMIC_TRIES):
+            copy = f"{self._copy_prefix()}{os.getpid()}_{uuid.uuid4().hex[:12]}"
+            watcher = _redis.Redis(unix_socket_path=self.socket_path, socket_timeout=self.slow_timeout,
+                                   socket_connect_timeout=min(5.0, self.slow_timeout), retry=self._no_retry())
+            slow = self._client(self.slow_timeout)
+            try:
+                pipe = watcher.pipeline(transaction=True)
+                pipe.watch(self.graph_name)  # any write to the live graph from now on voids the swap
+                slow.connection.execute_command("GRAPH.COPY", self.graph_name, copy)
+                graph = slow.select_graph(copy)
+                results = []
+                for i, (query, params) in enumerate(statements):
+                    try:
+                        result = graph.query(query, dict(params or {}))
+                    except errs.ResponseError as exc:
+                        msg = str(exc)
+                        if self._disk_full(exc):
+                            raise DiskFull(DISK_FULL) from None
+                        if dialect.is_unique_violation(msg):
+                            raise Conflict(f"编号已存在 / the id already exists ({msg})") from None
+                        raise
+                    names = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
+                    results.append([{n: _plain(v) for n, v in zip(names, row)} for row in result.result_set])
+                    if progress:
+                        progress(i + 1, len(statements))
+                pipe.multi()
+                pipe.rename(copy, self.graph_name)
+                try:
+                    pipe.execute()
+                except errs.WatchError:
+                    log.info("the registry changed during atomic work; doing it again on a fresh copy")
+                    continue
+                return results
+            except errs.BusyLoadingError:
+                raise StoreUnavailable("内置图数据库正在加载数据，请稍候 / the embedded store is still loading") from None
+            except (errs.ConnectionError, errs.TimeoutError, OSError) as exc:
+                if not isinstance(exc, errs.TimeoutError) and self._disk_full(exc):
+                    raise DiskFull(DISK_FULL) from None
+                raise StoreUnavailable(f"内置图数据库无法连接 / the embedded store at {self.socket_path} "
+                                       f"does not answer: {exc}") from None
+            finally:
+                try:
+                    watcher.delete(copy)  # nothing when the swap renamed it
+                except (errs.RedisError, OSError):
+                    pass  # a copy left behind is removed by the next open (its process is gone by then)
+                for client in (watcher, slow.connection):
+                    try:
+                        client.close()
+                    except Exception:
+                        pass
+        raise Conflict("登记库在导入期间一直被修改，未作任何更改，请稍后重试 / the registry kept changing while "
+                       "the work was being done; nothing was changed, try again")
 
     def _slow_graph(self):
         if self.slow_timeout == self.timeout:
@@ -356,6 +465,24 @@ class Neo4jStore(GraphStore):
 
     def read(self, query, params=None, *, slow=False):
         return self._run(query, params, self._neo4j.RoutingControl.READ)
+
+    def atomic(self, statements, *, progress=None):
+        nex = self._nex
+        statements = list(statements)
+        try:
+            with self.driver.session(database=self.database) as session:
+                with session.begin_transaction() as tx:
+                    results = []
+                    for i, (query, params) in enumerate(statements):
+                        results.append([r.data() for r in tx.run(query, dict(params or {}))])
+                        if progress:
+                            progress(i + 1, len(statements))
+                    tx.commit()
+                    return results
+        except nex.ConstraintError as exc:
+            raise Conflict(f"编号已存在 / the id already exists ({exc.message})") from None
+        except (nex.ServiceUnavailable, nex.SessionExpired) as exc:
+            raise StoreUnavailable(f"无法连接 Neo4j / cannot reach Neo4j at {self.uri}: {exc}") from None
 
     def write(self, query, params=None):
         return self._run(query, params, self._neo4j.RoutingControl.WRITE)
