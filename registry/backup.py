@@ -17,8 +17,8 @@ A restore reads and checks the whole file before it writes anything; it fills an
 empty store, or (``replace=True``) first writes a complete backup of the current
 content and then replaces it. Writes are constant Cypher per label and relation
 type, chosen from the model's allow-lists, in batched ``UNWIND $rows``
-statements; when the store offers ``atomic`` the clear and the load are one
-all-or-nothing unit.
+statements, and the clear and the load are one all-or-nothing unit
+(``GraphStore.atomic``): a restore killed half-way leaves the store as it was.
 """
 
 from __future__ import annotations
@@ -420,15 +420,8 @@ def restore(reg: Registry, data: dict[str, Any], *, replace: bool = False,
     total = len(stmts)
     if progress:
         progress("restore", 0, total)
-    atomic = getattr(store, "atomic", None)
-    if atomic is not None:
-        results = atomic(stmts, progress=(lambda d, t: progress("restore", d, t)) if progress else None)
-    else:  # a store without all-or-nothing bulk writes: one statement after another
-        results = []
-        for i, (q, p) in enumerate(stmts, 1):
-            results.append(store.write(q, p))
-            if progress:
-                progress("restore", i, total)
+    # all-or-nothing: the clear and the load commit together or not at all (a killed process included)
+    results = store.atomic(stmts, progress=(lambda d, t: progress("restore", d, t)) if progress else None)
     reg.setup_schema()
     counts = {s: len(data.get(s) or []) for s in SECTIONS}
     written_rels = sum(r[0]["n"] for (q, _), r in zip(stmts, results) if q in _REL_QUERIES and r)
