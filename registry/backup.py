@@ -77,6 +77,7 @@ Q_R_USERS = "UNWIND $rows AS row CREATE (u:User) SET u = row RETURN count(u) AS 
 Q_R_SETTINGS = "UNWIND $rows AS row CREATE (s:Setting) SET s = row RETURN count(s) AS n"
 Q_R_META = "UNWIND $rows AS row CREATE (m:Meta) SET m = row RETURN count(m) AS n"
 
+ABOUT_THE_BACKUP = ("created_at", "made_on", "left_out", "users_note")
 SECTIONS = ("records", "relations", "changes", "users", "settings", "meta")
 
 
@@ -140,9 +141,9 @@ def collect(reg: Registry, *, with_users: bool = False, progress: Progress = Non
 
 
 def backup_content(data: dict[str, Any]) -> dict[str, Any]:
-    """A backup without what describes the backup itself (when and on which store it was made, and what
-    it left out): two backups of the same registry have equal content."""
-    return {k: v for k, v in data.items() if k not in ("created_at", "made_on", "left_out")}
+    """A backup without what describes the backup itself (when and on which store it was made, what it
+    left out, its note for people): two backups of the same registry have equal content."""
+    return {k: v for k, v in data.items() if k not in ABOUT_THE_BACKUP}
 
 
 def _dumps(value: Any) -> str:
