@@ -294,38 +294,6 @@ def test_the_file_is_written_whole_or_not_at_all(two_stores, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == [target.name]  # no temporary file left beside it
 
 
-def synthetic_backup(n_firms: int, *, seed: int = 0) -> dict:
-    """A backup file's content for a synthetic registry of ``n_firms`` firms, shaped as the registry
-    stores it (validated, derived fields and all). Used by the CLI's kill -9 test and the timings."""
-    from graph.synthetic import synthetic_registry
-
-    ents, rels = synthetic_registry(n_firms, seed=seed)
-    meta = {"created_at": "2026-01-01T00:00:00.000000Z", "updated_at": "2026-01-01T00:00:00.000000Z",
-            "version": 1, "updated_by": "synthetic-generator"}
-    records = sorted((entity_props(validate_entity(e), meta=meta) for e in ents), key=lambda r: r["id"])
-    relations = []
-    for r in rels:
-        rel = validate_relation(r)
-        relations.append({"type": rel.type, "source": rel.source, "target": rel.target,
-                          "props": relation_props(rel, meta=meta)})
-    relations.sort(key=bk._rel_key)
-    data = {"format": bk.FORMAT, "format_version": bk.FORMAT_VERSION, "created_at": "2026-01-01T00:00:00.000000Z",
-            "made_on": {"store": "synthetic"}, "schema_version": 2, "with_users": False, "users_note": "",
-            "left_out": {}, "records": records, "relations": relations, "changes": [], "users": [], "settings": [],
-            "meta": [{"id": "schema", "version": 2}]}
-    data["counts"] = {s: len(data[s]) for s in bk.SECTIONS}
-    return data
-
-
-def test_a_synthetic_registry_round_trips(two_stores, tmp_path):
-    _, b = two_stores
-    data = synthetic_backup(300)
-    bk.check(data)
-    bk.restore(Registry(b), data)
-    bk.backup(Registry(b), tmp_path / "b.json")
-    assert bk.backup_content(bk.read_file(tmp_path / "b.json")) == bk.backup_content(data)
-
-
 @pytest.mark.neo4j
 def test_round_trip_embedded_to_neo4j_to_embedded(two_stores, tmp_path):
     from conftest import NEO4J_SKIP, NEO4J_URI, _neo4j
