@@ -91,7 +91,24 @@ def _sorted_props(props: dict[str, Any]) -> dict[str, Any]:
 
 
 def collect(reg: Registry, *, with_users: bool = False, progress: Progress = None) -> dict[str, Any]:
-    """Everything the registry's store holds (but transient idempotency keys), as a backup dict."""
+    """Everything the registry's store holds (but transient idempotency keys), as a backup dict.
+
+    The sections are read one after another; should someone add or delete a record in between, so that
+    a relation names a record the backup does not hold, they are read again (a backup always restores)."""
+    for _ in range(COLLECT_TRIES - 1):
+        data = _collect(reg, with_users=with_users, progress=progress)
+        ids = {r["id"] for r in data["records"]}
+        if all(rel["source"] in ids and rel["target"] in ids for rel in data["relations"]):
+            return data
+    data = _collect(reg, with_users=with_users, progress=progress)
+    check(data)
+    return data
+
+
+COLLECT_TRIES = 3
+
+
+def _collect(reg: Registry, *, with_users: bool, progress: Progress) -> dict[str, Any]:
     store = reg.store
     step = (lambda what, i: progress(what, i, len(SECTIONS))) if progress else (lambda what, i: None)
     step("records", 0)
@@ -175,8 +192,12 @@ def write_file(data: dict[str, Any], path: str | os.PathLike) -> Path:
         raise InvalidInput(f"FILE: 目录 '{path.parent}' 不存在 / the folder '{path.parent}' does not exist")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with open(tmp, "wb") as raw:
-            out = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if path.name.endswith(".gz") else raw
+        # users' password hashes are secrets: such a file is readable by its owner only
+        mode = 0o600 if data.get("with_users") else 0o666
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "wb") as raw:
+            # level 6: nearly the size of 9 in a third of the time (300 MB of JSON: 25 MB)
+            out = (gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6)
+                   if path.name.endswith(".gz") else raw)
             buf: list[str] = []
             size = 0
             for piece in _chunks_of_text(data):
@@ -271,12 +292,16 @@ def _is_scalar(v: Any) -> bool:
     return isinstance(v, (str, bool, int, float))
 
 
-def _check_props(props: Any, where: str, path: Any, key: str | None = None) -> None:
+def _check_props(props: Any, where: str, path: Any, key: str | None = None, names: set | None = None) -> None:
     if not isinstance(props, dict) or (key is not None and not isinstance(props.get(key), str)):
         raise _bad(f"{where} 格式不对", f"{where} is malformed", path)
     for k, v in props.items():
-        if not isinstance(k, str) or not k.isidentifier():
+        if names is not None and k in names:
+            pass
+        elif not isinstance(k, str) or not k.isidentifier():
             raise _bad(f"{where} 含有无效的属性名 {k!r}", f"{where} has an invalid property name {k!r}", path)
+        elif names is not None:
+            names.add(k)
         if not (_is_scalar(v) or (isinstance(v, list) and all(_is_scalar(x) for x in v))):
             raise _bad(f"{where} 的属性 {k} 不是可存储的值", f"{where}: property {k} is not a storable value", path)
 
@@ -317,9 +342,10 @@ def check(data: Any, path: Any = None) -> None:
                            f"the '{section}' section holds {len(data[section])} items, its count says "
                            f"{counts.get(section)}", path)
     ids: set[str] = set()
+    names: set[str] = set()  # property names already found valid (they repeat)
     for i, rec in enumerate(data["records"]):
         where = f"records[{i}]"
-        _check_props(rec, where, path, key="id")
+        _check_props(rec, where, path, key="id", names=names)
         if rec.get("kind") not in KINDS:
             raise _bad(f"{where} 的类型 {rec.get('kind')!r} 未知", f"{where} has an unknown kind {rec.get('kind')!r}",
                        path)
@@ -331,7 +357,7 @@ def check(data: Any, path: Any = None) -> None:
         where = f"relations[{i}]"
         if not isinstance(rel, dict) or rel.get("type") not in RELATION_TYPES:
             raise _bad(f"{where} 的关系类型未知", f"{where} has an unknown relation type", path)
-        _check_props(rel.get("props"), where, path)
+        _check_props(rel.get("props"), where, path, names=names)
         for end in ("source", "target"):
             if rel.get(end) not in ids:
                 raise _bad(f"{where} 的一端 {rel.get(end)!r} 不在备份的记录中",
@@ -343,7 +369,7 @@ def check(data: Any, path: Any = None) -> None:
     for section, key in (("changes", "id"), ("users", "name"), ("settings", "key"), ("meta", "id")):
         seen: set[str] = set()
         for i, row in enumerate(data.get(section, [])):
-            _check_props(row, f"{section}[{i}]", path, key=key)
+            _check_props(row, f"{section}[{i}]", path, key=key, names=names)
             if row[key] in seen:
                 raise _bad(f"{section} 中 {row[key]} 重复", f"{section}: {row[key]} appears twice", path)
             seen.add(row[key])
@@ -396,14 +422,17 @@ def statements(data: dict[str, Any], *, clear: bool = False) -> list[tuple[str, 
 
 
 def restore(reg: Registry, data: dict[str, Any], *, replace: bool = False,
-            backup_dir: str | os.PathLike | None = None, progress: Progress = None) -> dict[str, Any]:
+            backup_dir: str | os.PathLike | None = None, progress: Progress = None,
+            checked: bool = False) -> dict[str, Any]:
     """Rebuild a checked backup (``read_file``) into the registry's store.
 
     The store must be empty unless ``replace``; then a complete backup of the current content is written
     into ``backup_dir`` first (its path is returned as ``safety_backup``). The schema is put in place
     before the load and ``Registry.setup_schema`` runs after it (migrating a backup of an older schema).
+    ``checked``: ``data`` is what ``read_file`` returned, already checked whole (not checked again).
     """
-    check(data)
+    if not checked:
+        check(data)
     store = reg.store
     store.setup_schema()  # indexes first: relations find their ends by id
     empty = is_empty(reg)

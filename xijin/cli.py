@@ -493,7 +493,7 @@ def restore_cmd(instance, file, replace, yes):
         bar = _progress(_t("backup.cli.progress_restore"))
         result = backups.restore(reg, data, replace=replace,
                                  backup_dir=settings.instance_folder(instance) / "backups",
-                                 progress=lambda what, d, t: bar(d, t))
+                                 progress=lambda what, d, t: bar(d, t), checked=True)
     if result["safety_backup"]:
         click.echo(_t("backup.cli.safety", path=result["safety_backup"]))
     c = result["counts"]

@@ -109,6 +109,7 @@ def test_round_trip_with_users_keeps_passwords_and_tokens(two_stores, tmp_path):
     bk.backup(Registry(a), tmp_path / "a.json", with_users=True)
     first = _data(tmp_path / "a.json")
     assert first["with_users"] is True and all(u["password_hash"].startswith("$argon2") for u in first["users"])
+    assert (tmp_path / "a.json").stat().st_mode & 0o077 == 0  # secrets: the owner's only
     bk.restore(Registry(b), first)
     bk.backup(Registry(b), tmp_path / "b.json", with_users=True)
     assert bk.backup_content(_data(tmp_path / "b.json")) == bk.backup_content(first)
