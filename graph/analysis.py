@@ -22,7 +22,8 @@ from registry.model import ROLE_CHAIN_LEADER
 from ._chain import Chain
 from .candidates import _candidates
 from .coverage import _coverage, limit_members
-from .report import CATEGORIES, _gap_report
+from .gaps import _data_gaps
+from .report import CATEGORIES, DATA_CATEGORY, _gap_report
 
 __all__ = ["Analysis", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER"]
 
@@ -139,7 +140,21 @@ class Analysis:
         return self.memo("all_gaps", compute)
 
     def gap(self, gap_id: str) -> dict | None:
-        return self.memo("gaps_by_id", lambda: {g["id"]: g for g in self.all_gaps()}).get(gap_id)
+        """The gap with this id; the id of a gap folded into a need gives the need (:meth:`resolve_gap_id`)."""
+        return self.memo("gaps_by_id", lambda: {g["id"]: g for g in self.all_gaps()}).get(self.resolve_gap_id(gap_id))
+
+    def resolve_gap_id(self, gap_id: str) -> str:
+        """The id a gap has now: a gap folded into a plan-named need answers with the need's id."""
+        return self.report()["aliases"].get(gap_id, gap_id)
+
+    def data_gaps(self) -> list[dict]:
+        """What data to fill in first (see :func:`graph.data_gaps`): not gaps of the chain, the data to-do list."""
+        return self.memo("data_gaps", lambda: _data_gaps(self.chain))
+
+    def data_gap(self, gap_id: str) -> dict | None:
+        if not gap_id.startswith(DATA_CATEGORY + ":"):
+            return None
+        return self.memo("data_gaps_by_id", lambda: {g["id"]: g for g in self.data_gaps()}).get(gap_id)
 
     def segment_gaps(self, segment: str) -> list[dict]:
         """The gaps concerning a segment (:func:`gap_concerns`), most urgent first."""
@@ -159,11 +174,17 @@ class Analysis:
         """Ranked candidates for a gap: ``{"candidates", "total", "score_formula", "wanted", "gap_id"}``."""
         wanted = gap.get("wanted") or {}
         if not (wanted.get("segments") or wanted.get("product")):
-            return {"candidates": [], "total": 0, "score_formula": None, "wanted": wanted}
+            return {"candidates": [], "total": 0, "score_formula": None, "wanted": wanted, "data_needed": None}
         return self.memo(f"candidates:{gap['id']}:{limit}", lambda: _candidates(self.chain, gap, limit))
 
     def target_progress(self) -> list[dict]:
         return self.report()["target_progress"]
+
+    def data_todo(self) -> dict:
+        """The data to-do list (see :func:`graph.datatodo.data_todo`), on this snapshot's chain index and targets."""
+        from .datatodo import _data_todo
+
+        return self.memo("data_todo", lambda: _data_todo(self.chain, self.target_progress()))
 
 
     # ------------------------------------------------------------------ people and places

@@ -1,30 +1,101 @@
-"""Enterprises outside the cluster that could fill a gap, ranked, each with its reasons."""
+"""Enterprises outside the cluster that could fill a gap, ranked, each score made of named parts.
+
+A candidate's score is the sum of its parts, each plain data
+``{"part": code, "points": n, "facts": {...}}`` (plus a message, ``msg``/``params``,
+that says the part in words, and the ``ids`` it is about).  The parts and
+their weights, strongest first:
+
+========================  ======  ==========================================================
+part                      points  when
+========================  ======  ==========================================================
+``segment``               6       recorded in the gap's own segment
+``sub_segment``           5       recorded in a segment below it (e.g. one motor type of the motor need)
+``product``               6       already supplies the product the gap needs
+``parent_segment``        3       recorded in the segment directly above it
+``adjacent_segment``      2       recorded in a segment that feeds it or that it feeds (up/downstream)
+``buys_input``            2       buys from firms of a segment that feeds it (a user of its input)
+``keyword``               2       its name, description or sources mention the segment's name or alias
+``role``                  1-3     each role: chain leader 3; leading, backbone, listed, single champion,
+                                  little giant, central SOE 2; others 1 (at most 4 in all)
+``local_link``            2       each supply or partner link to a firm in the cluster (at most 3 links)
+``platform_link``         1       each link to a platform or project in the cluster (at most 2)
+``locality``              0-3     in Ganzhou 3, elsewhere in Jiangxi 2, elsewhere in China 1,
+                                  abroad 0, not recorded 0 (check first whether it is already local)
+``source_wording``        1       its sources call it a leader (vocabulary ``source_words``)
+========================  ======  ==========================================================
+
+A firm is a candidate only with a fit (one of the first six parts, or a
+keyword); how close the fit is weighs most, so a firm in the very segment
+ranks above one that only sits next to it.  Ties are broken by the pinyin of
+the name, then the id.  When nothing fits, ``data_needed`` says what data
+would produce candidates (the segments and words looked for).
+"""
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from pypinyin.constants import PINYIN_DICT
 
 from registry.messages import message
 
 from ._chain import LOCAL, Chain, LocalChain, role_labels
 from .vocabulary import words as vocabulary
 
-__all__ = ["candidates_for_gap", "CANDIDATE_FORMULA"]
+__all__ = ["candidates_for_gap", "CANDIDATE_FORMULA", "PART_POINTS", "ROLE_POINTS", "LOCALITY_POINTS",
+           "pinyin_key"]
 
-W_SEGMENT, W_PARENT, W_PRODUCT, W_LOCAL_LINK, W_PLATFORM_LINK, W_ROLE, W_SOURCE_WORD = 3, 1, 3, 1, 1, 1, 1
-CAP_LOCAL_LINKS, CAP_PLATFORM_LINKS, CAP_ROLES = 3, 2, 2
-STRONG_ROLES = ("chain_leader", "leading", "backbone", "listed", "single_champion", "little_giant", "specialised",
-                "unicorn", "gazelle", "central_soe", "soe")
+# how close the fit is (only the closest segment fit counts)
+PART_POINTS = {"segment": 6, "sub_segment": 5, "product": 6, "parent_segment": 3, "adjacent_segment": 2,
+               "buys_input": 2, "keyword": 2, "local_link": 2, "platform_link": 1, "source_wording": 1}
+SEGMENT_FITS = ("segment", "sub_segment", "parent_segment", "adjacent_segment")
+ROLE_POINTS = {"chain_leader": 3, "leading": 2, "backbone": 2, "listed": 2, "single_champion": 2,
+               "little_giant": 2, "central_soe": 2, "specialised": 1, "unicorn": 1, "gazelle": 1, "soe": 1,
+               "high_tech": 1, "above_scale": 1}
+CAP_ROLE_POINTS, CAP_LOCAL_LINKS, CAP_PLATFORM_LINKS = 4, 3, 2
+# nearer firms are easier to bring in and to work with; "unknown" may even be local already
+LOCALITY_POINTS = {"ganzhou": 3, "jiangxi": 2, "china": 1, "abroad": 0, "unknown": 0}
+STRONG_ROLES = tuple(ROLE_POINTS)
 SOURCE_WORDS = vocabulary("source_words")
+MIN_KEYWORD = 2  # shorter names or aliases match too much
 
 CANDIDATE_FORMULA = {
-    **message("analysis.formula.candidate"),
-    "weights": {"segment": W_SEGMENT, "parent_segment": W_PARENT, "product": W_PRODUCT, "local_link": W_LOCAL_LINK,
-                "platform_link": W_PLATFORM_LINK, "role": W_ROLE, "source_wording": W_SOURCE_WORD},
-    "caps": {"local_link": CAP_LOCAL_LINKS, "platform_link": CAP_PLATFORM_LINKS, "role": CAP_ROLES},
+    **message("gaps.formula.candidate"),
+    "weights": dict(PART_POINTS, role=ROLE_POINTS, locality=LOCALITY_POINTS),
+    "caps": {"role": CAP_ROLE_POINTS, "local_link": CAP_LOCAL_LINKS, "platform_link": CAP_PLATFORM_LINKS},
 }
 
 
-def _reason(code: str, weight: int, reason: dict, ids=()) -> dict:
-    return dict(reason, ids=list(ids), code=code, weight=weight)
+@lru_cache(maxsize=None)
+def _syllable(ch: str) -> str:
+    """One character's pinyin without tones (its most common reading); other characters as they are."""
+    readings = PINYIN_DICT.get(ord(ch))
+    if not readings:
+        return ch.lower()
+    first = unicodedata.normalize("NFD", readings.split(",", 1)[0])
+    return "".join(c for c in first if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=65536)
+def pinyin_key(name: str) -> str:
+    """How Chinese names sort for people: by pinyin, character by character (ASCII as it is, lower-cased).
+
+    A character's most common reading is used (a tie-break needs no phrase analysis, which costs
+    some 0.2 ms a name: thousands of tied candidates at 10k firms).
+
+    >>> sorted(["外地电机厂", "伺服电机厂", "Alpha"], key=pinyin_key)
+    ['Alpha', '伺服电机厂', '外地电机厂']
+    """
+    if name.isascii():
+        return name.lower()
+    return " ".join(_syllable(ch) for ch in name)
+
+
+def _part(code: str, points: int, facts: dict, said: dict, ids=()) -> dict:
+    """One part of a score: the code, the points, the facts behind it, and the message saying it."""
+    return dict(said, part=code, points=points, facts=facts, ids=list(ids))
 
 
 def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
@@ -44,51 +115,22 @@ def _product_suppliers(chain: Chain) -> dict[str, set[str]]:
     return index
 
 
-def _extra_score(chain: Chain, f: str) -> tuple[int, int]:
-    """(points, reasons) a firm earns beyond segment and product fit; memoised per Chain.
-
-    Links are counted only up to their caps, so a hub with thousands of
-    customers costs no more than a small firm when ranking.
-    """
-    memo = getattr(chain, "_candidate_scores", None)
-    if memo is None:
-        memo = chain._candidate_scores = {}
-    got = memo.get(f)
+def _texts(chain: Chain) -> dict[str, str]:
+    """enterprise -> its name, aliases, description and source quotes in one string (once per Chain)."""
+    got = getattr(chain, "_firm_texts", None)
     if got is None:
-        loc = chain.loc
-        links = set()
-        for c, _ in chain.sup_out.get(f, ()):
-            if loc[c] == LOCAL:
-                links.add(c)
-                if len(links) >= CAP_LOCAL_LINKS:
-                    break
-        if len(links) < CAP_LOCAL_LINKS:
-            for x, _ in chain.sup_in.get(f, ()):
-                if loc[x] == LOCAL:
-                    links.add(x)
-                    if len(links) >= CAP_LOCAL_LINKS:
-                        break
-        plats = set()
-        for o, _, _ in chain.partners.get(f, ()):
-            if loc[o] == LOCAL:
-                k = chain.node[o].get("kind")
-                if k == "enterprise" and len(links) < CAP_LOCAL_LINKS:
-                    links.add(o)
-                elif k in ("platform", "project"):
-                    plats.add(o)
-        d = chain.node[f]
-        strong = sum(1 for r in d.get("roles") or () if r in STRONG_ROLES)
-        words = any(w in ((s.get("quote") if isinstance(s, dict) else None) or "")
-                    for s in d.get("sources") or () for w in SOURCE_WORDS)
-        points = (min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK
-                  + min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK
-                  + min(strong, CAP_ROLES) * W_ROLE + (W_SOURCE_WORD if words else 0))
-        got = memo[f] = (points, bool(links) + bool(plats) + bool(strong) + words)
+        got = {}
+        for f in chain.by_kind.get("enterprise", ()):
+            d = chain.node[f]
+            bits = [d.get("name") or "", *(d.get("aliases") or ()), d.get("description") or ""]
+            bits += [(s.get("quote") or "") for s in d.get("sources") or () if isinstance(s, dict)]
+            got[f] = " ".join(bits)
+        chain._firm_texts = got
     return got
 
 
-def _extras(chain: Chain, f: str) -> tuple:
-    """(local links, local platforms/projects, strong roles, leader words) of a firm, in full."""
+def _links(chain: Chain, f: str) -> tuple[list[str], list[str]]:
+    """(local firms, local platforms/projects) a firm is linked to by supply or partnership, in full."""
     loc = chain.loc
     links = {c for c, _ in chain.sup_out.get(f, ()) if loc[c] == LOCAL}
     links.update(s for s, _ in chain.sup_in.get(f, ()) if loc[s] == LOCAL)
@@ -100,11 +142,106 @@ def _extras(chain: Chain, f: str) -> tuple:
                 links.add(o)
             elif k in ("platform", "project"):
                 plats.add(o)
+    return sorted(links), sorted(plats)
+
+
+def _standing_points(chain: Chain, f: str) -> int:
+    """The points of :func:`_standing_parts` without building them, memoised per Chain: links are counted
+    only up to their caps, so a hub with thousands of customers costs no more than a small firm."""
+    memo = getattr(chain, "_standing_points", None)
+    if memo is None:
+        memo = chain._standing_points = {}
+    got = memo.get(f)
+    if got is not None:
+        return got
+    loc, d = chain.loc, chain.node[f]
+    links, plats = set(), set()
+    for c, _ in chain.sup_out.get(f, ()):
+        if len(links) >= CAP_LOCAL_LINKS:
+            break
+        if loc[c] == LOCAL:
+            links.add(c)
+    for x, _ in chain.sup_in.get(f, ()):
+        if len(links) >= CAP_LOCAL_LINKS:
+            break
+        if loc[x] == LOCAL:
+            links.add(x)
+    for o, _, _ in chain.partners.get(f, ()):
+        if len(links) >= CAP_LOCAL_LINKS and len(plats) >= CAP_PLATFORM_LINKS:
+            break
+        if loc[o] == LOCAL:
+            k = chain.node[o].get("kind")
+            if k == "enterprise" and len(links) < CAP_LOCAL_LINKS:
+                links.add(o)
+            elif k in ("platform", "project") and len(plats) < CAP_PLATFORM_LINKS:
+                plats.add(o)
+    roles = d.get("roles") or ()
+    words = any(w in ((x.get("quote") if isinstance(x, dict) else None) or "")
+                for x in d.get("sources") or () for w in SOURCE_WORDS)
+    got = memo[f] = (min(CAP_ROLE_POINTS, sum(ROLE_POINTS.get(r, 0) for r in roles))
+                     + len(links) * PART_POINTS["local_link"] + len(plats) * PART_POINTS["platform_link"]
+                     + (PART_POINTS["source_wording"] if words else 0) + LOCALITY_POINTS.get(loc[f], 0))
+    return got
+
+
+def _standing_parts(chain: Chain, f: str) -> list[dict]:
+    """The parts a firm earns whatever the gap: roles, links to the cluster, locality, leader wording."""
+    memo = getattr(chain, "_standing", None)
+    if memo is None:
+        memo = chain._standing = {}
+    got = memo.get(f)
+    if got is not None:
+        return got
     d = chain.node[f]
-    strong = [r for r in d.get("roles") or () if r in STRONG_ROLES]
+    parts = []
+    roles = [r for r in d.get("roles") or () if r in ROLE_POINTS]
+    if roles:
+        pts = min(CAP_ROLE_POINTS, sum(ROLE_POINTS[r] for r in roles))
+        parts.append(_part("role", pts, {"roles": roles},
+                           message("cand.part.role", roles=role_labels(roles)), [f]))
+    links, plats = _links(chain, f)
+    if links:
+        parts.append(_part("local_link", min(len(links), CAP_LOCAL_LINKS) * PART_POINTS["local_link"],
+                           {"n": len(links), "ids": links},
+                           message("cand.part.local_link", n=len(links), names=[chain.name(x) for x in links[:5]]),
+                           links))
+    if plats:
+        parts.append(_part("platform_link", min(len(plats), CAP_PLATFORM_LINKS) * PART_POINTS["platform_link"],
+                           {"n": len(plats), "ids": plats},
+                           message("cand.part.platform_link", n=len(plats), names=[chain.name(x) for x in plats[:5]]),
+                           plats))
     words = sorted({w for s in d.get("sources") or () for w in SOURCE_WORDS
                     if w in ((s.get("quote") if isinstance(s, dict) else None) or "")})
-    return sorted(links), sorted(plats), strong, words
+    if words:
+        parts.append(_part("source_wording", PART_POINTS["source_wording"], {"words": words},
+                           message("cand.part.source_wording", words=words), [f]))
+    lf = chain.loc[f]
+    parts.append(_part("locality", LOCALITY_POINTS.get(lf, 0), {"locality": lf},
+                       message(f"cand.part.locality.{lf}" if lf in LOCALITY_POINTS else "cand.part.locality.unknown"),
+                       [f]))
+    memo[f] = parts
+    return parts
+
+
+def _scope(chain: Chain, segs: list[str]) -> dict:
+    """The segments around the wanted ones: below, directly above, next in the chain, feeding in; and the words."""
+    below: list[str] = []
+    for s in segs:
+        below += [x for x in chain.seg_subtree.get(s, [s]) if x not in below]
+    inside = set(below)
+    parents = [p for s in segs for p in chain.seg_parents.get(s, ()) if p not in inside]
+    parents = list(dict.fromkeys(parents))
+    near = set(inside) | set(parents)
+    ups = list(dict.fromkeys(u for s in below for u in chain.feeds_in.get(s, ()) if u not in near))
+    downs = list(dict.fromkeys(v for s in below for v in chain.feeds_out.get(s, ()) if v not in near and v not in ups))
+    words: list[str] = []
+    for s in below:
+        d = chain.node.get(s) or {}
+        for w in [d.get("name") or "", *(d.get("aliases") or ())]:
+            w = w.strip()
+            if len(w) >= MIN_KEYWORD and w not in words:
+                words.append(w)
+    return {"below": below, "inside": inside, "parents": parents, "ups": ups, "downs": downs, "words": words}
 
 
 def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
@@ -112,83 +249,128 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
     segs = [s for s in wanted.get("segments") or () if chain.kind(s) == "segment"]
     product = (wanted.get("product") or "").strip() or None
     exclude = set(wanted.get("exclude") or ())
-    loc = chain.loc
-    # first the fit of every eligible firm as numbers; reasons are written only for those returned
-    fit: dict[str, list] = {}  # firm -> [segment fit (code, segment) or None, matched products]
+    loc, node = chain.loc, chain.node
+    scope = _scope(chain, segs)
+    wanted_set = set(segs)
 
     def eligible(f):
-        return f not in exclude and loc[f] != LOCAL and chain.node[f].get("kind") == "enterprise"
+        return f not in exclude and loc[f] != LOCAL and node[f].get("kind") == "enterprise"
 
-    for seg in segs:
-        for f in chain.members(seg).get("enterprise", ()):
-            if f not in fit and eligible(f):
-                fit[f] = [("segment", seg), []]
-    for seg in segs:
-        for par in chain.seg_parents.get(seg, ()):
-            for f in chain.direct.get(par, ()):
-                if f not in fit and eligible(f):
-                    fit[f] = [("parent_segment", par), []]
+    # the closest segment fit of every eligible firm: (rank, code, segment)
+    seg_fit: dict[str, tuple[int, str, str]] = {}
+
+    def offer(f, rank, code, seg):
+        if eligible(f) and (f not in seg_fit or rank < seg_fit[f][0]):
+            seg_fit[f] = (rank, code, seg)
+
+    for s in scope["below"]:
+        for f in chain.direct.get(s, ()):
+            offer(f, 0 if s in wanted_set else 1, "segment" if s in wanted_set else "sub_segment", s)
+    for p in scope["parents"]:
+        for f in chain.direct.get(p, ()):
+            offer(f, 2, "parent_segment", p)
+    for s in scope["ups"] + scope["downs"]:
+        for f in chain.direct.get(s, ()):
+            offer(f, 3, "adjacent_segment", s)
+    products: dict[str, list[str]] = {}
     if product:
         index = _product_suppliers(chain)
         for p in sorted(p for p in index if p == product or product in p or p in product):
             for f in index[p]:
                 if eligible(f):
-                    fit.setdefault(f, [None, []])[1].append(p)
+                    products.setdefault(f, []).append(p)
+    # users of the wanted segments' inputs: they buy from firms of a segment that feeds them
+    buys: dict[str, list[tuple[str, str]]] = {}
+    for u in scope["ups"]:
+        for s in chain.members(u).get("enterprise", ()):
+            for c, d in chain.sup_out.get(s, ()):
+                if eligible(c):
+                    buys.setdefault(c, []).append((s, (d.get("product") or "").strip()))
+    keyword: dict[str, list[str]] = {}
+    if scope["words"]:
+        # one scan of every firm's text for any of the words (a regex alternation runs in C), then which ones
+        anyword = re.compile("|".join(re.escape(w) for w in sorted(scope["words"], key=len, reverse=True)))
+        for f, txt in _texts(chain).items():
+            if anyword.search(txt) is None or seg_fit.get(f, (9,))[0] <= 1 or not eligible(f):
+                continue
+            keyword[f] = [w for w in scope["words"] if w in txt]
+
+    firms = set(seg_fit) | set(products) | set(buys) | set(keyword)
+
+    def fit_points(f):
+        fit = seg_fit.get(f)
+        return ((PART_POINTS[fit[1]] if fit else 0) + (PART_POINTS["product"] if f in products else 0)
+                + (PART_POINTS["buys_input"] if f in buys and (not fit or fit[0] > 1) else 0)
+                + (PART_POINTS["keyword"] if f in keyword else 0))
+
+    def fit_parts(f):
+        parts = []
+        fit = seg_fit.get(f)
+        if fit:
+            _, code, s = fit
+            if code == "adjacent_segment":
+                way = "up" if s in scope["ups"] else "down"
+                # the wanted segment(s) it sits next to: the ones it feeds, or that feed it
+                nxt = chain.feeds_out.get(s, ()) if way == "up" else chain.feeds_in.get(s, ())
+                said = message(f"cand.part.adjacent_segment.{way}", segment=chain.name(s),
+                               wanted=[chain.name(x) for x in nxt if x in scope["inside"]][:3])
+                parts.append(_part(code, PART_POINTS[code], {"segment": s, "direction": way}, said, [s]))
+            else:
+                parts.append(_part(code, PART_POINTS[code], {"segment": s},
+                                   message(f"cand.part.{code}", segment=chain.name(s)), [s]))
+        if f in products:
+            ps = products[f]
+            customers = sorted({c for c, d in chain.sup_out.get(f, ()) if (d.get("product") or "").strip() in ps})
+            parts.append(_part("product", PART_POINTS["product"], {"products": ps, "customers": customers},
+                               message("cand.part.product", products=ps,
+                                       customers=[chain.name(c) for c in customers[:3]]), customers))
+        if f in buys and (not fit or fit[0] > 1):
+            sellers = sorted({s for s, _ in buys[f]})
+            goods = sorted({p for _, p in buys[f] if p})
+            parts.append(_part("buys_input", PART_POINTS["buys_input"], {"suppliers": sellers, "products": goods},
+                               message("cand.part.buys_input", suppliers=[chain.name(s) for s in sellers[:3]],
+                                       products=goods or "-"), sellers))
+        if f in keyword:
+            parts.append(_part("keyword", PART_POINTS["keyword"], {"words": keyword[f]},
+                               message("cand.part.keyword", words=keyword[f][:3]), [f]))
+        return parts
+
+    # the totals of every firm first (numbers only); parts are written for the candidates returned
     scored = []
-    for f, (sfit, products) in fit.items():
-        base = (W_SEGMENT if sfit and sfit[0] == "segment" else W_PARENT if sfit else 0) + \
-            (W_PRODUCT if products else 0)
-        points, n_extra = _extra_score(chain, f)
-        n_reasons = (sfit is not None) + bool(products) + n_extra
-        scored.append((-(base + points), -n_reasons, chain.name(f), f))
-    scored.sort()
+    for f in firms:
+        name = chain.name(f)
+        scored.append((-(fit_points(f) + _standing_points(chain, f)), pinyin_key(name), f, name))
+    scored.sort(key=lambda x: x[:3])
     chosen = scored if limit is None else scored[:limit]
     out = []
-    for neg, _, name, f in chosen:
-        sfit, products = fit[f]
-        reasons = []
-        if sfit and sfit[0] == "segment":
-            seg = sfit[1]
-            below = set(chain.seg_subtree.get(seg, [seg]))
-            via = [s for s in chain.ent_segs.get(f, ()) if s in below and s != seg]
-            sname = chain.name(seg)
-            said = message("cand.reason.segment_via", segment=sname, via=[chain.name(v) for v in via]) if via \
-                else message("cand.reason.segment", segment=sname)
-            reasons.append(_reason("segment", W_SEGMENT, said, [seg] + via))
-        elif sfit:
-            par = sfit[1]
-            reasons.append(_reason("parent_segment", W_PARENT,
-                                   message("cand.reason.parent_segment", segment=chain.name(par)), [par]))
-        if products:
-            customers = sorted({c for c, d in chain.sup_out[f] if (d.get("product") or "").strip() in products})
-            reasons.append(_reason("product", W_PRODUCT, message(
-                "cand.reason.product", products=products, customers=[chain.name(c) for c in customers[:3]]),
-                customers))
-        links, plats, strong, words = _extras(chain, f)
-        if links:
-            reasons.append(_reason("local_link", min(len(links), CAP_LOCAL_LINKS) * W_LOCAL_LINK, message(
-                "cand.reason.local_link", n=len(links), names=[chain.name(x) for x in links[:5]]), links))
-        if plats:
-            reasons.append(_reason("platform_link", min(len(plats), CAP_PLATFORM_LINKS) * W_PLATFORM_LINK, message(
-                "cand.reason.platform_link", names=[chain.name(x) for x in plats[:5]]), plats))
-        if strong:
-            reasons.append(_reason("role", min(len(strong), CAP_ROLES) * W_ROLE,
-                                   message("cand.reason.role", roles=role_labels(strong)), [f]))
-        if words:
-            reasons.append(_reason("source_wording", W_SOURCE_WORD,
-                                   message("cand.reason.source_wording", words=words), [f]))
-        lf = loc[f]
-        if lf == "unknown":
-            reasons.append(_reason("locality_unknown", 0, message("cand.reason.locality_unknown"), [f]))
-        out.append({"id": f, "name": name, "locality": lf,
-                    "roles": list(chain.node[f].get("roles") or ()), "score": -neg, "reasons": reasons})
-    return {
+    for neg, _, f, name in chosen:
+        parts = fit_parts(f) + _standing_parts(chain, f)  # they add up to the total (tests hold them to it)
+        reasons = [dict(p, code=p["part"], weight=p["points"]) for p in parts
+                   if p["points"] or p["part"] == "locality" and p["facts"]["locality"] == "unknown"]
+        out.append({"id": f, "name": name, "locality": loc[f], "roles": list(node[f].get("roles") or ()),
+                    "score": -neg, "parts": parts, "reasons": reasons})
+    result = {
         "gap_id": gap.get("id"),
         "wanted": {"segments": [chain.ref(s) for s in segs], "product": product, "exclude": sorted(exclude)},
         "score_formula": CANDIDATE_FORMULA,
         "total": len(scored),
         "candidates": out,
+        "data_needed": None,
     }
+    if not scored and (segs or product):
+        result["data_needed"] = data_needed(chain, segs, product, scope["words"])
+    return result
+
+
+def data_needed(chain: Chain, segs: list[str], product: str | None, words: list[str]) -> dict:
+    """What data would give a gap candidates: firms of these segments, or that mention these words or supply it."""
+    names = [chain.name(s) for s in segs[:6]]
+    shown = {"list": words[:6], "total": len(words), "more": "list.more.items"} if words else "-"
+    if product and segs:
+        return message("gaps.data_needed.segment_product", segments=names, words=shown, product=product)
+    if product:
+        return message("gaps.data_needed.product", product=product)
+    return message("gaps.data_needed.segment", segments=names, words=shown)
 
 
 def chain_index(G) -> Chain:
@@ -198,15 +380,15 @@ def chain_index(G) -> Chain:
 
 
 def candidates_for_gap(G, gap: dict, *, limit: int | None = 10, index: Chain | None = None) -> dict:
-    """Enterprises outside the cluster that could fill ``gap``, best first, each with its reasons.
+    """Enterprises outside the cluster that could fill ``gap``, best first, each score with its parts.
 
     What a candidate must fit comes from ``gap["wanted"]`` (segments, product,
-    ids to exclude such as the current single supplier).  A candidate needs a
-    segment fit (in the segment or below: 3; in the segment above: 1) or a
-    product fit (already supplies that product: 3); links to local firms,
-    to local platforms and projects, strong roles and leader wording in its
-    sources add to the score (see ``CANDIDATE_FORMULA``).  Ties are broken by
-    the number of reasons that add to the score, then name, then id.
+    ids to exclude such as the current single supplier).  The score is the
+    sum of the candidate's ``parts`` (see the module's table and
+    ``CANDIDATE_FORMULA``); ``reasons`` repeats the parts that add points in
+    the older shape (``code``, ``weight``).  Ties: pinyin of the name, then id.
+    ``data_needed`` (a message) says what data would produce candidates when
+    there are none.
 
     Parameters
     ----------
@@ -224,11 +406,11 @@ def candidates_for_gap(G, gap: dict, *, limit: int | None = 10, index: Chain | N
     >>> G = build_graph(
     ...     [{"id": "mot", "kind": "segment", "name": "永磁电机"},
     ...      {"id": "x", "kind": "enterprise", "name": "外地电机厂", "locality": "china", "roles": ["listed"]},
-    ...      {"id": "y", "kind": "enterprise", "name": "另一电机厂", "locality": "china"}],
+    ...      {"id": "y", "kind": "enterprise", "name": "另一电机厂", "locality": "abroad"}],
     ...     [{"type": "IN_SEGMENT", "source": "x", "target": "mot"},
     ...      {"type": "IN_SEGMENT", "source": "y", "target": "mot"}])
     >>> r = candidates_for_gap(G, segment_gaps(G)[0])
-    >>> [(c["id"], c["score"], [x["code"] for x in c["reasons"]]) for c in r["candidates"]]
-    [('x', 4, ['segment', 'role']), ('y', 3, ['segment'])]
+    >>> [(c["id"], c["score"], [(p["part"], p["points"]) for p in c["parts"]]) for c in r["candidates"]]
+    [('x', 9, [('segment', 6), ('role', 2), ('locality', 1)]), ('y', 6, [('segment', 6), ('locality', 0)])]
     """
     return _candidates(index if index is not None else LocalChain(G), gap, limit)

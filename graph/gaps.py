@@ -20,7 +20,7 @@ from registry.messages import message
 from ._chain import Chain, clean_sources, fact, gap_sort_key, locality, make_gap, names, role_labels
 from .vocabulary import words as vocabulary
 
-__all__ = ["segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "LACK_WORDS"]
+__all__ = ["segment_gaps", "upstream_gaps", "capability_gaps", "data_gaps", "needs", "merge_needs", "LACK_WORDS"]
 
 # plan wording of lack or need: a segment or target quoted with one of these is a gap the plan names
 LACK_WORDS = vocabulary("lack_words")
@@ -241,6 +241,109 @@ def capability_gaps(G, *, few: int = DEFAULT_FEW, words: Iterable[str] = LACK_WO
     return _capability_gaps(Chain(G), few, tuple(words))
 
 
+# --- one gap per real need ---------------------------------------------------------------
+SEVERITY_ORDER = ("high", "medium", "low")
+
+
+def _ancestors(chain: Chain, s: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(chain.seg_parents.get(s, ()))
+    while stack:
+        x = stack.pop()
+        if x not in seen:
+            seen.add(x)
+            stack.extend(chain.seg_parents.get(x, ()))
+    return seen
+
+
+def _merge_needs(chain: Chain, capability: list[dict], segment: list[dict]) -> tuple[list, list, dict]:
+    """Fold the segment gaps and sub-segment gaps of each plan-named segment into that one need.
+
+    A segment the plan names (a ``plan_named_segment`` capability gap) with no
+    plan-named segment above it is one need.  Its own segment gap and the
+    capability and segment gaps of every segment below it become its
+    ``parts`` (one per sub-segment); their ids resolve to the need's id
+    through the returned aliases.  Returns (capability, segment, aliases).
+    """
+    named = {g["subject_ids"][0]: g for g in capability if g["kind"] == "plan_named_segment"}
+    by_seg = {g["subject_ids"][0]: g for g in segment}
+    aliases: dict[str, str] = {}
+    merged: dict[str, dict] = {}
+    for top, need in named.items():
+        if _ancestors(chain, top) & set(named):
+            continue  # a plan-named segment above it is the need
+        members = [need] + ([by_seg[top]] if top in by_seg else [])
+        parts = []
+        for s in chain.seg_subtree.get(top, [top])[1:]:
+            got = [g for g in (named.get(s), by_seg.get(s)) if g is not None]
+            if not got:
+                continue
+            members += got
+            local, outside = chain.local_firms(s), [f for f in chain.members(s).get("enterprise", ())
+                                                    if chain.is_outside(f)]
+            parts.append({"id": s, "name": chain.name(s), "kind": "segment", "gap_ids": [g["id"] for g in got],
+                          "plan_named": s in named, "severity": min((g["severity"] for g in got),
+                                                                   key=SEVERITY_ORDER.index),
+                          "local_enterprises": len(local), "outside_enterprises": len(outside)})
+        if len(members) == 1:
+            continue
+        for g in members[1:]:
+            aliases[g["id"]] = need["id"]
+        segs = list(dict.fromkeys([top] + [p["id"] for p in parts]))
+        facts = list(need["facts"])
+        if parts:
+            facts.append(fact("fact.need.parts", [p["id"] for p in parts], n=len(parts),
+                              names=names(chain, [p["id"] for p in parts], 8)))
+        # the segment gap's own facts beyond the local count the need already states: outside firms, platforms
+        if top in by_seg:
+            facts += [f for f in by_seg[top]["facts"][1:] if f.get("msg") != "fact.segment.sub_segments"]
+        counts = (by_seg[top].get("counts") if top in by_seg else None) or {
+            "local_enterprises": len(chain.local_firms(top)),
+            "outside_enterprises": sum(1 for f in chain.members(top).get("enterprise", ()) if chain.is_outside(f))}
+        sources = list(need["sources"])  # the clauses naming the parts too, each once
+        for g in members[1:]:
+            sources += [x for x in g["sources"] if x not in sources and g["category"] == "capability"]
+        merged[need["id"]] = dict(
+            need, parts=parts, sources=sources, merged_ids=[g["id"] for g in members[1:]], facts=facts, counts=counts,
+            severity=min((g["severity"] for g in members), key=SEVERITY_ORDER.index),
+            impact=max(g.get("impact", 0) for g in members) + len(parts),
+            wanted={"segments": segs, "product": None, "exclude": []})
+    cap = [merged.get(g["id"], g) for g in capability if g["id"] not in aliases]
+    seg = [g for g in segment if g["id"] not in aliases]
+    cap.sort(key=gap_sort_key)
+    return cap, seg, aliases
+
+
+def merge_needs(G, *, few: int = DEFAULT_FEW) -> dict:
+    """The plan-named needs with their parts: ``{"capability", "segment", "aliases"}``.
+
+    ``aliases`` maps the id of every gap folded into a need (its segment
+    gap, the gaps of its sub-segments) to the need's id.
+
+    Examples
+    --------
+    >>> from graph import build_graph
+    >>> G = build_graph([
+    ...     {"id": "m", "kind": "segment", "name": "m", "sources": [{"doc": "001", "section": "19", "quote": "招引电机"}]},
+    ...     {"id": "m1", "kind": "segment", "name": "m1"}, {"id": "m2", "kind": "segment", "name": "m2"}],
+    ...     [{"type": "PART_OF", "source": "m1", "target": "m"}, {"type": "PART_OF", "source": "m2", "target": "m"}])
+    >>> r = merge_needs(G)
+    >>> [(g["id"], [p["id"] for p in g["parts"]]) for g in r["capability"]], r["segment"]
+    ([('capability:m', ['m1', 'm2'])], [])
+    >>> sorted(r["aliases"].items())
+    [('segment:m', 'capability:m'), ('segment:m1', 'capability:m'), ('segment:m2', 'capability:m')]
+    """
+    chain = Chain(G)
+    cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, few), _segment_gaps(chain, few))
+    return {"capability": cap, "segment": seg, "aliases": aliases}
+
+
+def needs(G, *, few: int = DEFAULT_FEW) -> list[dict]:
+    """The plan-named needs and the segment gaps, one gap per real need, most urgent first."""
+    r = merge_needs(G, few=few)
+    return sorted(r["capability"] + r["segment"], key=gap_sort_key)
+
+
 # --- data gaps -------------------------------------------------------------------------------
 def _data_gaps(chain: Chain) -> list[dict]:
     gaps = []
@@ -295,6 +398,11 @@ def _data_gaps(chain: Chain) -> list[dict]:
 
 def data_gaps(G) -> list[dict]:
     """What to fill in first: enterprises lacking segment, locality, location or credit code, and implied relations.
+
+    These are the data to-do list (``/todo``), not gaps of the chain: the gap
+    report, the gaps page, the home page counts and ``xijin gaps`` leave them
+    out and only count them (report summary ``data_todo``).  This function is
+    the public way to list them; ``graph.Analysis.data_gaps`` memoises it.
 
     One gap per enterprise (``missing`` lists the fields) and one per relation
     whose only basis is ``implied``.  Severity: a local enterprise without a

@@ -17,17 +17,22 @@ from ._chain import SEVERITIES, SEVERITY_RANK, Chain, fact, noop_progress
 from .candidates import CANDIDATE_FORMULA, _candidates
 from .coverage import SCORE_FORMULA, _coverage
 from .errors import GapNotFound, InvalidOption
-from .gaps import DEFAULT_FEW, FIELDS, _capability_gaps, _data_gaps, _segment_gaps, _upstream_gaps
+from .gaps import DEFAULT_FEW, FIELDS, _capability_gaps, _data_gaps, _merge_needs, _segment_gaps, _upstream_gaps
 from .supply import EXAMPLES, _bridge_gaps, _CutStructure, _cut_point_gaps, _dependence_gaps
 from .targets import MEASURABILITY, _target_gaps, _target_progress
 
-__all__ = ["gap_report", "all_gaps", "find_gap", "CATEGORIES"]
+__all__ = ["gap_report", "all_gaps", "find_gap", "resolve_gap_id", "CATEGORIES", "DATA_CATEGORY"]
 
 Progress = Optional[Callable[[int, int, str], None]]
 
-# the order gaps are shown in: what the plan names first, then the chain, then dependence, then data
-CATEGORIES = ("capability", "segment", "upstream", "dependence", "cut_point", "bridge", "target", "data")
-CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES)}
+# the order gaps are shown in: what the plan names first, then the chain, then dependence, then targets.
+# Missing data is not a gap of the chain: data gaps (graph.gaps.data_gaps) go to the data to-do list and are
+# only counted here (summary "data_todo").
+CATEGORIES = ("capability", "segment", "upstream", "dependence", "cut_point", "bridge", "target")
+DATA_CATEGORY = "data"
+CATEGORY_RANK = {c: i for i, c in enumerate(CATEGORIES + (DATA_CATEGORY,))}
+# how many first-screen entries get their candidates counted before the first screen is chosen
+TOP_POOL_FACTOR = 3
 MEMBERS_LIMIT = 20
 
 
@@ -91,6 +96,8 @@ def _gaps_by_category(chain: Chain, *, few: int, progress: Callable, step: int, 
     ):
         out[category] = find()
         tick(label)
+    # one gap per real need: a plan-named segment absorbs its segment gap and its sub-segments' gaps
+    out["capability"], out["segment"], aliases = _merge_needs(chain, out["capability"], out["segment"])
     cs = _CutStructure(chain)
     tick("supply network structure")
     out["cut_point"] = _cut_point_gaps(chain, cs)
@@ -99,13 +106,15 @@ def _gaps_by_category(chain: Chain, *, few: int, progress: Callable, step: int, 
     rows = _target_progress(chain)
     out["target"] = _target_gaps(chain, rows)
     tick("targets")
-    out["data"] = _data_gaps(chain)
+    data = _data_gaps(chain)
     tick("data gaps")
-    return {c: out[c] for c in CATEGORIES}, rows, step
+    return {c: out[c] for c in CATEGORIES}, rows, step, aliases, data
 
 
 def all_gaps(G, *, few: int = DEFAULT_FEW, progress: Progress = None) -> list[dict]:
     """Every gap of every category in one list: by severity, then category (``CATEGORIES``), impact and id.
+
+    Data gaps are not in it (they are the data to-do list: :func:`graph.data_gaps`).
 
     Examples
     --------
@@ -113,15 +122,19 @@ def all_gaps(G, *, few: int = DEFAULT_FEW, progress: Progress = None) -> list[di
     >>> G = build_graph([{"id": "s", "kind": "segment", "name": "储氢材料"},
     ...                  {"id": "a", "kind": "enterprise", "name": "甲", "locality": "cluster"}], [])
     >>> [g["id"] for g in all_gaps(G)]
-    ['segment:s', 'data:a']
+    ['segment:s']
     """
     chain = Chain(G)
-    grouped, _, _ = _gaps_by_category(chain, few=few, progress=progress or noop_progress, step=0, total=8)
+    grouped, _, _, _, _ = _gaps_by_category(chain, few=few, progress=progress or noop_progress, step=0, total=8)
     return sorted((g for gs in grouped.values() for g in gs), key=_order)
 
 
 def find_gap(G, gap_id: str, *, few: int = DEFAULT_FEW) -> dict:
     """The gap with this id, recomputed from ``G`` (only its own category is computed).
+
+    The id of a gap folded into a plan-named need (``segment:…`` of the need's
+    segment or of a segment below it) gives the need (see :func:`resolve_gap_id`).
+    A data gap's id (``data:…``) still gives that data gap.
 
     Raises
     ------
@@ -130,12 +143,12 @@ def find_gap(G, gap_id: str, *, few: int = DEFAULT_FEW) -> dict:
     """
     category = gap_id.split(":", 1)[0]
     chain = Chain(G)
-    if category == "segment":
-        gaps = _segment_gaps(chain, few)
+    if category in ("segment", "capability"):
+        cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, few), _segment_gaps(chain, few))
+        gap_id = aliases.get(gap_id, gap_id)
+        gaps = cap + seg
     elif category == "upstream":
         gaps = _upstream_gaps(chain)
-    elif category == "capability":
-        gaps = _capability_gaps(chain, few)
     elif category == "dependence":
         gaps = _dependence_gaps(chain)
     elif category in ("cut_point", "bridge"):
@@ -143,7 +156,7 @@ def find_gap(G, gap_id: str, *, few: int = DEFAULT_FEW) -> dict:
         gaps = _cut_point_gaps(chain, cs) if category == "cut_point" else _bridge_gaps(chain, cs)
     elif category == "target":
         gaps = _target_gaps(chain)
-    elif category == "data":
+    elif category == DATA_CATEGORY:
         gaps = _data_gaps(chain)
     else:
         gaps = []
@@ -151,6 +164,14 @@ def find_gap(G, gap_id: str, *, few: int = DEFAULT_FEW) -> dict:
         if g["id"] == gap_id:
             return g
     raise GapNotFound(message("err.graph.no_gap", id=gap_id))
+
+
+def resolve_gap_id(G, gap_id: str, *, few: int = DEFAULT_FEW) -> str:
+    """The id a gap has now: the need's id for a gap folded into a plan-named need, else ``gap_id`` itself."""
+    if gap_id.split(":", 1)[0] not in ("segment", "capability"):
+        return gap_id
+    chain = Chain(G)
+    return _merge_needs(chain, _capability_gaps(chain, few), _segment_gaps(chain, few))[2].get(gap_id, gap_id)
 
 
 def gap_report(G, *, progress: Progress = None, few: int = DEFAULT_FEW, top: int = 10,
@@ -176,11 +197,16 @@ def gap_report(G, *, progress: Progress = None, few: int = DEFAULT_FEW, top: int
     -------
     dict
         ``summary`` (counts: entities, gaps by category and severity, targets by
-        measurability, data gaps by missing field), ``top_gaps`` (the most
-        urgent non-data gaps, one per subject, each with ``candidates``),
-        ``gaps`` (every gap, grouped by category in ``CATEGORIES`` order; in
-        ``top_gaps`` the capability gaps citing the same clause are merged into
-        one entry whose ``group_ids`` lists them),
+        measurability, ``data_todo``: how many data gaps went to the data to-do
+        list, by severity, and by missing field), ``top_gaps`` (the first screen,
+        one per subject, each with ``candidates``, ``candidates_total`` and
+        ``data_needed`` when there are none: plan-named needs and gaps with
+        candidates first, then the others, each in severity, category, impact
+        order), ``gaps`` (every gap, grouped by category in ``CATEGORIES`` order,
+        one per real need: a plan-named segment carries its sub-segments as
+        ``parts``; in ``top_gaps`` the capability gaps citing the same clause
+        are merged into one entry whose ``group_ids`` lists them), ``aliases``
+        (the id of each gap folded into a need -> the need's id),
         ``coverage`` (see :func:`graph.chain_coverage`), ``target_progress``,
         ``score_formula``, ``candidate_formula`` and ``approximations``
         (what is estimated or cut short, and when).
@@ -210,12 +236,14 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
         coverage = _coverage(chain, members_limit=members_limit)
     members_limit = coverage["members_limit"]
     progress(2, total, "coverage")
-    grouped, rows, step = _gaps_by_category(chain, few=few, progress=progress, step=2, total=total)
-    ordered = sorted((g for c in CATEGORIES if c != "data" for g in grouped[c]), key=_order)
-    top_gaps, seen_subjects, by_clause = [], set(), {}
+    grouped, rows, step, aliases, data = _gaps_by_category(chain, few=few, progress=progress, step=2, total=total)
+    ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+    # a pool larger than the first screen: its candidates decide which gaps make the first screen
+    pool_size = top * TOP_POOL_FACTOR
+    pool, seen_subjects, by_clause = [], set(), {}
     for g in ordered:
-        if len(top_gaps) >= top and g["category"] != "capability":
-            continue  # the first screen is full; later capability gaps may still join a clause shown
+        if len(pool) >= pool_size and g["category"] != "capability":
+            continue  # the pool is full; later capability gaps may still join a clause shown
         key = tuple(sorted(g["subject_ids"]))
         if key in seen_subjects:
             continue  # the same segment named by the plan and empty: show it once, with the clause
@@ -228,21 +256,28 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
             same["grouped"].append(g)
             seen_subjects.add(key)
             continue
-        if len(top_gaps) >= top:
+        if len(pool) >= pool_size:
             continue
         seen_subjects.add(key)
         entry = dict(g, grouped=[])
         if where:
             by_clause.setdefault(where, []).append((quote, entry))
-        top_gaps.append(entry)
-    for i, entry in enumerate(top_gaps):
+        pool.append(entry)
+    for i, entry in enumerate(pool):
         if entry["grouped"]:
-            entry = top_gaps[i] = _merge_clause_group(chain, entry)
-        if candidates_per_gap and (entry["wanted"]["segments"] or entry["wanted"]["product"]):
+            entry = pool[i] = _merge_clause_group(chain, entry)
+        if entry["wanted"]["segments"] or entry["wanted"]["product"]:
             got = _candidates(chain, entry, candidates_per_gap)
             entry["candidates"], entry["candidates_total"] = got["candidates"], got["total"]
+            entry["data_needed"] = got["data_needed"]
         else:
-            entry["candidates"], entry["candidates_total"] = [], 0
+            entry["candidates"], entry["candidates_total"], entry["data_needed"] = [], 0, None
+    # the first screen: gaps someone can act on first — a plan-named need or a gap with candidates —
+    # then the rest; within each, the order above (severity, category, impact, id)
+    top_gaps = sorted(pool, key=lambda e: 0 if e["category"] == "capability" or e["candidates_total"] else 1)[:top]
+    if not candidates_per_gap:
+        for entry in top_gaps:
+            entry["candidates"] = []
     progress(step + 1, total, "candidates")
 
     kinds = {k: len(v) for k, v in sorted(chain.by_kind.items()) if k}
@@ -255,11 +290,11 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
         by_cat[c]["total"] = len(grouped[c])
     by_sev = {s: sum(by_cat[c][s] for c in CATEGORIES) for s in SEVERITIES}
     missing = {f: 0 for f in FIELDS}
-    for g in grouped["data"]:
+    for g in data:
         for f in g.get("missing", ()):
             if f in missing:
                 missing[f] += 1
-    implied = sum(1 for g in grouped["data"] if g["kind"] == "implied_relation")
+    implied = sum(1 for g in data if g["kind"] == "implied_relation")
     summary = {
         "entities": kinds,
         "relations": chain.n_edges,
@@ -272,6 +307,10 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
            "met": sum(1 for r in rows if r["status"] == "met")},
         "data_missing_fields": missing,
         "implied_relations": implied,
+        # what went to the data to-do list instead of the gaps
+        "data_todo": {"total": len(data), "by_severity": {s: sum(1 for g in data if g["severity"] == s)
+                                                          for s in SEVERITIES}},
+        "merged_gaps": len(aliases),
     }
     approximations = [
         dict(message("analysis.approx.cut_points_bridges"), what="cut_points_bridges", exact=True),
@@ -291,4 +330,5 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
         "candidate_formula": CANDIDATE_FORMULA,
         "approximations": approximations,
         "options": {"few": few, "top": top, "candidates_per_gap": candidates_per_gap, "members_limit": members_limit},
+        "aliases": aliases,
     }

@@ -9,9 +9,13 @@ from registry.messages import message
 from ._chain import OUTSIDE, Chain, clean_sources, fact, gap_sort_key, make_gap, names
 from .vocabulary import VOCABULARY, words as vocabulary
 
-__all__ = ["target_progress", "target_gaps", "MEASURABILITY"]
+__all__ = ["target_progress", "target_gaps", "MEASURABILITY", "STATUSES"]
 
 MEASURABILITY = ("measured", "partial", "not_measurable")
+# met / behind: measured and compared; unknown: a related stock is counted, it cannot be compared;
+# unmeasurable: the registry cannot compute it (no record carries the data the metric counts, or the
+# registry has no field for it) — never "behind"
+STATUSES = ("met", "behind", "unknown", "unmeasurable")
 LISTED = 20
 _WORDS = {rule: tuple(words) for rule, words in VOCABULARY["target_rule_words"].items()}
 
@@ -23,6 +27,9 @@ class _Rule(NamedTuple):
     count: Optional[Callable[[Chain], list[str]]]
     method: Optional[str]  # message ids: how the registry counts it, which data would make it measurable
     needed: str
+    # the data the count rests on: the kind of record and the field (and, for roles, which values);
+    # field None: the records themselves; kind None: the registry has no field for it yet
+    needs: dict = {}
 
 
 def _with_roles(*roles: str) -> Callable[[Chain], list[str]]:
@@ -47,17 +54,51 @@ def _projects(chain: Chain) -> list[str]:
 
 
 _NOT = "not_measurable"
+
+
+def _needs(kind: str | None, field: str | None = None, *values: str) -> dict:
+    return {"kind": kind, "field": field, "values": list(values)}
+
+
+def _needs_message(needs: dict) -> dict:
+    """What a target whose data no record carries needs, said as a message."""
+    kind = {"label": "kind", "code": needs["kind"]}
+    if needs.get("values"):
+        return message("target.needs.roles", kind=kind,
+                       roles=[{"label": "role", "code": r} for r in needs["values"]])
+    if needs.get("field"):
+        return message("target.needs.field", kind=kind, field={"label": "field", "code": needs["field"]})
+    return message("target.needs.records", kind=kind)
+
+
+def _carried(chain: Chain, needs: dict) -> bool:
+    """Whether any record (in the cluster or not) carries the data a count rests on: with none, a count of
+    zero says nothing about the target."""
+    kind, field, values = needs.get("kind"), needs.get("field"), set(needs.get("values") or ())
+    if kind is None:
+        return False
+    for n in chain.by_kind.get(kind, ()):
+        if field is None:
+            return True
+        v = chain.node[n].get(field)
+        if values:
+            if values & set(v or ()):
+                return True
+        elif v not in (None, "", [], ()):
+            return True
+    return False
 # first rule whose word occurs in the target's metric (then its name) decides; order matters
 RULES: tuple[_Rule, ...] = (
     _Rule("growth_firms", _WORDS["growth_firms"], "measured",
           _with_roles("unicorn", "gazelle", "single_champion", "little_giant"),
-          "target.method.growth_firms", "target.needed.growth_firms"),
+          "target.method.growth_firms", "target.needed.growth_firms",
+          _needs("enterprise", "roles", "unicorn", "gazelle", "single_champion", "little_giant")),
     _Rule("hightech_firms", _WORDS["hightech_firms"], "partial", _with_roles("high_tech"),
-          "target.method.hightech_firms", "target.needed.hightech_firms"),
+          "target.method.hightech_firms", "target.needed.hightech_firms", _needs("enterprise", "roles", "high_tech")),
     _Rule("scale_firms", _WORDS["scale_firms"], "measured", _with_roles("above_scale"),
-          "target.method.scale_firms", "target.needed.scale_firms"),
+          "target.method.scale_firms", "target.needed.scale_firms", _needs("enterprise", "roles", "above_scale")),
     _Rule("revenue_firms", _WORDS["revenue_firms"], "partial", _revenue_banded,
-          "target.method.revenue_firms", "target.needed.revenue_firms"),
+          "target.method.revenue_firms", "target.needed.revenue_firms", _needs("enterprise", "revenue_band")),
     _Rule("green_factory", _WORDS["green_factory"], _NOT, None, None, "target.needed.green_factory"),
     _Rule("rd_intensity", _WORDS["rd_intensity"], _NOT, None, None, "target.needed.rd_intensity"),
     _Rule("output_value", _WORDS["output_value"], _NOT, None, None, "target.needed.output_value"),
@@ -67,9 +108,9 @@ RULES: tuple[_Rule, ...] = (
     _Rule("standards", _WORDS["standards"], _NOT, None, None, "target.needed.standards"),
     _Rule("events", _WORDS["events"], _NOT, None, None, "target.needed.events"),
     _Rule("projects", _WORDS["projects"], "partial", _projects,
-          "target.method.projects", "target.needed.projects"),
+          "target.method.projects", "target.needed.projects", _needs("project")),
     _Rule("platforms", _WORDS["platforms"], "measured", _platforms,
-          "target.method.platforms", "target.needed.platforms"),
+          "target.method.platforms", "target.needed.platforms", _needs("platform")),
 )
 
 PER_YEAR_WORDS = vocabulary("per_year_words")
@@ -107,7 +148,13 @@ def _progress_row(chain: Chain, t: str) -> dict:
     counted: list[str] = []
     current = None
     rule_id = rule.id if rule else None
-    if rule is not None and rule.count is not None:
+    needs = None
+    if rule is not None and rule.count is not None and not _carried(chain, rule.needs):
+        # e.g. 规上企业达50家 with no firm tagged 规上: a count of 0 would say "behind" when the truth is
+        # that the registry cannot tell
+        measurability, needs = _NOT, dict(rule.needs)
+        method, needed = message(rule.method), _needs_message(rule.needs)
+    elif rule is not None and rule.count is not None:
         measurability = rule.measurability
         counted = rule.count(chain)
         current = len(counted)
@@ -116,7 +163,7 @@ def _progress_row(chain: Chain, t: str) -> dict:
             measurability = "partial"
             needed = message("target.needed.per_year")
     elif rule is not None:
-        measurability = _NOT
+        measurability, needs = _NOT, _needs(None)
         method, needed = message("target.method.no_data"), message(rule.needed)
     elif about_segs and (d.get("unit") or "") in FIRM_COUNT_UNITS:
         measurability, rule_id = "partial", "about_segments"
@@ -125,13 +172,16 @@ def _progress_row(chain: Chain, t: str) -> dict:
         method = message("target.method.about_segments", segments=names(chain, about_segs))
         needed = message("target.needed.about_segments")
     else:
-        measurability = _NOT
+        measurability, needs = _NOT, _needs(None)
         method = message("target.method.no_data")
         needed = message("target.needed.metric", metric=metric or name)
     # a partly measurable target has a status only when the count is the metric itself (firms of the
     # target's segments); a stock of high-tech firms or the firms with any revenue band is not
     comparable = measurability == "measured" or (rule_id == "about_segments" and not per_year)
-    status = _status(current, d) if comparable else "unknown"
+    if measurability == _NOT:
+        status = "unmeasurable"
+    else:
+        status = _status(current, d) if comparable else "unknown"
     units = [chain.ref(u) for u in chain.responsible.get(t, ())]
     linked = {u["name"] for u in units}
     units += [{"id": None, "name": u, "kind": "gov_unit"} for u in d.get("responsible_units") or () if u not in linked]
@@ -158,6 +208,7 @@ def _progress_row(chain: Chain, t: str) -> dict:
         "counted_total": len(counted),
         "method": method,
         "needed_data": needed,
+        "needs": needs,
         "sources": clean_sources(d.get("sources")),
     }
 

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import dialect
-from .errors import InvalidInput
+from .errors import Conflict, InvalidInput
 from .model import KINDS, RELATION_TYPES
 from .repository import Registry, now_iso
 
@@ -376,6 +376,22 @@ def check(data: Any, path: Any = None) -> None:
 
 
 # ---------------------------------------------------------------- restore
+Q_FINGERPRINT = ("OPTIONAL MATCH (c:Change) WITH count(c) AS changes, max(c.at) AS last "
+                 "OPTIONAL MATCH (n:Entity) WITH changes, last, count(n) AS records "
+                 "OPTIONAL MATCH (u:User) RETURN changes, last, records, count(u) AS users")
+
+
+def _fingerprint(read) -> tuple:
+    row = (read(Q_FINGERPRINT, {}) or [{}])[0]
+    return (row.get("changes"), row.get("last"), row.get("records"), row.get("users"))
+
+
+def _not_empty() -> InvalidInput:
+    return InvalidInput("目标库不是空的（已有记录、变更日志或用户）：如要替换现有内容，请用 --replace "
+                        "（会先备份现有内容） / the target store is not empty (it holds records, a change log "
+                        "or users): to replace its content use --replace (which backs it up first)")
+
+
 def is_empty(reg: Registry) -> bool:
     """Whether the store holds no record, change and user (a schema marker or settings alone are empty)."""
     return not any(reg.store.read(q) for q in (Q_HAS_ENTITY, Q_HAS_CHANGE, Q_HAS_USER))
@@ -439,19 +455,28 @@ def restore(reg: Registry, data: dict[str, Any], *, replace: bool = False,
     saved = None
     if not empty:
         if not replace:
-            raise InvalidInput("目标库不是空的（已有记录、变更日志或用户）：如要替换现有内容，请用 --replace "
-                               "（会先备份现有内容） / the target store is not empty (it holds records, a change log "
-                               "or users): to replace its content use --replace (which backs it up first)")
+            raise _not_empty()
         if backup_dir is None:
             raise InvalidInput("替换前需要一个备份目录 / replacing needs a folder for the backup made first")
         saved = safety_backup(reg, backup_dir)
+    seen = _fingerprint(store.read)
+
+    def unchanged_since(read) -> None:
+        """Nobody wrote between the check (and the backup made first) and the load."""
+        if _fingerprint(read) != seen:
+            if empty and not replace:
+                raise _not_empty()
+            raise Conflict("恢复期间库被修改了，未做任何修改，请重试 / the store changed while the restore was "
+                           "being prepared; nothing was changed, try again")
+
     # cleared even when empty of records: a schema marker or settings alone would otherwise be doubled
     stmts = statements(data, clear=True)
     total = len(stmts)
     if progress:
         progress("restore", 0, total)
     # all-or-nothing: the clear and the load commit together or not at all (a killed process included)
-    results = store.atomic(stmts, progress=(lambda d, t: progress("restore", d, t)) if progress else None)
+    results = store.atomic(stmts, precheck=unchanged_since,
+                           progress=(lambda d, t: progress("restore", d, t)) if progress else None)
     reg.setup_schema()
     counts = {s: len(data.get(s) or []) for s in SECTIONS}
     written_rels = sum(r[0]["n"] for (q, _), r in zip(stmts, results) if q in _REL_QUERIES and r)

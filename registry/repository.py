@@ -186,14 +186,18 @@ _CHANGES_WHERE = (
     "MATCH (c:Change) "
     "WHERE ($entity IS NULL OR c.entity_id = $entity OR $entity IN c.ids) "
     "  AND ($by IS NULL OR c.by = $by) "
-    "  AND ($action IS NULL OR c.action = $action) "
+    "  AND (($action IS NULL AND ($set IS NOT NULL OR c.action <> 'import_item')) OR c.action = $action) "
+    "  AND ($set IS NULL OR c.set_id = $set) "
     "  AND ($kind IS NULL OR c.kind = $kind) "
     "  AND ($since IS NULL OR c.at >= $since) "
     "  AND ($until IS NULL OR c.at < $until) ")
 Q_CHANGES_PAGE = _CHANGES_WHERE + "WITH c ORDER BY c.at DESC, c.id SKIP $skip LIMIT $limit RETURN properties(c) AS c"
 Q_CHANGES_COUNT = _CHANGES_WHERE + "RETURN count(c) AS total"
 Q_CHANGE_AUTHORS = "MATCH (c:Change) RETURN DISTINCT c.by AS by ORDER BY by LIMIT 500"
-CHANGE_ACTIONS = ("create", "update", "delete", "upsert", "relate", "unrelate", "migrate")
+# an import is one change set: its head ("import") lists in the change log; its items ("import_item", one per
+# record or relation written) show in each record's history and under the import, not in the list itself
+CHANGE_ACTIONS = ("create", "update", "delete", "upsert", "relate", "unrelate", "migrate", "import", "import_item",
+                  "undo_import")
 
 _LIST_BODY = (
     "MATCH (n:Entity) "
@@ -877,7 +881,7 @@ class Registry:
 
     def change_page(self, *, by: str | None = None, action: str | None = None, kind: str | None = None,
                     entity_id: str | None = None, since: str | None = None, until: str | None = None,
-                    page: int = 1, per_page: int = 50) -> dict[str, Any]:
+                    change_set: str | None = None, page: int = 1, per_page: int = 50) -> dict[str, Any]:
         """The change log filtered (who, action, record kind, record, UTC time range), newest first, a page
         at a time, with the total."""
         if action is not None and action not in CHANGE_ACTIONS:
@@ -886,7 +890,8 @@ class Registry:
             raise InvalidInput(f"kind: 未知的记录类型 '{kind}'，可用：{', '.join(KINDS)} / unknown kind")
         if not (1 <= per_page <= 10000) or page < 1:
             raise InvalidInput("page, per_page: 页码从 1 开始，每页 1-10000 条 / page from 1, 1-10000 a page")
-        params = {"entity": entity_id, "by": by, "action": action, "kind": kind, "since": since, "until": until}
+        params = {"entity": entity_id, "by": by, "action": action, "kind": kind, "since": since, "until": until,
+                  "set": change_set}
         total = self.store.read(Q_CHANGES_COUNT, params)[0]["total"]
         rows = self.store.read(Q_CHANGES_PAGE, {**params, "skip": (page - 1) * per_page, "limit": per_page})
         return {"items": [_change_out(r["c"]) for r in rows], "total": total, "page": page, "per_page": per_page,

@@ -59,7 +59,22 @@ def from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         out["TRUSTED_HOSTS"] = trusted_hosts(env["XIJIN_TRUSTED_HOSTS"], "XIJIN_TRUSTED_HOSTS")
     if env.get("XIJIN_READ_OPEN"):
         out["READ_OPEN"] = _bool("XIJIN_READ_OPEN", env["XIJIN_READ_OPEN"])
+    if env.get("XIJIN_TIMEZONE"):
+        out["TIMEZONE"] = time_zone(env["XIJIN_TIMEZONE"], "XIJIN_TIMEZONE")
     return out
+
+
+def time_zone(raw: str, name: str = "TIMEZONE") -> str:
+    """An IANA time zone name (``Asia/Shanghai``) that this system knows; anything else is refused."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    value = raw.strip() if isinstance(raw, str) else raw
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise InvalidInput(f"{name}: {raw!r} 不是时区名称（如 Asia/Shanghai）/ not a time zone name "
+                           "such as Asia/Shanghai") from None
+    return value
 
 
 # the hosts every instance answers to: this computer only
@@ -105,6 +120,8 @@ def defaults(instance_path: str | os.PathLike) -> dict[str, Any]:
         # a hung store gives a 503 within this, not a frozen page; whole-graph reads get the slow timeout
         "STORE_TIMEOUT": 3.0,
         "STORE_SLOW_TIMEOUT": 120.0,
+        # the zone times are shown in, on pages and in exports (stored times stay UTC)
+        "TIMEZONE": "Asia/Shanghai",
     }
 
 
@@ -133,4 +150,5 @@ def load(instance_path: str | os.PathLike, *, test_config: Mapping[str, Any] | N
         config.update(from_env(environ))
     else:
         config.update(test_config)
+    config["TIMEZONE"] = time_zone(config["TIMEZONE"] or "Asia/Shanghai")
     return config

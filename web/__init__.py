@@ -14,6 +14,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     app.json.ensure_ascii = False  # Chinese stays readable in every JSON answer
 
     from . import admin, api, auth, errors, i18n, pages, store
+    from . import brief
 
     store.init_app(app)
     errors.init_app(app)
@@ -22,4 +23,8 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     api.init_app(app)
     pages.init_app(app)
     admin.init_app(app)
+    from . import todo
+
+    todo.init_app(app)  # the data to-do list (issue 10)
+    brief.init_app(app)  # the printable one-page brief of a gap
     return app

@@ -180,6 +180,12 @@ def chain_graph():
     return ok(chainmap.graph_view(analysis.current(), **f))
 
 
+@bp.get("/chain/graph/find")
+def chain_find():
+    """The chain map's search: segments and members by name or alias, each with the segment it is drawn in."""
+    return ok(chainmap.find(analysis.current(), request.args))
+
+
 @bp.get("/chain/<segment_id>")
 def segment_api(segment_id: str):
     return ok(V.segment_detail(get_registry(), segment_id, limit=P.int_arg(request.args, "limit", 200, 1, 100_000)))

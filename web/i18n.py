@@ -53,17 +53,34 @@ BEIJING = timezone(timedelta(hours=8), "UTC+8")
 
 
 def beijing_time(iso: str | None) -> str:
-    """A stored UTC time (ISO-8601, ``…Z``) as people in Ganzhou read it: Beijing time, to the second.
-    The one place a time is formatted for a page or an export."""
-    if not iso:
-        return ""
-    try:
-        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=timezone.utc)
-    return at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    """A stored UTC time (ISO-8601, ``…Z``) as people read it: in the display zone (setting TIMEZONE,
+    Beijing time by default), to the second. The one place a time is formatted for a page or an export."""
+    from flask import current_app, has_app_context
+
+    from registry.exports import local_time
+
+    return local_time(iso, current_app.config.get("TIMEZONE") if has_app_context() else None)
+
+
+def time_zone() -> str | None:
+    """The display time zone's IANA name (setting TIMEZONE)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config.get("TIMEZONE") if has_app_context() else None
+
+
+def zone_shown() -> str:
+    """The display time zone as the page's language names it: ``北京时间 UTC+8``."""
+    from registry.exports import zone_name
+
+    return zone_name(time_zone(), current_lang())
+
+
+def now_shown() -> str:
+    """Now, in the display zone with the zone named, for a file's or a brief's 'generated' line."""
+    from registry.exports import generated_at
+
+    return generated_at(time_zone(), current_lang())
 
 
 def shown(value) -> str:
@@ -109,3 +126,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(label=label, rel_heading=rel_heading, pick=pick, lang=current_lang,
                                  render=render, text=text, change_fields=change_fields, shown_value=shown)
     app.jinja_env.filters["bjt"] = beijing_time
+    app.jinja_env.globals.update(zone_shown=zone_shown)

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, abort, current_app, redirect, render_templat
 
 from graph.report import CATEGORIES
 from registry.errors import Conflict, InvalidInput, NotFound
-from registry.exports import PARTNER_COLUMNS, generated_at, to_csv, to_json, to_xlsx
+from registry.exports import PARTNER_COLUMNS, to_csv, to_json, to_xlsx
 
 from . import analysis, chainmap, forms, i18n, palette
 from . import params as P
@@ -19,7 +19,8 @@ from . import views_data as V
 from .auth import role_required
 from .downloads import content_disposition, download
 from .i18n import current_lang, label, text
-from .partners import FORMATS, SCOPES, export_filename, partner_list
+from .partners import partner_count as partners_count
+from .partners import FORMATS, SCOPES, export_filename, nothing_to_export, partner_list
 from .store import get_registry
 
 bp = Blueprint("pages", __name__)
@@ -204,6 +205,8 @@ def segment(segment_id: str):
 # ------------------------------------------------------------------ gaps
 @bp.get("/gaps")
 def gaps():
+    if request.args.get("category") == "data":  # data gaps moved to the data to-do list
+        return redirect(V.todo_url(), 302)
     f = V.gaps_filters(request.args)
     return render_template("gaps.html", d=V.gaps_view(f), f=f, categories=CATEGORIES)
 
@@ -212,6 +215,9 @@ def gaps():
 def gap(gap_id: str):
     if len(gap_id) > 400:
         raise InvalidInput(f"gap: 编号过长（{len(gap_id)} 字）/ the gap id is too long")
+    moved = V.gap_moved(gap_id)  # merged into a need, or a data gap (now on the data to-do list)
+    if moved:
+        return redirect(url_for("pages.gap", gap_id=moved[1]) if moved[0] == "gap" else V.todo_url(), 302)
     return render_template("gap.html", d=V.gap_detail(gap_id))
 
 
@@ -236,6 +242,8 @@ def export_partners(fmt: str):
         raise InvalidInput("scope, id: 请指定导出对象（scope=enterprise|platform|segment|gap 与 id）/ "
                            "say what to export: scope and id")
     plist = partner_list(analysis.current(), scope, ident)
+    if not plist["rows"]:
+        raise nothing_to_export(plist)  # never a file with a header and nothing under it
     lang = current_lang()
     name, fallback = export_filename(scope, plist["title"], fmt)
     if fmt == "csv":
@@ -267,7 +275,7 @@ def export_chain():
                            vis_css=_inline("vendor/vis-network.css", "style"),
                            legend_css=_inline("legend.css", "style"),
                            app_js=_inline("chain_standalone.js", "script"),
-                           colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL, generated=generated_at())
+                           colours=chainmap.LEVEL_COLOURS, fills=chainmap.LEVEL_FILL, generated=i18n.now_shown())
     return download(html.encode("utf-8"), "html", "产业链图谱.html", "chain-map.html")
 
 
@@ -289,6 +297,7 @@ def init_app(app: Flask) -> None:
     palette.init_app(app)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(content_disposition=content_disposition, doc_title=analysis.doc_title)
+    app.jinja_env.globals.update(partner_count=partners_count)
 
     @app.after_request
     def _headers(resp):

@@ -12,14 +12,17 @@ from typing import Any, Iterable
 from graph.analysis import Analysis
 from graph.partners import SCOPES
 from registry.errors import InvalidInput, NotFound
-from registry.exports import generated_at
 from registry import messages
 from registry.messages import localise
 
 from . import analysis
-from .i18n import current_lang, label, pick, render, text
+from .i18n import current_lang, label, now_shown, pick, render, text
 
 FORMATS = ("csv", "xlsx", "json")
+
+
+class NothingToExport(NotFound):
+    """A list with no rows: there is no file to download (an error page or body says why)."""
 ORG_SCOPES = ("enterprise", "platform")
 
 
@@ -119,10 +122,31 @@ def partner_list(a: Analysis, scope: str, ident: str) -> dict[str, Any]:
         text("web.partner.about.list"): text("web.partner.about.list_value", subject=subject, title=title),
         text("web.partner.about.id"): ident,
         text("web.partner.about.rows"): len(rows),
-        text("web.partner.about.generated"): generated_at(),
+        text("web.partner.about.generated"): now_shown(),
         text("web.partner.about.note"): text("web.partner.about.note_value"),
     }
     return {"scope": scope, "id": ident, "title": title, "rows": rows, "about": about}
+
+
+def partner_count(scope: str, ident: str) -> int:
+    """How many rows the partner list of ``ident`` has (0 for something no list can be made for): a page
+    offers an export only when there is something in it."""
+    a = analysis.current()
+    try:
+        _check(a, scope, ident)
+    except (InvalidInput, NotFound):
+        return 0
+    return len(a.partners(scope, ident))
+
+
+def nothing_to_export(plist: dict[str, Any]) -> NothingToExport:
+    """The answer to a download of an empty list: what it is and why it is empty, not a header-only file."""
+    key = "gap" if plist["scope"] == "gap" else "record"
+    params = {"title": plist["title"], "kind": label("kind", plist["scope"], "zh") if key == "record" else ""}
+    zh = messages.text(f"print.empty.{key}", "zh", **params)
+    en = messages.text(f"print.empty.{key}", "en", **dict(params, kind=label("kind", plist["scope"], "en")
+                                                          if key == "record" else ""))
+    return NothingToExport(f"{zh} / {en}")
 
 
 def export_filename(scope: str, title: str, fmt: str) -> tuple[str, str]:

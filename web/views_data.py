@@ -50,6 +50,7 @@ def _with_code_names(x: Any) -> Any:
         for lang in LANGS:
             out[f"measurability_{lang}"] = messages.label("inline.measurability", out["measurability"], lang)
         out["status_zh"] = messages.label("target_status", out["status"], "zh")
+        out["status_en"] = messages.label("target_status", out["status"], "en")
     if "level" in out and "score_parts" in out:  # a segment's coverage row
         out["level_zh"] = messages.label("level_cov", out["level"], "zh")
     if "locality" in out and "roles" in out and "name" in out:  # a firm: a coverage member or a candidate
@@ -82,13 +83,23 @@ def overview(reg: Registry) -> dict[str, Any]:
         "summary": report(a, "summary"),
         "chain_leaders": a.chain_leaders(),
         "targets": {"total": len(rows), "by_status": dict(status_counts),
-                    "rows": sorted(rows, key=lambda x: ({"behind": 0, "unknown": 1, "met": 2}[x["status"]],
-                                                        x["id"]))},
+                    "rows": sorted(rows, key=target_order)},
         "top_gaps": report(a, "top_gaps"),
+        "data_todo": a.report()["summary"]["data_todo"],
+        "todo_url": todo_url(), "import_url": import_url(),
         "board": board(a),
         "levels": a.coverage()["levels"],
         "changes": reg.changes(limit=12),
     }
+
+
+def target_order(row: dict) -> tuple:
+    """Measured targets first (behind, then met), then the partly measured, then those the registry cannot
+    measure: first those whose data a record could carry (the data to-do list has their fix)."""
+    status = row["status"]
+    if status == "unmeasurable":
+        return (3 if (row.get("needs") or {}).get("kind") else 4, row["id"])
+    return ({"behind": 0, "met": 1, "unknown": 2}.get(status, 2), row["id"])
 
 
 def counts(a: Analysis) -> dict[str, Any]:
@@ -210,6 +221,7 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
     dist = hop_distances(entity_id, ((r["source"], r["target"]) for r in nb["relations"]))
     rings: dict[int, list] = defaultdict(list)
     nodes_by_id = {n["id"]: n for n in nb["nodes"]}
+    levels = chainmap.segment_levels(analysis.current())
     for n in nb["nodes"]:
         rings[dist.get(n["id"], 1)].append(n)
     nodes = []
@@ -223,13 +235,9 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
             if n.get("locality"):
                 lines.append(label("locality", n["locality"]))
             nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(lines),
-                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
-                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, chainmap.GRAPH["other"]),
-                          "size": 18 if n["id"] == entity_id else 10, "kind": kind,
-                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": chainmap.GRAPH["label"]}})
-            if kind in ("segment", "document"):
-                nodes[-1]["color"] = {"background": chainmap.GRAPH["segment-fill" if kind == "segment" else "document-fill"],
-                                      "border": NODE_COLOURS.get(kind)}
+                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)), "kind": kind,
+                          # the chain map's one colour scheme: members by locality, segments by coverage
+                          **chainmap.neighbour_style(n, centre=n["id"] == entity_id, levels=levels)})
     edges = []
     for r in nb["relations"]:
         if r["source"] in nodes_by_id and r["target"] in nodes_by_id:
@@ -328,10 +336,12 @@ def gaps_filters(args) -> dict[str, Any]:
 
 
 def _with_candidates(a: Analysis, g: dict, limit: int) -> dict:
-    """A gap with its first ``limit`` candidates, as :func:`present` shows it (memoised on the snapshot)."""
+    """A gap with its first ``limit`` candidates, as :func:`present` shows it (memoised on the snapshot);
+    ``data_needed`` says what data would give it candidates when it has none."""
     def compute():
         c = a.candidates(g, limit=limit)
-        return present(dict(g, candidates=c["candidates"], candidates_total=c["total"]))
+        return present(dict(g, candidates=c["candidates"], candidates_total=c["total"],
+                            data_needed=c.get("data_needed")))
     return a.memo(f"presented-gap:{g['id']}:{limit}", compute)
 
 
@@ -362,10 +372,38 @@ def gaps_view(f: dict[str, Any], *, candidates_per_gap: int = 3) -> dict[str, An
     return {
         "filters": f,
         "summary": report(a, "summary"),
+        "data_todo": a.report()["summary"]["data_todo"],
+        "todo_url": todo_url(), "import_url": import_url(),
         "groups": groups,
         **{part: report(a, part) for part in ("target_progress", "score_formula", "candidate_formula",
                                                 "approximations")},
     }
+
+
+def todo_url() -> str:
+    """The data to-do list (``/todo``; its page is built beside this one, so the path, not an endpoint)."""
+    from flask import request
+
+    return request.script_root + "/todo"
+
+
+def import_url() -> str:
+    """The spreadsheet import (``/import``), where firms of an empty segment are brought in."""
+    from flask import request
+
+    return request.script_root + "/import"
+
+
+def gap_moved(gap_id: str) -> tuple[str, str | None] | None:
+    """Where an old gap id leads now: ``("gap", need id)`` for a gap folded into a plan-named need,
+    ``("todo", None)`` for a data gap (the data to-do list), None when the id is current (or unknown)."""
+    a = analysis.current()
+    now = a.resolve_gap_id(gap_id)
+    if now != gap_id:
+        return "gap", now
+    if a.data_gap(gap_id) is not None:
+        return "todo", None
+    return None
 
 
 def gap_detail(gap_id: str, *, limit: int = 30) -> dict[str, Any]:
@@ -377,4 +415,5 @@ def gap_detail(gap_id: str, *, limit: int = 30) -> dict[str, Any]:
     c = a.candidates(gap, limit=limit)
     return {"gap": _with_candidates(a, gap, limit),
             "candidate_formula": present(c.get("score_formula")),
-            "names": {i: a.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []}}
+            "names": {i: a.name(i) for f in gap.get("facts") or [] for i in f.get("ids") or []},
+            "requested_id": gap_id, "import_url": import_url()}

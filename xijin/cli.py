@@ -10,7 +10,10 @@ import json
 import signal
 import sys
 import time
+import unicodedata
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import click
 
@@ -43,6 +46,30 @@ def exit_code(exc: RegistryError) -> int:
 instance_option = click.option(
     "--instance", type=click.Path(file_okay=False, path_type=Path), envvar="XIJIN_INSTANCE",
     default=None, help="实例目录（内置数据库与 config.py 所在）/ instance folder [default: ./instance]")
+
+
+def require_registry(instance: Path | None) -> dict:
+    """The settings of an instance that holds a registry; else NotFound "no registry at …" (exit 3). Creates
+    nothing: read-only commands must not leave an empty instance behind a typing mistake."""
+    folder = (Path(instance) if instance is not None else settings.default_instance()).expanduser().resolve()
+    config = settings.load(folder)
+    if config.get("NEO4J_URI"):
+        return config  # the registry is on the server; the folder only holds settings, if anything
+    if not folder.is_dir() or not Path(config["DATA_DIR"]).is_dir():
+        raise NotFound(_both("print.cli.no_registry", path=str(folder)))
+    return config
+
+
+@contextmanager
+def read_registry(instance: Path | None) -> Iterator[Registry]:
+    """The registry of an existing instance for a read-only command (see :func:`require_registry`)."""
+    from registry.store import StoreHolder
+
+    holder = StoreHolder(require_registry(instance))
+    try:
+        yield registry_of(holder)
+    finally:
+        holder.close()
 
 
 def _app(instance: Path | None):
@@ -106,11 +133,17 @@ def cli():
 @click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True)
 @click.option("--get", "get_path", metavar="PATH",
               help="只应答一个请求并退出（自检）/ answer one request for PATH, print it and exit (smoke test)")
-def serve(instance, host, port, no_seed, threads, get_path):
+@click.option("--output", "-o", "output", type=click.Path(dir_okay=False, writable=True, path_type=Path), default=None,
+              help="与 --get 同用：把应答写入文件（如 XLSX）/ with --get: write the body to this file (e.g. an XLSX)")
+def serve(instance, host, port, no_seed, threads, get_path, output):
     """启动网页应用（默认命令）/ Start the web app (the default command)."""
+    if get_path:
+        require_registry(instance)  # a smoke test reads: it never makes an instance
     app = _app(instance)
     from web.store import store_holder
 
+    # listen before anything else: a bad host or a busy port is one line and exit 2, before the store opens
+    server = None if get_path else _listen(app, host, port, threads)
     holder = store_holder(app)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` stops the store cleanly
     try:
@@ -128,21 +161,56 @@ def serve(instance, host, port, no_seed, threads, get_path):
         if get_path:
             client = app.test_client()
             resp = client.get(get_path)
-            click.echo(resp.get_data(as_text=True))
+            _write_body(resp, output)
             sys.exit(0 if resp.status_code < 400 else 1)
-        from waitress import serve as waitress_serve
-
         click.echo(f"稀金图谱已启动 / Xijin Atlas is running: http://{host}:{port}/  (Ctrl-C 停止 / to stop)",
                    err=True)
-        waitress_serve(app, host=host, port=port, threads=threads, ident="xijin")
-    except OSError as exc:
-        raise click.ClickException(f"无法监听 {host}:{port} / cannot listen on {host}:{port}: {exc.strerror}")
+        server.run()
     finally:
+        if server is not None:
+            server.close()
         problem = holder.close()
         if not get_path:
             # say "saved" only when the store confirmed that its log of every acknowledged write is intact
             click.echo(f"已停止，但数据可能未全部保存 / stopped, but the data may NOT all be saved: {problem}"
                        if problem else "已停止，数据已保存 / stopped, data saved", err=True)
+
+
+def _listen(app, host: str, port: int, threads: int):
+    """The waitress server, bound to host:port; a host or port it cannot use is an InvalidInput (exit 2)."""
+    import errno
+
+    from waitress import create_server
+
+    try:
+        return create_server(app, host=host, port=port, threads=threads, ident="xijin")
+    except ValueError:  # waitress: the host is not a name or address it can resolve
+        reason = "bad_host"
+    except OSError as exc:
+        reason = {errno.EADDRINUSE: "port_busy", errno.EADDRNOTAVAIL: "not_here",
+                  errno.EACCES: "no_permission"}.get(exc.errno, "other")
+        if reason == "other":
+            raise InvalidInput(f"{text('print.cli.listen.other', 'zh', host=host, port=port, why=exc.strerror)} / "
+                               f"{text('print.cli.listen.other', 'en', host=host, port=port, why=exc.strerror)}") from None
+    raise InvalidInput(_both(f"print.cli.listen.{reason}", host=host, port=port)) from None
+
+
+def _write_body(resp, output: Path | None) -> None:
+    """A `--get` answer as it is: text to the terminal, any other body (an XLSX, an image) byte for byte to
+    standard output or to ``output``."""
+    body = resp.get_data()
+    if output is not None:
+        output.write_bytes(body)
+        click.echo(_both("print.cli.get.written", path=str(output), n=len(body), status=resp.status_code), err=True)
+        return
+    textual = resp.mimetype.startswith("text/") or resp.mimetype in ("application/json", "application/javascript",
+                                                                      "image/svg+xml") or resp.is_json
+    if textual:
+        click.echo(resp.get_data(as_text=True))
+        return
+    out = sys.stdout.buffer
+    out.write(body)
+    out.flush()
 
 
 def _describe(reg: Registry) -> str:
@@ -156,7 +224,7 @@ def _describe(reg: Registry) -> str:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON / print JSON")
 def status(instance, as_json):
     """存储、位置、记录数与模式版本 / Which store, where, counts and schema version."""
-    with open_registry(instance) as reg:
+    with read_registry(instance) as reg:
         counts = reg.counts()
         info = {"store": reg.store.describe(), "schema_version": reg.schema_version(), "counts": counts}
         if as_json:
@@ -175,7 +243,7 @@ def status(instance, as_json):
 @instance_option
 def doctor(instance):
     """检查存储可达、模式就绪 / Check the store is reachable and its schema is in place."""
-    with open_registry(instance) as reg:
+    with read_registry(instance) as reg:
         reg.store.ping()
         click.echo(f"✓ 存储可达 / store reachable: {_describe(reg)}")
         ok, missing = reg.store.schema_ok()
@@ -257,6 +325,93 @@ json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON 
 lang_option = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 
 
+# ---------------------------------------------------------------- names or ids
+def _norm(value) -> str:
+    """A name as compared: full-width forms folded (NFKC), case and spaces ignored."""
+    return "".join(unicodedata.normalize("NFKC", str(value or "")).casefold().split())
+
+
+def _choice_line(n: str, d: dict) -> str:
+    from registry.model import kind_name
+
+    return f"  {n}  {d.get('name') or n}（{kind_name(d.get('kind')) if d.get('kind') else '?'}）"
+
+
+def closest_names(G, wanted: str, *, kinds: tuple[str, ...] | None = None, limit: int = 5) -> list[str]:
+    """Ids of the records whose name or alias is nearest to ``wanted``: names containing it (or contained in
+    it) first, shortest first, then by similarity (rapidfuzz)."""
+    key = _norm(wanted)
+    names: dict[str, str] = {}
+    for n, d in G.nodes(data=True):
+        if kinds and d.get("kind") not in kinds:
+            continue
+        for name in [d.get("name") or n, *(d.get("aliases") or ())]:
+            names.setdefault(f"{n}\x00{name}", _norm(name))
+    inside = sorted((len(v), k.split("\x00")[0]) for k, v in names.items() if key and v and (key in v or v in key))
+    out = list(dict.fromkeys(n for _, n in inside))[:limit]
+    if len(out) < limit and key:
+        from rapidfuzz import fuzz, process
+
+        for _, _, k in process.extract(key, names, scorer=fuzz.ratio, limit=limit * 4, score_cutoff=40):
+            n = k.split("\x00")[0]
+            if n not in out:
+                out.append(n)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def resolve_entity(G, wanted: str, *, kinds: tuple[str, ...] | None = None) -> str:
+    """The id of the record ``wanted`` names: an id, or an exact name or alias (full-width forms, case and
+    spaces ignored). Several records of that name: InvalidInput listing them (exit 2); none: NotFound
+    with the closest names (exit 3)."""
+    if wanted in G:
+        return wanted
+    key = _norm(wanted)
+    hits = [n for n, d in G.nodes(data=True) if (not kinds or d.get("kind") in kinds)
+            and key and (key == _norm(d.get("name")) or key in {_norm(a) for a in d.get("aliases") or ()})]
+    if len(hits) == 1:
+        return hits[0]
+    if hits:
+        raise InvalidInput("\n".join([_both("print.cli.ambiguous", name=wanted, n=len(hits))]
+                                      + [_choice_line(n, G.nodes[n]) for n in sorted(hits)]))
+    near = closest_names(G, wanted, kinds=kinds)
+    lines = [_both("print.cli.no_match", name=wanted)]
+    if near:
+        lines.append(_both("print.cli.closest"))
+        lines += [_choice_line(n, G.nodes[n]) for n in near]
+    raise NotFound("\n".join(lines))
+
+
+def resolve_gap(G, wanted: str) -> dict:
+    """The gap ``wanted`` names: a gap id (as `xijin gaps` prints them) or a gap's exact title."""
+    from graph import find_gap, gap_report
+    from graph.errors import GapNotFound
+
+    try:
+        return find_gap(G, wanted)
+    except GapNotFound:
+        pass
+    gaps = [g for gs in localise(gap_report(G, top=0))["gaps"].values() for g in gs]
+    key = _norm(wanted)
+    hits = [g for g in gaps if key in (_norm(g.get("title_zh")), _norm(g.get("title_en")))]
+    if len(hits) == 1:
+        return find_gap(G, hits[0]["id"])
+    if hits:
+        raise InvalidInput("\n".join([_both("print.cli.ambiguous", name=wanted, n=len(hits))]
+                                      + [f"  {g['id']}  {g.get('title_zh')}" for g in hits]))
+    from rapidfuzz import fuzz, process
+
+    near = process.extract(key, {g["id"]: _norm(g.get("title_zh")) for g in gaps}, scorer=fuzz.partial_ratio,
+                           limit=5, score_cutoff=50)
+    lines = [_both("print.cli.no_gap", name=wanted)]
+    if near:
+        titles = {g["id"]: g.get("title_zh") for g in gaps}
+        lines.append(_both("print.cli.closest"))
+        lines += [f"  {gid}  {titles[gid]}" for _, _, gid in near]
+    raise NotFound("\n".join(lines))
+
+
 @cli.group(invoke_without_command=True)
 @instance_option
 @json_option
@@ -268,12 +423,13 @@ def gaps(ctx, instance, as_json, lang, top):
     """缺口分析报告（补链、强链、延链）/ The gap report: what to attract and strengthen."""
     ctx.ensure_object(dict)
     ctx.obj["instance"] = instance
+    ctx.obj["lang"] = lang
     if ctx.invoked_subcommand:
         return
     from graph import gap_report
     from xijin.report_text import format_report_text
 
-    with open_registry(instance) as reg:
+    with read_registry(instance) as reg:
         bar = _progress("分析 / analysing")
         G = _analysis_graph(reg)
         report = localise(gap_report(G, top=top, progress=lambda d, t, label: bar(d, t, label)))
@@ -281,54 +437,65 @@ def gaps(ctx, instance, as_json, lang, top):
 
 
 @gaps.command("candidates")
-@click.argument("gap_id")
+@click.argument("gap_id", metavar="GAP")
 @click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
 @json_option
+@instance_option
 @click.pass_context
-def gaps_candidates(ctx, gap_id, limit, as_json):
-    """可填补某缺口的集群外企业（附理由）/ Outside firms that could fill a gap, with reasons."""
-    from graph import candidates_for_gap, find_gap
+def gaps_candidates(ctx, instance, gap_id, limit, as_json):
+    """可填补某缺口的集群外企业（附理由）；GAP 为缺口编号或标题 / Outside firms that could fill a gap (GAP: its id or title)."""
+    from graph import candidates_for_gap
     from xijin.report_text import format_table
 
-    with open_registry(ctx.obj["instance"]) as reg:
+    with read_registry(instance or ctx.obj["instance"]) as reg:
         G = _analysis_graph(reg)
-        gap = find_gap(G, gap_id)
+        gap = resolve_gap(G, gap_id)
         result = localise(candidates_for_gap(G, gap, limit=limit))
         gap = localise(gap)
         rows = [{"rank": i, "id": c["id"], "name": c["name"],
                  "reasons": "；".join(r["zh"] for r in c.get("reasons", []))}
                 for i, c in enumerate(result.get("candidates", []), 1)]
-        text = f"{gap.get('title_zh') or gap['id']}\n{gap.get('reason_zh', '')}\n\n" + (
+        text = f"{gap.get('title_zh') or gap['id']}  [{gap['id']}]\n{gap.get('reason_zh', '')}\n\n" + (
             format_table(rows, ["rank", "id", "name", "reasons"], max_width=60) if rows
             else "没有可推荐的候选企业 / no candidates in the registry")
         _emit(result, as_json, text)
 
 
-def _analyse(ctx, compute) -> None:
-    """Run one analysis over the registry's graph and print its result (JSON: these are detail views)."""
-    with open_registry(ctx.obj["instance"]) as reg:
-        result = compute(_analysis_graph(reg))
-    click.echo(json.dumps(localise(result), ensure_ascii=False, indent=2))
+def _analyse(ctx, instance, lang, compute, as_json: bool, formatter) -> None:
+    """Run one analysis over the registry's graph and print it as text (``formatter``) or JSON. The
+    instance may be named on the subcommand or on `gaps`."""
+    with read_registry(instance or ctx.obj["instance"]) as reg:
+        result = localise(compute(_analysis_graph(reg)))
+    _emit(result, as_json, "" if as_json else formatter(result, lang=lang or ctx.obj.get("lang") or "zh"))
 
 
 @gaps.command("impact")
-@click.argument("firm_id")
+@click.argument("firm", metavar="FIRM")
+@json_option
+@instance_option
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="zh（默认）/ en")
 @click.pass_context
-def gaps_impact(ctx, firm_id):
-    """若该企业离开，谁受影响 / What if this firm leaves: who is affected (JSON)."""
+def gaps_impact(ctx, instance, lang, firm, as_json):
+    """若该企业离开，谁受影响；FIRM 为编号、名称或别名 / What if this firm leaves (FIRM: id, name or alias)."""
     from graph import departure_impact
+    from xijin.report_text import format_impact
 
-    _analyse(ctx, lambda G: departure_impact(G, firm_id))
+    _analyse(ctx, instance, lang, lambda G: departure_impact(G, resolve_entity(G, firm, kinds=("enterprise",))), as_json,
+             format_impact)
 
 
 @gaps.command("measures")
-@click.argument("entity_id")
+@click.argument("entity", metavar="ENTITY")
+@json_option
+@instance_option
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="zh（默认）/ en")
 @click.pass_context
-def gaps_measures(ctx, entity_id):
-    """网络指标：度、中介中心性、PageRank、社区 / Network measures of an entity (JSON)."""
+def gaps_measures(ctx, instance, lang, entity, as_json):
+    """网络指标：度、中介中心性、PageRank、社区；ENTITY 为编号或名称 / Network measures of an entity (id or name)."""
     from graph import entity_measures
+    from xijin.report_text import format_measures
 
-    _analyse(ctx, lambda G: entity_measures(G, entity_id))
+    _analyse(ctx, instance, lang, lambda G: entity_measures(G, resolve_entity(G, entity)), as_json, format_measures)
 
 
 @gaps.command("path")
@@ -336,15 +503,40 @@ def gaps_measures(ctx, entity_id):
 @click.argument("target")
 @click.option("--via", type=click.Choice(["supply", "partner", "business", "any"]), default="supply",
               show_default=True)
+@json_option
+@instance_option
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="zh（默认）/ en")
 @click.pass_context
-def gaps_path(ctx, source, target, via):
-    """两个主体之间的最短供应/合作路径 / Shortest supply or partner path between two entities (JSON)."""
+def gaps_path(ctx, instance, lang, source, target, via, as_json):
+    """两个主体之间的最短供应/合作路径（编号或名称）/ Shortest supply or partner path between two entities (ids or names)."""
     from graph import shortest_path
+    from xijin.report_text import format_path
 
-    _analyse(ctx, lambda G: shortest_path(G, source, target, via=via))
+    _analyse(ctx, instance, lang, lambda G: shortest_path(G, resolve_entity(G, source), resolve_entity(G, target), via=via),
+             as_json, format_path)
 
 
 # ---------------------------------------------------------------- people and tokens
+@cli.command()
+@instance_option
+@json_option
+@lang_option
+@click.option("--limit", type=click.IntRange(0, 100_000), default=20, show_default=True,
+              help="每组最多列出几行（0：全部）/ lines shown per group (0: all)")
+def todo(instance, as_json, lang, limit):
+    """待补数据清单：分析需要、登记册还缺的数据 / The data to-do list: what the registry lacks that the analysis needs."""
+    from graph.analysis import Analysis
+    from xijin.todo_text import fix_path, format_todo_text
+
+    with open_registry(instance) as reg:
+        todo_list = localise(Analysis(_analysis_graph(reg)).data_todo())
+    if as_json:
+        items = [dict(x, fix_path=fix_path(x["fix"])) for g in todo_list["groups"] for x in g["items"]]
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_todo_text(todo_list, lang=lang, limit=limit or None), nl=False)
+
+
 @cli.group()
 def user():
     """用户与接口令牌 / Users and API tokens."""
@@ -501,6 +693,11 @@ def restore_cmd(instance, file, replace, yes):
                   changes=c["changes"], users=c["users"], settings=c["settings"]))
     if result["users_without_password"]:
         click.echo(_t("backup.cli.need_password", n=result["users_without_password"]))
+
+
+from xijin.import_cmd import make_command as _import_command  # noqa: E402  (needs the options above)
+
+cli.add_command(_import_command(instance_option, _progress))
 
 
 def main(argv=None):

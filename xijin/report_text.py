@@ -15,7 +15,7 @@ from graph.errors import InvalidOption
 from registry.exports import display_width
 from registry.messages import LANGS, label, message, render, text
 
-__all__ = ["format_report_text", "format_table"]
+__all__ = ["format_report_text", "format_table", "format_impact", "format_measures", "format_path"]
 
 
 def _clip(value: str, width: int) -> str:
@@ -148,6 +148,7 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
     for i, gp in enumerate(tops, 1):
         sev, cat = label("cli.severity", gp["severity"], lang), label("cli.category", gp["category"], lang)
         L.append(f"{i:>2}. [{sev}] {cat} · {gp[f'title_{lang}']}")
+        L.append("    " + t("print.cli.gap_id", id=gp["id"]))
         L.append("    " + t("cli.report.why", reason=gp[f"reason_{lang}"]))
         docs = [x for x in gp["sources"] if x.get("doc")]
         if docs:
@@ -176,6 +177,8 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
     L.append(format_table(trows, [("name", col("target")), ("goal", col("goal")), ("current", col("registry")),
                                   ("m", col("measurability")), ("status", col("status")),
                                   ("need", col("needed"))], max_width=30))
+    if any(r["status"] == "unmeasurable" for r in report["target_progress"]):
+        L.append(t("cli.todo.see_todo"))  # what the registry lacks to measure them: the data to-do list
     L.append("")
     cov = report["coverage"]
     L.append(t("cli.report.coverage"))
@@ -194,7 +197,7 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
               for f, n in s["data_missing_fields"].items()]
     L.append(render(message("cli.report.data_missing", fields={"list": fields, "sep": "list.comma"},
                             implied=s["implied_relations"]), lang))
-    data = report["gaps"]["data"][:10]
+    data = report["gaps"].get("data", [])[:10]  # data gaps are the data to-do list now, not gaps
     if data:
         L.append(format_table([{"sev": label("cli.severity", d["severity"], lang), "what": d[f"reason_{lang}"]}
                                for d in data], [("sev", col("sev")), ("what", col("what"))], max_width=90))
@@ -202,4 +205,102 @@ def format_report_text(report: dict, *, lang: str = "zh", top: int | None = None
     L.append(t("cli.report.notes"))
     for a in report["approximations"]:
         L.append("- " + a[lang])
+    return "\n".join(L) + "\n"
+
+
+# ---------------------------------------------------------------- impact, measures, path as text
+def _ref(r: dict) -> str:
+    return f"{r.get('name') or r.get('id')} ({r.get('id')})" if r.get("name") != r.get("id") else str(r.get("id"))
+
+
+def format_impact(result: dict, *, lang: str = "zh") -> str:
+    """:func:`graph.departure_impact`, localised, as text: the summary, then each group of those affected."""
+    def t(msgid: str, **params: Any) -> str:
+        return text(msgid, lang, **params)
+
+    L = [t("print.cli.impact.title", firm=_ref(result["firm"])), result.get(f"summary_{lang}") or "", ""]
+    sections = ("loses_only_supplier", "loses_only_source", "loses_a_supplier", "cascade", "loses_only_customer",
+                "segments_emptied", "chain_leader_of", "runs", "partners")
+    shown = 0
+    for key in sections:
+        rows = result.get(key) or []
+        if not rows:
+            continue
+        shown += 1
+        L.append(t(f"print.cli.impact.{key}", n=len(rows)))
+        for r in rows:
+            extra = []
+            if r.get("products"):
+                extra.append(t("print.cli.impact.products", products=t("list.comma").join(r["products"])))
+            if r.get("step") is not None:
+                extra.append(t("print.cli.impact.step", step=r["step"]))
+            if r.get("relation"):
+                extra.append(label("relation", r["relation"], lang))
+            L.append(f"  - {_ref(r)}" + (f"  [{t('list.semi').join(extra)}]" if extra else ""))
+    cut = result.get("cut_off") or []
+    if cut:
+        shown += 1
+        L.append(t("print.cli.impact.cut_off", n=sum(len(p) for p in cut)))
+        for i, piece in enumerate(cut, 1):
+            L.append(f"  {i}. " + t("list.comma").join(_ref(r) for r in piece))
+    if not shown:
+        L.append(t("print.cli.impact.nothing"))
+    return "\n".join(L).rstrip() + "\n"
+
+
+def format_measures(result: dict, *, lang: str = "zh") -> str:
+    """:func:`graph.entity_measures`, localised, as text: degree by relation, centralities with ranks,
+    the community and the notes on approximations."""
+    def t(msgid: str, **params: Any) -> str:
+        return text(msgid, lang, **params)
+
+    e, d = result["entity"], result["degree"]
+    L = [t("print.cli.measures.title", entity=_ref(e), kind=label("kind", e.get("kind"), lang)), ""]
+    L.append(t("print.cli.measures.degree", total=d["total"], suppliers=d["suppliers"], customers=d["customers"],
+               partners=d["partners"]))
+    by_type = [{"type": label("relation", k, lang), "out": d["out"].get(k, 0), "in": d["in"].get(k, 0)}
+               for k in sorted(set(d["in"]) | set(d["out"]))]
+    if by_type:
+        L.append(format_table(by_type, [("type", t("print.cli.measures.col.type")), ("out", t("print.cli.measures.col.out")),
+                                        ("in", t("print.cli.measures.col.in"))]))
+    L.append("")
+    if not result.get("in_business_network"):
+        L.append(t("print.cli.measures.not_in_network"))
+    for key in ("betweenness", "pagerank"):
+        m = result.get(key)
+        if m:
+            L.append(t(f"print.cli.measures.{key}", value=f"{m['value']:.4f}", rank=m["rank"], of=m["of"]))
+    c = result.get("community")
+    if c:
+        L.append(t("print.cli.measures.community", id=c["id"], size=c["size"]))
+        L.append("  " + t("list.comma").join(m.get("name") or m["id"] for m in c["members"])
+                 + (" …" if c["size"] > len(c["members"]) else ""))
+    for a in result.get("approximations") or []:
+        L.append("- " + (a.get(lang) or ""))
+    return "\n".join(L).rstrip() + "\n"
+
+
+def format_path(result: dict, *, lang: str = "zh") -> str:
+    """:func:`graph.shortest_path`, localised, as text: each entity on the path and the relation to the next."""
+    def t(msgid: str, **params: Any) -> str:
+        return text(msgid, lang, **params)
+
+    via = t(f"print.cli.path.via.{result['via']}")
+    src, dst = _ref(result["source"]), _ref(result["target"])
+    if not result["found"]:
+        return t("print.cli.path.none", source=src, target=dst, via=via) + "\n"
+    L = [t("print.cli.path.title", source=src, target=dst, via=via, n=result["length"]), ""]
+    path, edges = result["path"], result["edges"]
+    for i, node in enumerate(path):
+        L.append(f"{i + 1:>3}. {_ref(node)}")
+        if i < len(edges):
+            e = edges[i]
+            forward = e["source"] == node["id"]
+            rel = label("relation", e["type"], lang) + (f"：{e['product']}" if e.get("product") and lang == "zh"
+                                                       else f": {e['product']}" if e.get("product") else "")
+            if forward:
+                L.append(f"       ↓ {rel}")
+            else:  # the relation runs from the next entity to this one
+                L.append(f"       ↕ {rel}  " + t("print.cli.path.reverse", source=path[i + 1].get("name"),
+                                                    target=node.get("name")))
     return "\n".join(L) + "\n"

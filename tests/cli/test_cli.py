@@ -65,13 +65,12 @@ def test_commands_other_than_serve_import_no_flask(run, instance):
 
 
 def test_status_on_a_new_instance(runner, tmp_path):
+    """Issue 11: a read-only command on a folder that holds no registry says so and creates nothing
+    (it used to make an empty store and report zeros)."""
     r = runner.invoke(cli, ["status", "--json", "--instance", str(tmp_path / "inst")])
-    assert r.exit_code == 0, r.stderr
-    info = json.loads(r.stdout)
-    assert info["store"]["store"] == "embedded FalkorDB"
-    assert info["store"]["data_dir"] == str(tmp_path / "inst" / "store")
-    assert info["counts"]["total_entities"] == 0 and info["schema_version"] is None
-    assert not (tmp_path / "inst" / "store" / "falkordb.sock").exists()  # stopped again
+    assert r.exit_code == 3 and r.stdout == ""
+    assert f"no registry at {tmp_path / 'inst'}" in r.stderr and "处没有名录" in r.stderr
+    assert not (tmp_path / "inst").exists()
 
 
 def test_status_reads_the_instance_config_and_the_environment(runner, instance, store_dir):

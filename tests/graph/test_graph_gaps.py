@@ -7,7 +7,7 @@ import pytest
 
 from registry.messages import localise
 
-from graph import LACK_WORDS, build_graph, capability_gaps, data_gaps, segment_gaps, upstream_gaps
+from graph import LACK_WORDS, build_graph, capability_gaps, data_gaps, find_gap, segment_gaps, upstream_gaps
 from graph_rows import ent, rel
 
 GAP_KEYS = {"id", "category", "kind", "severity", "subject_ids", "subjects", "title", "reason", "facts", "sources",
@@ -221,3 +221,68 @@ def test_ganzhou_firm_needs_its_cluster_membership_checked():
     G = build_graph([ent("g", name="赣州某厂", locality="ganzhou", location="赣州", credit_code="x")], [])
     gaps = data_gaps(G)
     assert [(g["id"], g["severity"], g["missing"]) for g in gaps] == [("data:g", "medium", ["segment", "locality"])]
+
+
+# --- on the seeded registry (the real embedded store, loaded with the seed dataset) ----------------------
+@pytest.fixture(scope="module")
+def seeded(store_dir, seeded_graph_name):
+    from graph.analysis import Analysis
+    from registry.repository import Registry
+    from registry.store import FalkorStore
+
+    s = FalkorStore(store_dir, graph=seeded_graph_name)
+    try:
+        G = build_graph(*Registry(s).export_graph())
+    finally:
+        s.close()
+    return Analysis(G)
+
+
+MOTOR_TYPES = ["seg-motor-wind-power", "seg-motor-nev-drive", "seg-motor-robot", "seg-motor-servo",
+               "seg-motor-fluid", "seg-motor-micro-special", "seg-motor-green-appliance", "seg-motor-medical"]
+
+
+def test_seeded_motor_industry_is_one_gap_with_its_eight_types_as_parts(seeded):
+    r = seeded.report()
+    every = [g for gs in r["gaps"].values() for g in gs]
+    motor = [g for g in every if {"seg-pm-motors", *MOTOR_TYPES} & set(g["subject_ids"])
+             and g["category"] in ("capability", "segment")]
+    assert [g["id"] for g in motor] == ["capability:seg-pm-motors"]
+    need = motor[0]
+    assert sorted(p["id"] for p in need["parts"]) == sorted(MOTOR_TYPES)
+    assert all(p["plan_named"] and p["local_enterprises"] == 0 for p in need["parts"])
+    assert need["wanted"]["segments"] == ["seg-pm-motors"] + [p["id"] for p in need["parts"]]
+    # the old ids of what was merged still lead to it
+    for old in ["segment:seg-pm-motors", "segment:seg-motor-servo", "capability:seg-motor-servo"]:
+        assert r["aliases"][old] == "capability:seg-pm-motors"
+        assert seeded.gap(old)["id"] == "capability:seg-pm-motors"
+        assert find_gap(seeded.G, old)["id"] == "capability:seg-pm-motors"
+    # counted once: 18 entries (plan-named + segment gap, for the industry and each type) became one
+    assert r["summary"]["gaps"]["by_category"]["capability"]["total"] == len(r["gaps"]["capability"])
+    assert not any(g["id"].startswith("segment:seg-motor-") for g in r["gaps"]["segment"])
+
+
+def test_seeded_data_gaps_are_the_to_do_list_not_gaps(seeded):
+    r = seeded.report()
+    todo = data_gaps(seeded.G)
+    assert len(todo) > 50 and all(g["category"] == "data" for g in todo)
+    assert "data" not in r["gaps"]
+    assert not any(g["id"].startswith("data:") for gs in r["gaps"].values() for g in gs)
+    assert not any(g["category"] == "data" for g in r["top_gaps"] + seeded.all_gaps())
+    assert r["summary"]["gaps"]["total"] == sum(len(v) for v in r["gaps"].values())
+    assert r["summary"]["data_todo"]["total"] == len(todo)
+    assert sum(r["summary"]["data_todo"]["by_severity"].values()) == len(todo)
+    assert seeded.data_gaps() == todo
+    assert seeded.gap(todo[0]["id"]) is None and seeded.data_gap(todo[0]["id"]) == todo[0]
+
+
+def test_seeded_first_screen_prefers_gaps_someone_can_act_on(seeded):
+    top = seeded.report()["top_gaps"]
+    assert top[0]["id"] == "capability:seg-pm-motors" and top[0]["candidates_total"] >= 2
+    # plan-named needs and gaps with candidates come first; the first four are not all without candidates
+    acts = [g["category"] == "capability" or g["candidates_total"] > 0 for g in top]
+    assert acts == sorted(acts, reverse=True)
+    assert sum(1 for g in top[:4] if g["candidates_total"]) >= 2
+    for g in top:
+        if not g["candidates_total"] and (g["wanted"]["segments"] or g["wanted"]["product"]):
+            assert g["data_needed"]["msg"].startswith("gaps.data_needed.")

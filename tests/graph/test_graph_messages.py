@@ -24,7 +24,9 @@ LABEL_CODES = {
     "inline.locality": LOCALITIES,
     "inline.field": FIELDS,
     "inline.measurability": MEASURABILITY,
-    "inline.target_status": ("met", "behind", "unknown"),
+    "inline.target_status": ("met", "behind", "unknown", "unmeasurable"),
+    "kind": ("enterprise", "platform", "project"),  # graph.targets: what a target that cannot be measured needs
+    "field": ("revenue_band",),
     "relation": tuple(RELATION_TYPES),
     "role": tuple(dict.fromkeys(LEAD_ROLES + STRONG_ROLES + ("unicorn", "gazelle", "single_champion",
                                                              "little_giant", "high_tech", "above_scale"))),

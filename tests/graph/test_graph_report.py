@@ -45,14 +45,15 @@ def G():
 def test_report_shape_and_summary(G):
     r = gap_report(G)
     assert list(r) == ["summary", "top_gaps", "gaps", "coverage", "target_progress", "score_formula",
-                       "candidate_formula", "approximations", "options"]
-    assert list(r["gaps"]) == list(CATEGORIES)
+                       "candidate_formula", "approximations", "options", "aliases"]
+    assert list(r["gaps"]) == list(CATEGORIES) and "data" not in r["gaps"]  # data gaps: the data to-do list
     s = r["summary"]
     assert s["enterprises"] == {"total": 4, "local": 2, "outside": 2, "unknown_locality": 0}
     assert s["gaps"]["by_category"]["capability"] == {"high": 1, "medium": 0, "low": 0, "total": 1}
     assert s["gaps"]["by_category"]["dependence"] == {"high": 1, "medium": 1, "low": 0, "total": 2}
     assert s["gaps"]["total"] == sum(len(v) for v in r["gaps"].values())
-    assert s["targets"] == {"measured": 1, "partial": 0, "not_measurable": 0, "behind": 1, "met": 0}
+    # no firm is tagged 规上: the registry cannot measure the target, it is not "behind" (issue 11)
+    assert s["targets"] == {"measured": 0, "partial": 0, "not_measurable": 1, "behind": 0, "met": 0}
     assert localise(r["score_formula"])["zh"].startswith("覆盖度得分")
     assert all({"what", "msg", "params", "exact"} <= set(a) for a in r["approximations"])
     assert localise(r["approximations"][1]) == {
@@ -169,20 +170,17 @@ def test_one_clause_naming_several_segments_is_one_first_screen_entry():
         [rel("PART_OF", "design", "support"), rel("PART_OF", "machining", "support"),
          rel("IN_SEGMENT", "x", "machining")])
     r = gap_report(G)
-    assert len(r["gaps"]["capability"]) == 4  # every gap stays in the full list
+    # one gap per need: the sub-segments the plan names are parts of the supporting-industries need
+    assert [g["id"] for g in r["gaps"]["capability"]] == ["capability:support", "capability:other"]
+    assert [p["id"] for p in r["gaps"]["capability"][0]["parts"]] == ["design", "machining"]
+    assert r["aliases"]["capability:design"] == "capability:support"
     top = r["top_gaps"]
     assert [g["id"] for g in top] == ["capability:support", "capability:other"]
     first = localise(top[0])
-    assert first["group_ids"] == ["capability:support", "capability:design", "capability:machining"]
-    assert first["subject_ids"] == ["support", "design", "machining"]
-    assert first["title_zh"] == "方案点名的补链需求：配套产业、产品设计、机械加工"
-    assert first["reason_zh"] == (f"方案点名需要补强「配套产业」、「产品设计」、「机械加工」（{PLAN} 16．强化招大引强）："
-                                  "“以及产品设计、机械加工和表面处理等配套企业，全力招引国内外行业头部企业”。"
-                                  "其中尚无集群内企业的：配套产业、产品设计、机械加工。")
-    assert first["reason_en"] == (f"The plan names '配套产业', '产品设计', '机械加工' as needs ({PLAN} 16．强化招大引强): "
-                                  "“以及产品设计、机械加工和表面处理等配套企业，全力招引国内外行业头部企业”. "
-                                  "Still without a local enterprise: 配套产业, 产品设计, 机械加工.")
-    assert first["facts"][-1] == {"zh": "同一条款点名 3 项：配套产业、产品设计、机械加工",
-                                  "en": "one clause names 3: 配套产业, 产品设计, 机械加工",
-                                  "ids": ["support", "design", "machining"]}
+    assert first["subject_ids"] == ["support"] and first["merged_ids"] == [
+        "segment:support", "capability:design", "segment:design", "capability:machining", "segment:machining"]
+    assert first["wanted"]["segments"] == ["support", "design", "machining"]
+    assert first["title_zh"] == "方案点名的补链需求：配套产业"
+    assert {"zh": "这一需求包括 2 个下级环节：产品设计、机械加工", "en": "this need has 2 part(s): 产品设计, 机械加工",
+            "ids": ["design", "machining"]} in first["facts"]
     assert [c["id"] for c in first["candidates"]] == ["x"]

@@ -37,12 +37,12 @@ def test_single_supplier_outside_and_all_suppliers_outside():
     ]
     single = gaps[0]
     assert single["reason"]["params"]["locality"] == {"label": "inline.locality", "code": "china"}
-    assert localise(single)["reason_zh"] == ("「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（国内其他地区）："
+    assert localise(single)["reason_zh"] == ("「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（国内，未写明在江西省）："
                                              "它一旦断供，这项投入没有替代来源。")
-    assert localise(single)["reason_en"] == ("'磁材厂' has a single supplier for '氧化镨钕': '外地氧化物厂' (china); "
+    assert localise(single)["reason_en"] == ("'磁材厂' has a single supplier for '氧化镨钕': '外地氧化物厂' (in China, not stated to be in Jiangxi); "
                                              "if it stops, there is no second source.")
-    assert localise(gaps[1])["facts"][0] == {"zh": "供应商 1 家，都不是集群内企业：外地氧化物厂（国内其他地区）",
-                                             "en": "1 supplier(s), none in the cluster: 外地氧化物厂 (china)",
+    assert localise(gaps[1])["facts"][0] == {"zh": "供应商 1 家，都不是集群内企业：外地氧化物厂（国内，未写明在江西省）",
+                                             "en": "1 supplier(s), none in the cluster: 外地氧化物厂 (in China, not stated to be in Jiangxi)",
                                              "ids": ["o"]}
     assert single["subject_ids"] == ["m", "o"] and single["product"] == "氧化镨钕"
     assert single["wanted"] == {"segments": [], "product": "氧化镨钕", "exclude": ["m", "o"]}

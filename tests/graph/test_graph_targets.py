@@ -53,11 +53,11 @@ def test_classification_and_current_values():
         "t-scale": ("measured", 2, "behind", "scale_firms"),
         "t-giants": ("measured", 2, "behind", "growth_firms"),
         "t-hitech": ("partial", 1, "unknown", "hightech_firms"),
-        "t-output": ("not_measurable", None, "unknown", "output_value"),
-        "t-rd": ("not_measurable", None, "unknown", "rd_intensity"),
+        "t-output": ("not_measurable", None, "unmeasurable", "output_value"),
+        "t-rd": ("not_measurable", None, "unmeasurable", "rd_intensity"),
         "t-projects": ("partial", 1, "unknown", "projects"),
         "t-motor": ("partial", 1, "behind", "about_segments"),
-        "t-odd": ("not_measurable", None, "unknown", None),
+        "t-odd": ("not_measurable", None, "unmeasurable", None),
         "t-rev": ("partial", 1, "unknown", "revenue_firms"),
     }
 
@@ -123,3 +123,65 @@ def test_target_gaps():
         "高新技术企业 (the current stock), now 1. Needed: the year each firm was recognised (to count new ones per year).")
     assert gaps[2]["wanted"]["segments"] == ["seg-motor"]
     json.dumps(gaps, ensure_ascii=False)
+
+
+# --- honest targets (issue 11): a target the registry cannot compute is "unmeasurable", never "behind" ---
+SCALE = tgt("t-scale", "到2026年规上企业达50家", "规模以上企业数", 50, "家", deadline_year=2026)
+
+
+def test_a_count_of_a_tag_no_record_carries_is_unmeasurable_not_behind():
+    G = build_graph([SCALE, ent("a", name="甲", locality="cluster", roles=["key_support"])], [])
+    r = target_progress(G)[0]
+    assert (r["measurability"], r["status"], r["current"], r["shortfall"], r["counted_total"]) == \
+        ("not_measurable", "unmeasurable", None, None, 0)
+    assert r["needs"] == {"kind": "enterprise", "field": "roles", "values": ["above_scale"]}
+    assert render(r["needed_data"]) == "登记册中没有任何企业标注“规上”；需为符合条件的企业标注该角色"
+    assert render(r["needed_data"], "en") == ('no Enterprise record in the registry carries the role '
+                                              '"Above designated size (规上)"; '
+                                              'tag the Enterprise records that qualify')
+    g = localise(target_gaps(G)[0])
+    assert (g["severity"], g["kind"], g["status"]) == ("low", "not_measurable", "unmeasurable")
+    assert g["facts"][0]["zh"] == "可衡量性：无法从登记册衡量；状态：无法测算"
+    assert "未达到" not in json.dumps(g, ensure_ascii=False)
+
+
+def test_tagging_one_firm_makes_it_measurable():
+    G = build_graph([SCALE, ent("a", name="甲", locality="cluster", roles=["above_scale"])], [])
+    r = target_progress(G)[0]
+    assert (r["measurability"], r["status"], r["current"], r["shortfall"], r["needs"]) == \
+        ("measured", "behind", 1, 49, None)
+
+
+def test_a_tag_carried_only_outside_the_cluster_is_measurable_and_counts_zero():
+    # the registry does record 规上 (on a firm outside): 0 local firms carry it is a measurement
+    G = build_graph([SCALE, ent("c", name="丙", locality="china", roles=["above_scale"])], [])
+    r = target_progress(G)[0]
+    assert (r["measurability"], r["status"], r["current"]) == ("measured", "behind", 0)
+
+
+def test_what_each_rule_needs_when_nothing_carries_it():
+    G = build_graph([tgt("t-hitech", "每年新增高新技术企业5-10家", "每年新增高新技术企业数", 5, "家", value_max=10,
+                         comparison="range"),
+                     tgt("t-rev", "培育营收超10亿元企业6家", "营收超10亿元企业数量", 6, "家"),
+                     tgt("t-giants", "培育独角兽等企业3家以上", "独角兽、瞪羚、单项冠军和专精特新小巨人企业数", 3, "家"),
+                     tgt("t-output", "产值突破200亿元", "集群产值", 200, "亿元", comparison="exceeds"),
+                     ent("a", name="甲", locality="cluster")], [])
+    got = {r["id"]: (r["status"], r["needs"]) for r in target_progress(G)}
+    assert got == {
+        "t-hitech": ("unmeasurable", {"kind": "enterprise", "field": "roles", "values": ["high_tech"]}),
+        "t-rev": ("unmeasurable", {"kind": "enterprise", "field": "revenue_band", "values": []}),
+        "t-giants": ("unmeasurable", {"kind": "enterprise", "field": "roles",
+                                      "values": ["unicorn", "gazelle", "single_champion", "little_giant"]}),
+        # no field of the registry holds output value: unmeasurable, and no record kind to fill in
+        "t-output": ("unmeasurable", {"kind": None, "field": None, "values": []}),
+    }
+    rev = next(r for r in target_progress(G) if r["id"] == "t-rev")
+    assert render(rev["needed_data"]) == "登记册中没有任何企业填写“营收区间”；需补充各企业的营收区间"
+
+
+def test_no_status_is_behind_unless_measured():
+    for r in target_progress(build_graph(*rows())):
+        if r["status"] == "behind":
+            assert r["measurability"] == "measured" or r["rule"] == "about_segments"
+        if r["measurability"] == "not_measurable":
+            assert r["status"] == "unmeasurable" and r["current"] is None

@@ -165,7 +165,8 @@ def test_entity_page_two_hops(small_client):
 
 def test_target_page_shows_progress(small_client):
     html = text(small_client.get("/entity/tgt-gs"))
-    assert 'id="progress"' in html and "未达到" in html
+    # no firm is tagged 规上: 无法测算, never 未达到 (issue 11)
+    assert 'id="progress"' in html and "无法测算" in html and "未达到" not in html
 
 
 def test_unknown_entity_is_a_404_page(small_client):
@@ -197,11 +198,12 @@ def test_chain_map_lays_segments_out_upstream_to_downstream(small_client):
 
 
 def test_chain_map_filters_by_relation_type_and_cluster(small_client):
-    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in")), "graph-data")
+    # firms show when their segment is expanded or per_segment asks for them (the default view: segments only)
+    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in&per_segment=24")), "graph-data")
     assert {e["type"] for e in view["edges"]} == {"SUPPLIES"}
     members = {n["id"] for n in view["nodes"] if n.get("kind") in ("enterprise", "platform", "project")}
     assert "ent-c" not in members and "ent-b" in members
-    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise")), "graph-data")
+    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise&per_segment=24")), "graph-data")
     members = {n["id"] for n in view["nodes"] if n.get("kind") == "enterprise"}
     assert members == {"ent-c", "ent-d"} and view["edges"] == []
 
@@ -246,7 +248,8 @@ def test_segment_page_errors(small_client):
 # ------------------------------------------------------------------ gaps
 def test_gap_dashboard_shows_reasons_facts_clauses_candidates_and_targets(small_client):
     html = text(small_client.get("/gaps"))
-    assert "环节无本地企业：稀土储氢材料" in html
+    # the plan names the empty segment: one gap (the plan-named need), not a second segment gap
+    assert "方案点名的补链需求：稀土储氢材料" in html and "环节无本地企业：稀土储氢材料" not in html
     assert "方案条款" in html and "补齐稀土储氢材料短板" in html  # the plan clause (capability gap)
     assert 'id="target-table"' in html and "规上企业达到50家" in html
     assert "境外储氢材料公司" in html  # candidate
@@ -257,14 +260,17 @@ def test_gap_dashboard_filters(small_client):
     assert 'data-category="segment"' in html and 'data-category="upstream"' not in html
     assert "环节无本地企业：永磁电机" in text(small_client.get("/gaps"))
     html = text(small_client.get("/gaps?segment=seg-h2"))
-    assert "环节无本地企业：稀土储氢材料" in html and "环节无本地企业：永磁电机" not in html
+    assert "方案点名的补链需求：稀土储氢材料" in html and "环节无本地企业：永磁电机" not in html
     assert small_client.get("/gaps?category=bogus").status_code == 400
     assert small_client.get("/gaps?segment=nope").status_code == 400
     assert small_client.get("/gaps?category=segment&page=99").status_code == 404
 
 
 def test_gap_page(small_client):
+    # the segment gap of a plan-named segment is part of the need now: its old address leads there
     r = small_client.get("/gaps/segment:seg-h2")
+    assert r.status_code == 302 and r.headers["Location"].endswith("/gaps/capability:seg-h2")
+    r = small_client.get("/gaps/capability:seg-h2")
     assert r.status_code == 200
     html = text(r)
     assert 'id="gap-title"' in html and "境外储氢材料公司" in html and 'id="candidates"' in html
@@ -276,7 +282,7 @@ def test_exports_page_links_every_export(small_client):
     html = text(small_client.get("/exports"))
     assert 'id="export-chain"' in html
     assert "scope=segment&amp;id=seg-h2" in html and "scope=platform&amp;id=plat-1" in html
-    assert "scope=gap&amp;id=segment:seg-h2" in html
+    assert "scope=gap&amp;id=capability:seg-h2" in html
     assert "scope=enterprise&amp;id=ent-a" in html  # the chain leader
 
 

@@ -1,0 +1,97 @@
+"""How long an import takes (issue 10): a 500-row and a 100k-row enterprise file, read, previewed and
+applied, on the embedded store (and on Neo4j when NEO4J_URI is set), each stage timed, side by side
+with the store's own raw ``UNWIND … CREATE`` of the same rows in the same run.
+
+    python -m bench.bench_import [--rows 500 100000] [--json]
+
+Every name is marked synthetic (合成企业…). The registry starts empty for each size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import shutil
+import tempfile
+import time
+
+from registry import tabular
+from registry.importer import apply_import, plan_import
+from registry.messages import label
+from registry.repository import Registry
+from registry.store import FalkorStore, Neo4jStore
+
+RAW = "UNWIND $rows AS row CREATE (n:Entity:Enterprise) SET n = row"
+
+
+def csv_bytes(n: int) -> bytes:
+    head = ",".join(c.zh for c in tabular.columns("enterprise") if c.field in ("name", "locality", "roles", "phone"))
+    loc = [label("locality", x) for x in ("cluster", "ganzhou", "china")]
+    lines = [head] + [f"合成企业{i:06d}（synthetic）,{loc[i % 3]},{'规上' if i % 4 == 0 else ''},0797-{i:07d}"
+                      for i in range(n)]
+    # the column order of the header is the template's: name, locality, roles, phone
+    return ("\n".join(lines)).encode("utf-8-sig")
+
+
+def stores():
+    tmp = tempfile.mkdtemp(prefix="xijin-bench-import-")
+    yield "embedded", lambda g: FalkorStore(tmp, graph=g)
+    if os.environ.get("NEO4J_URI"):
+        yield "neo4j", lambda g: Neo4jStore(os.environ["NEO4J_URI"], os.environ.get("NEO4J_USER", "neo4j"),
+                                            os.environ.get("NEO4J_PASSWORD", ""))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(n: int, name: str, opener) -> dict:
+    data = csv_bytes(n)
+    store = opener(f"bench_import_{n}")
+    store.clear()
+    reg = Registry(store)
+    reg.setup_schema()
+    t0 = time.perf_counter()
+    tables = tabular.read_file(data, "bench.csv", kind="enterprise")
+    t1 = time.perf_counter()
+    plan = plan_import(reg, tables, file="bench.csv", by="bench")
+    t2 = time.perf_counter()
+    result = apply_import(reg, plan, by="bench", why="benchmark")
+    t3 = time.perf_counter()
+    assert result["created"] == n, result
+    # the store's own rate for the same rows, same run: plain properties, no change log, no search fields
+    raw = opener(f"bench_import_raw_{n}")
+    raw.clear()
+    Registry(raw).setup_schema()
+    rows = [{"id": f"raw-{i}", "kind": "enterprise", "name": f"合成企业{i:06d}（synthetic）"} for i in range(n)]
+    t4 = time.perf_counter()
+    for i in range(0, n, 5000):
+        raw.write(RAW, {"rows": rows[i:i + 5000]})
+    t5 = time.perf_counter()
+    for s in (store, raw):
+        s.clear()
+        s.close()
+    return {"store": name, "rows": n, "read_s": round(t1 - t0, 2), "preview_s": round(t2 - t1, 2),
+            "apply_s": round(t3 - t2, 2), "total_s": round(t3 - t0, 2), "raw_unwind_s": round(t5 - t4, 2),
+            "import_vs_raw": round((t3 - t0) / max(t5 - t4, 1e-6), 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, nargs="+", default=[500, 100_000])
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args(argv)
+    for name, opener in stores():
+        for n in args.rows:
+            r = run(n, name, opener)
+            if args.json:
+                print(json.dumps(r, ensure_ascii=False))
+            else:
+                print(f"{r['store']:9} {r['rows']:>7} rows: read {r['read_s']}s, preview {r['preview_s']}s, "
+                      f"apply {r['apply_s']}s, total {r['total_s']}s; raw UNWIND {r['raw_unwind_s']}s "
+                      f"(import = {r['import_vs_raw']}x raw); peak RSS {r['peak_rss_mb']} MB", flush=True)
+
+
+if __name__ == "__main__":
+    main()
