@@ -20,20 +20,26 @@ from registry.model import LEAD_ROLES, LOCAL, OUTSIDE_SET, locality_group
 
 from .errors import EntityNotFound
 
-__all__ = ["structure", "board", "chain_map", "MEMBER_KINDS", "PER_SEGMENT", "EXPANDED_CAP", "MAX_NODES"]
+__all__ = ["structure", "board", "group_coverage", "chain_map", "find_in_map", "MEMBER_KINDS", "PER_SEGMENT", "EXPANDED_CAP", "MAX_NODES"]
 
 MEMBER_KINDS = ("enterprise", "platform", "project")
-PER_SEGMENT = 24
-EXPANDED_CAP = 1000
+PER_SEGMENT = 0  # the default view: segments with counts; a segment's members come when it is expanded
+EXPAND_FIRST = 60  # an expanded segment shows its first members (leaders, local firms first) and a "more" node
+EXPANDED_CAP = 1000  # … which shows them all, up to this many
 MAX_NODES = 2000
 
-GRID_COLS = 4
-CELL_W, CELL_H = 140, 40
-SEG_HEAD = 70
-SEG_GAP = 60
-EMPTY_LANE = 56  # a segment with nothing to show takes one row
-COL_W = GRID_COLS * CELL_W + 170
+# The geometry (in canvas px at scale 1) is chosen so that, drawn at 14 px, no two labels can meet:
+# a segment is a box at most 150 px wide (web.chainmap.SEG_BOX) in a SEG_W x SEG_PITCH slot; a member
+# is a dot with a label of at most 10 characters (about 140 px) in a CELL_W x CELL_H cell.
+GRID_COLS = 3
+CELL_W, CELL_H = 170, 48
+SEG_W = 166          # a segment box's slot width
+SEG_PITCH = 72       # a segment box's slot height (two lines of 14 px are about 44 px; three, should the counts wrap, 62)
+INDENT = 10          # a nested segment's indent per level
+COL_GAP = 36
+MAX_COL_H = 11 * SEG_PITCH  # a column taller than this is split into sub-columns (whole cards only)
 UNASSIGNED = "__unassigned__"
+LEVEL_ORDER = ("strong", "medium", "weak", "none")
 
 
 # ------------------------------------------------------------------ the board (columns of cards)
@@ -99,8 +105,37 @@ def board(rows: list[dict], gap_counts: dict[str, int]) -> dict:
     seen: set[str] = set()
     for t in st["tops"]:
         cols[by_id[t].get("position") or 0].append(card(t, seen))
-    banners = [dict(card(g, set()), children=[]) for g in st["groups"]]
+    banners = [dict(card(g, set()), children=[], **group_coverage(g, st)) for g in st["groups"]]
     return {"groups": banners, "columns": [{"position": p, "segments": cols[p]} for p in sorted(cols)]}
+
+
+def group_coverage(group: str, st: dict) -> dict:
+    """How a group banner (the whole chain) stands, from the coverage of the segments under it.
+
+    The root's own score counts every local firm of the chain at once, so one strong segment made the
+    whole chain read "strong" while most segments had nothing. The banner's level is instead the level
+    at least half of its segments reach (the median), and it says how many segments have any coverage.
+
+    >>> st = {"by_id": {"g": {"level": "strong"}, "a": {"level": "strong"}, "b": {"level": "none"},
+    ...                 "c": {"level": "none"}}, "kids": {"g": ["a", "b", "c"], "a": [], "b": [], "c": []}}
+    >>> group_coverage("g", st)
+    {'level': 'none', 'covered': 1, 'segments': 3, 'by_level': {'strong': 1, 'medium': 0, 'weak': 0, 'none': 2}}
+    """
+    by_id, kids = st["by_id"], st["kids"]
+    seen, stack, levels = {group}, list(kids.get(group, ())), []
+    while stack:
+        s = stack.pop()
+        if s in seen:
+            continue
+        seen.add(s)
+        levels.append(by_id[s]["level"])
+        stack.extend(kids.get(s, ()))
+    by_level = {lv: levels.count(lv) for lv in LEVEL_ORDER}
+    if not levels:
+        return {"level": by_id[group]["level"], "covered": 0, "segments": 0, "by_level": by_level}
+    ranked = sorted(levels, key=LEVEL_ORDER.index)
+    return {"level": ranked[(len(ranked) - 1) // 2], "covered": len(levels) - by_level["none"],
+            "segments": len(levels), "by_level": by_level}
 
 
 # ------------------------------------------------------------------ the interactive map
@@ -137,10 +172,13 @@ def _nesting(s: str, st: dict) -> int:
 
 
 def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "all", expand: list[str] = (),
-              per_segment: int = PER_SEGMENT, max_nodes: int = MAX_NODES, segment: str | None = None) -> dict:
+              per_segment: int = PER_SEGMENT, max_nodes: int = MAX_NODES, segment: str | None = None,
+              more: list[str] = ()) -> dict:
     """Nodes with fixed positions and the edges between them, within a node budget.
 
-    ``segment`` limits the view to one segment's subtree (its firms and their relations).
+    ``segment`` limits the view to one segment's subtree (its firms and their relations). A segment in
+    ``expand`` shows its first ``EXPAND_FIRST`` members (or ``per_segment``, if more); one also in ``more``
+    shows up to ``EXPANDED_CAP``.
     Node kinds: ``segment`` (with level, score and counts), ``unassigned`` (members with no segment),
     a member kind (with its ``group``: local / outside / unknown / platform / project) and
     ``aggregate`` (the members left out of a segment, counted by kind).
@@ -192,10 +230,17 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
     # the node budget: segments always; expanded segments first, then an even share each
     budget = max(0, max_nodes - len(lanes))
     expand_set = set(expand)
-    caps = {s: min(len(ms), EXPANDED_CAP if s in expand_set else per_segment) for s, ms in lanes}
+    more_set = set(more) & expand_set
+
+    def first_cap(s: str) -> int:
+        if s in more_set:
+            return EXPANDED_CAP
+        return max(per_segment, EXPAND_FIRST) if s in expand_set else per_segment
+    caps = {s: min(len(ms), first_cap(s)) for s, ms in lanes}
 
     def total():
-        return sum(caps[s] + (1 if caps[s] < len(ms) else 0) for s, ms in lanes)
+        return sum(caps[s] + (1 if 0 < caps[s] < len(ms) or (s in expand_set and caps[s] < len(ms)) else 0)
+                   for s, ms in lanes)
     while total() > budget and any(caps.values()):
         biggest = max(caps, key=lambda s: (s not in expand_set, caps[s]))
         if caps[biggest] == 0:
@@ -203,48 +248,105 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         over = total() - budget
         caps[biggest] = max(0, caps[biggest] - max(1, min(over, caps[biggest] // 2 or 1)))
 
-    nodes: list[dict] = []
-    where: dict[str, str] = {}  # entity id -> node id it is drawn as (itself or its aggregate)
-    col_y: dict[int, float] = defaultdict(float)
-    n_hidden = 0
-    extra_col = len(positions)
+    # blocks: a segment's box, then its shown members in a grid under it (and an aggregate node)
+    blocks: dict[str, dict] = {}
     for s, ms in lanes:
-        col = extra_col if s == UNASSIGNED else col_index[column_key(s)]
-        x0, y0 = col * COL_W, col_y[col]
+        shown = min(caps[s], len(ms))
+        more = len(ms) > shown and (shown > 0 or s in expand_set)
+        rows = -(-shown // GRID_COLS) + (1 if more else 0)
+        depth = 0 if s in group_set or s == UNASSIGNED else _nesting(s, st)
+        width = depth * INDENT + max(SEG_W, min(GRID_COLS, max(shown, 1)) * CELL_W if shown else SEG_W)
+        blocks[s] = {"depth": depth, "shown": shown, "more": more, "w": width,
+                     "h": SEG_PITCH + (rows * CELL_H + 12 if rows else 0)}
+
+    # cards (a top segment with the segments nested in it) stacked in columns upstream -> downstream; a
+    # column taller than MAX_COL_H is split into sub-columns, whole cards only; groups form a row above
+    cards: dict[Any, list[tuple[str, list[str]]]] = defaultdict(list)  # column -> [(top, its shown lanes)]
+    group_row: list[str] = []
+    for s, _ in lanes:
+        if s in group_set:
+            group_row.append(s)
+            continue
+        col = len(positions) if s == UNASSIGNED else col_index[column_key(s)]
+        top = s if s == UNASSIGNED else st["top_of"].get(s, s)
+        if not cards[col] or cards[col][-1][0] != top:
+            cards[col].append((top, [s]))
+        else:
+            cards[col][-1][1].append(s)
+    origin: dict[str, tuple[float, float]] = {}
+    x, y_top = 0.0, 0.0
+    if group_row:
+        for s in group_row:
+            origin[s] = (x, 0.0)
+            x += blocks[s]["w"] + COL_GAP
+        y_top = max(blocks[s]["h"] for s in group_row) + 20
+    x = 0.0
+    for col in sorted(cards):
+        subcols: list[list[str]] = [[]]
+        height = 0.0
+        for _, card_ in cards[col]:
+            h = sum(blocks[s]["h"] for s in card_)
+            if subcols[-1] and height + h > MAX_COL_H:
+                subcols.append([])
+                height = 0.0
+            subcols[-1].extend(card_)
+            height += h
+        for sub in subcols:
+            y = y_top
+            for s in sub:
+                origin[s] = (x, y)
+                y += blocks[s]["h"]
+            x += max(blocks[s]["w"] for s in sub) + COL_GAP
+
+    nodes: list[dict] = []
+    where: dict[str, str] = {}  # entity id -> node id it is drawn as (itself, its aggregate or its segment)
+    folded: set[str] = set()  # members drawn as their folded segment's box
+    n_hidden = 0
+    for s, ms in lanes:
+        b = blocks[s]
+        x0, y0 = origin[s]
+        x0 += b["depth"] * INDENT
+        head = (x0 + SEG_W / 2 - 5, y0 + SEG_PITCH / 2 - 4)
         if s == UNASSIGNED:
-            nodes.append({"id": f"seg:{UNASSIGNED}", "kind": "unassigned", "x": x0 + CELL_W, "y": y0,
+            nodes.append({"id": f"seg:{UNASSIGNED}", "kind": "unassigned", "x": head[0], "y": head[1],
                           "count": len(ms)})
             name = None
         else:
             r = by_seg[s]
             name = r["name"]
-            depth = 0 if s in group_set else _nesting(s, st)
-            nodes.append({"id": f"seg:{s}", "kind": "segment", "segment": s, "name": name, "depth": depth,
-                          "x": x0 + CELL_W + depth * 20, "y": y0, "level": r["level"], "score": r["score"],
-                          "counts": r["counts"]})
+            # a group (the whole chain) takes the level most of its segments reach, as on the board
+            level = group_coverage(s, st)["level"] if s in group_set else r["level"]
+            nodes.append({"id": f"seg:{s}", "kind": "segment", "segment": s, "name": name, "depth": b["depth"],
+                          "x": head[0], "y": head[1], "level": level, "score": r["score"],
+                          "counts": r["counts"], "members": len(ms), "expanded": s in expand_set})
         ms_sorted = sorted(ms, key=_member_rank)
-        cap = caps[s]
+        cap = b["shown"]
         for i, d in enumerate(ms_sorted[:cap]):
             r_, q = divmod(i, GRID_COLS)
             nodes.append({"id": d["id"], "kind": d["kind"], "group": member_class(d), "name": d.get("name") or d["id"],
                           "aliases": list(d.get("aliases") or ()), "locality": d.get("locality"),
                           "has_locality": "locality" in d, "roles": list(d.get("roles") or ()),
+                          "segment": None if s == UNASSIGNED else s,
                           "segment_names": seg_names.get(d["id"], []),
-                          "x": x0 + q * CELL_W, "y": y0 + SEG_HEAD + r_ * CELL_H})
+                          "x": x0 + q * CELL_W + CELL_W / 2, "y": y0 + SEG_PITCH + r_ * CELL_H + 14})
             where[d["id"]] = d["id"]
-        rows_used = -(-min(cap, len(ms_sorted)) // GRID_COLS)
         hidden = ms_sorted[cap:]
         if hidden:
             n_hidden += len(hidden)
-            agg = f"agg:{s}"
-            counts: dict[str, int] = {}
-            for d in hidden:
-                counts[d["kind"]] = counts.get(d["kind"], 0) + 1
-                where[d["id"]] = agg
-            nodes.append({"id": agg, "kind": "aggregate", "segment": s, "name": name, "hidden_count": len(hidden),
-                          "hidden_by_kind": counts, "x": x0 + CELL_W, "y": y0 + SEG_HEAD + rows_used * CELL_H})
-            rows_used += 1
-        col_y[col] = y0 + (SEG_HEAD + rows_used * CELL_H + SEG_GAP if rows_used else EMPTY_LANE)
+            if b["more"]:
+                agg = f"agg:{s}"
+                counts: dict[str, int] = {}
+                for d in hidden:
+                    counts[d["kind"]] = counts.get(d["kind"], 0) + 1
+                    where[d["id"]] = agg
+                rows_used = -(-cap // GRID_COLS)
+                nodes.append({"id": agg, "kind": "aggregate", "segment": s, "name": name, "hidden_count": len(hidden),
+                              "hidden_by_kind": counts, "x": x0 + SEG_W / 2 - 5,
+                              "y": y0 + SEG_PITCH + rows_used * CELL_H + 20})
+            else:  # a folded segment stands for its members: their relations with shown ones start at its box
+                for d in hidden:
+                    where[d["id"]] = f"seg:{s}"
+                    folded.add(d["id"])
 
     edges: dict[tuple, dict] = {}
     rel_set = set(rel)
@@ -255,10 +357,15 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         b = f"seg:{v}" if v in shown_set else where.get(v)
         if a is None or b is None or a == b:
             continue
+        if u in folded and v in folded:  # between two folded segments: a hairball of box-to-box lines at 10k
+            continue
         e = edges.get((a, b, k))
         if e is None:  # the first relation drawn as this edge names it; the others are counted
+            # a shown member's relation with a folded segment's member ends at that segment's box: the map
+            # keeps it for when the member is picked (dozens of such lines per firm at 10k firms)
             e = edges[(a, b, k)] = {"from": a, "to": b, "type": k, "count": 0, "source_name": analysis.name(u),
-                                    "target_name": analysis.name(v), "product": d.get("product")}
+                                    "target_name": analysis.name(v), "product": d.get("product"),
+                                    "to_folded": u in folded or v in folded}
         e["count"] += 1
     member_total = sum(len(ms) for _, ms in lanes)
     return {
@@ -266,6 +373,41 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         "edges": list(edges.values()),
         "stats": {"segments": len(shown_segs), "members": member_total, "visible_members": member_total - n_hidden,
                   "aggregated": n_hidden, "nodes": len(nodes), "edges": len(edges), "max_nodes": max_nodes},
-        "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand),
+        "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand), "more": sorted(more_set),
                     "per_segment": per_segment, "max_nodes": max_nodes, "segment": segment},
     }
+
+
+def find_in_map(analysis, q: str, *, limit: int = 8) -> list[dict]:
+    """Segments and members whose name or an alias contains ``q`` (case-insensitive), for the map's search.
+
+    Each hit says which segment box it is drawn in (``segment``: the first of its segments in chain
+    order, ``None`` for a member with no segment), so the map can expand that segment and focus it.
+    Segments come first, then exact names, then shorter names.
+    """
+    needle = (q or "").strip().casefold()
+    if not needle:
+        return []
+    cov = analysis.coverage()["segments"]
+    order = {r["id"]: i for i, r in enumerate(cov)}
+    hits = []
+    for n, d in analysis.G.nodes(data=True):
+        kind = d.get("kind")
+        if kind != "segment" and kind not in MEMBER_KINDS:
+            continue
+        names = [d.get("name") or n, *(d.get("aliases") or ())]
+        if not any(needle in str(x).casefold() for x in names):
+            continue
+        exact = any(needle == str(x).casefold() for x in names)
+        if kind == "segment":
+            if n not in order:
+                continue
+            seg = n
+        else:
+            segs = sorted((s for s in analysis.segments_of(n) if s in order), key=order.__getitem__)
+            seg = segs[0] if segs else None
+        hits.append(((kind != "segment", not exact, len(d.get("name") or n), d.get("name") or n, n),
+                     {"id": n, "kind": kind, "name": d.get("name") or n, "segment": seg,
+                      "locality": d.get("locality")}))
+    hits.sort(key=lambda h: h[0])
+    return [h[1] for h in hits[:limit]]

@@ -8,7 +8,8 @@ full-text call and error classification live here.
 from __future__ import annotations
 
 # 2: enterprise roles are stored as codes (registry.model.ROLES), no longer as Chinese terms
-SCHEMA_VERSION = 2
+# 3: every record carries search tokens (``search_tokens``, see repository.search_tokens), indexed on both stores
+SCHEMA_VERSION = 3
 
 # Neo4j 5: every statement idempotent by IF NOT EXISTS.
 NEO4J_SCHEMA = (
@@ -21,6 +22,10 @@ NEO4J_SCHEMA = (
     # the cjk analyzer indexes overlapping bigrams; the default one splits Chinese into single characters
     "CREATE FULLTEXT INDEX entity_names IF NOT EXISTS FOR (n:Entity) ON EACH [n.name, n.alias_text] "
     "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
+    # search (schema 3): the record's search tokens (a list of strings: n-grams, pinyin trigrams, initials,
+    # "=" + whole name/alias/id/credit code), with the same cjk analyzer; queried by SEARCH_NEO4J
+    "CREATE FULLTEXT INDEX entity_search IF NOT EXISTS FOR (n:Entity) ON EACH [n.search_tokens] "
+    "OPTIONS {indexConfig: {`fulltext.analyzer`: 'cjk'}}",
 )
 NEO4J_FULLTEXT = (
     "CALL db.index.fulltext.queryNodes('entity_names', $q) YIELD node, score "
@@ -29,7 +34,8 @@ NEO4J_FULLTEXT = (
 NEO4J_SCHEMA_CHECK = (
     "SHOW INDEXES YIELD name, state WHERE name IN $names RETURN name, state"
 )
-NEO4J_INDEX_NAMES = ["entity_id", "change_id", "user_name", "entity_kind", "entity_name", "change_at", "entity_names"]
+NEO4J_INDEX_NAMES = ["entity_id", "change_id", "user_name", "entity_kind", "entity_name", "change_at", "entity_names",
+                     "entity_search"]
 
 # FalkorDB: a unique constraint needs an exact-match index on the same property first.
 FALKOR_INDEXES = (
@@ -39,6 +45,7 @@ FALKOR_INDEXES = (
     ("Change", "id"),
     ("Change", "at"),
     ("User", "name"),
+    ("Entity", "search_tokens"),
 )
 FALKOR_UNIQUE = (("Entity", "id"), ("Change", "id"), ("User", "name"))
 FALKOR_INDEX_TEXT = {
@@ -48,6 +55,8 @@ FALKOR_INDEX_TEXT = {
     ("Change", "id"): "CREATE INDEX FOR (c:Change) ON (c.id)",
     ("Change", "at"): "CREATE INDEX FOR (c:Change) ON (c.at)",
     ("User", "name"): "CREATE INDEX FOR (u:User) ON (u.name)",
+    # a range index over a list property indexes each element: `$t IN n.search_tokens` is an index scan
+    ("Entity", "search_tokens"): "CREATE INDEX FOR (n:Entity) ON (n.search_tokens)",
 }
 FALKOR_FULLTEXT_CREATE = (
     "CALL db.idx.fulltext.createNodeIndex({label: 'Entity', language: 'chinese'}, 'name', 'alias_text')"
@@ -58,6 +67,58 @@ FALKOR_FULLTEXT = (
 )
 FALKOR_LIST_INDEXES = "CALL db.indexes() YIELD label, properties, types RETURN label, properties, types"
 FALKOR_LIST_CONSTRAINTS = "CALL db.constraints() YIELD type, label, properties, status RETURN type, label, properties, status"
+
+
+# ---------------------------------------------------------------- search candidates (registry.Registry.search)
+# Both stores answer the same question, SEARCH_PARTS times in one statement (one round trip): for each part
+# p, the records that hold every search token $p0..$p7, whose search_text contains every word of $pwords,
+# that pass the filters; at most $pcap of them, unordered (ranking happens in Python over these few). A
+# search asks for the exact look-up, the leaders and the broad query at once; suggestions ask for four
+# probes a time. A part not needed has cap 0. The number of relations, which breaks ties, is asked for only
+# where it decides the page (DEGREES): counting the edges of 200 candidates (hubs among them) costs more
+# than finding them.
+# FalkorDB's own full-text index does not segment Chinese and knows no pinyin, so the embedded store looks
+# the tokens up in a range index over the token list: all eight tokens are index predicates, which FalkorDB
+# intersects (one rare token makes a common one cheap); fewer tokens repeat the last. Neo4j asks its cjk
+# full-text index with a Lucene query of the same tokens ($plucene, built by Neo4jStore.search_candidates).
+SEARCH_PARTS = ("a", "b", "c", "d")
+SEARCH_SLOTS = 8
+# the segment filter walks PART_OF only when asked (its own query text)
+_SEARCH_SEGMENT = "WITH n MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) WITH DISTINCT n "
+
+
+def _search_part(store: str, p: str, segment: bool) -> str:
+    if store == "falkordb":
+        start = "MATCH (n:Entity) WHERE " + " AND ".join(f"${p}{i} IN n.search_tokens" for i in range(SEARCH_SLOTS))
+    else:
+        start = f"CALL db.index.fulltext.queryNodes('entity_search', ${p}lucene) YIELD node AS n WHERE true"
+    return (start + f" AND all(w IN ${p}words WHERE n.search_text CONTAINS w) "
+            "AND ($kinds IS NULL OR n.kind IN $kinds) "
+            "AND ($localities IS NULL OR n.locality IN $localities) "
+            "AND ($role IS NULL OR $role IN n.roles) "
+            "AND ($level IS NULL OR n.level = $level) "
+            + (_SEARCH_SEGMENT if segment else "")
+            + f"WITH n LIMIT ${p}cap "
+            f"RETURN '{p}' AS part, n.id AS id, n.name AS name, n.aliases AS aliases, n.kind AS kind, "
+            "n.locality AS locality, n.roles AS roles, n.credit_code AS credit_code, n.sort_key AS sort_key, "
+            "n.updated_at AS updated_at")
+
+
+# (store, segment asked) -> constant query text
+SEARCH = {(store, seg): " UNION ALL ".join(_search_part(store, p, seg) for p in SEARCH_PARTS)
+          for store in ("falkordb", "neo4j") for seg in (False, True)}
+
+# the number of relations of a few records (ids), by the store's cheapest means
+DEGREES = {
+    "falkordb": "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, indegree(n) + outdegree(n) AS relations",
+    "neo4j": "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, COUNT { (n)--() } AS relations",
+}
+
+
+def lucene_all(tokens) -> str:
+    """A Lucene query that requires every token, each as a quoted phrase (so no query syntax of the
+    user's text is ever interpreted): ``+"稀土" +"土集"``."""
+    return " ".join('+"' + t.replace("\\", "\\\\").replace('"', '\\"') + '"' for t in tokens)
 
 
 def is_unique_violation(message: str) -> bool:

@@ -613,11 +613,11 @@ def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: 
         for chunk in _chunks(rows):
             statements.append((Q_IMPORT_CREATE[kind], {"rows": chunk}))
     for chunk in _chunks(updates):
-        statements.append((Q_IMPORT_UPDATE, {"rows": chunk}, _expect_all([r["id"] for r in chunk])))
+        statements.append((Q_IMPORT_UPDATE, {"rows": chunk}))
     for group in (rel_creates, rel_updates):
         for rtype, rows in group.items():
             for chunk in _chunks(rows):
-                statements.append((Q_IMPORT_RELATE[rtype], {"rows": chunk}, _expect_all([r["id"] for r in chunk])))
+                statements.append((Q_IMPORT_RELATE[rtype], {"rows": chunk}))
     c = plan.counts
     rel_n = sum(1 for i in plan.items if i.kind == "relation" and i.action in ("create", "change"))
     head = _change("import", by=by, why=why, at=at, ids=[i.id for i in plan.items if i.action in ("create", "change")],
@@ -627,7 +627,18 @@ def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: 
                  "unchanged": c["unchanged"], "rejected": c["rejected_rows"], "relations": rel_n})
     for chunk in _chunks([head, *items_changes]):
         statements.append((Q_IMPORT_CHANGES, {"rows": chunk}))
-    reg.store.atomic(statements, progress=(lambda d, t: progress("apply", d, t)) if progress else None)
+    expect = _Expected()
+    for kind, rows in creates.items():
+        expect.absent += [r["id"] for r in rows]
+    expect.records.update({r["id"]: r["version"] for r in updates})
+    for rows in rel_creates.values():
+        expect.rels += [{**r, "version": None} for r in rows]
+    for rows in rel_updates.values():
+        expect.rels += [{**r, "version": r["props"]["version"] - 1} for r in rows]
+    expect.ends |= {r[end] for group in (rel_creates, rel_updates) for rows in group.values() for r in rows
+                    for end in ("source", "target")} - set(expect.absent)
+    reg.store.atomic(statements, precheck=expect.check("apply"),
+                     progress=(lambda d, t: progress("apply", d, t)) if progress else None)
     return plan.summary(applied=True, set_id=set_id)
 
 
@@ -641,17 +652,53 @@ def _item_change(set_id: str, at: str, by: str, why: str, item: Item, *, ids, di
     return c
 
 
-def _expect_all(ids: list[str]):
-    def check(rows):
-        got = set(rows[0]["ids"]) if rows else set()
-        missing = [i for i in ids if i not in got]
-        if missing:
-            raise Conflict(f"导入预览之后，有 {len(missing)} 条记录已被他人修改或删除（{'、'.join(missing[:10])}），"
-                           "未导入任何内容，请重新预览 / records were changed or deleted since the preview "
-                           f"({', '.join(missing[:10])}); nothing was imported: preview again",
-                           details=[{"field": "id", "value": i, "message": "changed since the preview"}
-                                    for i in missing[:200]])
-    return check
+Q_VERSIONS = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.version AS version"
+Q_REL_VERSIONS = ("UNWIND $rows AS row MATCH (a:Entity {id: row.source})-[r {id: row.id}]->(b:Entity {id: row.target}) "
+                  "RETURN r.id AS id, r.version AS version")
+
+
+class _Expected:
+    """What the registry must look like for a piece of atomic work to be applied as it was computed:
+    records to create absent, records to change (or delete) at the version the work was computed from,
+    relation ends present, relations at their version (None: absent). Checked by ``GraphStore.atomic``
+    where nobody can write in between, so that no statement of the work can fail on the data."""
+
+    def __init__(self):
+        self.absent: list[str] = []
+        self.records: dict[str, int] = {}
+        self.ends: set[str] = set()
+        self.rels: list[dict] = []
+
+    def check(self, what: str):
+        def precheck(read):
+            moved: list[str] = []
+            for chunk in _chunks(self.absent):
+                moved += [r["id"] for r in read(Q_VERSIONS, {"ids": chunk})]
+            ids = list(self.records)
+            for chunk in _chunks(ids):
+                found = {r["id"]: r["version"] for r in read(Q_VERSIONS, {"ids": chunk})}
+                moved += [i for i in chunk if found.get(i) != self.records[i]]
+            ends = sorted(self.ends)
+            for chunk in _chunks(ends):
+                found = {r["id"] for r in read(Q_VERSIONS, {"ids": chunk})}
+                moved += [i for i in chunk if i not in found]
+            for chunk in _chunks(self.rels):
+                found = {r["id"]: r["version"] for r in read(Q_REL_VERSIONS, {"rows": [
+                    {"id": x["id"], "source": x["source"], "target": x["target"]} for x in chunk]})}
+                moved += [x["id"] for x in chunk if found.get(x["id"]) != x["version"]]
+            if moved:
+                if what == "undo":
+                    raise Conflict(f"导入之后有记录又被修改过，不能整体撤销（{'、'.join(moved[:10])}），未作任何更改 / "
+                                   f"records the import wrote were changed since ({', '.join(moved[:10])}), so it "
+                                   "cannot be undone as one step; nothing was changed",
+                                   details=[{"field": "id", "value": i, "message": "changed since the import"}
+                                            for i in moved[:200]])
+                raise Conflict(f"预览之后，有 {len(moved)} 条记录已被他人新建、修改或删除（{'、'.join(moved[:10])}），"
+                               "未导入任何内容，请重新预览 / records were created, changed or deleted since the preview "
+                               f"({', '.join(moved[:10])}); nothing was imported: preview again",
+                               details=[{"field": "id", "value": i, "message": "changed since the preview"}
+                                        for i in moved[:200]])
+        return precheck
 
 
 # ---------------------------------------------------------------- reading and undoing a change set
@@ -697,33 +744,25 @@ def undo_import(reg: Registry, set_id: str, *, by: str, why: str, progress: Prog
     # relations first: a record deleted below takes its relations with it
     for rtype, rows in unrelates.items():
         for chunk in _chunks(rows):
-            statements.append((Q_UNDO_UNRELATE, {"rows": chunk}, _expect_count(chunk)))
+            statements.append((Q_UNDO_UNRELATE, {"rows": chunk}))
     for rtype, rows in rerelates.items():
         for chunk in _chunks(rows):
-            statements.append((Q_UNDO_RERELATE, {"rows": chunk}, _expect_count(chunk)))
+            statements.append((Q_UNDO_RERELATE, {"rows": chunk}))
     for chunk in _chunks(restores):
-        statements.append((Q_UNDO_RESTORE, {"rows": chunk}, _expect_count(chunk)))
+        statements.append((Q_UNDO_RESTORE, {"rows": chunk}))
     for chunk in _chunks(deletes):
-        statements.append((Q_UNDO_DELETE, {"rows": chunk}, _expect_count(chunk)))
+        statements.append((Q_UNDO_DELETE, {"rows": chunk}))
     head = cs["head"]
     change = _change("undo_import", by=by, why=why, at=at, ids=(head.get("ids") or [])[:1000],
                      summary=text("imports.change.undo_summary", "zh", file=head.get("file", ""),
                                   at=head.get("at", ""), by=head.get("by", "")))
     change["set_id"] = set_id
     statements.append((Q_IMPORT_CHANGES, {"rows": [change]}))
-    reg.store.atomic(statements, progress=(lambda d, t: progress("undo", d, t)) if progress else None)
+    expect = _Expected()
+    expect.records.update({r["id"]: r["version"] for r in [*deletes, *restores]})
+    expect.rels += [r for rows in (*unrelates.values(), *rerelates.values()) for r in rows]
+    reg.store.atomic(statements, precheck=expect.check("undo"),
+                     progress=(lambda d, t: progress("undo", d, t)) if progress else None)
     return {"set_id": set_id, "deleted": len(deletes), "restored": len(restores),
             "relations_deleted": sum(map(len, unrelates.values())),
             "relations_restored": sum(map(len, rerelates.values()))}
-
-
-def _expect_count(chunk: list[dict]):
-    def check(rows):
-        n = rows[0]["n"] if rows else 0
-        if n != len(chunk):
-            raise Conflict(f"导入之后有记录又被修改过，不能整体撤销（{'、'.join(r['id'] for r in chunk[:10])} 中有 "
-                           f"{len(chunk) - n} 条）；未作任何更改 / records the import wrote were changed since, so it "
-                           "cannot be undone as one step; nothing was changed",
-                           details=[{"field": "id", "value": r["id"], "message": "changed since the import"}
-                                    for r in chunk[:200]])
-    return check

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import unicodedata
 import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
@@ -28,6 +30,9 @@ from .errors import Conflict, InvalidInput, NotFound
 from .model import (
     kind_name,
     KINDS,
+    LEAD_ROLES,
+    LOCAL,
+    ROLE_CHAIN_LEADER,
     LOCALITY_FILTERS,
     MODELS,
     RELATION_TYPES,
@@ -45,7 +50,7 @@ from .store import GraphStore
 
 BATCH = 5000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
-DERIVED_FIELDS = ("search_text", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
+DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
 # ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
 # value differs from it was changed by a user since, and `xijin seed` leaves it (``Registry.upsert_seed``).
 # Every write keeps it; only the seed sets it.
@@ -199,26 +204,50 @@ Q_CHANGE_AUTHORS = "MATCH (c:Change) RETURN DISTINCT c.by AS by ORDER BY by LIMI
 CHANGE_ACTIONS = ("create", "update", "delete", "upsert", "relate", "unrelate", "migrate", "import", "import_item",
                   "undo_import")
 
-_LIST_BODY = (
+# Browsing by filters alone (a query goes to Registry.search). The segment filter walks PART_OF only
+# when one is asked for: its own query text, chosen by whether $segment is set.
+_LIST_FILTERS = (
     "MATCH (n:Entity) "
     "WHERE ($kinds IS NULL OR n.kind IN $kinds) "
     "  AND ($localities IS NULL OR n.locality IN $localities) "
     "  AND ($role IS NULL OR $role IN n.roles) "
-    "  AND ($level IS NULL OR n.level = $level) "
-    "  AND ($q IS NULL OR n.search_text CONTAINS $q) "
-    "OPTIONAL MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(s:Entity {id: $segment}) "
-    "WITH n, count(s) AS in_segment "
-    "WHERE $segment IS NULL OR in_segment > 0 ")
-# sort orders a caller may ask for -> constant query text (an allow-list, never the request's words)
-LIST_SORTS = {
-    "name": _LIST_BODY + "WITH n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "-name": _LIST_BODY + "WITH n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "updated": _LIST_BODY + "WITH n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
-    "-updated": _LIST_BODY + "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit "
-                             "RETURN properties(n) AS n",
+    "  AND ($level IS NULL OR n.level = $level) ")
+_LIST_BODY = {
+    False: _LIST_FILTERS,
+    True: _LIST_FILTERS + "MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:Entity {id: $segment}) "
+                          "WITH DISTINCT n ",
 }
-SORTS = tuple(LIST_SORTS)  # the one list of sort orders the pages and the API accept
-Q_LIST_COUNT = _LIST_BODY + "RETURN count(n) AS total"
+_LIST_ORDER = {
+    "name": "WITH n ORDER BY n.sort_key, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-name": "WITH n ORDER BY n.sort_key DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "updated": "WITH n ORDER BY n.updated_at, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+    "-updated": "WITH n ORDER BY n.updated_at DESC, n.id SKIP $skip LIMIT $limit RETURN properties(n) AS n",
+}
+# (sort order, segment asked) -> constant query text (an allow-list, never the request's words)
+LIST_SORTS = {(sort, seg): _LIST_BODY[seg] + text for sort, text in _LIST_ORDER.items() for seg in (False, True)}
+Q_LIST_COUNT = {seg: _LIST_BODY[seg] + "RETURN count(n) AS total" for seg in (False, True)}
+# the one list of sort orders the pages and the API accept; "relevance" (the default) ranks the hits of a
+# query (Registry.search) and is the name order when there is no query
+SORTS = ("relevance", *_LIST_ORDER)
+
+# Search (Registry.search): candidates come from the store's search index (dialect.SEARCH), at most
+# SEARCH_CAP of them, and are ranked here; Q_SEARCH_MISSING / Q_SET_SEARCH bring older records up to schema 3.
+SEARCH_CAP = 200
+SEARCH_MAX_WORDS = 8
+SEARCH_MAX_TOKENS = 8  # = the index slots of dialect.SEARCH on the embedded store
+Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL "
+                    "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code, "
+                    "n.roles AS roles "
+                    "LIMIT $limit")
+Q_SET_SEARCH = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
+                "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text "
+                "RETURN count(n) AS changed")
+Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
+# a page of hits as the API shows them: the record's fields by name (an allow-list from the model), not
+# properties(n), which would carry its hundred search tokens to be parsed and thrown away
+SEARCH_ITEM_FIELDS = tuple(dict.fromkeys(GRAPH_NODE_FIELDS + META_FIELDS))
+Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
+                  + ", ".join("n." + f + " AS " + f for f in SEARCH_ITEM_FIELDS))
 
 
 # ---------------------------------------------------------------- helpers
@@ -242,13 +271,113 @@ def sort_key(name: str) -> str:
     return " ".join(_syllables(name))
 
 
+# ---------------------------------------------------------------- search fields
+# A record is found through tokens written with it (``search_tokens``, indexed on both stores) and checked
+# against ``search_text`` (its names and their pinyin, one per line). Tokens of a name or alias, after
+# normalising (NFKC, lower case, single spaces):
+#   - every character and every pair of neighbouring characters (Chinese has no spaces: 稀土 is found in
+#     中国稀土集团 through its bigram; a one-character query through the unigram);
+#   - every three letters/digits of a Latin run (tesla -> tes, esl, sla);
+#   - the pinyin of its Chinese characters: every three letters of the full pinyin (xitu -> xit, itu) and
+#     every one, two and three letters of the initials (zgxt -> zgx, gxt);
+#   - "=" + the whole name or alias, and "=" + the id and credit code (the exact look-up);
+#   - for a chain leader or leading firm (LEAD_ROLES), every token again with "!" in front: the few leaders
+#     that hold a broad query's tokens are found by their own look-up, whatever the cap of the broad one.
+# A query word asks for its bigrams (Chinese or mixed), its trigrams (Latin, 3+ letters) or itself (1-2
+# characters); the store returns records holding all of them whose search_text contains every word.
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_RUN = re.compile(r"[a-z0-9]{3,}")
+
+
+@lru_cache(maxsize=65536)
+def normalise(text: str) -> str:
+    """Text as search compares it: NFKC (full-width letters, digits and brackets become plain), lower
+    case, whitespace collapsed to single spaces."""
+    return " ".join(unicodedata.normalize("NFKC", text).lower().split())
+
+
+@lru_cache(maxsize=65536)
+def _han_pinyin(text: str) -> tuple[str, str]:
+    """Full pinyin and initials of the Chinese characters of a text (others left out):
+    中国稀土集团 -> ('zhongguoxitujituan', 'zgxtjt')."""
+    han = "".join(_CJK.findall(text))
+    return _pinyin(han) if han else ("", "")
+
+
+def _grams(text: str, sizes: Iterable[int]) -> set[str]:
+    out: set[str] = set()
+    for run in text.split():
+        for n in sizes:
+            out.update(run[i:i + n] for i in range(len(run) - n + 1))
+    return out
+
+
 def search_text(name: str, aliases: Iterable[str]) -> str:
-    parts = [name, *aliases]
-    out = [p.lower() for p in parts]
+    """What a query word must be part of: each name and alias normalised, then the full pinyin and the
+    initials of each, one per line (so no word matches across two of them)."""
+    parts = [normalise(p) for p in [name, *aliases] if p and p.strip()]
+    out = list(parts)
     for p in parts:
-        full, initials = _pinyin(p)
-        out += [full, initials]
+        full, initials = _han_pinyin(p)
+        if full:
+            out += [full, initials]
     return "\n".join(out)
+
+
+def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = (), *,
+                  lead: bool = False) -> list[str]:
+    """The tokens a record is found by (see the comment above); ``codes``: its id and credit code;
+    ``lead``: it is a chain leader or leading firm."""
+    toks: set[str] = set()
+    for part in [name, *aliases]:
+        p = normalise(part or "")
+        if not p:
+            continue
+        toks.add("=" + p)
+        toks |= _grams(p, (1, 2))
+        for run in _LATIN_RUN.findall(p):
+            toks |= _grams(run, (3,))
+        full, initials = _han_pinyin(p)
+        toks |= _grams(full, (3,)) | _grams(initials, (1, 2, 3))
+    if lead:
+        toks |= {"!" + t for t in toks if not t.startswith("=")}
+    toks.update("=" + normalise(c) for c in codes if c)
+    return sorted(toks)
+
+
+def word_tokens(word: str) -> list[str]:
+    """The tokens a record must hold for a query word to be part of it (see ``search_tokens``), the most
+    telling first: the trigrams of its Latin/digit runs (合成企业0012 -> 001, 012), then its bigrams from
+    both ends inwards."""
+    if len(word) <= 2:
+        return [word]
+    if word.isascii() and word.isalnum():
+        return _ends_first([word[i:i + 3] for i in range(len(word) - 2)])
+    runs = [run[i:i + 3] for run in _LATIN_RUN.findall(word) for i in range(len(run) - 2)]
+    return list(dict.fromkeys(runs + _ends_first([word[i:i + 2] for i in range(len(word) - 1)])))
+
+
+def _ends_first(grams: list[str]) -> list[str]:
+    out, lo, hi = [], 0, len(grams) - 1
+    while lo <= hi:
+        out.append(grams[lo])
+        if hi != lo:
+            out.append(grams[hi])
+        lo, hi = lo + 1, hi - 1
+    return list(dict.fromkeys(out))
+
+
+def query_tokens(words: list[str]) -> list[str]:
+    """At most SEARCH_MAX_TOKENS tokens of the query's words, taken from each word in turn (longest word
+    first) and most telling first. A record must hold them all: the embedded store intersects their index
+    entries (so one rare token is enough to make a common one cheap); search_text checks the rest."""
+    lists = [word_tokens(w) for w in sorted(words, key=len, reverse=True)]
+    out: list[str] = []
+    for i in range(max(map(len, lists), default=0)):
+        for grams in lists:
+            if i < len(grams) and grams[i] not in out:
+                out.append(grams[i])
+    return out[:SEARCH_MAX_TOKENS]
 
 
 def _hash(obj: Any) -> str:
@@ -270,6 +399,9 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     props["basis"] = basis_of(entity.sources)
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
+    props["search_tokens"] = search_tokens(entity.name, entity.aliases,
+                                           (entity.id, getattr(entity, "credit_code", None)),
+                                           lead=any(r in LEAD_ROLES for r in getattr(entity, "roles", None) or ()))
     props["sort_key"] = sort_key(entity.name)
     props["content_hash"] = digest
     if meta:
@@ -293,7 +425,7 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
 
 def entity_out(props: dict[str, Any]) -> dict[str, Any]:
     """Node properties as the API shows a record: sources parsed, search helpers dropped."""
-    out = {k: v for k, v in props.items() if k not in ("search_text", "sort_key", "alias_text",
+    out = {k: v for k, v in props.items() if k not in ("search_text", "search_tokens", "sort_key", "alias_text",
                                                        "content_hash", "sources_json", "seed_json")}
     out["sources"] = json.loads(props.get("sources_json") or "[]")
     out.setdefault("aliases", [])
@@ -755,12 +887,9 @@ class Registry:
                                         "change": change})
 
     # -- finding -----------------------------------------------------
-    def list(self, *, kinds: list[str] | None = None, q: str | None = None, locality: str | None = None,
-             role: str | None = None, level: str | None = None, segment: str | None = None,
-             sort: str = "name", page: int = 1, per_page: int = 50) -> dict[str, Any]:
-        """Records matching every given filter, a page at a time, with the total."""
-        if sort not in LIST_SORTS:
-            raise InvalidInput(f"sort: 不支持的排序 '{sort}'，可用：{', '.join(LIST_SORTS)} / unknown sort order")
+    def _filters(self, *, kinds, locality, role, level, sort, page, per_page) -> dict[str, Any]:
+        if sort not in SORTS:
+            raise InvalidInput(f"sort: 不支持的排序 '{sort}'，可用：{', '.join(SORTS)} / unknown sort order")
         if kinds:
             bad = [k for k in kinds if k not in KINDS]
             if bad:
@@ -771,25 +900,164 @@ class Registry:
             raise InvalidInput(f"page: 页码应从 1 开始，收到 {page} / page must be 1 or more")
         if locality is not None and locality not in LOCALITY_FILTERS:
             raise InvalidInput(f"locality: 未知的所在地 '{locality}'，可用：{', '.join(LOCALITY_FILTERS)} / unknown locality")
-        needle = q.strip().lower() if q and q.strip() else None
-        params = {"kinds": kinds or None, "q": needle, "role": role, "level": level,
-                  "localities": list(LOCALITY_FILTERS[locality]) if locality else None,
-                  "segment": segment, "skip": (page - 1) * per_page, "limit": per_page}
-        total = self.store.read(Q_LIST_COUNT, params)[0]["total"]
-        items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[sort], params)]
-        if needle:
-            for item in items:
-                item["matched"] = explain_match(item, needle)
+        return {"kinds": kinds or None, "role": role, "level": level,
+                "localities": list(LOCALITY_FILTERS[locality]) if locality else None}
+
+    def list(self, *, kinds: list[str] | None = None, q: str | None = None, locality: str | None = None,
+             role: str | None = None, level: str | None = None, segment: str | None = None,
+             sort: str = "relevance", page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """Records matching every given filter, a page at a time, with the total. With a query ``q`` this
+        is ``search`` (ranked by relevance unless another sort is asked for)."""
+        if q is not None and q.strip():
+            return self.search(q, kinds=kinds, locality=locality, role=role, level=level, segment=segment,
+                               sort=sort, page=page, per_page=per_page)
+        params = self._filters(kinds=kinds, locality=locality, role=role, level=level, sort=sort, page=page,
+                               per_page=per_page)
+        params.update(segment=segment, skip=(page - 1) * per_page, limit=per_page)
+        seg = segment is not None
+        total = self.store.read(Q_LIST_COUNT[seg], params)[0]["total"]
+        order = "name" if sort == "relevance" else sort
+        items = [entity_out(r["n"]) for r in self.store.read(LIST_SORTS[(order, seg)], params)]
         return {"items": items, "total": total, "page": page, "per_page": per_page,
                 "pages": max(1, -(-total // per_page))}
 
-    def search(self, q: str, **filters) -> dict[str, Any]:
-        """Find records by any part of a name or alias (Chinese, pinyin or pinyin initials)."""
-        if not q or not q.strip():
+    def search(self, q: str, *, kinds: list[str] | None = None, locality: str | None = None,
+               role: str | None = None, level: str | None = None, segment: str | None = None,
+               sort: str = "relevance", page: int = 1, per_page: int = 50) -> dict[str, Any]:
+        """Find records by a name, an alias, part of one, its pinyin or pinyin initials, an id or a credit
+        code; every word of ``q`` must match. The one search of the pages, the API and the exports.
+
+        Candidates come from the store's search index (``search_tokens``; never a scan of every record), in
+        one statement: the exact look-up ("=" + the whole query), the chain leaders and leading firms that
+        match (their "!" tokens), and the records holding every token of the query whose ``search_text``
+        contains every word — at most SEARCH_CAP of those (``capped`` says when there were more: the query
+        should be narrowed). They are ranked here (``rank_key``): how the weakest word
+        matched (exact name or alias, prefix, substring, pinyin, initials), then importance (chain leader,
+        in the cluster, number of relations), then pinyin name order. Each item says why it matched
+        (``matched`` as text, ``match`` as data) and carries its ``score`` parts. When nothing matches,
+        ``suggestions`` lists records one typo away ("您是不是要找").
+        """
+        if q is None or not q.strip():
             raise InvalidInput("q: 请输入要查找的名称或简称 / type part of a name or alias")
         if len(q) > 200:
             raise InvalidInput(f"q: 查询过长（{len(q)} 字）/ the query is too long ({len(q)} > 200 characters)")
-        return self.list(q=q, **filters)
+        norm = normalise(q)
+        words = list(dict.fromkeys(norm.split()))
+        if len(words) > SEARCH_MAX_WORDS:
+            raise InvalidInput(f"q: 查询词过多（{len(words)} 个，最多 {SEARCH_MAX_WORDS} 个）/ too many words "
+                               f"({len(words)} > {SEARCH_MAX_WORDS})")
+        filters = self._filters(kinds=kinds, locality=locality, role=role, level=level, sort=sort, page=page,
+                                per_page=per_page)
+        filters["segment"] = segment
+        seg = segment is not None
+        found: dict[str, dict[str, Any]] = {}
+        tokens = query_tokens(words)
+        # one statement: the exact look-up (as typed, and without its spaces), the leaders (whatever the
+        # cap of the broad query) and the broad query
+        exact, joined, leaders, rows = self.store.search_candidates(
+            [(["=" + norm], [], 50), (["=" + norm.replace(" ", "")], [], 50 if " " in norm else 0),
+             (["!" + t for t in tokens], words, 50), (tokens, words, SEARCH_CAP + 1)], filters, segment=seg)
+        for row in exact + joined + leaders:
+            found[row["id"]] = row
+        capped = len(rows) > SEARCH_CAP
+        for row in rows[:SEARCH_CAP]:
+            found.setdefault(row["id"], row)
+        ranked = []
+        for row in found.values():
+            match = explain_match(row, words)
+            if match is not None:
+                ranked.append((row, match))
+        if sort == "relevance":
+            self._rank(ranked, page * per_page)
+        else:
+            field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
+            ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
+        total = len(ranked)
+        chosen = ranked[(page - 1) * per_page: page * per_page]
+        unknown = [row["id"] for row, _ in chosen if row.get("relations") is None]
+        if unknown:  # the score shows them
+            for rid, n in self.store.degrees(unknown).items():
+                found[rid]["relations"] = n
+        full = {}
+        if chosen:
+            for r in self.store.read(Q_SEARCH_ITEMS, {"ids": [row["id"] for row, _ in chosen]}):
+                full[r["id"]] = entity_out({k: v for k, v in r.items() if v is not None})
+        items = []
+        for row, match in chosen:
+            item = full.get(row["id"])
+            if item is None:  # deleted between the two reads
+                continue
+            item["match"] = match
+            item["matched"] = list(dict.fromkeys(match_text(m) for m in match))
+            item["score"] = score_parts(row, match)
+            items.append(item)
+        out = {"items": items, "total": total, "page": page, "per_page": per_page,
+               "pages": max(1, -(-total // per_page)), "capped": capped, "query": norm, "suggestions": []}
+        if not total:
+            out["suggestions"] = self.suggest(norm, filters, segment=seg)
+        return out
+
+    def _rank(self, ranked: list[tuple[dict, list]], window: int) -> None:
+        """Sort hits by ``rank_key``. The number of relations only breaks ties, and counting them costs
+        more than finding the hits, so it is asked for only for the hits whose place within the first
+        ``window`` it decides (every group of equal rank that reaches into the window)."""
+        keys = {rm[0]["id"]: rank_key(rm[0], rm[1]) for rm in ranked}
+        base = {i: k[:-3] for i, k in keys.items()}  # without relations, sort_key, id
+        ranked.sort(key=lambda rm: keys[rm[0]["id"]])
+        need, i = [], 0
+        while i < len(ranked) and i < window:
+            j, b = i, base[ranked[i][0]["id"]]
+            while j < len(ranked) and base[ranked[j][0]["id"]] == b:
+                j += 1
+            need += [rm[0]["id"] for rm in ranked[i:j]]
+            i = j
+        degrees = self.store.degrees(need) if need else {}
+        for row, _ in ranked:
+            row["relations"] = degrees.get(row["id"])
+        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
+
+    def suggest(self, norm: str, filters: dict[str, Any], *, segment: bool, limit: int = 5) -> list[dict[str, Any]]:
+        """Records one typo away from a query that found nothing ("您是不是要找").
+
+        Candidates through the index: the same pinyin (a homophone typed by the input method, 中国希土 ->
+        zhongguoxitu), and for each character left out, the records holding the rest (中国?土 -> 中国 and 土).
+        rapidfuzz then keeps the names and aliases closest to the query, compared as written and as spoken
+        (each Chinese character replaced by its pinyin, so a homophone costs nothing): about one edit.
+        """
+        whole = norm.replace(" ", "")
+        if len(whole) < 2:
+            return []
+        probes: list[tuple[list[str], list[str]]] = []
+        full, _ = _han_pinyin(whole)
+        if full and len(full) >= 3:  # the same sound; the rest of the query (digits, Latin) as written
+            rest = [p for p in _CJK.split(whole) if p]
+            probes.append((query_tokens([full, *rest]), [full, *rest]))
+        # one character typed wrong: the rest of the query as it stands; in a long query only its Chinese
+        # characters are tried (an input method's slips), at most 16 of them
+        places = range(len(whole)) if len(whole) <= 12 else [i for i, ch in enumerate(whole) if _CJK.match(ch)]
+        for i in list(places)[:16]:
+            pieces = [p for p in (whole[:i], whole[i + 1:]) if p]
+            if pieces:
+                probes.append((query_tokens(pieces), pieces))
+        spoken = _spoken(whole)
+        seen: dict[str, tuple[dict, float, str]] = {}
+        answers = self.store.search_candidates([(toks, words, 50) for toks, words in probes], filters,
+                                               segment=segment)
+        for rows in answers:
+            for row in rows:
+                if row["id"] in seen:
+                    continue
+                best, best_text = 0.0, ""
+                for text in [row["name"], *(row.get("aliases") or [])]:
+                    t = normalise(text).replace(" ", "")
+                    score = max(similarity(whole, t), similarity(spoken, _spoken(t)) - 1)  # as written first
+                    if score > best:
+                        best, best_text = score, text
+                seen[row["id"]] = (row, best, best_text)
+        keep = [(row, score, text) for row, score, text in seen.values() if score >= SUGGEST_MIN]
+        keep.sort(key=lambda x: (-x[1], *importance_key(x[0]), x[0].get("sort_key") or "", x[0]["id"]))
+        return [{"id": row["id"], "name": row["name"], "kind": row["kind"], "matched_text": text,
+                 "similarity": round(score, 1)} for row, score, text in keep[:limit]]
 
     def neighbourhood(self, entity_id: str, *, hops: int = 1, limit: int = 500) -> dict[str, Any]:
         """The records and relations within ``hops`` steps of a record (at most ``limit`` relations)."""
@@ -847,6 +1115,8 @@ class Registry:
         before = self.schema_version() or 0
         if before < 2:
             self.migrate_roles_to_codes()
+        if before < 3:
+            self.migrate_search_tokens()
         self.store.write(Q_SET_SCHEMA_VERSION, {"v": dialect.SCHEMA_VERSION})
 
     def migrate_roles_to_codes(self) -> int:
@@ -869,6 +1139,32 @@ class Registry:
                              summary=f"角色改为代码 {len(chunk)} 条 / roles stored as codes")
             res = self.store.write(Q_SET_ROLES, {"rows": chunk, "change": change})
             changed += res[0]["changed"] if res else 0
+        return changed
+
+    def migrate_search_tokens(self) -> int:
+        """Schema 3: give every record written before it its search tokens (and the search text in the
+        form they are checked against). Derived fields only: versions, timestamps and content hashes stay.
+        One ``migrate`` entry in the change log says how many records were brought up; a second run finds
+        none and writes nothing."""
+        changed, ids = 0, []
+        while True:
+            rows = self.store.read(Q_SEARCH_MISSING, {"limit": BATCH})
+            if not rows:
+                break
+            batch = [{"id": r["id"], "search_text": search_text(r["name"] or "", r["aliases"] or []),
+                      "search_tokens": search_tokens(r["name"] or "", r["aliases"] or [], (r["id"], r["credit_code"]),
+                                                     lead=any(x in LEAD_ROLES for x in r["roles"] or ()))}
+                     for r in rows]
+            res = self.store.write(Q_SET_SEARCH, {"rows": batch})
+            changed += res[0]["changed"] if res else 0
+            ids += [r["id"] for r in rows]
+            if len(rows) < BATCH:
+                break
+        if changed:
+            change = _change("migrate", by="system", why=f"模式升级到版本 {dialect.SCHEMA_VERSION} / schema upgrade",
+                             ids=ids, summary=f"建立搜索索引 {changed} 条 / search tokens for {changed} records")
+            change["count"] = changed
+            self.store.write(Q_MIGRATE_NOTE, {"change": change})
         return changed
 
     def schema_version(self) -> int | None:
@@ -960,24 +1256,105 @@ def _keep_user_fields(rid: str, new: dict[str, Any], current: dict[str, Any], ra
     return merged, conflicts
 
 
-def explain_match(item: dict[str, Any], needle: str) -> list[str]:
-    """Say why a record matched a search: in its name, an alias, or its pinyin."""
-    why = []
-    if needle in item["name"].lower():
-        why.append(f"名称/name: {item['name']}")
-    for a in item.get("aliases", []):
-        if needle in a.lower():
-            why.append(f"简称/alias: {a}")
-    if not why:
-        for text in [item["name"], *item.get("aliases", [])]:
-            full, initials = _pinyin(text)
-            if needle in initials:
-                why.append(f"拼音首字母/pinyin initials: {initials} ({text})")
-                break
-            if needle in full:
-                why.append(f"拼音/pinyin: {full} ({text})")
-                break
-    return why
+SUGGEST_MIN = 70.0  # rapidfuzz similarity (0-100) of a suggestion: one edit in four characters is 75
+
+
+def similarity(query: str, text: str) -> float:
+    """How close a query is to a name (0-100): to the whole name, or to its best-matching part when the
+    name is longer (中国希土 is one edit from the start of 中国稀土集团)."""
+    from rapidfuzz import fuzz
+
+    return fuzz.partial_ratio(query, text) if len(text) > len(query) else fuzz.ratio(query, text)
+
+
+def _spoken(text: str) -> str:
+    """A text with each Chinese character replaced by its pinyin (others kept): 中国希土 -> zhongguoxitu."""
+    return "".join(_syllables(text)).replace(" ", "") if _CJK.search(text) else text
+
+
+# how a word matched, strongest first; a record ranks by its weakest word
+MATCH_TIERS = ("exact", "prefix", "substring", "pinyin", "initials")
+MATCH_POINTS = {"exact": 100, "prefix": 80, "substring": 60, "pinyin": 40, "initials": 30}
+
+
+def explain_match(item: dict[str, Any], words: list[str] | str) -> list[dict[str, Any]] | None:
+    """Why a record matches every word of a query, or None if one word does not.
+
+    One entry per word (or one for the whole query when it is exactly a name, an alias, the id or the
+    credit code): ``{"word", "how", "field", "value"}`` — ``how`` one of MATCH_TIERS, ``field`` name, alias,
+    id or credit_code, ``value`` the name, alias, pinyin or initials matched."""
+    if isinstance(words, str):
+        words = normalise(words).split()
+    names = [("name", item["name"])] + [("alias", a) for a in item.get("aliases") or []]
+    whole = "".join(words)
+    for field, value in names + [("id", item.get("id")), ("credit_code", item.get("credit_code"))]:
+        if value and normalise(value).replace(" ", "") == whole:
+            return [{"word": " ".join(words), "how": "exact", "field": field, "value": value}]
+    out = []
+    for word in words:
+        best = None
+        for field, value in names:
+            v = normalise(value)
+            how = "exact" if v == word else "prefix" if v.startswith(word) else "substring" if word in v else None
+            if how is None:
+                full, initials = _han_pinyin(v)
+                how = "pinyin" if full and word in full else "initials" if initials and word in initials else None
+                if how:
+                    value = f"{full if how == 'pinyin' else initials}（{value}）"
+            if how and (best is None or MATCH_TIERS.index(how) < MATCH_TIERS.index(best["how"])):
+                best = {"word": word, "how": how, "field": field, "value": value}
+        if best is None:
+            return None
+        out.append(best)
+    return out
+
+
+def importance_key(row: dict[str, Any]) -> tuple:
+    """Chain leaders first (链主, then other leading firms), then records in the cluster, then those with
+    more relations."""
+    roles = row.get("roles") or []
+    return (ROLE_CHAIN_LEADER not in roles, not any(r in LEAD_ROLES for r in roles), row.get("locality") != LOCAL,
+            -(row.get("relations") or 0))  # relations last: Registry._rank relies on it
+
+
+LEADER_BONUS = 20  # a chain leader found by part of its name ranks with the names that start with the query
+
+
+def relevance(row: dict[str, Any], match: list[dict[str, Any]]) -> int:
+    """Points of the weakest word's match (MATCH_POINTS); a chain leader matched by less than its whole
+    name or alias gains LEADER_BONUS (稀土 finds 中国稀土集团 among the names starting with 稀土, not after
+    the eighty that contain it)."""
+    points = min(MATCH_POINTS[m["how"]] for m in match)
+    if points < MATCH_POINTS["exact"] and ROLE_CHAIN_LEADER in (row.get("roles") or []):
+        points += LEADER_BONUS
+    return points
+
+
+def rank_key(row: dict[str, Any], match: list[dict[str, Any]]) -> tuple:
+    """Relevance first (``relevance``; then the points of every word, the leader's bonus included; a name
+    before an alias), then importance, then pinyin name order."""
+    points = relevance(row, match)
+    every_word = sum(MATCH_POINTS[m["how"]] for m in match) + points - min(MATCH_POINTS[m["how"]] for m in match)
+    return (-points, -every_word, sum(m["field"] == "alias" for m in match), *importance_key(row),
+            row.get("sort_key") or "", row["id"])
+
+
+def score_parts(row: dict[str, Any], match: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parts of a hit's rank, for people and programs: ``match`` (points of the weakest word: exact 100,
+    prefix 80, substring 60, pinyin 40, initials 30), ``relevance`` (with a chain leader's bonus), then the
+    importance that breaks ties."""
+    return {"match": min(MATCH_POINTS[m["how"]] for m in match), "relevance": relevance(row, match),
+            "leader": any(r in LEAD_ROLES for r in row.get("roles") or []),
+            "in_cluster": row.get("locality") == LOCAL, "relations": row.get("relations")}
+
+
+def match_text(m: dict[str, Any]) -> str:
+    """One reason in both languages, e.g. ``名称前缀/name prefix: 中国稀土集团`` (``matched`` of the API)."""
+    from .messages import text
+
+    zh, en = (text("search.why", lang, how=text(f"search.how.{m['how']}", lang),
+                   field=text(f"search.field.{m['field']}", lang), word=m["word"]) for lang in ("zh", "en"))
+    return f"{zh}/{en}: {m['value']}"
 
 
 def model_fields(kind: str) -> list[str]:

@@ -54,6 +54,34 @@ class GraphStore(ABC):
     def fulltext(self, q: str, limit: int = 20) -> list[Row]:
         """Full-text query over names and aliases: rows of {id, score}."""
 
+    def search_candidates(self, asks: list[tuple[list[str], list[str], int]], filters: Mapping[str, Any], *,
+                          segment: bool) -> list[list[Row]]:
+        """For each ask ``(tokens, words, cap)``: the records holding every token (through this store's
+        search index), whose search text contains every word and that pass ``filters``, at most ``cap``,
+        unordered (``dialect.SEARCH``, up to four asks a statement)."""
+        n = len(dialect.SEARCH_PARTS)
+        out: list[list[Row]] = []
+        for i in range(0, len(asks), n):
+            chunk = list(asks[i:i + n])
+            params = dict(filters)
+            for j, part in enumerate(dialect.SEARCH_PARTS):
+                tokens, words, cap = chunk[j] if j < len(chunk) else (chunk[0][0], [], 0)
+                params.update(self._search_tokens(part, tokens), **{part + "words": list(words), part + "cap": cap})
+            rows = self.read(dialect.SEARCH[(self.dialect, segment)], params)
+            got: dict[str, list[Row]] = {p: [] for p in dialect.SEARCH_PARTS}
+            for row in rows:
+                got[row.pop("part")].append(row)
+            out += [got[p] for p in dialect.SEARCH_PARTS[:len(chunk)]]
+        return out
+
+    def _search_tokens(self, part: str, tokens: list[str]) -> dict[str, Any]:
+        """The parameters that carry one ask's tokens to this store's search index."""
+        raise NotImplementedError
+
+    def degrees(self, ids: list[str]) -> dict[str, int]:
+        """The number of relations of each of ``ids`` (a few: the ties of a search page)."""
+        return {r["id"]: r["relations"] for r in self.read(dialect.DEGREES[self.dialect], {"ids": ids})}
+
     @abstractmethod
     def describe(self) -> dict[str, Any]:
         """Which store this is and where, for `xijin status`."""
@@ -78,18 +106,30 @@ class GraphStore(ABC):
         self.write("MATCH (n) DETACH DELETE n")
 
     @abstractmethod
-    def atomic(self, statements: Sequence[tuple], *,
+    def atomic(self, statements: Sequence[tuple[str, Mapping[str, Any] | None]], *,
+               precheck: Callable[[Callable[..., list[Row]]], None] | None = None,
                progress: Callable[[int, int], None] | None = None) -> list[list[Row]]:
-        """Run several writing statements all-or-nothing: either every one of them is applied, or (an
-        error, a killed process, a lost connection) none is. Returns each statement's rows.
+        """Run several writing statements all-or-nothing: every one of them is applied, or (a refused
+        precheck, a killed process, a lost connection, someone else writing in between) none is.
+        Returns each statement's rows.
 
-        A statement is ``(query, params)`` or ``(query, params, check)``: ``check(rows)`` may raise (a
-        RegistryError) to abandon the whole work, e.g. when a record's version is not the one expected.
+        ``precheck(read)`` runs first, where nobody can write between it and the statements; it reads
+        with ``read(query, params)`` and raises (a RegistryError) to abandon the work, e.g. when a record
+        is not at the version the work was computed from. The statements themselves must not fail on
+        the data (check what could make them fail in ``precheck``): on the embedded store a statement
+        that fails is not undone by the others.
 
-        Neo4j: one transaction. The embedded store: the statements run on a copy of the graph that
-        replaces the live one in one step only once all of them succeeded; if anyone wrote to the live
-        graph in the meantime the work is done again on a fresh copy (a few times, then Conflict), so no
-        acknowledged write is lost. ``progress(done, total)`` is called after each statement."""
+        Neo4j: one transaction (``precheck`` reads in it). The embedded store: ``WATCH`` on the graph,
+        ``precheck``, then every statement in one ``MULTI``/``EXEC``. Redis runs the block without
+        interleaving and logs it as one unit in the append-only log, whose loader drops a block cut
+        short by a crash, so kill -9 of the client or of the server leaves all or nothing. A write by
+        someone else after the ``WATCH`` voids the ``EXEC``: the precheck and the block are done again
+        (a few times, then Conflict), so nothing is lost. The block holds the server for its length:
+        other requests wait (and may time out) meanwhile. ``progress(done, total)`` is called as
+        statements are queued and when the block has run.
+
+        (A copy of the graph swapped in with ``RENAME`` was tried first: ``GRAPH.COPY`` forks, and a
+        fork refused while an append-only rewrite runs left the server hung — measured in the suite.)"""
 
 
 # --------------------------------------------------------------------------
@@ -109,6 +149,33 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _compact_rows(reply: Any) -> list[Row]:
+    """The rows of a ``GRAPH.QUERY … --compact`` reply to a statement that returns scalars, lists or maps
+    of them (every statement ``atomic`` runs): header ``[[type, name], …]``, rows of ``[type, value]``."""
+    if not isinstance(reply, list) or len(reply) < 3:
+        return []
+    header, rows = reply[0], reply[1]
+    names = [h[1].decode() if isinstance(h[1], bytes) else h[1] for h in header]
+    return [{n: _compact_value(cell) for n, cell in zip(names, row)} for row in rows]
+
+
+def _compact_value(cell: Any) -> Any:
+    kind, value = cell
+    if kind == 1:  # null
+        return None
+    if kind == 2:  # string
+        return value.decode() if isinstance(value, bytes) else value
+    if kind == 3:  # integer
+        return int(value)
+    if kind == 4:  # boolean
+        return value in (b"true", "true", True)
+    if kind == 5:  # double
+        return float(value)
+    if kind == 6:  # array
+        return [_compact_value(v) for v in value]
+    raise InvalidInput(f"atomic: unexpected value type {kind} in a reply")
 
 
 def _plain(value: Any) -> Any:
@@ -186,71 +253,66 @@ class FalkorStore(GraphStore):
         self.ping()  # holds a pooled connection: other processes see that the server is in use
         self._drop_stale_copies()
 
-    # -- all-or-nothing work on a copy of the graph ---------------------
+    # -- all-or-nothing work: WATCH, precheck, MULTI/EXEC -------------------
     ATOMIC_TRIES = 3
 
-    def _copy_prefix(self) -> str:
-        return f"{self.graph_name}{ATOMIC_COPY_MARK}"
-
     def _drop_stale_copies(self) -> None:
-        """Delete the copies of this graph left by atomic work whose process died (kill -9, power
-        loss): the live graph was never touched by them. A copy's name carries its process id."""
+        """Delete working copies of this graph left by an earlier version of ``atomic`` (which worked
+        on a ``GRAPH.COPY``) whose process died: the live graph was never touched by them."""
+        prefix = f"{self.graph_name}{ATOMIC_COPY_MARK}"
         try:
             conn = self.db.connection
-            for key in conn.scan_iter(match=self._copy_prefix() + "*", count=1000):
+            for key in conn.scan_iter(match=prefix + "*", count=1000):
                 name = key.decode() if isinstance(key, bytes) else key
-                pid = name[len(self._copy_prefix()):].split("_", 1)[0]
+                pid = name[len(prefix):].split("_", 1)[0]
                 if pid.isdigit() and not _pid_alive(int(pid)):
                     conn.delete(name)
                     log.warning("removed %s, left by an interrupted import or restore", name)
         except (self._redis_errors.RedisError, OSError):
             log.debug("could not look for stale copies", exc_info=True)
 
-    def atomic(self, statements, *, progress=None):
+    def atomic(self, statements, *, precheck=None, progress=None):
         import redis as _redis
+        from falkordb.graph import Graph as _Graph
 
         statements = list(statements)
         for stmt in statements:
             _refuse_nul(stmt[1])
         if not self.db.connection.exists(self.graph_name):
-            # a graph nobody wrote to yet: give it its schema, so that the copy has indexes and constraints
-            self.setup_schema()
+            self.setup_schema()  # a graph nobody wrote to yet: give it its schema first
         errs = self._redis_errors
+        header = _Graph._build_params_header
+        texts = [header(None, dict(params or {})) + query for query, params in statements]
         for _ in range(self.ATOMIC_TRIES):
-            copy = f"{self._copy_prefix()}{os.getpid()}_{uuid.uuid4().hex[:12]}"
-            watcher = _redis.Redis(unix_socket_path=self.socket_path, socket_timeout=self.slow_timeout,
-                                   socket_connect_timeout=min(5.0, self.slow_timeout), retry=self._no_retry())
-            slow = self._client(self.slow_timeout)
+            conn = _redis.Redis(unix_socket_path=self.socket_path, socket_timeout=self.slow_timeout,
+                                socket_connect_timeout=min(5.0, self.slow_timeout), retry=self._no_retry())
             try:
-                pipe = watcher.pipeline(transaction=True)
-                pipe.watch(self.graph_name)  # any write to the live graph from now on voids the swap
-                slow.connection.execute_command("GRAPH.COPY", self.graph_name, copy)
-                graph = slow.select_graph(copy)
-                results = []
-                for i, (query, params, *check) in enumerate(statements):
-                    try:
-                        result = graph.query(query, dict(params or {}))
-                    except errs.ResponseError as exc:
-                        msg = str(exc)
-                        if self._disk_full(exc):
-                            raise DiskFull(DISK_FULL) from None
-                        if dialect.is_unique_violation(msg):
-                            raise Conflict(f"编号已存在 / the id already exists ({msg})") from None
-                        raise
-                    names = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
-                    results.append([{n: _plain(v) for n, v in zip(names, row)} for row in result.result_set])
-                    if check and check[0] is not None:
-                        check[0](results[-1])
-                    if progress:
-                        progress(i + 1, len(statements))
+                pipe = conn.pipeline(transaction=True)
+                pipe.watch(self.graph_name)  # any write to the graph from now on voids the EXEC
+                if precheck is not None:
+                    precheck(lambda q, p=None: self.read(q, p, slow=True))
                 pipe.multi()
-                pipe.rename(copy, self.graph_name)
+                for i, text in enumerate(texts):
+                    pipe.execute_command("GRAPH.QUERY", self.graph_name, text, "--compact")
+                    if progress and i + 1 < len(texts):
+                        progress(i + 1, len(texts) + 1)
                 try:
-                    pipe.execute()
+                    replies = pipe.execute(raise_on_error=False)
                 except errs.WatchError:
-                    log.info("the registry changed during atomic work; doing it again on a fresh copy")
+                    log.info("the registry changed during atomic work; checking and doing it again")
                     continue
-                return results
+                failed = [(i, r) for i, r in enumerate(replies) if isinstance(r, Exception)]
+                if failed:
+                    i, exc = failed[0]
+                    if self._disk_full(exc):
+                        raise DiskFull(DISK_FULL)
+                    log.error("atomic work: statement %d of %d failed inside its block: %s", i + 1, len(texts), exc)
+                    raise RegistryError(f"批量写入中第 {i + 1} 条语句失败，其余已写入；请联系管理员 / statement "
+                                        f"{i + 1} of {len(texts)} failed inside an atomic block (the others "
+                                        f"were applied): {exc}")
+                if progress:
+                    progress(len(texts) + 1, len(texts) + 1)
+                return [_compact_rows(reply) for reply in replies]
             except errs.BusyLoadingError:
                 raise StoreUnavailable("内置图数据库正在加载数据，请稍候 / the embedded store is still loading") from None
             except (errs.ConnectionError, errs.TimeoutError, OSError) as exc:
@@ -260,16 +322,11 @@ class FalkorStore(GraphStore):
                                        f"does not answer: {exc}") from None
             finally:
                 try:
-                    watcher.delete(copy)  # nothing when the swap renamed it
-                except (errs.RedisError, OSError):
-                    pass  # a copy left behind is removed by the next open (its process is gone by then)
-                for client in (watcher, slow.connection):
-                    try:
-                        client.close()
-                    except Exception:
-                        pass
-        raise Conflict("登记库在导入期间一直被修改，未作任何更改，请稍后重试 / the registry kept changing while "
-                       "the work was being done; nothing was changed, try again")
+                    conn.close()
+                except Exception:
+                    pass
+        raise Conflict("登记库在写入期间一直被修改，未作任何更改，请稍后重试 / the registry kept changing while "
+                       "the work was being prepared; nothing was changed, try again")
 
     def _slow_graph(self):
         if self.slow_timeout == self.timeout:
@@ -365,6 +422,12 @@ class FalkorStore(GraphStore):
 
     def fulltext(self, q, limit=20):
         return self.read(dialect.FALKOR_FULLTEXT, {"q": q, "limit": limit})
+
+    def _search_tokens(self, part, tokens):
+        # every token is an index predicate (dialect.SEARCH_SLOTS of them; fewer repeat the last)
+        slots = list(tokens[:dialect.SEARCH_SLOTS])
+        slots += [slots[-1]] * (dialect.SEARCH_SLOTS - len(slots))
+        return {f"{part}{i}": t for i, t in enumerate(slots)}
 
     def describe(self):
         return {"store": "embedded FalkorDB", "dialect": self.dialect, "socket": self.socket_path,
@@ -504,17 +567,17 @@ class Neo4jStore(GraphStore):
     def read(self, query, params=None, *, slow=False):
         return self._run(query, params, self._neo4j.RoutingControl.READ)
 
-    def atomic(self, statements, *, progress=None):
+    def atomic(self, statements, *, precheck=None, progress=None):
         nex = self._nex
         statements = list(statements)
         try:
             with self.driver.session(database=self.database) as session:
                 with session.begin_transaction() as tx:
+                    if precheck is not None:
+                        precheck(lambda q, p=None: [r.data() for r in tx.run(q, dict(p or {}))])
                     results = []
-                    for i, (query, params, *check) in enumerate(statements):
+                    for i, (query, params) in enumerate(statements):
                         results.append([r.data() for r in tx.run(query, dict(params or {}))])
-                        if check and check[0] is not None:
-                            check[0](results[-1])
                         if progress:
                             progress(i + 1, len(statements))
                     tx.commit()
@@ -542,6 +605,9 @@ class Neo4jStore(GraphStore):
         # Lucene syntax: quote the user's text so that 中国-稀土 or a stray * is not read as an operator
         escaped = '"' + q.replace("\\", "\\\\").replace('"', '\\"') + '"'
         return self.read(dialect.NEO4J_FULLTEXT, {"q": escaped, "limit": limit})
+
+    def _search_tokens(self, part, tokens):
+        return {part + "lucene": dialect.lucene_all(tokens)}
 
     def describe(self):
         return {"store": "Neo4j", "dialect": self.dialect, "uri": self.uri, "database": self.database or "(default)"}

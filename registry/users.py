@@ -40,6 +40,7 @@ Q_USER_ADD_TOKEN = ("MATCH (u:User {name: $name}) "
 Q_USER_BY_TOKEN = "MATCH (u:User) WHERE $hash IN u.token_hashes RETURN properties(u) AS u LIMIT 1"
 Q_USER_LOGIN = "MATCH (u:User {name: $name}) SET u.last_login_at = $at RETURN properties(u) AS u"
 Q_USER_REHASH = "MATCH (u:User {name: $name}) SET u.password_hash = $hash"
+Q_USER_SET_PASSWORD = "MATCH (u:User {name: $name}) SET u.password_hash = $hash RETURN properties(u) AS u"
 Q_SETTING_GET = "MATCH (s:Setting {key: $key}) RETURN s.value_json AS v"
 Q_SETTING_SET = "MERGE (s:Setting {key: $key}) SET s.value_json = $v, s.updated_at = $at, s.updated_by = $by"
 
@@ -181,6 +182,14 @@ class Users:
         if _hasher.check_needs_rehash(u["password_hash"]):
             self.store.write(Q_USER_REHASH, {"name": name, "hash": _hasher.hash(password)})
         rows = self.store.write(Q_USER_LOGIN, {"name": name, "at": now_iso()})
+        return public(rows[0]["u"])
+
+    def set_password(self, name: str, password: str) -> dict[str, Any]:
+        """Give a user a new password (e.g. one restored from a backup made without passwords)."""
+        password = check_password(password)
+        rows = self.store.write(Q_USER_SET_PASSWORD, {"name": name, "hash": _hasher.hash(password)})
+        if not rows:
+            raise NotFound(f"用户 '{name}' 不存在 / no user named '{name}'")
         return public(rows[0]["u"])
 
     # -- settings an admin changes -------------------------------------

@@ -42,7 +42,7 @@ def list_filters(args) -> dict:
         "role": P.role_arg(args),
         "level": P.choice_arg(args, "level", LEVELS),
         "segment": P.text_arg(args, "segment", 100),
-        "sort": P.choice_arg(args, "sort", SORTS, "name"),
+        "sort": P.choice_arg(args, "sort", SORTS, "relevance"),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
         "per_page": P.int_arg(args, "per_page", 50, 1, 500),
     }
@@ -178,6 +178,12 @@ def chain_graph():
     """The chain map's graph: nodes with server-computed positions, edges, and what was merged."""
     f = chainmap.parse_filters(request.args)
     return ok(chainmap.graph_view(analysis.current(), **f))
+
+
+@bp.get("/chain/graph/find")
+def chain_find():
+    """The chain map's search: segments and members by name or alias, each with the segment it is drawn in."""
+    return ok(chainmap.find(analysis.current(), request.args))
 
 
 @bp.get("/chain/<segment_id>")

@@ -11,7 +11,7 @@ string title in with ``innerText``, and labels are drawn on a canvas.
 
 from __future__ import annotations
 
-from graph.chainboard import EXPANDED_CAP, MAX_NODES, MEMBER_KINDS, PER_SEGMENT
+from graph.chainboard import EXPANDED_CAP, MAX_NODES, MEMBER_KINDS, PER_SEGMENT, find_in_map
 from registry.errors import InvalidInput, NotFound
 from registry.model import RELATION_TYPES
 
@@ -24,11 +24,23 @@ DEFAULT_RELATIONS = ("FEEDS", "CHAIN_LEADER", "SUPPLIES", "RESEARCH_PARTNER", "C
 GRAPH_RELATIONS = tuple(t for t in RELATION_TYPES if t not in ("IN_SEGMENT", "PART_OF"))
 LOCALITY_FILTERS = ("all", "in", "out")
 
-# colours come from the one palette (web/static/palette.json); shapes and sizes are the map's own
+# colours come from the one palette (web/static/palette.json); shapes and sizes are the map's own.
+# One scheme everywhere: a firm, platform or project is coloured by where the sources place it (the
+# legend's locality classes, web.palette.LOCALITY_CLASS) and shaped by its kind; a segment is filled by
+# its coverage level.
 LEVEL_COLOURS = palette.group("level")
 LEVEL_FILL = palette.group("level_fill")
+LOCALITY_COLOURS = palette.group("locality")
 _MEMBER = palette.group("member")
-KIND_STYLE = {
+KIND_SHAPES = {"enterprise": ("dot", 9), "platform": ("diamond", 10), "project": ("square", 8)}
+FONT_SIZE = 14       # every label on the maps; the page never opens them below 12 px (see app.js)
+SEG_BOX = {"minimum": 120, "maximum": 150}  # a segment box's width (graph.chainboard.SEG_W leaves room)
+SEG_NAME_CHARS = 9   # a segment's name on its box (the rest is in its tooltip)
+MEMBER_NAME_CHARS = 9
+LEVELS = ("strong", "medium", "weak", "none")
+EDGE_COLOURS = palette.group("edge")
+GRAPH = palette.group("graph")  # fills, lines and the fallback colour of the drawings
+KIND_STYLE = {  # kept for callers that style by the old three-way group (local / outside / unknown)
     "local": {"shape": "dot", "color": _MEMBER["local"], "size": 9},
     "outside": {"shape": "dot", "color": _MEMBER["outside"], "size": 8},
     "unknown": {"shape": "dot", "color": _MEMBER["unknown"], "size": 7},
@@ -36,8 +48,36 @@ KIND_STYLE = {
     "project": {"shape": "square", "color": _MEMBER["project"], "size": 8},
     "aggregate": {"shape": "box", "color": _MEMBER["aggregate"]},
 }
-EDGE_COLOURS = palette.group("edge")
-GRAPH = palette.group("graph")  # fills, lines and the fallback colour of the drawings
+
+
+def member_colour(locality: str | None) -> str:
+    """The colour of a firm, platform or project: its locality class's."""
+    return LOCALITY_COLOURS[palette.locality_class(locality)]
+
+
+def legend(*, aggregate: bool = True) -> dict:
+    """The one legend of the maps, in the page's language: what each colour, shape, fill and line means.
+
+    The pages draw it as HTML (``_chain_legend.html``); the PNG export draws the same entries on the
+    picture (app.js), so the picture explains itself.
+    """
+    return {
+        "locality": {"title": text("ui.chainmap.legend.locality"),
+                     "items": [{"code": c, "colour": LOCALITY_COLOURS[c], "label": text(f"ui.chainmap.legend.loc.{c}")}
+                               for c in palette.LOCALITY_CLASSES]},
+        "kinds": {"title": text("ui.chainmap.legend.kinds"),
+                  "items": [{"code": k, "shape": KIND_SHAPES[k][0], "colour": GRAPH["legend-shape"],
+                             "label": text(f"ui.chainmap.legend.kind.{k}")} for k in KIND_SHAPES]
+                  + ([{"code": "aggregate", "shape": "box", "colour": _MEMBER["aggregate"],
+                       "label": text("ui.chainmap.legend.kind.aggregate")}] if aggregate else [])},
+        "coverage": {"title": text("ui.chainmap.legend.coverage"),
+                     "items": [{"code": lv, "colour": LEVEL_FILL[lv], "line": LEVEL_COLOURS[lv],
+                                "label": text(f"ui.legend.{lv}")} for lv in LEVELS]},
+        "relations": {"title": text("ui.chainmap.legend.relations"),
+                      "items": [{"code": t, "colour": EDGE_COLOURS[t], "label": text(f"ui.chain.legend.{key}")}
+                                for t, key in (("FEEDS", "feeds"), ("SUPPLIES", "supplies"), ("CHAIN_LEADER", "leader"),
+                                               ("RESEARCH_PARTNER", "research"))]},
+    }
 
 
 def short(text_: str, n: int = 14) -> str:
@@ -70,15 +110,32 @@ def parse_filters(args) -> dict:
     if bad:
         raise InvalidInput(f"kinds: 不支持的类型 {bad[0][:40]!r}，可用：{', '.join(MEMBER_KINDS)} / unknown kind")
     expand = (listed("expand") or [])[:50]
+    more = (listed("more") or [])[:50]
     return {
         "rel": rels,
         "kinds": kinds,
         "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS, "all"),
         "expand": expand,
+        "more": more,
         "per_segment": P.int_arg(args, "per_segment", PER_SEGMENT, 0, EXPANDED_CAP),
         "max_nodes": P.int_arg(args, "max_nodes", MAX_NODES, 50, 5000),
         "segment": P.text_arg(args, "segment", 100),
     }
+
+
+def find(analysis, args) -> dict:
+    """The map's search box: ``q`` (1-100 characters), ``limit`` (1-20, default 8)."""
+    q = P.text_arg(args, "q", 100)
+    if not q:
+        raise InvalidInput("q: 请输入要在图中查找的名称 / q: type a name to find in the map")
+    hits = find_in_map(analysis, q, limit=P.int_arg(args, "limit", 8, 1, 20))
+    for h in hits:
+        h["node"] = f"seg:{h['segment']}" if h["kind"] == "segment" else h["id"]
+        h["kind_label"] = label("kind", h["kind"])
+        if h["kind"] != "segment":
+            h["locality_label"] = label("locality", h["locality"] or "unknown")
+            h["locality_class"] = palette.locality_class(h["locality"])
+    return {"q": q, "hits": hits}
 
 
 # ------------------------------------------------------------------ the map in words and colours
@@ -96,32 +153,49 @@ def _member_title(n: dict) -> str:
     return "\n".join(lines)
 
 
+def _font(size: int = FONT_SIZE, *, backed: bool = False) -> dict:
+    """A label's font; ``backed`` puts a light backing under the text so a line crossing it does not hide it."""
+    out = {"size": size, "color": GRAPH["label"]}
+    if backed:
+        out["background"] = GRAPH["label-bg"]
+    return out
+
+
 def _node(n: dict) -> dict:
     kind = n["kind"]
     at = {"id": n["id"], "x": n["x"], "y": n["y"]}
     if kind == "unassigned":
-        return dict(at, label=text("web.map.unassigned"), title=text("web.map.unassigned_title", n=n["count"]),
-                    shape="box", color={"background": GRAPH["unassigned-fill"], "border": GRAPH["unassigned-line"]}, font={"size": 16},
-                    kind="unassigned")
+        return dict(at, label=text("web.map.unassigned") + "\n" + str(n["count"]),
+                    title=text("web.map.unassigned_title", n=n["count"]),
+                    shape="box", color={"background": GRAPH["unassigned-fill"], "border": GRAPH["unassigned-line"]},
+                    font=_font(), widthConstraint=dict(SEG_BOX), kind="unassigned")
     if kind == "segment":
         c, level = n["counts"], n["level"]
+        firms = c["local_enterprises"] + c["outside_enterprises"] + c.get("unknown_locality_enterprises", 0)
         title = "\n".join([n["name"], text("web.map.coverage", score=f"{n['score']:g}", level=label("level_cov", level)),
                            text("web.map.counts", local=c["local_enterprises"], outside=c["outside_enterprises"],
                                 platforms=c["platforms"], projects=c["projects"]),
-                           text("web.map.open_segment")])
-        return dict(at, label=("  " * n["depth"]) + short(n["name"], 16), title=title, shape="box", kind="segment",
-                    segment=n["segment"], level=level, font={"size": 16 if n["depth"] == 0 else 14},
-                    color={"background": LEVEL_FILL[level], "border": LEVEL_COLOURS[level]}, borderWidth=2)
+                           text("ui.chainmap.map.seg_members", n=n.get("members", 0))])
+        return dict(at, label=short(n["name"], SEG_NAME_CHARS) + "\n" + text("ui.chainmap.map.seg_counts", firms=firms,
+                                                                              local=c["local_enterprises"]),
+                    title=title, shape="box", kind="segment", segment=n["segment"], level=level,
+                    name=n["name"], expanded=bool(n.get("expanded")), members=n.get("members", 0), font=_font(),
+                    widthConstraint=dict(SEG_BOX),
+                    color={"background": LEVEL_FILL[level], "border": LEVEL_COLOURS[level]},
+                    borderWidth=3 if n.get("expanded") else 2)
     if kind == "aggregate":
         parts = "、".join(f"{k} {label('kind', kd)}" for kd, k in n["hidden_by_kind"].items())
         name = n["name"] if n["name"] is not None else text("web.map.unassigned")
         return dict(at, label=text("web.map.more", n=n["hidden_count"]),
-                    title=text("web.map.more_title", name=name, parts=parts), shape="box",
-                    color={"background": _MEMBER["aggregate"], "border": GRAPH["aggregate-line"]}, kind="aggregate", segment=n["segment"],
-                    hidden_count=n["hidden_count"])
-    style = KIND_STYLE[n["group"]]
-    return dict(at, label=short(n["name"]), title=_member_title(n), shape=style["shape"], size=style["size"],
-                color=style["color"], kind=kind, group=n["group"])
+                    title=text("web.map.more_title", name=name, parts=parts), shape="box", font=_font(),
+                    widthConstraint={"maximum": 140},
+                    color={"background": _MEMBER["aggregate"], "border": GRAPH["aggregate-line"]}, kind="aggregate",
+                    segment=n["segment"], hidden_count=n["hidden_count"])
+    shape, size = KIND_SHAPES.get(kind, ("dot", 8))
+    loc = palette.locality_class(n.get("locality"))
+    return dict(at, label=short(n["name"], MEMBER_NAME_CHARS + 1), title=_member_title(n), shape=shape, size=size,
+                color=LOCALITY_COLOURS[loc], kind=kind, group=n["group"], locality_class=loc, name=n["name"],
+                segment=n.get("segment"), font=_font(backed=True))
 
 
 def _edge(e: dict) -> dict:
@@ -132,9 +206,12 @@ def _edge(e: dict) -> dict:
     out = {"from": e["from"], "to": e["to"], "type": k, "title": "\n".join(lines), "count": e["count"],
            "color": {"color": EDGE_COLOURS.get(k, GRAPH["other"]), "opacity": 0.9 if k == "FEEDS" else 0.45},
            "arrows": "to", "width": 3 if k == "FEEDS" else 1}
+    if e.get("to_folded"):  # shown when one of its ends is picked (app.js), not as part of the overview
+        out["hidden"] = True
+        out["folded"] = True
     if e["count"] > 1:
-        out["label"] = str(e["count"])
         out["title"] += "\n" + text("web.map.merged", n=e["count"])
+        out["width"] = min(6, out["width"] + 1)
     return out
 
 
@@ -165,8 +242,9 @@ VIS_OPTIONS = {
                     "keyboard": False, "multiselect": False},
     "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.5}},
               "font": {"size": 10, "align": "middle"}},
-    "nodes": {"font": {"size": 12, "face": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"}},
+    "nodes": {"font": {"size": FONT_SIZE, "face": "Microsoft YaHei, PingFang SC, Noto Sans CJK SC, sans-serif"}},
 }
+MIN_LABEL_PX = 12  # the smallest label size, in CSS px, the map may open at (app.js keeps to it)
 
 
 # ------------------------------------------------------------------ standalone export (pyvis)
@@ -186,3 +264,43 @@ def standalone_network(view: dict):
             net.edges.append({k: v for k, v in e.items() if k not in ("type", "count")})
     net.options = dict(VIS_OPTIONS)
     return net
+
+
+# ------------------------------------------------------------------ an entity's neighbourhood
+NEIGHBOUR_SHAPES = {"enterprise": "dot", "platform": "diamond", "project": "square", "segment": "box",
+                    "target": "triangle", "gov_unit": "hexagon", "document": "box"}
+
+
+def segment_levels(analysis) -> dict[str, str]:
+    """Each segment's coverage level (the one the gap analysis computes), memoised on the snapshot."""
+    def compute():
+        levels = {r["id"]: r["level"] for r in analysis.coverage()["segments"]}
+        for g in analysis.board()["groups"]:  # the whole chain: the level most of its segments reach
+            levels[g["id"]] = g["level"]
+        return levels
+    return analysis.memo("segment_levels", compute)
+
+
+def neighbour_style(n: dict, *, centre: bool, levels: dict[str, str]) -> dict:
+    """How a node of an entity's neighbourhood looks, in the chain map's one scheme.
+
+    Firms, platforms and projects take their locality class's colour (特斯拉, whose place the sources do
+    not state, is "not stated", not "in the cluster"); a segment is filled by its coverage level; the
+    other kinds keep their kind's colour.
+    """
+    kind = n.get("kind")
+    out = {"shape": NEIGHBOUR_SHAPES.get(kind, "dot"), "size": 18 if centre else 10,
+           "font": _font(18 if centre else FONT_SIZE, backed=True)}
+    if kind in KIND_SHAPES:
+        out["color"] = member_colour(n.get("locality"))
+        out["locality_class"] = palette.locality_class(n.get("locality"))
+    elif kind == "segment":
+        level = levels.get(n["id"], "none")
+        out["color"] = {"background": LEVEL_FILL[level], "border": LEVEL_COLOURS[level]}
+        out["level"] = level
+        out["borderWidth"] = 2
+    elif kind == "document":
+        out["color"] = {"background": GRAPH["document-fill"], "border": palette.colour("entity", "document")}
+    else:
+        out["color"] = palette.group("entity").get(kind, GRAPH["other"])
+    return out

@@ -43,7 +43,24 @@ def search():
     f = V.search_filters(request.args)
     reg = get_registry()
     result = V.search(reg, f)
-    return render_template("search.html", f=f, result=result, segments=V.segment_options(reg))
+    return render_template("search.html", f=f, result=result, segments=V.segment_options(reg),
+                           reason=V.match_reason)
+
+
+@bp.get("/search/export.<fmt>")
+def search_export(fmt: str):
+    """The search the page shows, every hit in its order, as a file (same query parameters as /search)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404, f"不支持的导出格式 '{fmt[:20]}'，可用：csv, xlsx / unknown export format")
+    f = V.search_filters(request.args)
+    lang = current_lang()
+    rows, about = V.search_export(get_registry(), f, lang)
+    if fmt == "csv":
+        body = to_csv(rows, V.SEARCH_COLUMNS, lang=lang)
+    else:
+        body = to_xlsx(rows, V.SEARCH_COLUMNS, title=text("search.export.sheet"), lang=lang, about=about)
+    stem = f"搜索_{f['q']}" if f["q"] else "搜索结果"
+    return download(body, fmt, f"{stem[:60]}.{fmt}", f"search.{fmt}")
 
 
 # ------------------------------------------------------------------ entity

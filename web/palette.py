@@ -85,3 +85,24 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/palette.css", "palette_css", palette_css)
     # for the offline chain map, which carries its styles inline: the text is made from checked colours only
     app.jinja_env.globals.update(palette_css=lambda: Markup(CSS))
+
+    def chain_legend_data(aggregate: bool = True) -> dict:  # the maps' one legend (web.chainmap.legend)
+        from . import chainmap
+
+        return chainmap.legend(aggregate=aggregate)
+
+    app.jinja_env.globals.update(chain_legend_data=chain_legend_data)
+
+
+# ------------------------------------------------------------------ the legend's locality classes
+# How the maps colour a firm, platform or project by where the sources place it: one colour per class,
+# the same on the chain map, a segment's map, an entity's neighbourhood, the offline file and the PNG.
+# "jiangxi" and "china" share a class: both say "in China, not stated to be in Ganzhou", no more.
+LOCALITY_CLASSES = ("cluster", "ganzhou", "china", "abroad", "unknown")
+LOCALITY_CLASS = {"cluster": "cluster", "ganzhou": "ganzhou", "jiangxi": "china", "china": "china",
+                  "abroad": "abroad", "unknown": "unknown"}
+
+
+def locality_class(locality: str | None) -> str:
+    """The legend class of a stored locality (a missing or unknown value is "unknown")."""
+    return LOCALITY_CLASS.get(locality or "unknown", "unknown")

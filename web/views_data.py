@@ -13,14 +13,15 @@ from typing import Any
 from graph.analysis import Analysis, gap_concerns, hop_distances
 from graph.report import CATEGORIES
 from registry.errors import InvalidInput, NotFound
+from registry.exports import Column
 from registry import messages
 from registry.messages import LANGS, localise
 from registry.model import KINDS, LEVELS, LOCALITY_FILTERS
-from registry.repository import SORTS, Registry, model_fields
+from registry.repository import SORTS, Registry, model_fields, now_iso
 
 from . import analysis, chainmap, palette
 from . import params as P
-from .i18n import label, text
+from .i18n import beijing_time, current_lang, label, text
 
 PER_PAGE_CHOICES = (20, 50, 100)
 # the order relation groups appear in on an entity page: business links first, structure last
@@ -122,19 +123,16 @@ def search_filters(args) -> dict[str, Any]:
         "locality": P.choice_arg(args, "locality", LOCALITY_FILTERS),
         "role": P.role_arg(args),
         "level": P.choice_arg(args, "level", LEVELS),
-        "sort": P.choice_arg(args, "sort", SORTS, "name"),
+        "sort": P.choice_arg(args, "sort", SORTS, "relevance"),
         "page": P.int_arg(args, "page", 1, 1, 100_000),
         "per_page": int(P.choice_arg(args, "per_page", [str(n) for n in PER_PAGE_CHOICES], "20")),
     }
 
 
 def search(reg: Registry, f: dict[str, Any]) -> dict[str, Any]:
-    """A page of records matching the filters; each hit says why it matched."""
-    if f["segment"]:
-        seg = _get_or_none(reg, f["segment"])
-        if seg is None or seg["kind"] != "segment":
-            raise InvalidInput(f"segment: 环节 {f['segment'][:40]!r} 不存在 / no chain segment with id "
-                               f"{f['segment'][:40]!r}")
+    """A page of records matching the filters; with a query, ranked by ``Registry.search`` (the API's
+    search too) and each hit says why it matched."""
+    _check_segment(reg, f)
     res = reg.list(kinds=[f["kind"]] if f["kind"] else None, q=f["q"], locality=f["locality"], role=f["role"],
                    level=f["level"], segment=f["segment"], sort=f["sort"], page=f["page"], per_page=f["per_page"])
     if f["page"] > res["pages"] and res["total"]:
@@ -144,6 +142,70 @@ def search(reg: Registry, f: dict[str, Any]) -> dict[str, Any]:
         item.pop("sources", None)
     res["filters"] = f
     return res
+
+
+# the columns of a search export (/search/export.csv|xlsx): what the result list shows, one record a row
+SEARCH_COLUMNS: tuple[Column, ...] = (
+    Column("rank", "序号", "No."),
+    Column("name", "名称", "Name"),
+    Column("aliases", "简称", "Aliases", 30),
+    Column("kind", "类型", "Kind"),
+    Column("locality", "所在地", "Location"),
+    Column("roles", "角色/级别", "Roles / level"),
+    Column("credit_code", "统一社会信用代码", "Credit code"),
+    Column("why", "匹配原因", "Why it matched", 40),
+    Column("relevance", "相关度", "Relevance"),
+    Column("id", "编号", "ID"),
+)
+SEARCH_EXPORT_MAX = 5000  # rows of a filters-only export (a query's hits are at most SEARCH_CAP)
+
+
+def search_export(reg: Registry, f: dict[str, Any], lang: str) -> tuple[list[dict], dict]:
+    """Every hit of the search the page shows (all pages, in its order) as export rows, and what the file
+    is (``about``: query, filters, when, how many)."""
+    _check_segment(reg, f)
+    hits, page = [], 1
+    while True:
+        res = reg.list(kinds=[f["kind"]] if f["kind"] else None, q=f["q"], locality=f["locality"], role=f["role"],
+                       level=f["level"], segment=f["segment"], sort=f["sort"], page=page, per_page=500)
+        hits += res["items"]
+        if page >= res["pages"] or len(hits) >= SEARCH_EXPORT_MAX:
+            break
+        page += 1
+    rows = []
+    for i, it in enumerate(hits[:SEARCH_EXPORT_MAX], 1):
+        roles = [label("role", r, lang) for r in it.get("roles") or []]
+        if it.get("level"):
+            roles.append(label("level", it["level"], lang))
+        rows.append({
+            "rank": i, "name": it["name"], "aliases": "、".join(it.get("aliases") or []),
+            "kind": label("kind", it["kind"], lang), "locality": label("locality", it.get("locality"), lang),
+            "roles": "、".join(roles), "credit_code": it.get("credit_code"),
+            "why": "\n".join(match_reason(m, lang) for m in it.get("match") or []),
+            "relevance": (it.get("score") or {}).get("relevance"), "id": it["id"],
+        })
+    shown = {k: v for k, v in f.items() if v and k not in ("q", "page", "per_page")}
+    about = {messages.text("search.export.query", lang): f["q"] or messages.text("search.export.none", lang),
+             messages.text("search.export.filters", lang): "; ".join(f"{k}={v}" for k, v in shown.items())
+             or messages.text("search.export.none", lang),
+             messages.text("search.export.generated", lang): beijing_time(now_iso()) + " (UTC+8)",
+             messages.text("search.export.count", lang): len(rows)}
+    return rows, about
+
+
+def match_reason(m: dict, lang: str | None = None) -> str:
+    """One reason a hit matched, in the page's language (``Registry.search``'s ``match`` entries)."""
+    lang = lang or current_lang()
+    return messages.text("ui.find.why", lang, field=messages.text(f"search.field.{m['field']}", lang),
+                         how=messages.text(f"search.how.{m['how']}", lang), word=m["word"], value=m["value"])
+
+
+def _check_segment(reg: Registry, f: dict[str, Any]) -> None:
+    if f["segment"]:
+        seg = _get_or_none(reg, f["segment"])
+        if seg is None or seg["kind"] != "segment":
+            raise InvalidInput(f"segment: 环节 {f['segment'][:40]!r} 不存在 / no chain segment with id "
+                               f"{f['segment'][:40]!r}")
 
 
 def segment_options(reg: Registry) -> list[dict]:
@@ -221,6 +283,7 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
     dist = hop_distances(entity_id, ((r["source"], r["target"]) for r in nb["relations"]))
     rings: dict[int, list] = defaultdict(list)
     nodes_by_id = {n["id"]: n for n in nb["nodes"]}
+    levels = chainmap.segment_levels(analysis.current())
     for n in nb["nodes"]:
         rings[dist.get(n["id"], 1)].append(n)
     nodes = []
@@ -234,13 +297,9 @@ def neighbourhood_vis(entity_id: str, nb: dict) -> dict:
             if n.get("locality"):
                 lines.append(label("locality", n["locality"]))
             nodes.append({"id": n["id"], "label": chainmap.short(n.get("name") or n["id"], 16), "title": "\n".join(lines),
-                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)),
-                          "shape": NODE_SHAPES.get(kind, "dot"), "color": NODE_COLOURS.get(kind, chainmap.GRAPH["other"]),
-                          "size": 18 if n["id"] == entity_id else 10, "kind": kind,
-                          "font": {"size": 16 if n["id"] == entity_id else 12, "color": chainmap.GRAPH["label"]}})
-            if kind in ("segment", "document"):
-                nodes[-1]["color"] = {"background": chainmap.GRAPH["segment-fill" if kind == "segment" else "document-fill"],
-                                      "border": NODE_COLOURS.get(kind)}
+                          "x": round(radius * math.cos(angle)), "y": round(radius * math.sin(angle)), "kind": kind,
+                          # the chain map's one colour scheme: members by locality, segments by coverage
+                          **chainmap.neighbour_style(n, centre=n["id"] == entity_id, levels=levels)})
     edges = []
     for r in nb["relations"]:
         if r["source"] in nodes_by_id and r["target"] in nodes_by_id:

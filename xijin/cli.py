@@ -614,6 +614,87 @@ def user_token(instance, name):
     click.echo(token)
 
 
+@user.command("password")
+@instance_option
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码（脚本用）/ read the password from standard input")
+def user_password(instance, name, password_stdin):
+    """为用户设置新密码（如从不含密码的备份恢复之后）/ Give a user a new password (e.g. after a restore without passwords)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_t("auth.cli.password"), hide_input=True,
+                                confirmation_prompt=_t("auth.cli.password_again"), err=True)
+    with open_registry(instance, setup=True) as reg:
+        _users(reg).set_password(name, password)
+    click.echo(_t("backup.cli.password_set", name=name))
+
+
+# ---------------------------------------------------------------- backup and restore
+@cli.command("backup")
+@instance_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--with-users", is_flag=True,
+              help="连同用户的密码哈希与令牌摘要一起备份（请妥善保管文件）/ include the users' password hashes and "
+                   "token digests (keep the file safe)")
+def backup_cmd(instance, file, with_users):
+    """把整个库（记录、关系、来源文件、变更日志、用户与设置）备份到一个文件；以 .gz 结尾则压缩 /
+    Back up the whole registry (records, relations, sources, change log, users, settings) to one file
+    (gzip when FILE ends with .gz)."""
+    from registry import backup as backups
+
+    bar = _progress(_t("backup.cli.progress_backup"))
+    with open_registry(instance) as reg:
+        result = backups.backup(reg, file, with_users=with_users, progress=lambda what, d, t: bar(d, t, what))
+    c = result["counts"]
+    note = "backup.cli.with_credentials" if with_users else "backup.cli.no_credentials"
+    click.echo(" / ".join(text("backup.cli.written", lang, path=result["path"], records=c["records"],
+                               relations=c["relations"], changes=c["changes"], users=c["users"],
+                               settings=c["settings"], credentials=text(note, lang)) for lang in ("zh", "en")))
+    if result["left_out"].get("IdempotencyKey"):
+        click.echo(_t("backup.cli.left_out", n=result["left_out"]["IdempotencyKey"]), err=True)
+
+
+@cli.command("restore")
+@instance_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True,
+              help="目标库不空时替换其全部内容（先完整备份到实例目录的 backups/），需确认 / replace a non-empty "
+                   "store's whole content (backed up in full to the instance's backups/ first); asks first")
+@click.option("--yes", "-y", is_flag=True, help="--replace 不再询问（脚本用）/ do not ask before --replace (for scripts)")
+def restore_cmd(instance, file, replace, yes):
+    """把备份文件恢复到空库（非空库需 --replace）/ Restore a backup file into an empty store (--replace for a
+    non-empty one)."""
+    from registry import backup as backups
+
+    size = file.stat().st_size if file.is_file() else 0
+    if size > 10 << 20:
+        click.echo(_t("backup.cli.reading", path=str(file), mb=f"{size / (1 << 20):.0f}"), err=True)
+    data = backups.read_file(file)  # the whole file is checked before the store is touched
+    with open_registry(instance) as reg:
+        if replace and not backups.is_empty(reg):
+            if not yes and not sys.stdin.isatty():
+                click.echo(_t("backup.cli.replace_needs_yes"), err=True)
+                sys.exit(2)
+            counts = reg.counts()
+            if not yes and not click.confirm(_t("backup.cli.replace_confirm", records=counts["total_entities"],
+                                                relations=counts["total_relations"],
+                                                users=len(_users(reg).list())), default=False):
+                click.echo(_t("backup.cli.aborted"), err=True)
+                sys.exit(1)
+        bar = _progress(_t("backup.cli.progress_restore"))
+        result = backups.restore(reg, data, replace=replace,
+                                 backup_dir=settings.instance_folder(instance) / "backups",
+                                 progress=lambda what, d, t: bar(d, t), checked=True)
+    if result["safety_backup"]:
+        click.echo(_t("backup.cli.safety", path=result["safety_backup"]))
+    c = result["counts"]
+    click.echo(_t("backup.cli.restored", path=str(file), records=c["records"], relations=c["relations"],
+                  changes=c["changes"], users=c["users"], settings=c["settings"]))
+    if result["users_without_password"]:
+        click.echo(_t("backup.cli.need_password", n=result["users_without_password"]))
+
+
 from xijin.import_cmd import make_command as _import_command  # noqa: E402  (needs the options above)
 
 cli.add_command(_import_command(instance_option, _progress))

@@ -25,7 +25,7 @@ def test_text_is_grouped_by_code_with_counts(runner, seeded_instance):
         assert f"{name} (集群内)" in block
     assert "/entity/ent-zhongke-sanhuan/edit#relation-add" in block
     # local firms first
-    assert block.index("汉驱智能") < block.index("(未说明)")
+    assert block.index("汉驱智能") < block.index("(所在地未说明)")
     tgt = out[out.index("无法测算的目标："):out.index("没有任何企业的环节")]
     assert "（集群内" not in tgt.splitlines()[0]  # targets have no locality: no local count
     assert "到2026年集群规模以上企业达50家" in tgt and "/import?kind=enterprise" in tgt

@@ -69,7 +69,7 @@ def test_items_say_what_for_where_in_the_plan_and_the_fix():
     assert b["clauses"] == [{"doc": "001.txt", "section": "任务7", "quote": "重点扶持乙科技"}]
     assert b["fix"] == {"action": "edit", "id": "b", "kind": "enterprise", "field": "segment"}
     assert render(b["reason"]) == "乙科技（集群内）未登记所属产业链环节：覆盖度、环节缺口和候选企业排名都看不到它。"
-    assert render(b["reason"], "en") == ("乙科技 (locality: cluster) has no chain segment: coverage, segment gaps and "
+    assert render(b["reason"], "en") == ("乙科技 (locality: in the cluster) has no chain segment: coverage, segment gaps and "
                                          "candidate rankings cannot see it.")
     # pre-filled rows of the import template: a membership to complete (by name), the firm's own fields
     assert b["template"] == [{"kind": "relation", "row": {"type": "IN_SEGMENT", "source": "乙科技", "target": None}}]

@@ -188,8 +188,8 @@ def test_data_gaps_say_what_to_fill_in_first(G):
         ("data:o1", "low", ["credit_code"]),
     ]
     q1 = localise(gaps[1])
-    assert q1["reason_zh"] == "「无名厂」（未说明）缺少：所属环节、是否在集群内、所在地、统一社会信用代码。"
-    assert q1["reason_en"] == "'无名厂' (unknown) lacks: chain segment, in the cluster or not, location, credit code (统一社会信用代码)."
+    assert q1["reason_zh"] == "「无名厂」（所在地未说明）缺少：所属环节、是否在集群内、所在地、统一社会信用代码。"
+    assert q1["reason_en"] == "'无名厂' (place not stated) lacks: chain segment, in the cluster or not, location, credit code (统一社会信用代码)."
     implied = gaps[0]
     assert implied["kind"] == "implied_relation" and implied["subject_ids"] == ["o1", "m1"]
     assert localise(implied)["reason_zh"] == "关系「外地氧化物厂 -SUPPLIES-> 金属厂」只有推断依据（implied）：由产品推断。请用文件或调研核实。"

@@ -130,7 +130,7 @@ def test_report_text_first_screen(G):
     assert en[2] == ("Graph: 4 enterprises (2 in the cluster, 2 not in it, 0 locality unknown); 0 platforms; "
                      "0 projects/parks; 4 segments; 1 targets; 10 relations")
     assert " 1. [high] plan-named needs · Plan-named need: 表面处理" in en
-    assert ("    Candidates: 外地表面处理厂 (jiangxi; in the gap's segment '表面处理'; "
+    assert ("    Candidates: 外地表面处理厂 (Jiangxi, not stated to be in Ganzhou; in the gap's segment '表面处理'; "
             "roles: Specialised and innovative (专精特新))") in en
     assert ("Data to fill in first: 0 lack chain segment, 0 lack in the cluster or not, 0 lack location, "
             "0 lack credit code (统一社会信用代码), 0 implied relations to verify") in en

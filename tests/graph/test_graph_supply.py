@@ -37,12 +37,12 @@ def test_single_supplier_outside_and_all_suppliers_outside():
     ]
     single = gaps[0]
     assert single["reason"]["params"]["locality"] == {"label": "inline.locality", "code": "china"}
-    assert localise(single)["reason_zh"] == ("「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（国内其他地区）："
+    assert localise(single)["reason_zh"] == ("「磁材厂」的投入「氧化镨钕」只有一家供应商「外地氧化物厂」（国内，未写明在江西省）："
                                              "它一旦断供，这项投入没有替代来源。")
-    assert localise(single)["reason_en"] == ("'磁材厂' has a single supplier for '氧化镨钕': '外地氧化物厂' (china); "
+    assert localise(single)["reason_en"] == ("'磁材厂' has a single supplier for '氧化镨钕': '外地氧化物厂' (in China, not stated to be in Jiangxi); "
                                              "if it stops, there is no second source.")
-    assert localise(gaps[1])["facts"][0] == {"zh": "供应商 1 家，都不是集群内企业：外地氧化物厂（国内其他地区）",
-                                             "en": "1 supplier(s), none in the cluster: 外地氧化物厂 (china)",
+    assert localise(gaps[1])["facts"][0] == {"zh": "供应商 1 家，都不是集群内企业：外地氧化物厂（国内，未写明在江西省）",
+                                             "en": "1 supplier(s), none in the cluster: 外地氧化物厂 (in China, not stated to be in Jiangxi)",
                                              "ids": ["o"]}
     assert single["subject_ids"] == ["m", "o"] and single["product"] == "氧化镨钕"
     assert single["wanted"] == {"segments": [], "product": "氧化镨钕", "exclude": ["m", "o"]}
@@ -125,7 +125,7 @@ def test_cut_point_gap_content():
     assert h["wanted"] == {"segments": [], "product": None, "exclude": ["h"]}
     assert localise(h)["reason_zh"] == ("「h」（集群内）是供应网络的关键节点：它一旦退出，3 家企业（其中集群内 2 家）与其余供应网络断开，"
                                         "如 c1、c2、c3。")
-    assert localise(h)["reason_en"] == ("'h' (cluster) is a cut point of the supply network: if it leaves, 3 firms "
+    assert localise(h)["reason_en"] == ("'h' (in the cluster) is a cut point of the supply network: if it leaves, 3 firms "
                                         "(2 in the cluster) are cut off from the rest, e.g. c1, c2, c3.")
     assert by_id["cut_point:a"]["cut_off_examples"] == ["d", "e", "f"]
     assert [g["id"] for g in cut_point_gaps(G, min_cut_off=3)] == ["cut_point:a", "cut_point:h"]

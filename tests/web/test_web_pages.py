@@ -65,14 +65,14 @@ def test_language_switch_never_redirects_off_site(small_client):
 def test_search_by_part_of_a_chinese_name_says_why(small_client):
     html = text(small_client.get("/search?q=磁材"))
     assert "赣县磁材科技有限公司" in html
-    assert "名称/name: 赣县磁材科技有限公司" in html
+    assert "简称·开头一致“磁材”：磁材科技" in html  # the best reason (alias prefix beats name substring), in the page's language
 
 
 def test_search_by_alias_and_pinyin_initials(small_client):
     html = text(small_client.get("/search?q=示范冶炼"))
-    assert "赣州示范冶炼分离有限公司" in html and "简称/alias: 示范冶炼" in html
+    assert "赣州示范冶炼分离有限公司" in html and "简称·完全一致“示范冶炼”：示范冶炼" in html
     html = text(small_client.get("/search?q=gxcckj"))
-    assert "赣县磁材科技有限公司" in html and "拼音首字母/pinyin initials" in html
+    assert "赣县磁材科技有限公司" in html and "名称·拼音首字母“gxcckj”" in html
 
 
 @pytest.mark.parametrize("query, present, absent", [
@@ -198,11 +198,12 @@ def test_chain_map_lays_segments_out_upstream_to_downstream(small_client):
 
 
 def test_chain_map_filters_by_relation_type_and_cluster(small_client):
-    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in")), "graph-data")
+    # firms show when their segment is expanded or per_segment asks for them (the default view: segments only)
+    view = script_json(text(small_client.get("/chain?rel=SUPPLIES&locality=in&per_segment=24")), "graph-data")
     assert {e["type"] for e in view["edges"]} == {"SUPPLIES"}
     members = {n["id"] for n in view["nodes"] if n.get("kind") in ("enterprise", "platform", "project")}
     assert "ent-c" not in members and "ent-b" in members
-    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise")), "graph-data")
+    view = script_json(text(small_client.get("/chain?rel=&locality=out&kinds=enterprise&per_segment=24")), "graph-data")
     members = {n["id"] for n in view["nodes"] if n.get("kind") == "enterprise"}
     assert members == {"ent-c", "ent-d"} and view["edges"] == []
 
