@@ -14,10 +14,10 @@ from web_data import load_small_chain, src
 
 
 def test_brief_of_a_gap_shows_the_gap_its_clause_candidates_and_time(small_client):
-    r = small_client.get("/gaps/segment:seg-h2/brief")
+    r = small_client.get("/gaps/capability:seg-h2/brief")
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert 'id="brief-title">环节无本地企业：稀土储氢材料<' in html
+    assert 'id="brief-title">方案点名的补链需求：稀土储氢材料<' in html
     assert "《测试方案》</b> · 二、重点任务" in html and "“补齐稀土储氢材料短板，加快引进配套企业”" in html
     cands = html.split('id="brief-candidates"')[1].split("</table>")[0]
     assert "<b>境外储氢材料公司</b>" in cands and "在缺口环节「稀土储氢材料」" in cands
@@ -28,7 +28,7 @@ def test_brief_of_a_gap_shows_the_gap_its_clause_candidates_and_time(small_clien
 
 def test_brief_in_english_uses_ascii_punctuation(small_client):
     small_client.get("/?lang=en")
-    html = small_client.get("/gaps/segment:seg-h2/brief").get_data(as_text=True)
+    html = small_client.get("/gaps/capability:seg-h2/brief").get_data(as_text=True)
     assert "INVESTMENT BRIEF" in html and "Candidates and why" in html
     footer = html.split("<footer>")[1].split("</footer>")[0]
     assert re.search(r"made \d{4}-\d\d-\d\d \d\d:\d\d \(Beijing time, UTC\+8\)", footer)
@@ -49,15 +49,15 @@ def test_brief_content_is_bounded(small_client, reg):
                       "sources": src("储氢")} for i in range(12)], by="test")
     reg.upsert_relations([{"type": "IN_SEGMENT", "source": f"ent-h{i}", "target": "seg-h2", "sources": src("储氢")}
                           for i in range(12)], by="test")
-    html = small_client.get("/gaps/segment:seg-h2/brief").get_data(as_text=True)
+    html = small_client.get("/gaps/capability:seg-h2/brief").get_data(as_text=True)
     rows = html.split("<tbody>")[1].split("</tbody>")[0].count("<tr>")
     assert rows == BRIEF_CANDIDATES
     assert f"前 {BRIEF_CANDIDATES} 家，共 13 家" in html
 
 
 def test_gap_page_links_to_its_brief(small_client):
-    html = small_client.get("/gaps/segment:seg-h2").get_data(as_text=True)
-    assert 'id="brief-link" href="/gaps/segment:seg-h2/brief"' in html
+    html = small_client.get("/gaps/capability:seg-h2").get_data(as_text=True)
+    assert 'id="brief-link" href="/gaps/capability:seg-h2/brief"' in html
 
 
 def test_brief_of_an_unknown_gap_is_a_404(small_client):
@@ -112,7 +112,7 @@ def test_pages_show_times_in_the_configured_zone(app_factory, sign_in):
 
         assert beijing_time("2026-07-01T12:00:00Z") == "2026-07-01 13:00:00"  # BST, UTC+1
     client = app.test_client()
-    html = client.get("/gaps/segment:seg-h2/brief").get_data(as_text=True)
+    html = client.get("/gaps/capability:seg-h2/brief").get_data(as_text=True)
     assert "Europe/London UTC" in html and "北京时间" not in html
 
 
@@ -234,7 +234,7 @@ def test_a_crowded_brief_still_prints_on_one_page(browser, small_app, reg):
     reg.upsert_relations([{"type": "IN_SEGMENT", "source": f"ent-h{i}", "target": "seg-h2", "sources": src("储氢")}
                           for i in range(12)], by="test")
     drv, base = browser(small_app)
-    drv.get(f"{base}/gaps/segment:seg-h2/brief")
+    drv.get(f"{base}/gaps/capability:seg-h2/brief")
     h = drv.execute_script("return document.body.scrollHeight")
     drv.set_window_size(1000, min(h + 200, 3000))
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -259,11 +259,11 @@ def test_from_the_gap_page_to_its_brief_and_no_empty_export(browser, small_app, 
     _empty_platform(reg)
     drv, base = browser(small_app)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    drv.get(f"{base}/gaps/segment:seg-h2")
+    drv.get(f"{base}/gaps/capability:seg-h2")
     drv.save_screenshot(str(SHOTS / "gap-brief-link.png"))
     drv.find_element(By.ID, "brief-link").click()
-    assert drv.current_url == f"{base}/gaps/segment:seg-h2/brief"
-    assert drv.find_element(By.ID, "brief-title").text == "环节无本地企业：稀土储氢材料"
+    assert drv.current_url == f"{base}/gaps/capability:seg-h2/brief"
+    assert drv.find_element(By.ID, "brief-title").text == "方案点名的补链需求：稀土储氢材料"
     drv.get(f"{base}/entity/plat-lone")
     drv.save_screenshot(str(SHOTS / "entity-nothing-to-export.png"))
     assert drv.find_element(By.CSS_SELECTOR, "[data-export=none]").text == "无可导出内容"

@@ -9,6 +9,7 @@ import re
 import pytest
 
 from registry.repository import Registry
+from registry.messages import label
 from web.store import store_holder
 
 SCALE = "tgt-2026-above-scale-enterprises"
@@ -181,7 +182,7 @@ def test_export_is_one_prefilled_import_workbook(seeded_client):
     assert wb.sheetnames[:3] == ["企业", "关系", "说明"]
     firms = _sheet_rows(wb["企业"])
     assert firms[0]["集群内外"] == "集群内"  # local firms first
-    assert [f["集群内外"] for f in firms].index("未说明") > max(i for i, f in enumerate(firms) if f["集群内外"] == "集群内")
+    assert [f["集群内外"] for f in firms].index(label("locality", "unknown")) > max(i for i, f in enumerate(firms) if f["集群内外"] == "集群内")
     by_id = {f["编号"]: f for f in firms}
     assert set(THREE) <= set(by_id) and by_id["ent-zhongke-sanhuan"]["名称"] == "中科三环"
     rels = _sheet_rows(wb["关系"])
