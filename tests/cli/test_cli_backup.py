@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, SHELL_SETTINGS, _drop, _instance
 
 from registry import backup as bk
+from registry.dialect import SCHEMA_VERSION
 from registry.instance import open_registry
 from registry.model import validate_entity, validate_relation
 from registry.repository import entity_props, relation_props
@@ -43,9 +44,9 @@ def synthetic_backup(n_firms: int, *, seed: int = 0) -> dict:
                           "props": relation_props(rel, meta=meta)})
     relations.sort(key=bk._rel_key)
     data = {"format": bk.FORMAT, "format_version": bk.FORMAT_VERSION, "created_at": "2026-01-01T00:00:00.000000Z",
-            "made_on": {"store": "synthetic"}, "schema_version": 2, "with_users": False, "users_note": "",
+            "made_on": {"store": "synthetic"}, "schema_version": SCHEMA_VERSION, "with_users": False, "users_note": "",
             "left_out": {}, "records": records, "relations": relations, "changes": [], "users": [], "settings": [],
-            "meta": [{"id": "schema", "version": 2}]}
+            "meta": [{"id": "schema", "version": SCHEMA_VERSION}]}
     data["counts"] = {s: len(data[s]) for s in bk.SECTIONS}
     return data
 

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 
+from registry.dialect import SCHEMA_VERSION
 from registry import backup as bk
 from registry.errors import InvalidInput, NotFound
 from registry.model import KINDS, validate_entity, validate_relation
@@ -255,7 +256,7 @@ def test_a_backup_of_an_older_schema_is_migrated_on_restore(two_stores, tmp_path
     data["meta"] = [{"id": "schema", "version": 1}]
     bk.restore(Registry(b), data)
     reg = Registry(b)
-    assert reg.schema_version() == 2
+    assert reg.schema_version() == SCHEMA_VERSION
     assert "chain_leader" in reg.get(leader["id"])["roles"]
     assert reg.changes(limit=1)[0]["action"] == "migrate"
 
@@ -270,7 +271,7 @@ def test_a_backup_written_by_seed_reset_format_1_is_readable(two_stores, tmp_pat
     assert data["format_version"] == 1
     bk.restore(Registry(b), data)
     assert Registry(b).counts() == Registry(a).counts()
-    assert Registry(b).schema_version() == 2 and not Users(b).list()
+    assert Registry(b).schema_version() == SCHEMA_VERSION and not Users(b).list()
 
 
 def test_progress_is_reported(two_stores, tmp_path):
