@@ -273,8 +273,10 @@ def _split(message: str) -> tuple[str, str]:
 
 
 def _new_id(kind: str, name: str, taken: Callable[[str], bool]) -> str:
-    """A readable id for a new record from its name's pinyin: 金力永磁 -> ent-jin-li-yong-ci."""
-    slug = re.sub(r"[^a-z0-9]+", "-", sort_key(name).lower()).strip("-")[:60].strip("-") or uuid.uuid4().hex[:8]
+    """A short readable id for a new record: the pinyin of its name without place and company form,
+    江西金力永磁科技股份有限公司 -> ent-jinliyongci (a number is added when the id is taken)."""
+    core = core_name(name) or name
+    slug = re.sub(r"[^a-z0-9]+", "", sort_key(core).lower())[:40] or uuid.uuid4().hex[:8]
     base = f"{ID_PREFIX[kind]}-{slug}"
     rid, n = base, 2
     while taken(rid):
