@@ -531,6 +531,7 @@ def main(argv=None) -> int:
     ap.add_argument("--firms", type=int, metavar="N",
                     help="size of the synthetic registries instead of 10k (and 100k with --full): a smaller run "
                          "names its figures by its size")
+    ap.add_argument("--runs", type=int, metavar="N", help="runs of the first page after a write (default 2; 3 with --full)")
     ap.add_argument("--keep", metavar="DIR", help="make the synthetic instances in DIR and keep them")
     args = ap.parse_args(argv)
     full = args.full
@@ -563,7 +564,7 @@ def main(argv=None) -> int:
         sizes = small or ([10_000, 100_000] if full else [10_000])
         if "snapshot" in want:
             for n in sizes:
-                bench_snapshot(F, instance(n), 3 if full else 2, args.profile)
+                bench_snapshot(F, instance(n), args.runs or (3 if full else 2), args.profile)
             if 100_000 not in sizes:
                 F.add("first_page_after_write_vs_warm_100k", None, "x warm", target=PAGE_TARGET, met=None,
                       runs=0, note="100k firms run in --full only")
