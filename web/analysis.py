@@ -88,6 +88,7 @@ def _next_snapshot(old: Snapshot | None, key: tuple) -> Snapshot:
     if old is not None:
         limit = max(PATCH_MIN, int(old.analysis.size * PATCH_SHARE))
         delta = reg.graph_delta(old.key, limit=limit)
+        t_read = time.perf_counter() - t0
         if delta is not None:
             try:
                 analysis = old.analysis.patched(delta)
@@ -98,7 +99,8 @@ def _next_snapshot(old: Snapshot | None, key: tuple) -> Snapshot:
                 synthetic = (analysis.has_id_prefix(SYNTHETIC_PREFIX) if gone else
                              old.synthetic or any(i.startswith(SYNTHETIC_PREFIX) for i in delta["nodes"]))
                 _cache().last = {"mode": "patch", "changes": delta["changes"], "records": len(delta["nodes"]),
-                                 "relations": len(delta["relations"]), "seconds": time.perf_counter() - t0}
+                                 "relations": len(delta["relations"]), "read_seconds": t_read,
+                                 "seconds": time.perf_counter() - t0}
                 return Snapshot(key, analysis, synthetic)
     entities, relations = reg.export_graph()
     snap = Snapshot(key, Analysis(build_graph(entities, relations)),
