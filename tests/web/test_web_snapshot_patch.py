@@ -135,3 +135,14 @@ def test_a_patch_that_does_not_fit_the_graph_is_refused():
     with pytest.raises(InvalidGraphData):
         patch_graph(G, nodes={"b": {"id": "b", "kind": "no-such-kind"}})
     assert list(G) == ["a"]
+
+
+def test_a_patched_snapshot_knows_whether_the_registry_holds_synthetic_records(small_app, reg):
+    snap, _ = next_snapshot(small_app)
+    assert snap.synthetic is False
+    reg.create({"kind": "enterprise", "id": "syn-ent-test", "name": "合成测试企业（SYNTHETIC）"}, by=BY, why="t")
+    snap, last = next_snapshot(small_app)
+    assert last["mode"] == "patch" and snap.synthetic is True
+    reg.delete("syn-ent-test", by=BY, why="t")
+    snap, last = next_snapshot(small_app)
+    assert last["mode"] == "patch" and snap.synthetic is False
