@@ -171,6 +171,7 @@ Q_GRAPH_RELS_BY_ID = ("UNWIND $rows AS row "
 # change-log actions that write a record's fields only (its relations stay as they were); after any other
 # action on a record (delete, undo of an import, one this code does not know) its relations are re-read too
 NODE_ONLY_ACTIONS = ("create", "update", "upsert", "migrate", "import_item", "relate", "unrelate")
+GRAPH_DELTA_LOOKBACK = 5.0  # seconds: a write's time is taken just before it is written
 
 Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
 Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
@@ -848,11 +849,13 @@ class Registry:
         rels.sort(key=lambda r: r["id"])
         return nodes, rels
 
-    def graph_delta(self, marker: tuple, *, limit: int) -> dict[str, Any] | None:
+    def graph_delta(self, marker: tuple, *, limit: int,
+                    lookback: float = GRAPH_DELTA_LOOKBACK) -> dict[str, Any] | None:
         """What changed in the analysis graph since the change-log entry ``marker`` (its ``(at, id)``), read
         from the change log and then from the store, for :func:`graph.build.patch_graph`; None when only a
         whole new read will do: the marker is not in the log (cleared, restored, compacted), more than
-        ``limit`` changes or records were touched since, or a change's list of ids was cut.
+        ``limit`` records and relations (or ten times as many changes) were touched since, or a change's
+        list of ids was cut.
 
         Returns ``{"changes": n, "nodes": {id: entity or None}, "edges_of": {id: [relation, ...]},
         "relations": {id: (source, type, target, relation or None)}}``: ``None`` means gone; ``edges_of``
@@ -864,9 +867,18 @@ class Registry:
         if not found or found[0]["at"] != at:
             return None
         # the marker's own change is in the snapshot; one with the same time may not be (same-time changes
-        # come in any order), so every change from that time on is applied: applying one twice is harmless
-        changes = [c for c in self.store.read(Q_CHANGES_SINCE, {"since": at, "limit": limit + 2}) if c["id"] != cid]
-        if len(changes) > limit:
+        # come in any order), and a change's time is taken before it is written, so a concurrent write can land
+        # after a newer one: every change from ``lookback`` seconds before the marker on is applied
+        # again (applying one twice is harmless: the rows are read as they are now)
+        try:
+            since = (datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+                     - timedelta(seconds=lookback)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except (TypeError, ValueError):
+            return None
+        # ``limit`` bounds the records and relations to read; the changes naming them may repeat ids
+        most = 10 * limit
+        changes = [c for c in self.store.read(Q_CHANGES_SINCE, {"since": since, "limit": most + 2}) if c["id"] != cid]
+        if len(changes) > most:
             return None
         entity_ids: set[str] = set()
         refresh: set[str] = set()

@@ -30,6 +30,7 @@ SYNTHETIC_PREFIX = "syn-"
 # share of the records (and at least PATCH_MIN changes) changed since: then reading it whole is cheaper
 PATCH_SHARE = 0.05
 PATCH_MIN = 50
+PATCH_LOOKBACK = 5.0  # seconds before the marker whose changes are applied again (a write's time precedes its commit)
 log = logging.getLogger(__name__)
 
 
@@ -87,7 +88,7 @@ def _next_snapshot(old: Snapshot | None, key: tuple) -> Snapshot:
     reg = get_registry()
     if old is not None:
         limit = max(PATCH_MIN, int(old.analysis.size * PATCH_SHARE))
-        delta = reg.graph_delta(old.key, limit=limit)
+        delta = reg.graph_delta(old.key, limit=limit, lookback=PATCH_LOOKBACK)
         t_read = time.perf_counter() - t0
         if delta is not None:
             try:

@@ -38,12 +38,22 @@ def assert_patched_equals_fresh(app, reg, *, mode="patch"):
     return snap, last
 
 
+def _seconds_before(at: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    fmt = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return (datetime.strptime(at, fmt) - timedelta(seconds=seconds)).strftime(fmt)
+
+
 def csv_file(rows: list[tuple[str, str, str]]) -> bytes:
     head = "编号,名称,集群内外"
     return ("\n".join([head] + [",".join(r) for r in rows])).encode("utf-8-sig")
 
 
-def test_every_kind_of_write_patches_the_graph_to_what_a_fresh_read_gives(small_app, reg):
+def test_every_kind_of_write_patches_the_graph_to_what_a_fresh_read_gives(small_app, reg, monkeypatch):
+    # the writes below follow each other within milliseconds: with the usual look-back every patch would read
+    # the small chain's own load again and, past PATCH_MIN records, the registry whole
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
     snap, last = next_snapshot(small_app)
     assert last["mode"] == "full"
     first = snap.analysis.G
@@ -104,17 +114,38 @@ def test_the_log_decides_when_only_a_whole_read_will_do(small_app, reg):
         reg.create({"kind": "enterprise", "id": "ent-one", "name": "单条测试企业"}, by=BY, why="t")
         latest = reg.changes(limit=1)[0]
         marker = (latest["at"], latest["id"])
-        assert reg.graph_delta(marker, limit=50) == {"changes": 0, "nodes": {}, "edges_of": {}, "relations": {}}
+        quiet = reg.graph_delta(marker, limit=50)  # only what was written in the seconds before the marker
+        assert "ent-one" not in quiet["nodes"] and quiet["changes"] == len([
+            c for c in reg.changes(limit=100) if c["at"] >= _seconds_before(marker[0], 5) and c["id"] != marker[1]])
         assert reg.graph_delta(("2020-01-01T00:00:00.000000Z", "no-such-change"), limit=50) is None  # not in the log
         assert reg.graph_delta(("empty",), limit=50) is None
         reg.upsert_many([{"kind": "enterprise", "id": f"ent-many{i}", "name": f"批量企业{i}"} for i in range(3)],
                         by=BY, why="t")
         assert reg.graph_delta(marker, limit=2) is None  # more records changed than the limit
-        assert set(reg.graph_delta(marker, limit=50)["nodes"]) == {"ent-many0", "ent-many1", "ent-many2"}
+        assert {"ent-many0", "ent-many1", "ent-many2"} <= set(reg.graph_delta(marker, limit=50)["nodes"])
         # a batch of 1000 or more ids: the change log keeps only the first 1000, so the rest are unknown
         reg.upsert_many([{"kind": "enterprise", "id": f"ent-big{i}", "name": f"大批企业{i}"} for i in range(1000)],
                         by=BY, why="t")
         assert reg.graph_delta(marker, limit=100000) is None
+
+
+def test_a_change_written_late_with_an_earlier_time_is_still_applied(small_app, reg, monkeypatch):
+    monkeypatch.setattr("web.analysis.PATCH_MIN", 1000)  # the small chain's load is within the look-back too
+    """A change's time is taken before it is written: a concurrent write can land after a newer one."""
+    from registry.repository import _change, Q_CREATE, entity_props, now_iso
+    from registry.model import validate_entity
+
+    reg.create({"kind": "enterprise", "id": "ent-first", "name": "先写企业"}, by=BY, why="t")
+    early = now_iso()  # the slow writer takes its time now ...
+    reg.create({"kind": "enterprise", "id": "ent-second", "name": "后写企业"}, by=BY, why="t")
+    next_snapshot(small_app)  # ... a page is made on the newer change ...
+    entity = validate_entity({"kind": "enterprise", "id": "ent-slow", "name": "慢写企业"})
+    props = entity_props(entity, meta={"created_at": early, "updated_at": early, "version": 1, "updated_by": BY})
+    reg.store.write(Q_CREATE["enterprise"], {"props": props, "change": _change(
+        "create", by=BY, why="t", entity_id="ent-slow", kind="enterprise", at=early)})  # ... then it lands
+    reg.create({"kind": "enterprise", "id": "ent-third", "name": "再写企业"}, by=BY, why="t")
+    snap, last = assert_patched_equals_fresh(small_app, reg)
+    assert "ent-slow" in snap.analysis.G
 
 
 def test_a_large_batch_makes_the_next_snapshot_read_the_registry_whole(small_app, reg):
@@ -137,7 +168,8 @@ def test_a_patch_that_does_not_fit_the_graph_is_refused():
     assert list(G) == ["a"]
 
 
-def test_a_patched_snapshot_knows_whether_the_registry_holds_synthetic_records(small_app, reg):
+def test_a_patched_snapshot_knows_whether_the_registry_holds_synthetic_records(small_app, reg, monkeypatch):
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
     snap, _ = next_snapshot(small_app)
     assert snap.synthetic is False
     reg.create({"kind": "enterprise", "id": "syn-ent-test", "name": "合成测试企业（SYNTHETIC）"}, by=BY, why="t")
