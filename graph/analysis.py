@@ -9,7 +9,9 @@ data — codes, ids, numbers, facts, clause references and messages
 for people.
 
 The object never changes the graph; a write to the registry makes a new
-snapshot and so a new ``Analysis``.
+snapshot and so a new ``Analysis`` — over a graph read whole from the store, or
+over the previous snapshot's graph patched with what the write changed
+(:meth:`Analysis.patched`, :func:`graph.build.patch_graph`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,22 @@ class Analysis:
         self.G = G
         self._memo: dict[str, Any] = {}
         self._lock = threading.RLock()  # memoised results may use other memoised results
+
+    def patched(self, delta: dict) -> "Analysis":
+        """A new analysis over this one's graph with ``delta`` applied (see :func:`graph.build.patch_graph`);
+        this one is left as it is, for the requests still using it."""
+        from .build import patch_graph
+
+        return Analysis(patch_graph(self.G, **delta))
+
+    @property
+    def size(self) -> int:
+        """How many records the graph holds."""
+        return self.G.number_of_nodes()
+
+    def has_id_prefix(self, prefix: str) -> bool:
+        """Whether any record's id starts with ``prefix`` (``syn-``: the registry holds synthetic data)."""
+        return any(n.startswith(prefix) for n in self.G)
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         with self._lock:

@@ -158,6 +158,26 @@ Q_ALL_NODES = ("MATCH (n:Entity) WITH n ORDER BY n.id RETURN "
 Q_ALL_RELS = ("MATCH (a:Entity)-[r]->(b:Entity) RETURN type(r) AS type, a.id AS source, b.id AS target, "
               + ", ".join("r." + f + " AS " + f for f in GRAPH_REL_FIELDS))
 
+# The analysis graph patched from the change log (web/analysis.py, Registry.graph_delta): the changes made
+# since a snapshot's marker, then just the records and relations they touched, in the columns of
+# Q_ALL_NODES / Q_ALL_RELS so that a patched graph holds exactly what a fresh one would.
+_GRAPH_NODE_COLUMNS = ", ".join("n." + f + " AS " + f for f in GRAPH_NODE_FIELDS)
+_GRAPH_REL_COLUMNS = ("type(r) AS type, a.id AS source, b.id AS target, "
+                      + ", ".join("r." + f + " AS " + f for f in GRAPH_REL_FIELDS))
+Q_CHANGE_AT = "MATCH (c:Change {id: $id}) RETURN c.at AS at"
+Q_CHANGES_SINCE = ("MATCH (c:Change) WHERE c.at >= $since "
+                   "RETURN c.id AS id, c.action AS action, c.entity_id AS entity_id, c.ids AS ids LIMIT $limit")
+Q_GRAPH_NODES_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN " + _GRAPH_NODE_COLUMNS
+Q_GRAPH_RELS_FROM = "MATCH (a:Entity)-[r]->(b:Entity) WHERE a.id IN $ids RETURN " + _GRAPH_REL_COLUMNS
+Q_GRAPH_RELS_TO = "MATCH (a:Entity)-[r]->(b:Entity) WHERE b.id IN $ids RETURN " + _GRAPH_REL_COLUMNS
+Q_GRAPH_RELS_BY_ID = ("UNWIND $rows AS row "
+                      "MATCH (a:Entity {id: row.source})-[r {id: row.id}]->(b:Entity {id: row.target}) "
+                      "RETURN " + _GRAPH_REL_COLUMNS)
+# change-log actions that write a record's fields only (its relations stay as they were); after any other
+# action on a record (delete, undo of an import, one this code does not know) its relations are re-read too
+NODE_ONLY_ACTIONS = ("create", "update", "upsert", "migrate", "import_item", "relate", "unrelate")
+GRAPH_DELTA_LOOKBACK = 5.0  # seconds: a write's time is taken just before it is written
+
 Q_COUNT_KINDS = "MATCH (n:Entity) RETURN n.kind AS kind, count(*) AS n"
 Q_COUNT_RELS = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS type, count(*) AS n"
 Q_SCHEMA_VERSION = "MATCH (m:Meta {id: 'schema'}) RETURN m.version AS version"
@@ -1092,14 +1112,89 @@ class Registry:
 
     def export_graph(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """Every record and relation, as plain dicts (what graph.build.build_graph takes)."""
-        nodes = [entity_out({k: v for k, v in r.items() if v is not None}) for r in self.store.read(Q_ALL_NODES, slow=True)]
-        rels = []
-        for r in self.store.read(Q_ALL_RELS, slow=True):
-            rel = {k: v for k, v in r.items() if v is not None and k != "sources_json"}
-            rel["sources"] = json.loads(r.get("sources_json") or "[]")
-            rels.append(rel)
+        nodes = [_graph_node(r) for r in self.store.read(Q_ALL_NODES, slow=True)]
+        rels = [_graph_rel(r) for r in self.store.read(Q_ALL_RELS, slow=True)]
         rels.sort(key=lambda r: r["id"])
         return nodes, rels
+
+    def graph_delta(self, marker: tuple, *, limit: int,
+                    lookback: float = GRAPH_DELTA_LOOKBACK) -> dict[str, Any] | None:
+        """What changed in the analysis graph since the change-log entry ``marker`` (its ``(at, id)``), read
+        from the change log and then from the store, for :func:`graph.build.patch_graph`; None when only a
+        whole new read will do: the marker is not in the log (cleared, restored, compacted), more than
+        ``limit`` records and relations (or ten times as many changes) were touched since, or a change's
+        list of ids was cut.
+
+        Returns ``{"changes": n, "nodes": {id: entity or None}, "edges_of": {id: [relation, ...]},
+        "relations": {id: (source, type, target, relation or None)}}``: ``None`` means gone; ``edges_of``
+        lists every relation a record has now (its relations are replaced, after a delete or an undo)."""
+        if len(marker) != 2 or not marker[1]:
+            return None
+        at, cid = marker
+        found = self.store.read(Q_CHANGE_AT, {"id": cid})
+        if not found or found[0]["at"] != at:
+            return None
+        # the marker's own change is in the snapshot; one with the same time may not be (same-time changes
+        # come in any order), and a change's time is taken before it is written, so a concurrent write can land
+        # after a newer one: every change from ``lookback`` seconds before the marker on is applied
+        # again (applying one twice is harmless: the rows are read as they are now)
+        try:
+            since = (datetime.strptime(at, "%Y-%m-%dT%H:%M:%S.%fZ")
+                     - timedelta(seconds=lookback)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        except (TypeError, ValueError):
+            return None
+        # ``limit`` bounds the records and relations to read; the changes naming them may repeat ids
+        most = 10 * limit
+        changes = [c for c in self.store.read(Q_CHANGES_SINCE, {"since": since, "limit": most + 2}) if c["id"] != cid]
+        if len(changes) > most:
+            return None
+        entity_ids: set[str] = set()
+        refresh: set[str] = set()
+        rel_ids: set[str] = set()
+        for c in changes:
+            ids = c.get("ids") or []
+            if c["action"] == "import":
+                continue  # the head of an import: each record and relation it wrote has its own import_item
+            if len(ids) >= 1000:  # _change keeps the first 1000 ids of a batch: the rest are unknown
+                return None
+            for i in [c.get("entity_id"), *ids]:
+                if not i:
+                    continue
+                if ">" in i:
+                    rel_ids.add(i)
+                else:
+                    entity_ids.add(i)
+                    if c["action"] not in NODE_ONLY_ACTIONS:
+                        refresh.add(i)
+        if len(entity_ids) + len(rel_ids) > limit:
+            return None
+        nodes: dict[str, Any] = dict.fromkeys(entity_ids)
+        for chunk in _chunks(sorted(entity_ids)):
+            for r in self.store.read(Q_GRAPH_NODES_OF, {"ids": chunk}):
+                nodes[r["id"]] = _graph_node(r)
+        edges_of: dict[str, list] = {i: [] for i in refresh}
+        for chunk in _chunks(sorted(refresh)):
+            seen = set()
+            for q in (Q_GRAPH_RELS_FROM, Q_GRAPH_RELS_TO):
+                for r in self.store.read(q, {"ids": chunk}):
+                    rel = _graph_rel(r)
+                    if rel["id"] in seen:
+                        continue
+                    seen.add(rel["id"])
+                    for end in (rel["source"], rel["target"]):
+                        if end in edges_of:
+                            edges_of[end].append(rel)
+        relations: dict[str, tuple] = {}
+        keys = []
+        for rid in sorted(rel_ids):
+            source, rtype, target = rid.split(">", 2)
+            relations[rid] = (source, rtype, target, None)
+            keys.append({"id": rid, "source": source, "target": target})
+        for chunk in _chunks(keys):
+            for r in self.store.read(Q_GRAPH_RELS_BY_ID, {"rows": chunk}):
+                rel = _graph_rel(r)
+                relations[rel["id"]] = (rel["source"], rel["type"], rel["target"], rel)
+        return {"changes": len(changes), "nodes": nodes, "edges_of": edges_of, "relations": relations}
 
     def counts(self) -> dict[str, Any]:
         kinds = {r["kind"]: r["n"] for r in self.store.read(Q_COUNT_KINDS)}
@@ -1195,6 +1290,18 @@ class Registry:
 
     def change_authors(self) -> list[str]:
         return [r["by"] for r in self.store.read(Q_CHANGE_AUTHORS) if r["by"]]
+
+
+def _graph_node(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of Q_ALL_NODES (or Q_GRAPH_NODES_OF) as the entity dict the analysis graph holds."""
+    return entity_out({k: v for k, v in row.items() if v is not None})
+
+
+def _graph_rel(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of Q_ALL_RELS (or the Q_GRAPH_RELS_* queries) as the relation dict the analysis graph holds."""
+    rel = {k: v for k, v in row.items() if v is not None and k != "sources_json"}
+    rel["sources"] = json.loads(row.get("sources_json") or "[]")
+    return rel
 
 
 def _change_out(props: dict[str, Any]) -> dict[str, Any]:

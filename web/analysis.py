@@ -3,22 +3,35 @@
 One ``graph.Analysis`` per state of the registry, cached per app and keyed by
 the newest entry of the change log: every write records a change, so a write
 makes the next request build a new snapshot, and a page never shows stale
-data. The change marker is read once per request.
+data. The change marker is read once per request. The new snapshot is the old
+one patched with the records and relations the logged changes touched (read
+from the store by id), not the registry read whole, unless the log cannot say
+what changed (see ``_next_snapshot``).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from dataclasses import dataclass
 
 from flask import current_app, g
 
 from graph.analysis import Analysis
 from graph.build import build_graph
+from graph.errors import InvalidGraphData
 
 from .store import get_registry
 
 EXT = "xijin_analysis"
+SYNTHETIC_PREFIX = "syn-"
+# a write patches the snapshot's graph (Registry.graph_delta, graph.build.patch_graph) unless more than this
+# share of the records (and at least PATCH_MIN changes) changed since: then reading it whole is cheaper
+PATCH_SHARE = 0.05
+PATCH_MIN = 50
+PATCH_LOOKBACK = 5.0  # seconds before the marker whose changes are applied again (a write's time precedes its commit)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,7 @@ class _Cache:
         self.snapshot: Snapshot | None = None
         self.lock = threading.Lock()
         self.doc_titles: tuple[tuple, dict[str, str]] | None = None
+        self.last: dict | None = None  # how the newest snapshot was made: {"mode": "patch"|"full", "seconds", ...}
 
 
 def _cache() -> _Cache:
@@ -60,12 +74,39 @@ def snapshot() -> Snapshot:
         with cache.lock:
             snap = cache.snapshot
             if snap is None or snap.key != key:
-                entities, relations = get_registry().export_graph()
-                snap = Snapshot(key, Analysis(build_graph(entities, relations)),
-                                any(e["id"].startswith("syn-") for e in entities))
-                cache.snapshot = snap
+                snap = cache.snapshot = _next_snapshot(snap, key)
     g.snapshot = snap
     g.synthetic = snap.synthetic
+    return snap
+
+
+def _next_snapshot(old: Snapshot | None, key: tuple) -> Snapshot:
+    """The snapshot for ``key``: the previous one patched with the changes logged since its marker, or,
+    when that will not do (no previous one, its marker gone from the log, too many changes since, a
+    batch whose ids were cut), the registry read whole."""
+    t0 = time.perf_counter()
+    reg = get_registry()
+    if old is not None:
+        limit = max(PATCH_MIN, int(old.analysis.size * PATCH_SHARE))
+        delta = reg.graph_delta(old.key, limit=limit, lookback=PATCH_LOOKBACK)
+        t_read = time.perf_counter() - t0
+        if delta is not None:
+            try:
+                analysis = old.analysis.patched(delta)
+            except InvalidGraphData as exc:  # e.g. a relation written between our reads: read it all
+                log.warning("analysis snapshot: patch refused (%s); reading the registry whole", exc)
+            else:
+                gone = any(row is None for row in delta["nodes"].values())
+                synthetic = (analysis.has_id_prefix(SYNTHETIC_PREFIX) if gone else
+                             old.synthetic or any(i.startswith(SYNTHETIC_PREFIX) for i in delta["nodes"]))
+                _cache().last = {"mode": "patch", "changes": delta["changes"], "records": len(delta["nodes"]),
+                                 "relations": len(delta["relations"]), "read_seconds": t_read,
+                                 "seconds": time.perf_counter() - t0}
+                return Snapshot(key, analysis, synthetic)
+    entities, relations = reg.export_graph()
+    snap = Snapshot(key, Analysis(build_graph(entities, relations)),
+                    any(e["id"].startswith(SYNTHETIC_PREFIX) for e in entities))
+    _cache().last = {"mode": "full", "records": len(entities), "seconds": time.perf_counter() - t0}
     return snap
 
 
