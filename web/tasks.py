@@ -27,6 +27,24 @@ from .store import get_registry
 bp = Blueprint("tasks", __name__)
 
 
+def api_blueprint(bp_api: Blueprint) -> Blueprint:
+    """An API blueprint of its own, guarded as the ``api`` one is: exempt from the form CSRF check (a token
+    needs none), but a write made with the session cookie must carry the form token (web/auth.py's rule)."""
+    from flask_login import current_user as user
+
+    from .auth import SAFE_METHODS
+    from .forms import csrf
+
+    @bp_api.before_request
+    def _session_writes_need_the_token():
+        if request.method not in SAFE_METHODS and getattr(user, "via", None) == "session":
+            csrf.protect()
+    return bp_api
+
+
+api_bp = api_blueprint(Blueprint("tasks_api", __name__, url_prefix="/api/v1"))
+
+
 def tasks() -> Tasks:
     return Tasks(get_registry())
 
@@ -53,20 +71,20 @@ def filtered(items: list[dict[str, Any]], unit: str | None, status: str | None) 
 
 
 # ---------------------------------------------------------------- API
-@bp.get("/api/v1/tasks")
+@api_bp.get("/tasks")
 def api_list():
     unit = P.text_arg(request.args, "unit", 100)
     status = P.choice_arg(request.args, "status", TASK_STATUSES)
     return ok([task_api(t) for t in filtered(with_targets(tasks().list()), unit, status)])
 
 
-@bp.get("/api/v1/tasks/<number>")
+@api_bp.get("/tasks/<number>")
 def api_get(number: str):
     t = with_targets([tasks().get(number)])[0]
     return ok({**task_api(t), "history": tasks().history(number)})
 
 
-@bp.patch("/api/v1/tasks/<number>")
+@api_bp.patch("/tasks/<number>")
 def api_update(number: str):
     body = P.json_body(request)
     if "version" not in body:
@@ -168,3 +186,7 @@ def tasks_export():
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    from .forms import csrf
+
+    csrf.exempt(api_bp)  # a token needs no form token; a session's write is checked by the blueprint's own guard
+    app.register_blueprint(api_bp)
