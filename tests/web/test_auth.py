@@ -36,6 +36,8 @@ FORM_WRITES = [
     ("POST", "/entity/ent-c/relations/delete", {"relation": "ent-b>SUPPLIES>ent-c", "why": "终止"}, EDITOR),
     ("POST", "/admin/settings", {"read_open": "1"}, ADMIN),
     ("POST", "/tasks/7/status", {"version": "1", "status": "in_progress", "note": "已走访"}, EDITOR),
+    ("POST", "/leads", {"firm": "ent-c", "segment": "seg-motor", "gap": "segment:seg-motor"}, EDITOR),
+    ("POST", "/leads/lead-1", {"version": "1", "stage": "contacted", "note": "电话联系"}, EDITOR),
 ]
 API_WRITES = [
     ("POST", "/api/v1/entities", {"kind": "enterprise", "id": "ent-new", "name": "新公司", "reason": "录入"}, EDITOR),
@@ -44,6 +46,8 @@ API_WRITES = [
     ("POST", "/api/v1/relations", {"type": "SUPPLIES", "source": "ent-a", "target": "ent-c"}, EDITOR),
     ("DELETE", "/api/v1/relations/ent-b>SUPPLIES>ent-c", None, EDITOR),
     ("PATCH", "/api/v1/tasks/7", {"version": 1, "status": "late", "note": "未按期", "reason": "调度"}, EDITOR),
+    ("POST", "/api/v1/leads", {"firm": "ent-c", "segment": "seg-motor", "reason": "招商会"}, EDITOR),
+    ("PATCH", "/api/v1/leads/lead-1", {"version": 1, "stage": "contacted", "reason": "已电话联系"}, EDITOR),
 ]
 RANK = {None: -1, VIEWER: 0, EDITOR: 1, ADMIN: 2}
 
@@ -55,11 +59,16 @@ def with_pipeline(reg: Registry, path: str) -> None:
         from seed.dataset import default_data_dir
 
         Tasks(reg).load(read_tasks(default_data_dir()), by="seed")
+    if "/leads/" in path:  # a lead to change, owned by a user of its own
+        from registry.leads import Leads
+
+        Users(reg.store).add("跟进人", EDITOR, PASSWORD)
+        Leads(reg).create({"firm": "ent-c", "segment": "seg-motor"}, by="跟进人")
 
 
 def test_the_matrix_covers_every_write_route(app):
     """A write route added later must join the matrix below (the gate covers it anyway)."""
-    covered = {re.sub(r"ent-\w+|(?<=/tasks/)\d+", "<id>", p.split("?")[0]) for _, p, _, _ in FORM_WRITES + API_WRITES}
+    covered = {re.sub(r"ent-\w+|lead-\d+|(?<=/tasks/)\d+", "<id>", p.split("?")[0]) for _, p, _, _ in FORM_WRITES + API_WRITES}
     covered = {p.replace("<id>>SUPPLIES><id>", "<id>") for p in covered}
     routes = set()
     for rule in app.url_map.iter_rules():
