@@ -263,13 +263,13 @@ class Leads:
     def update(self, lead_id: str, changes: dict[str, Any], *, version: Any, by: str,
                why: str | None = None) -> dict[str, Any]:
         """Change a lead made against ``version``: its fields, a dated ``note`` added, and/or its ``stage``
-        (``reason`` code and ``reason_note`` for 搁置/放弃). A stale version is a Conflict, never applied.
+        (``pause_reason`` code and ``pause_note`` for 搁置/放弃). A stale version is a Conflict, never applied.
         Reaching 签约 (or later) the first time creates the project; 开工/投产 move its status."""
         if not isinstance(changes, dict):
             raise _bad("(body)", "应为 JSON 对象", "must be a JSON object")
         if not isinstance(version, int) or isinstance(version, bool):
             raise _bad("version", f"需要整数版本号，收到 {version!r}", "version must be an integer", version)
-        unknown = set(changes) - set(EDITABLE) - {"stage", "reason", "reason_note", "note", "note_date"}
+        unknown = set(changes) - set(EDITABLE) - {"stage", "pause_reason", "pause_note", "note", "note_date"}
         if unknown:
             raise _bad(sorted(unknown)[0], "未知或不能修改的字段（企业不能更换：请新建线索）",
                        "unknown field, or one that cannot change (the firm cannot: make a new lead)",
@@ -315,7 +315,7 @@ class Leads:
             new["stage"], new["stage_at"] = stage, at
             entry = {"stage": stage, "at": at, "by": by, "from": current["stage"]}
             if stage in PAUSED:
-                entry.update(reason=new["reason"], reason_note=new.get("reason_note"))
+                entry.update(pause_reason=new["pause_reason"], pause_note=new.get("pause_note"))
             stages.append(entry)
         skip = {"version", "updated_at", "updated_by", "stage_at", "notes", "stages", "overdue"}
         diff = {k: [current.get(k), new.get(k)] for k in sorted((set(new) | set(current)) - skip)
@@ -357,18 +357,18 @@ class Leads:
     def _check_move(self, current: dict, stage: str, changes: dict, new: dict) -> Optional[str]:
         """Whether the stage may change so, and what it does to the project: None, "create" or "status"."""
         if stage in PAUSED:
-            reason = changes.get("reason")
+            reason = changes.get("pause_reason")
             if reason not in REASONS:
-                raise _bad("reason", f"搁置或放弃需要原因，可用：{', '.join(REASONS)}",
+                raise _bad("pause_reason", f"搁置或放弃需要原因，可用：{', '.join(REASONS)}",
                            f"putting a lead on hold or dropping it needs a reason: one of {', '.join(REASONS)}", reason)
             if current.get("project"):
                 raise _bad("stage", "已签约的线索不能搁置或放弃（项目已登记）：请修改项目状态",
                            "a signed lead cannot be put on hold or dropped (its project is registered)", stage)
-            new["reason"] = reason
-            new["reason_note"] = _text(changes.get("reason_note"), "reason_note")
+            new["pause_reason"] = reason
+            new["pause_note"] = _text(changes.get("pause_note"), "pause_note")
             return None
-        new.pop("reason", None)
-        new.pop("reason_note", None)
+        new.pop("pause_reason", None)
+        new.pop("pause_note", None)
         if current.get("project") and stage not in SIGNED:
             raise _bad("stage", "已签约的线索不能退回签约之前的阶段（项目已登记）",
                        "a signed lead cannot go back before 签约 (its project is registered)", stage)

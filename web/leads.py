@@ -177,13 +177,13 @@ def update_lead(lead_id: str):
     by, why = _actor(None)
     current = leads().get(lead_id)
     changes: dict[str, Any] = {}
-    for f in ("stage", "owner", "next_step", "due", "reason", "reason_note", "note", "park", "project_name",
+    for f in ("stage", "owner", "next_step", "due", "pause_reason", "pause_note", "note", "park", "project_name",
               "investment"):
         if f in form:
             value = form.get(f, "").strip() or None
             if f in ("stage", "owner") and not value:
                 continue
-            if value != current.get(f) and not (f in ("reason", "reason_note") and form.get("stage") not in PAUSED):
+            if value != current.get(f) and not (f in ("pause_reason", "pause_note") and form.get("stage") not in PAUSED):
                 changes[f] = value
     if "contacts" in form:
         contacts = [c.strip() for c in form.get("contacts", "").splitlines() if c.strip()]

@@ -93,16 +93,16 @@ def test_on_hold_and_dropped_need_a_reason_and_a_signed_lead_cannot_go_back(seed
     lid = lead["id"]
     with pytest.raises(InvalidInput) as exc:
         leads.update(lid, {"stage": "on_hold"}, version=1, by="李招商")
-    assert "reason" in exc.value.message
-    held = leads.update(lid, {"stage": "on_hold", "reason": "timing", "reason_note": "企业明年再议"}, version=1,
+    assert "pause_reason" in exc.value.message
+    held = leads.update(lid, {"stage": "on_hold", "pause_reason": "timing", "pause_note": "企业明年再议"}, version=1,
                         by="李招商")
-    assert held["reason"] == "timing" and held["stages"][-1]["reason"] == "timing"
+    assert held["pause_reason"] == "timing" and held["stages"][-1]["pause_reason"] == "timing"
     back = leads.update(lid, {"stage": "contacted"}, version=2, by="李招商")
-    assert "reason" not in back and back["stage"] == "contacted"
-    dropped = leads.update(lid, {"stage": "dropped", "reason": "elsewhere"}, version=3, by="李招商")
+    assert "pause_reason" not in back and back["stage"] == "contacted"
+    dropped = leads.update(lid, {"stage": "dropped", "pause_reason": "elsewhere"}, version=3, by="李招商")
     assert dropped["stage"] == "dropped"
     with pytest.raises(InvalidInput):
-        leads.update(lid, {"stage": "dropped", "reason": "because"}, version=4, by="李招商")
+        leads.update(lid, {"stage": "dropped", "pause_reason": "because"}, version=4, by="李招商")
 
 
 def test_versions_conflict_and_nothing_is_half_written(seeded):
