@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Optional
 
 from .errors import Conflict, InvalidInput, NotFound
+from .messages import label
 from .model import check_text
 from .repository import Registry, _change, now_iso
 
@@ -236,7 +237,8 @@ class Leads:
                  "created_at": at, "created_by": by, "updated_at": at, "updated_by": by, "stage_at": at,
                  "version": 1, "firm_added": bool(created_firm), **fields}
         props = {k: v for k, v in props.items() if v is not None}
-        after = {k: v for k, v in props.items() if not k.endswith("_json") and k not in ("created_at", "updated_at")}
+        after = {k: v for k, v in props.items() if not k.endswith("_json") and v is not False
+                 and k not in ("created_at", "updated_at", "stage_at", "updated_by", "created_by", "version")}
         change = _change("create", by=by, why=why, at=at, diff={"after": after},
                          summary=f"新建招商线索：{firm['name']}（跟进人 {owner}）/ new lead")
         rows = self.store.write(Q_LEAD_CREATE, {"firm": firm["id"], "props": props, "change": change})
@@ -337,7 +339,8 @@ class Leads:
                  "updated_by": by, "notes_json": json.dumps(notes, ensure_ascii=False),
                  "stages_json": json.dumps(stages, ensure_ascii=False)}
         props.pop("notes", None)
-        summary = (f"招商线索 {lead_id}（{current['firm_name']}）阶段：{current['stage']} → {stage}"
+        summary = (f"招商线索 {lead_id}（{current['firm_name']}）阶段：{label('lead_stage', current['stage'])} → "
+                   f"{label('lead_stage', stage)}"
                    if stage != current["stage"] else f"修改招商线索 {lead_id}（{current['firm_name']}）：{', '.join(diff)}")
         change = _change("update", by=by, why=why, entity_id=lead_id, at=at, diff=diff, summary=summary)
         rows = self.store.write(Q_LEAD_UPDATE, {"id": lead_id, "version": version, "props": props, "change": change})
