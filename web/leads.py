@@ -17,7 +17,7 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from registry import exports
-from registry.errors import Conflict, InvalidInput
+from registry.errors import Conflict, InvalidInput, NotFound
 from registry.leads import PAUSED, PIPELINE, REASONS, STAGES, Leads, beijing_today, weekly
 from registry.users import Users
 
@@ -129,7 +129,13 @@ def board():
 @bp.get("/leads/new")
 def new_lead(error: Exception | None = None, values: dict | None = None, code: int = 200):
     values = values or {k: request.args.get(k, "") for k in ("firm", "segment", "gap", "new_firm_name")}
-    return render_template("leads_new.html", v=values, error=error, users=active_users(), segments=segments(),
+    firm = None
+    if values.get("firm"):
+        try:
+            firm = get_registry().get(values["firm"])
+        except NotFound:
+            firm = None
+    return render_template("leads_new.html", v=values, firm=firm, error=error, users=active_users(), segments=segments(),
                            parks=parks(), me=current_user.name if current_user.is_authenticated else ""), code
 
 

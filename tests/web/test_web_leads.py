@@ -157,3 +157,13 @@ def test_the_weekly_report_page_and_workbook(api, small_app, sign_in):
     assert "逾期未办" in sections
     data = client.get("/api/v1/leads/weekly").get_json()["data"]
     assert data["by_stage"]["contacted"] == 1 and [x["id"] for x in data["overdue"]] == [b["id"]]
+
+
+def test_from_a_search_result_to_the_prefilled_form(small_app, sign_in):
+    client = sign_in(small_app.test_client(), "editor", "王招商")
+    page = unescape(client.get("/search?q=外地电机").get_data(as_text=True))
+    assert 'href="/leads/new?firm=ent-c"' in page
+    form = unescape(client.get("/leads/new?firm=ent-c").get_data(as_text=True))
+    assert 'id="lead-firm-name"' in form and "外地电机股份有限公司" in form
+    viewer = sign_in(small_app.test_client(), "viewer", "看客")
+    assert "lead-from-search" not in viewer.get("/search?q=外地电机").get_data(as_text=True)
