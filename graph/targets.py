@@ -53,6 +53,21 @@ def _projects(chain: Chain) -> list[str]:
             and chain.node[p].get("locality") not in OUTSIDE]
 
 
+def _signed_year(chain: Chain) -> int | None:
+    """This year (Beijing) when any project carries a signing date (``signed_on``), else None: without one,
+    projects introduced per year cannot be counted."""
+    if not any(chain.node[p].get("signed_on") for p in chain.by_kind.get("project", ())):
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    return datetime.now(timezone(timedelta(hours=8))).year
+
+
+def _signed_projects(chain: Chain, year: int) -> list[str]:
+    """The projects (in the cluster or not placed) signed in ``year``."""
+    return [p for p in _projects(chain) if str(chain.node[p].get("signed_on") or "").startswith(f"{year}-")]
+
+
 _NOT = "not_measurable"
 
 
@@ -149,7 +164,15 @@ def _progress_row(chain: Chain, t: str) -> dict:
     current = None
     rule_id = rule.id if rule else None
     needs = None
-    if rule is not None and rule.count is not None and not _carried(chain, rule.needs):
+    signed_year = _signed_year(chain) if rule is not None and rule.id == "projects" and per_year else None
+    if signed_year is not None:
+        # projects carry their signing date (signed leads, issue 13): this year's signings are the measure
+        measurability, rule_id = "measured", "projects_signed"
+        counted = _signed_projects(chain, signed_year)
+        current = len(counted)
+        method = message("target.method.projects_signed", year=signed_year)
+        needed = message("target.needed.projects_signed")
+    elif rule is not None and rule.count is not None and not _carried(chain, rule.needs):
         # e.g. 规上企业达50家 with no firm tagged 规上: a count of 0 would say "behind" when the truth is
         # that the registry cannot tell
         measurability, needs = _NOT, dict(rule.needs)

@@ -385,6 +385,8 @@ class Project(Entity):
     location: Optional[str] = None
     period: Optional[str] = None
     investment: Optional[str] = Field(None, description="as written, e.g. 10亿元")
+    signed_on: Optional[str] = Field(None, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+                                     description="签约日期 YYYY-MM-DD: a project introduced (signed) that day (issue 13)")
 
 
 class Segment(Entity):

@@ -29,4 +29,10 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     todo.init_app(app)  # the data to-do list (issue 10)
     brief.init_app(app)  # the printable one-page brief of a gap
     imports.init_app(app)  # spreadsheet import: upload, preview, apply, undo (issue 10)
+    from . import tasks as plan_tasks
+
+    plan_tasks.init_app(app)  # the plan's 23 tasks and their follow-up (issue 13)
+    from . import leads
+
+    leads.init_app(app)  # the 招商 pipeline: leads, the board, the weekly report (issue 13)
     return app
