@@ -308,12 +308,14 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
     at = now_iso()
     index = _Index(reg.store.read(Q_INDEX, {"kinds": list(KINDS)}, slow=True))
     done = 0
+    # steps: every row is read; a record row is then matched and validated (the slow part), a second step
+    steps = total + sum(len(t.rows) for t in tables if t.kind != "relation")
 
     def tick():
         nonlocal done
         done += 1
-        if progress and (done % 500 == 0 or done == total):
-            progress("preview", done, total)
+        if progress and (done % 500 == 0 or done == steps):
+            progress("preview", done, steps)
 
     # records first (relations may name records the same file creates), then relations
     ordered = sorted(tables, key=lambda t: t.kind == "relation")
@@ -366,7 +368,11 @@ def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: d
     for chunk in _chunks(sorted(stored_ids)):
         stored.update({r["n"]["id"]: r["n"] for r in reg.store.read(Q_GET_MANY, {"ids": chunk})})
 
+    skipped = sum(len(t.rows) for t in tables if t.kind != "relation") - len(matched)
+    for _ in range(skipped):  # rows rejected before matching need no second step
+        tick()
     for row, data, rid, near in matched:
+        tick()
         kind = data["kind"]
         key = f"{row.sheet}:{row.row}"
         if near:
