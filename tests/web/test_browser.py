@@ -11,28 +11,22 @@ import csv
 import io
 import json
 import shutil
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium "
-                "chromium-driver; run.sh test installs them)", allow_module_level=True)
+from browser_kit import LiveServer, chrome, csp_violations, make_app, require_browser, shot  # noqa: E402
+
+require_browser()
 
 from openpyxl import load_workbook  # noqa: E402
-from selenium import webdriver  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 from registry.repository import Registry  # noqa: E402
 
@@ -42,26 +36,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
-class LiveServer:
-    """The app on 127.0.0.1:<free port>, served from a background thread until stopped."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
-
-
-def _app(store_dir, instance: Path, graph: str):
-    from web import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": graph, "SEED_ON_START": False,
-                       "NEO4J_URI": None}, instance_path=str(instance))
+_app = make_app
 
 
 @pytest.fixture(scope="module")
@@ -100,21 +75,7 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(downloads, tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}", "--window-size=1366,900",
-                "--lang=zh-CN"):
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False,
-                                           "download.directory_upgrade": True,
-                                           "safebrowsing.enabled": False})
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    drv.set_page_load_timeout(60)
+    drv = chrome(tmp_path_factory.mktemp("chrome-profile"), downloads=downloads)
     yield drv
     drv.quit()
 
@@ -137,20 +98,6 @@ def no_alert(drv):
 
 def console_errors(drv) -> list[str]:
     return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"]
-
-
-def csp_violations(drv) -> list[str]:
-    """What the browser refused under the page's Content-Security-Policy (the pages allow no 'unsafe-inline')."""
-    return [e["message"] for e in drv.get_log("browser") if "Content Security Policy" in e["message"]]
-
-
-def shot(drv, name: str, *, full: bool = True):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    if full:
-        h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-        drv.set_window_size(1366, min(h + 40, 5000))
-    drv.save_screenshot(str(SHOTS / f"{name}.png"))
-    drv.set_window_size(1366, 900)
 
 
 def at_node(drv, node_id: str) -> ActionChains:

@@ -13,25 +13,19 @@ from __future__ import annotations
 import json
 import shutil
 import struct
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium "
-                "chromium-driver; run.sh test installs them)", allow_module_level=True)
+from browser_kit import LiveServer, chrome, make_app, require_browser  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
+
 from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 from registry.repository import Registry  # noqa: E402
 
@@ -59,24 +53,7 @@ return {scale: scale, width: W, height: H, nodes: out};
 """
 
 
-class LiveServer:
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.thread.join(5)
-
-
-def _app(store_dir, instance: Path, graph: str):
-    from web import create_app
-
-    return create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": graph, "SEED_ON_START": False,
-                       "NEO4J_URI": None}, instance_path=str(instance))
+_app = make_app
 
 
 @pytest.fixture(scope="module")
@@ -117,21 +94,7 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def driver(downloads, tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}", "--window-size=1366,900",
-                "--lang=zh-CN"):
-        opts.add_argument(arg)
-    opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                           "download.prompt_for_download": False,
-                                           "download.directory_upgrade": True,
-                                           "safebrowsing.enabled": False})
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    drv.set_page_load_timeout(120)
+    drv = chrome(tmp_path_factory.mktemp("chrome-profile"), downloads=downloads, page_timeout=120)
     yield drv
     drv.quit()
 

@@ -3,72 +3,41 @@ gap's candidates and score parts on screen. Screenshots go to artifacts/screensh
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium "
-                "chromium-driver; run.sh test installs them)", allow_module_level=True)
+from browser_kit import LiveServer, chrome, csp_violations, make_app, require_browser, shot as _shot  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
+
 from selenium.webdriver.common.by import By  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
-
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 @pytest.fixture(scope="module")
 def server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web import create_app
     from web.store import close_store
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": seeded_graph_name,
-                      "SEED_ON_START": False, "NEO4J_URI": None},
-                     instance_path=str(tmp_path_factory.mktemp("gaps-instance")))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    app = make_app(store_dir, tmp_path_factory.mktemp("gaps-instance"), seeded_graph_name)
+    srv = LiveServer(app)
+    yield srv.url
+    srv.stop()
     close_store(app)
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile-gaps')}", "--window-size=1366,900",
-                "--lang=zh-CN"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
+    drv = chrome(tmp_path_factory.mktemp("chrome-profile-gaps"))
     yield drv
     drv.quit()
 
 
 def shot(drv, name: str) -> None:
     """The first screen as people see it (``name``-top.png), then the whole page (``name``.png)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    drv.save_screenshot(str(SHOTS / f"{name}-top.png"))
-    h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-    drv.set_window_size(1366, min(h + 200, 5000))  # the window, not the viewport: leave room for its frame
-    drv.save_screenshot(str(SHOTS / f"{name}.png"))
-    drv.set_window_size(1366, 900)
+    _shot(drv, name, top=True, room=200)
 
 
-def refused(drv) -> list[str]:
-    return [e["message"] for e in drv.get_log("browser") if "Content Security Policy" in e["message"]]
+refused = csp_violations
 
 
 def test_gap_pages_in_a_browser(driver, server):

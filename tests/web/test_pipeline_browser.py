@@ -6,27 +6,20 @@ every page go to artifacts/screenshots/pipeline-*.png."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER}", allow_module_level=True)
+from browser_kit import LiveServer, chrome, make_app, page_errors, require_browser, shot as _shot  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
+
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 SEG, GAP, TARGET = "seg-pm-motors", "capability:seg-pm-motors", "tgt-projects-introduced-per-year"
 PASSWORD = "correct horse 1"
 
@@ -38,54 +31,33 @@ def server(store_dir, tmp_path_factory):
 
     from registry.repository import Registry
     from seed.loader import load_seed
-    from web import create_app
     from web.store import close_store, store_holder
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": f"pl{uuid.uuid4().hex[:10]}",
-                      "SEED_ON_START": False, "NEO4J_URI": None},
-                     instance_path=str(tmp_path_factory.mktemp("pipeline-instance")))
+    app = make_app(store_dir, tmp_path_factory.mktemp("pipeline-instance"), f"pl{uuid.uuid4().hex[:10]}")
     reg = Registry(store_holder(app).get())
     reg.store.setup_schema()
     load_seed(reg)
     make_user(app, "王招商", "editor", PASSWORD)
     make_user(app, "李招商", "editor", PASSWORD)
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}", app
-    srv.shutdown()
-    thread.join(5)
+    srv = LiveServer(app)
+    yield srv.url, app
+    srv.stop()
     reg.store.drop_graph()
     close_store(app)
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}", "--window-size=1366,900",
-                "--lang=zh-CN"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
+    drv = chrome(tmp_path_factory.mktemp("chrome-profile"))
     yield drv
     drv.quit()
 
 
 def shot(drv, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-    drv.set_window_size(1366, min(h + 40, 5000))
-    drv.save_screenshot(str(SHOTS / f"pipeline-{name}.png"))
-    drv.set_window_size(1366, 900)
+    _shot(drv, f"pipeline-{name}")
 
 
-def refused(drv) -> list[str]:
-    return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"
-            or "Content Security Policy" in e["message"]]
+refused = page_errors
 
 
 def api(app, path):

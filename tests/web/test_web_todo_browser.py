@@ -3,72 +3,38 @@ test_browser.py): screenshots of /todo and of the home page's targets, no CSP re
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
-    pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER}", allow_module_level=True)
+from browser_kit import LiveServer, chrome, make_app, page_errors, require_browser, shot  # noqa: E402
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+require_browser()
+
 from selenium.webdriver.common.by import By  # noqa: E402
-from werkzeug.serving import make_server  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 SCALE = "tgt-2026-above-scale-enterprises"
 
 
 @pytest.fixture(scope="module")
 def server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web import create_app
     from web.store import close_store
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": seeded_graph_name,
-                      "SEED_ON_START": False, "NEO4J_URI": None},
-                     instance_path=str(tmp_path_factory.mktemp("todo-instance")))
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    app = make_app(store_dir, tmp_path_factory.mktemp("todo-instance"), seeded_graph_name)
+    srv = LiveServer(app)
+    yield srv.url
+    srv.stop()
     close_store(app)
 
 
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                f"--user-data-dir={tmp_path_factory.mktemp('chrome-profile')}", "--window-size=1366,900",
-                "--lang=zh-CN"):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
-    drv.set_page_load_timeout(60)
+    drv = chrome(tmp_path_factory.mktemp("chrome-profile"))
     yield drv
     drv.quit()
 
 
-def shot(drv, name: str, *, full: bool = True) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    if full:
-        h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
-        drv.set_window_size(1366, min(h + 40, 5000))
-    drv.save_screenshot(str(SHOTS / f"{name}.png"))
-    drv.set_window_size(1366, 900)
-
-
-def refused(drv) -> list[str]:
-    return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"
-            or "Content Security Policy" in e["message"]]
+refused = page_errors
 
 
 def test_todo_page_reads_on_a_laptop(driver, server):
@@ -116,23 +82,18 @@ def tagged_server(store_dir, tmp_path):
 
     from registry.repository import Registry
     from seed.loader import load_seed
-    from web import create_app
     from web.store import close_store, store_holder
 
-    app = create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": f"td{uuid.uuid4().hex[:10]}",
-                      "SEED_ON_START": False, "NEO4J_URI": None}, instance_path=str(tmp_path / "inst"))
+    app = make_app(store_dir, tmp_path / "inst", f"td{uuid.uuid4().hex[:10]}")
     reg = Registry(store_holder(app).get())
     reg.store.setup_schema()
     load_seed(reg)
     firm = reg.get("ent-youli-tech")
     reg.update("ent-youli-tech", {"roles": [*firm.get("roles", []), "above_scale"]}, version=firm["version"],
                by="王五", why="区工信局名单：规上企业")
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(5)
+    srv = LiveServer(app)
+    yield srv.url
+    srv.stop()
     reg.store.drop_graph()
     close_store(app)
 

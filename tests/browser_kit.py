@@ -1,0 +1,97 @@
+"""What the browser tests share: the app served on a free loopback port, headless Chromium (Debian's
+chromium + chromedriver, never downloaded), screenshots, and what the page's CSP refused.
+
+A browser test module starts with ``require_browser()`` (skips the module, saying why, when Chromium or
+its driver is missing), then takes what it needs from here.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+WINDOW = (1366, 900)  # a laptop screen
+
+
+def require_browser() -> None:
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian: apt-get install chromium "
+                    "chromium-driver; run.sh test installs them)", allow_module_level=True)
+
+
+class LiveServer:
+    """The app on 127.0.0.1:<free port>, served from a background thread until stopped."""
+
+    def __init__(self, app):
+        from werkzeug.serving import make_server
+
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+def make_app(store_dir, instance: Path, graph: str, **extra):
+    """The web app on graph ``graph`` of the session's embedded server (no seeding on start)."""
+    from web import create_app
+
+    return create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": graph, "SEED_ON_START": False,
+                       "NEO4J_URI": None, **extra}, instance_path=str(instance))
+
+
+def chrome(profile: Path, *, downloads: Path | None = None, lang: str = "zh-CN", page_timeout: float = 60):
+    """Headless Chromium with its own profile, the browser log kept, downloads (if given) into ``downloads``."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                f"--user-data-dir={profile}", f"--window-size={WINDOW[0]},{WINDOW[1]}", f"--lang={lang}"):
+        opts.add_argument(arg)
+    if downloads is not None:
+        opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
+                                               "download.prompt_for_download": False,
+                                               "download.directory_upgrade": True,
+                                               "safebrowsing.enabled": False})
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=opts)
+    if downloads is not None:
+        drv.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    drv.set_page_load_timeout(page_timeout)
+    return drv
+
+
+def csp_violations(drv) -> list[str]:
+    """What the browser refused under the page's Content-Security-Policy (the pages allow no 'unsafe-inline')."""
+    return [e["message"] for e in drv.get_log("browser") if "Content Security Policy" in e["message"]]
+
+
+def page_errors(drv) -> list[str]:
+    """Errors in the browser's log: script errors, failed loads and CSP refusals."""
+    return [e["message"] for e in drv.get_log("browser") if e["level"] == "SEVERE"
+            or "Content Security Policy" in e["message"]]
+
+
+def shot(drv, name: str, *, full: bool = True, top: bool = False, room: int = 40) -> None:
+    """A screenshot in artifacts/screenshots/: the whole page (``full``), and first the first screen as
+    people see it as ``name``-top.png (``top``). ``room``: window height above the page's, for its frame."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if top:
+        drv.save_screenshot(str(SHOTS / f"{name}-top.png"))
+    if full:
+        h = drv.execute_script("return Math.max(document.body.scrollHeight, 900)")
+        drv.set_window_size(WINDOW[0], min(h + room, 5000))
+    drv.save_screenshot(str(SHOTS / f"{name}.png"))
+    drv.set_window_size(*WINDOW)
