@@ -47,6 +47,8 @@ from .repository import (
     Registry,
     _change,
     _chunks,
+    _per_kind,
+    _per_type,
     _record_fields,
     entity_out,
     entity_props,
@@ -69,16 +71,14 @@ Progress = Optional[Callable[[str, int, int], None]]
 Q_INDEX = ("MATCH (n:Entity) WHERE n.kind IN $kinds "
            "RETURN n.id AS id, n.kind AS kind, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code")
 Q_GET_MANY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS n"
-Q_IMPORT_CREATE = {kind: f"UNWIND $rows AS row CREATE (n:Entity:{label}) SET n = row RETURN count(n) AS n"
-                   for kind, label in KINDS.items()}
+Q_IMPORT_CREATE = _per_kind("UNWIND $rows AS row CREATE (n:Entity:<Label>) SET n = row RETURN count(n) AS n")
 Q_IMPORT_UPDATE = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) WHERE n.version = row.version "
                    "WITH n, row, n.seed_json AS seed SET n = row.props, n.seed_json = seed "
                    "RETURN collect(n.id) AS ids")
-Q_IMPORT_RELATE = {rtype: ("UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
-                           f"MERGE (a)-[r:{rtype} {{id: row.id}}]->(b) "
-                           "WITH r, row, r.seed_json AS seed SET r = row.props, r.seed_json = seed "
-                           "RETURN collect(r.id) AS ids")
-                   for rtype in RELATION_TYPES}
+Q_IMPORT_RELATE = _per_type("UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
+                            "MERGE (a)-[r:<TYPE> {id: row.id}]->(b) "
+                            "WITH r, row, r.seed_json AS seed SET r = row.props, r.seed_json = seed "
+                            "RETURN collect(r.id) AS ids")
 Q_IMPORT_CHANGES = "UNWIND $rows AS row CREATE (c:Change) SET c = row RETURN count(c) AS n"
 Q_SET_CHANGES = "MATCH (c:Change) WHERE c.set_id = $set WITH c ORDER BY c.at, c.id RETURN properties(c) AS c"
 Q_SET_HEAD = "MATCH (c:Change {set_id: $set}) WHERE c.action IN ['import', 'undo_import'] RETURN properties(c) AS c"
