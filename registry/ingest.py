@@ -506,7 +506,6 @@ _REL_PATTERNS = [
     ("CHAIN_LEADER", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?:作为|为)(?:链主|“链主”)")),
     ("LEADING", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?:作为|为)(?:龙头|行业龙头|龙头企业)")),
     ("LEADING", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)龙头引领作用")),
-    ("RUNS", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?P<tgt>(?:万吨级|千吨级)?[\u4e00-\u9fff（）“”]{0,20}?项目)")),
     ("LOCATED_IN", re.compile(r"(?:在|落户|入驻|位于)(?P<tgt>[\u4e00-\u9fff（）“”]{2,20}?(?:高新区|产业园|工业园|园区|开发区))"
                               r"(?:内)?(?P<verb>建设|落户|设立|投产|布局)?(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?=[，。；、])")),
 ]
@@ -544,12 +543,6 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None) -
             if type_ in ("CHAIN_LEADER", "LEADING"):
                 src = find(m.group("src")[-20:], ("enterprise",))
                 tgt = "产业链" if type_ == "CHAIN_LEADER" else None
-            elif type_ == "RUNS":
-                frag = m.group(0)
-                tgt = find(m.group("tgt"), ("project",))
-                src = find(m.group("src"), ("enterprise",))
-                if not tgt or not src or tgt.startswith(src) is False and src not in frag[: frag.find(tgt) + 1]:
-                    continue
             else:
                 tgt = find(m.group("tgt"), ("park",))
                 src = find(m.group("src"), ("enterprise", "platform", "project"))
@@ -560,6 +553,21 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None) -
                 continue
             seen.add(key)
             out.append(doc.quote(s, e, type=type_, source=src, target=tgt))
+
+    # RUNS: a project named after its firm (稀土集团万吨级分离项目, 中国稀土集团产业项目): the name says who runs it
+    firms = [o["name"] for o in by_name if o["kind"] == "enterprise"]
+    for o in orgs:
+        if o["kind"] != "project":
+            continue
+        for firm in firms:
+            short = re.sub(r"^(?:中国|江西|赣州)", "", firm)
+            if len(short) >= 3 and (o["name"].startswith(firm) or o["name"].startswith(short)) and o["name"] != firm:
+                a, b = o["span"]
+                key = ("RUNS", firm, o["name"])
+                if key not in seen:
+                    seen.add(key)
+                    out.append(doc.quote(a, b, type="RUNS", source=firm, target=o["name"]))
+                break
     return out
 
 
