@@ -329,13 +329,14 @@ _SUFFIX_KIND = [
     ("转化中心", "platform"), ("保护中心", "platform"), ("运营中心", "platform"), ("促进中心", "platform"),
     ("报价中心", "platform"), ("分中心", "platform"), ("大学", "platform"), ("学院", "platform"), ("联盟", "platform"),
     ("工作站", "platform"), ("实验室", "platform"), ("产业大脑", "platform"), ("中试基地", "platform"),
-    ("孵化器", "platform"), ("检测平台", "platform"), ("研发机构", "platform"),
-    ("产业园", "park"), ("工业园", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
+    ("孵化器", "platform"), ("检测平台", "platform"), ("研发机构", "platform"), ("互联网平台", "platform"),
+    ("服务平台", "platform"), ("二级节点", "platform"), ("重点实验室", "platform"), ("行业协会", "platform"),
+    ("产业园", "park"), ("工业园", "park"), ("稀金谷", "park"), ("科创城", "park"), ("示范区", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
     ("项目", "project"), ("工程", "project"), ("总部基地", "project"), ("展厅", "project"), ("大会", "project"),
     ("招聘会", "project"),
     ("人民政府办公室", "gov_unit"), ("人民政府", "gov_unit"), ("工作专班", "gov_unit"), ("服务专班", "gov_unit"),
     ("局", "gov_unit"), ("委", "gov_unit"), ("办", "gov_unit"), ("服务中心", "gov_unit"), ("科创中心", "gov_unit"),
-    ("分局", "gov_unit"),
+    ("分局", "gov_unit"), ("厅", "gov_unit"), ("部", "gov_unit"), ("政府", "gov_unit"),
 ]
 _SUFFIX_KIND.sort(key=lambda x: len(x[0]), reverse=True)
 _SUFFIX_RX = re.compile("(?:" + "|".join(re.escape(s) for s, _ in _SUFFIX_KIND) + ")")
@@ -345,18 +346,18 @@ _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
     r"为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
-    r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一)")
+    r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国)")
 _GENERIC = {"公司", "集团", "项目", "工程", "园区", "学院", "大学", "研究院", "联盟", "大会", "展厅", "局", "委", "办",
             "中心", "分中心", "产业园", "高新区", "开发区", "有限公司", "平台", "企业", "工作站", "上市公司", "子公司",
             "总部基地", "研发机构", "检测平台"}
-_BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff]"
+_BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff“]|^设区市"
                        r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$")
 
 # A list of short firm names before 等(一批…)企业: 鼓励中科三环、粤磁科技、汉驱智能等企业
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
 
 
-_REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|国务院|工业和信息化部|财政部|科技部|商务部|自然资源部|"
+_REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|国务院|工业和信息化部|财政部|科技部|商务部|自然资源部|美国|日本|"
                      r"[\u4e00-\u9fff]{1,4}(?:省|市|县|区)(?!域))")
 _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣州|赣县)[\u4e00-\u9fff]{0,10}(?:集团|公司|研究院)")
 
@@ -366,17 +367,20 @@ def _plausible(name: str, kind: str) -> bool:
     if kind == "gov_unit":
         return bool(_REGION.search(name)) or "人民政府" in name
     if kind == "park":
-        return bool(re.search(r"[省市县区州]|“", name[:-2] if name.endswith(("园区", "产业园", "工业园")) else name[:-3]))
-    if kind == "project" and name.endswith(("项目", "工程")):
+        return name.startswith(("中国", "江西", "赣州", "“")) or bool(re.search(r"[省市县区州]|“", name[:-2] if name.endswith(("园区", "产业园", "工业园")) else name[:-3]))
+    if kind == "project" and name.endswith("工程"):
+        return len(name) >= 6 and not re.search(r"^(?:重大|重点|一批|各类|相关)", name)
+    if kind == "project" and name.endswith("项目"):
         return bool(_PROJECT_SPECIFIC.search(name))
     return True
 
 
-def _left_trim(run: str) -> str:
-    """Drop verbs and conjunctions at the left of a candidate name: 加快建设赣县区稀金新材料产业园 → 赣县区稀金新材料产业园."""
+def _left_trim(run: str, keep: int = 1) -> str:
+    """Drop verbs and conjunctions at the left of a candidate name: 加快建设赣县区稀金新材料产业园 → 赣县区稀金新材料产业园.
+    The last ``keep`` characters (the suffix: 服务专班, 促进中心) are never cut into."""
     cut = 0
     for m in _LEFT_STOP.finditer(run):
-        if m.end() < len(run):
+        if m.end() <= len(run) - keep:
             cut = max(cut, m.end())
     return run[cut:]
 
@@ -444,7 +448,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         while j > 0 and re.match(_NAME_CHARS, text[j - 1]) and m.start() - j < 30:
             j -= 1
         run = text[j:end]
-        name = _left_trim(run)
+        name = _left_trim(run, len(suffix))
         # a name ends at its suffix; a longer suffix found later on the same run wins (研究院 inside …研究院服务专班)
         if len(name) <= len(suffix) or _BAD_NAME.search(name):
             continue
@@ -471,6 +475,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         off = m.start()
         for unit in parse_units(m.group()):
             pos = text.find(unit, off)
+            unit = re.sub(r"\s+", "", unit)
             kind = _kind_of(unit) or ("gov_unit" if _REGION.search(unit) else "enterprise")
             if pos >= 0 and unit not in found:
                 add(unit, kind, pos, "units")
