@@ -573,6 +573,36 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None) -
                     seen.add(key)
                     out.append(doc.quote(a, b, type="RUNS", source=firm, target=o["name"]))
                 break
+
+    # RUNS: an institution named after its parent (江西理工大学稀金新材料研究院, 中科三环博士后科研实践工作站)
+    parents = [o for o in by_name if o["kind"] in ("enterprise", "platform") and len(o["name"]) >= 4]
+    for o in orgs:
+        if o["kind"] != "platform":
+            continue
+        for par in parents:
+            if o["name"].startswith(par["name"]) and o["name"] != par["name"]:
+                key = ("RUNS", par["name"], o["name"])
+                if key not in seen:
+                    seen.add(key)
+                    a, b = o["span"]
+                    out.append(doc.quote(a, b, type="RUNS", source=par["name"], target=o["name"]))
+                break
+
+    # RUNS: 分中心 listed right after their centre (赣州市科技成果转化中心、稀土新材料及应用分中心、…)
+    for o in orgs:
+        if not o["name"].endswith("分中心"):
+            continue
+        a, b = o["span"]
+        sentence = text[a:b]
+        i = sentence.find(o["name"])
+        head = [c for c in orgs if c["name"].endswith("中心") and not c["name"].endswith("分中心")
+                and 0 <= sentence.find(c["name"]) < i and re.fullmatch(r"(?:[^、，。；]+分中心、)*",
+                                                                         sentence[sentence.find(c["name"]) + len(c["name"]) + 1:i])]
+        if head:
+            key = ("RUNS", head[-1]["name"], o["name"])
+            if key not in seen:
+                seen.add(key)
+                out.append(doc.quote(a, b, type="RUNS", source=head[-1]["name"], target=o["name"]))
     return out
 
 

@@ -87,6 +87,9 @@ def test_relations_the_text_states(p001):
     assert ("CHAIN_LEADER", "中国稀土集团", "产业链") in rels
     assert ("RUNS", "中国稀土集团", "稀土集团万吨级分离项目") in rels
     assert ("LOCATED_IN", "集群宣传展厅", "赣州高新区") in rels
+    assert ("RUNS", "江西理工大学", "江西理工大学稀金新材料研究院") in rels
+    assert ("RUNS", "中科三环", "中科三环博士后科研实践工作站") in rels
+    assert ("RUNS", "赣州市科技成果转化中心", "钨新材料应用分中心") in rels
 
 
 def test_every_quote_is_verbatim_and_its_span(p001, text_001):
