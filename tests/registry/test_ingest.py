@@ -149,3 +149,10 @@ def test_reading_gb18030_and_refusing_docx_and_pdf(tmp_path):
             ingest.read_document(g)
     with pytest.raises(InvalidInput):
         ingest.propose("   ")
+
+
+def test_module_examples():
+    import doctest
+
+    result = doctest.testmod(ingest)
+    assert result.attempted >= 2 and result.failed == 0
