@@ -34,7 +34,7 @@ from babel.support import Translations
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 DOMAINS = ("labels", "analysis", "ui", "web", "cli", "auth", "data", "todo", "search", "chain", "print", "gaps", "backup",
-           "imports", "importweb", "pipeline")
+           "imports", "importweb", "pipeline", "ingest")
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 __all__ = ["LANGS", "DEFAULT_LANG", "translations", "catalogue", "has", "text", "label", "render", "localise",

@@ -698,6 +698,9 @@ def restore_cmd(instance, file, replace, yes):
 from xijin.import_cmd import make_command as _import_command  # noqa: E402  (needs the options above)
 
 cli.add_command(_import_command(instance_option, _progress))
+from xijin.ingest_cmd import make_command as _ingest_command  # noqa: E402
+
+cli.add_command(_ingest_command(instance_option))
 
 
 def main(argv=None):
