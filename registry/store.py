@@ -14,7 +14,6 @@ import os
 import threading
 import time
 from abc import ABC, abstractmethod
-import uuid
 from typing import Any, Callable, Mapping, Sequence
 
 from . import dialect
@@ -138,19 +137,6 @@ class GraphStore(ABC):
 DISK_FULL = ("磁盘空间不足，本次修改未保存 / disk full: the change was not saved. "
              "请清理数据目录所在磁盘后重试 / free space on the data folder's disk and try again")
 
-ATOMIC_COPY_MARK = "__atomic_"  # <graph>__atomic_<pid>_<random>: the working copy of one piece of atomic work
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _compact_rows(reply: Any) -> list[Row]:
     """The rows of a ``GRAPH.QUERY … --compact`` reply to a statement that returns scalars, lists or maps
     of them (every statement ``atomic`` runs): header ``[[type, name], …]``, rows of ``[type, value]``."""
@@ -251,25 +237,9 @@ class FalkorStore(GraphStore):
         self.db = self._client(self.timeout)
         self.graph = self.db.select_graph(self.graph_name)
         self.ping()  # holds a pooled connection: other processes see that the server is in use
-        self._drop_stale_copies()
 
     # -- all-or-nothing work: WATCH, precheck, MULTI/EXEC -------------------
     ATOMIC_TRIES = 3
-
-    def _drop_stale_copies(self) -> None:
-        """Delete working copies of this graph left by an earlier version of ``atomic`` (which worked
-        on a ``GRAPH.COPY``) whose process died: the live graph was never touched by them."""
-        prefix = f"{self.graph_name}{ATOMIC_COPY_MARK}"
-        try:
-            conn = self.db.connection
-            for key in conn.scan_iter(match=prefix + "*", count=1000):
-                name = key.decode() if isinstance(key, bytes) else key
-                pid = name[len(prefix):].split("_", 1)[0]
-                if pid.isdigit() and not _pid_alive(int(pid)):
-                    conn.delete(name)
-                    log.warning("removed %s, left by an interrupted import or restore", name)
-        except (self._redis_errors.RedisError, OSError):
-            log.debug("could not look for stale copies", exc_info=True)
 
     def atomic(self, statements, *, precheck=None, progress=None):
         import redis as _redis
