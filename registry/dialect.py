@@ -88,6 +88,8 @@ _SEARCH_SEGMENT = "WITH n MATCH (n)-[:IN_SEGMENT]->(:Entity)-[:PART_OF*0..8]->(:
 
 
 def _search_part(store: str, p: str, segment: bool) -> str:
+    # ``p`` is one of SEARCH_PARTS, a fixed prefix of *parameter names* ($ap0, $alucene, …): the texts are
+    # built once, at import, into the constant SEARCH dict; every value still travels as a $parameter
     if store == "falkordb":
         start = "MATCH (n:Entity) WHERE " + " AND ".join(f"${p}{i} IN n.search_tokens" for i in range(SEARCH_SLOTS))
     else:

@@ -8,6 +8,8 @@ its driver is missing), then takes what it needs from here.
 from __future__ import annotations
 
 import threading
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,31 @@ def make_app(store_dir, instance: Path, graph: str, **extra):
 
     return create_app({"TESTING": True, "DATA_DIR": str(store_dir), "GRAPH_NAME": graph, "SEED_ON_START": False,
                        "NEO4J_URI": None, **extra}, instance_path=str(instance))
+
+
+@contextmanager
+def served(store_dir, instance: Path, graph: str | None = None, *, fill=None):
+    """The app served on a free port; yields ``(server, registry)``. Without ``graph`` the test gets a graph of
+    its own: set up, filled by ``fill(registry, app)`` and dropped afterwards; with one (the shared seeded
+    graph) nothing is written."""
+    from registry.repository import Registry
+    from web.store import close_store, store_holder
+
+    own = graph is None
+    app = make_app(store_dir, instance, graph or f"b{uuid.uuid4().hex[:10]}")
+    reg = Registry(store_holder(app).get())
+    if own:
+        reg.store.setup_schema()
+        if fill is not None:
+            fill(reg, app)
+    srv = LiveServer(app)
+    try:
+        yield srv, reg
+    finally:
+        srv.stop()
+        if own:
+            reg.store.drop_graph()
+        close_store(app)
 
 
 def chrome(profile: Path, *, downloads: Path | None = None, lang: str = "zh-CN", page_timeout: float = 60):

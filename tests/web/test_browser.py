@@ -12,12 +12,11 @@ import io
 import json
 import shutil
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from browser_kit import LiveServer, chrome, csp_violations, make_app, require_browser, shot  # noqa: E402
+from browser_kit import chrome, csp_violations, require_browser, served, shot  # noqa: E402
 
 require_browser()
 
@@ -32,40 +31,22 @@ from registry.repository import Registry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 XSS_NAME = "<img src=x onerror=alert(1)>"
-
-
-_app = make_app
 
 
 @pytest.fixture(scope="module")
 def seeded_server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web.store import close_store
-
-    app = _app(store_dir, tmp_path_factory.mktemp("seeded-instance"), seeded_graph_name)
-    srv = LiveServer(app)
-    yield srv
-    srv.stop()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("seeded-instance"), seeded_graph_name) as (srv, _):
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def own_server(store_dir, tmp_path_factory):
     """A graph of its own, written through the Registry: the small test chain (with the XSS-named firm)."""
     from web_data import load_small_chain
-    from web.store import close_store, store_holder
 
-    graph = f"b{uuid.uuid4().hex[:10]}"
-    app = _app(store_dir, tmp_path_factory.mktemp("own-instance"), graph)
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    load_small_chain(reg)
-    srv = LiveServer(app)
-    yield srv, reg
-    srv.stop()
-    reg.store.drop_graph()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("own-instance"), fill=lambda reg, app: load_small_chain(reg)) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -279,17 +260,13 @@ def test_xss_probe_runs_nothing_and_shows_the_text(driver, own_server):
 
 def test_chain_map_stays_responsive_at_2000_nodes(driver, store_dir, tmp_path_factory):
     from graph.synthetic import synthetic_registry
-    from web.store import close_store, store_holder
 
-    graph = f"b{uuid.uuid4().hex[:10]}"
-    app = _app(store_dir, tmp_path_factory.mktemp("big-instance"), graph)
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    ents, rels = synthetic_registry(2600)
-    reg.upsert_many(ents, by="synthetic-generator")
-    reg.upsert_relations(rels, by="synthetic-generator", known_kinds={e["id"]: e["kind"] for e in ents})
-    srv = LiveServer(app)
-    try:
+    def fill(reg, app):
+        ents, rels = synthetic_registry(2600)
+        reg.upsert_many(ents, by="synthetic-generator")
+        reg.upsert_relations(rels, by="synthetic-generator", known_kinds={e["id"]: e["kind"] for e in ents})
+
+    with served(store_dir, tmp_path_factory.mktemp("big-instance"), fill=fill) as (srv, _):
         t0 = time.monotonic()
         driver.get(srv.url + "/chain?per_segment=200&max_nodes=2000")
         graph_ready(driver, 60)
@@ -306,10 +283,6 @@ def test_chain_map_stays_responsive_at_2000_nodes(driver, store_dir, tmp_path_fa
         driver.execute_script("document.getElementById('graph-title').scrollIntoView();")
         shot(driver, "chain-2000-nodes", full=False)
         print(f"2,000-node chain map: page + first draw {loaded:.1f} s, vis-network draw {drawn} ms")
-    finally:
-        srv.stop()
-        reg.store.drop_graph()
-        close_store(app)
 
 
 # ---------------------------------------------------------------- signing in and the audit trail (issue 9)

@@ -14,12 +14,11 @@ import json
 import shutil
 import struct
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from browser_kit import LiveServer, chrome, make_app, require_browser  # noqa: E402
+from browser_kit import chrome, require_browser, served  # noqa: E402
 
 require_browser()
 
@@ -27,7 +26,6 @@ from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-from registry.repository import Registry  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -53,38 +51,24 @@ return {scale: scale, width: W, height: H, nodes: out};
 """
 
 
-_app = make_app
-
-
 @pytest.fixture(scope="module")
 def seeded_server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web.store import close_store
-
-    app = _app(store_dir, tmp_path_factory.mktemp("seeded-instance"), seeded_graph_name)
-    srv = LiveServer(app)
-    yield srv
-    srv.stop()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("seeded-instance"), seeded_graph_name) as (srv, _):
+        yield srv
 
 
 @pytest.fixture(scope="module")
 def big_server(store_dir, tmp_path_factory):
     """A synthetic registry of 10,000 firms (labelled synthetic), written through the Registry."""
     from graph.synthetic import synthetic_registry
-    from web.store import close_store, store_holder
 
-    graph = f"c{uuid.uuid4().hex[:10]}"
-    app = _app(store_dir, tmp_path_factory.mktemp("big-instance"), graph)
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    ents, rels = synthetic_registry(10_000)
-    reg.upsert_many(ents, by="synthetic-generator")
-    reg.upsert_relations(rels, by="synthetic-generator", known_kinds={e["id"]: e["kind"] for e in ents})
-    srv = LiveServer(app)
-    yield srv
-    srv.stop()
-    reg.store.drop_graph()
-    close_store(app)
+    def fill(reg, app):
+        ents, rels = synthetic_registry(10_000)
+        reg.upsert_many(ents, by="synthetic-generator")
+        reg.upsert_relations(rels, by="synthetic-generator", known_kinds={e["id"]: e["kind"] for e in ents})
+
+    with served(store_dir, tmp_path_factory.mktemp("big-instance"), fill=fill) as (srv, _):
+        yield srv
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_kit import LiveServer, chrome, csp_violations, make_app, require_browser, shot as _shot  # noqa: E402
+from browser_kit import chrome, csp_violations, require_browser, served, shot as _shot  # noqa: E402
 
 require_browser()
 
@@ -16,13 +16,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web.store import close_store
-
-    app = make_app(store_dir, tmp_path_factory.mktemp("gaps-instance"), seeded_graph_name)
-    srv = LiveServer(app)
-    yield srv.url
-    srv.stop()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("gaps-instance"), seeded_graph_name) as (srv, _):
+        yield srv.url
 
 
 @pytest.fixture(scope="module")

@@ -8,18 +8,17 @@ The harness (live server, headless Chromium, screenshots) is tests/web/test_brow
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 from openpyxl import load_workbook
 
-from test_browser import (LiveServer, _app, csp_violations, downloads, driver, shot,  # noqa: F401 (fixtures)
+from browser_kit import served
+from test_browser import (csp_violations, downloads, driver, shot,  # noqa: F401 (fixtures)
                           wait, wait_for_download)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
 
-from registry.repository import Registry
 
 pytestmark = pytest.mark.browser
 
@@ -27,18 +26,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def import_server(store_dir, tmp_path_factory):
     from web_data import load_small_chain
-    from web.store import close_store, store_holder
 
-    graph = f"imp{uuid.uuid4().hex[:10]}"
-    app = _app(store_dir, tmp_path_factory.mktemp("import-instance"), graph)
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    load_small_chain(reg)
-    srv = LiveServer(app)
-    yield srv, reg
-    srv.stop()
-    reg.store.drop_graph()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("import-instance"), fill=lambda reg, app: load_small_chain(reg)) as s:
+        yield s
 
 
 def sign_in(drv, url: str, name: str, password: str) -> None:

@@ -6,11 +6,10 @@ every page go to artifacts/screenshots/pipeline-*.png."""
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 
-from browser_kit import LiveServer, chrome, make_app, page_errors, require_browser, shot as _shot  # noqa: E402
+from browser_kit import chrome, page_errors, require_browser, served, shot as _shot  # noqa: E402
 
 require_browser()
 
@@ -29,21 +28,15 @@ def server(store_dir, tmp_path_factory):
     """The seed on a graph of its own (the test writes), two editors, the app on a free port."""
     from accounts import make_user
 
-    from registry.repository import Registry
     from seed.loader import load_seed
-    from web.store import close_store, store_holder
 
-    app = make_app(store_dir, tmp_path_factory.mktemp("pipeline-instance"), f"pl{uuid.uuid4().hex[:10]}")
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    load_seed(reg)
-    make_user(app, "王招商", "editor", PASSWORD)
-    make_user(app, "李招商", "editor", PASSWORD)
-    srv = LiveServer(app)
-    yield srv.url, app
-    srv.stop()
-    reg.store.drop_graph()
-    close_store(app)
+    def fill(reg, app):
+        load_seed(reg)
+        make_user(app, "王招商", "editor", PASSWORD)
+        make_user(app, "李招商", "editor", PASSWORD)
+
+    with served(store_dir, tmp_path_factory.mktemp("pipeline-instance"), fill=fill) as (srv, _):
+        yield srv.url, srv.app
 
 
 @pytest.fixture(scope="module")

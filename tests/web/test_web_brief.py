@@ -171,7 +171,7 @@ def _print_pages(drv, shot: str | None = None) -> int:
     pdf = base64.b64decode(drv.execute_cdp_cmd("Page.printToPDF", {
         "paperWidth": 8.27, "paperHeight": 11.69, "preferCSSPageSize": True, "printBackground": True})["data"])
     if shot:
-        from test_browser import SHOTS
+        from browser_kit import SHOTS
 
         SHOTS.mkdir(parents=True, exist_ok=True)
         (SHOTS / f"{shot}.pdf").write_bytes(pdf)
@@ -194,7 +194,7 @@ def _gaps_to_brief(app) -> list[str]:
 def test_brief_prints_on_one_a4_page(browser, seeded_app):
     from selenium.webdriver.common.by import By
 
-    from test_browser import SHOTS
+    from browser_kit import SHOTS
 
     drv, base = browser(seeded_app)
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -223,7 +223,7 @@ def test_brief_prints_on_one_a4_page(browser, seeded_app):
 def test_a_crowded_brief_still_prints_on_one_page(browser, small_app, reg):
     """The worst case the bounds allow: more candidates than shown, each with long names, reasons and every
     contact field, and a long clause."""
-    from test_browser import SHOTS
+    from browser_kit import SHOTS
 
     reg.upsert_many([{"kind": "enterprise", "id": f"ent-h{i}", "name": f"某某国际稀土储氢新材料科技股份有限公司第{i:02d}分公司",
                       "locality": "china", "location": "广东省深圳市南山区粤海街道", "roles": ["listed", "leading"],
@@ -254,7 +254,7 @@ def test_brief_css_takes_its_colours_from_the_palette():
 def test_from_the_gap_page_to_its_brief_and_no_empty_export(browser, small_app, reg):
     from selenium.webdriver.common.by import By
 
-    from test_browser import SHOTS
+    from browser_kit import SHOTS
 
     _empty_platform(reg)
     drv, base = browser(small_app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_kit import LiveServer, chrome, make_app, page_errors, require_browser, shot  # noqa: E402
+from browser_kit import chrome, page_errors, require_browser, served, shot  # noqa: E402
 
 require_browser()
 
@@ -18,13 +18,8 @@ SCALE = "tgt-2026-above-scale-enterprises"
 
 @pytest.fixture(scope="module")
 def server(store_dir, seeded_graph_name, tmp_path_factory):
-    from web.store import close_store
-
-    app = make_app(store_dir, tmp_path_factory.mktemp("todo-instance"), seeded_graph_name)
-    srv = LiveServer(app)
-    yield srv.url
-    srv.stop()
-    close_store(app)
+    with served(store_dir, tmp_path_factory.mktemp("todo-instance"), seeded_graph_name) as (srv, _):
+        yield srv.url
 
 
 @pytest.fixture(scope="module")
@@ -78,24 +73,16 @@ def test_home_targets_unmeasurable_grey(driver, server):
 @pytest.fixture
 def tagged_server(store_dir, tmp_path):
     """The seed in a graph of its own, with one firm tagged 规上 by a signed-in editor's change."""
-    import uuid
-
-    from registry.repository import Registry
     from seed.loader import load_seed
-    from web.store import close_store, store_holder
 
-    app = make_app(store_dir, tmp_path / "inst", f"td{uuid.uuid4().hex[:10]}")
-    reg = Registry(store_holder(app).get())
-    reg.store.setup_schema()
-    load_seed(reg)
-    firm = reg.get("ent-youli-tech")
-    reg.update("ent-youli-tech", {"roles": [*firm.get("roles", []), "above_scale"]}, version=firm["version"],
-               by="王五", why="区工信局名单：规上企业")
-    srv = LiveServer(app)
-    yield srv.url
-    srv.stop()
-    reg.store.drop_graph()
-    close_store(app)
+    def fill(reg, app):
+        load_seed(reg)
+        firm = reg.get("ent-youli-tech")
+        reg.update("ent-youli-tech", {"roles": [*firm.get("roles", []), "above_scale"]}, version=firm["version"],
+                   by="王五", why="区工信局名单：规上企业")
+
+    with served(store_dir, tmp_path / "inst", fill=fill) as (srv, _):
+        yield srv.url
 
 
 def test_a_measured_target_shows_its_progress_bar(driver, tagged_server):
