@@ -178,17 +178,56 @@ def section_at(heads: list[tuple[int, int, str]], pos: int) -> str:
 
 @dataclass
 class _Doc:
+    """The text the rules read (``text``: hard line wraps joined) and the document as written (``orig``).
+
+    ``offs[i]`` is the offset in ``orig`` of ``text[i]``; quotes are always cut from ``orig``, so they stay verbatim
+    (line breaks and all) while names read across a wrap (中国稀\n\n金（赣州）新材料研究院) come out whole."""
     text: str
     heads: list
+    orig: str = ""
+    offs: Optional[list] = None
+
+    def orig_span(self, start: int, end: int) -> list[int]:
+        if self.offs is None:
+            return [start, end]
+        return [self.offs[start], self.offs[end - 1] + 1] if end > start else [self.offs[start]] * 2
 
     def quote(self, start: int, end: int, **fields) -> dict:
-        q = self.text[start:end]
-        assert q and self.text.find(q) >= 0
+        a, b = self.orig_span(start, end)
+        q = (self.orig or self.text)[a:b]
+        assert q
         return {**fields, "quote": q, "span": [start, end], "section": section_at(self.heads, start)}
 
 
 def _doc(text: str) -> _Doc:
-    return _Doc(text, sections(text))
+    return _Doc(text, sections(text), text, None)
+
+
+# A line break inside a sentence (a hard wrap from a PDF or a fixed-width file): the line before it is long and
+# ends without closing punctuation or space, and the next line does not open a heading.
+_WRAP = re.compile(r"(?<=[^\s。；：！？〕】）)\]])[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
+_HEADING_START = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[．.、](?!\d)|第[一二三四五六七八九十]+[章节条]")
+
+
+def unwrap(text: str) -> tuple[str, Optional[list]]:
+    """Join hard-wrapped lines when the document is hard-wrapped (most long lines end mid-sentence);
+    returns the joined text and, for each of its characters, its offset in ``text`` (None: left as it was)."""
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    long_open = [ln for ln in lines if len(ln) >= 15 and re.search(r"[\u4e00-\u9fff，、“（A-Za-z0-9]$", ln)]
+    if not lines or len(long_open) < 0.3 * len(lines):
+        return text, None
+    keep = []
+    pos = 0
+    for m in _WRAP.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if m.start() - line_start < 15 or _HEADING_START.match(text, m.end()):
+            continue
+        keep.append((pos, m.start()))
+        pos = m.end()
+    keep.append((pos, len(text)))
+    joined = "".join(text[a:b] for a, b in keep)
+    offs = [i for a, b in keep for i in range(a, b)]
+    return joined, offs
 
 
 # ---------------------------------------------------------------------------------------------- tasks
@@ -331,7 +370,7 @@ _SUFFIX_KIND = [
     ("工作站", "platform"), ("实验室", "platform"), ("产业大脑", "platform"), ("中试基地", "platform"),
     ("孵化器", "platform"), ("检测平台", "platform"), ("研发机构", "platform"), ("互联网平台", "platform"),
     ("服务平台", "platform"), ("二级节点", "platform"), ("重点实验室", "platform"), ("行业协会", "platform"),
-    ("产业园", "park"), ("工业园", "park"), ("稀金谷", "park"), ("科创城", "park"), ("示范区", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
+    ("产业园", "park"), ("工业园", "park"), ("核心承载区", "park"), ("集群", "park"), ("稀金谷", "park"), ("科创城", "park"), ("示范区", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
     ("项目", "project"), ("工程", "project"), ("总部基地", "project"), ("展厅", "project"), ("大会", "project"),
     ("招聘会", "project"),
     ("人民政府办公室", "gov_unit"), ("人民政府", "gov_unit"), ("工作专班", "gov_unit"), ("服务专班", "gov_unit"),
@@ -346,16 +385,22 @@ _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
     r"为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
-    r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国)")
+    r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
+    r"已经|经(?=[省市区县国])|打造成)")
 _GENERIC = {"公司", "集团", "项目", "工程", "园区", "学院", "大学", "研究院", "联盟", "大会", "展厅", "局", "委", "办",
             "中心", "分中心", "产业园", "高新区", "开发区", "有限公司", "平台", "企业", "工作站", "上市公司", "子公司",
-            "总部基地", "研发机构", "检测平台"}
+            "总部基地", "研发机构", "检测平台", "集群", "产业集群", "核心承载区"}
 _BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff“]|^设区市"
                        r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$")
 
 # A list of short firm names before 等(一批…)企业: 鼓励中科三环、粤磁科技、汉驱智能等企业
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
 
+
+_ACADEMICIAN_STATION = re.compile(r"[\u4e00-\u9fff]{2,12}院士[、（(]专家[）)]?工作站")
+_ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30})+")
+# How short firm names end (the firm's brand then its trade): 科技, 智能, 国贸, 磁业, 稀土 …
+_FIRM_SHORT = ("科技", "智能", "国贸", "磁业", "磁材", "股份", "控股", "矿业", "实业", "新材", "电机", "钨业", "稀土")
 
 _REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|国务院|工业和信息化部|财政部|科技部|商务部|自然资源部|美国|日本|"
                      r"[\u4e00-\u9fff]{1,4}(?:省|市|县|区)(?!域))")
@@ -383,6 +428,12 @@ def _left_trim(run: str, keep: int = 1) -> str:
         if m.end() <= len(run) - keep:
             cut = max(cut, m.end())
     return run[cut:]
+
+
+def _in_title(text: str, pos: int) -> bool:
+    """Is ``pos`` inside a 《…》 title (a document's name, not an organisation's)?"""
+    i = text.rfind("《", max(0, pos - 80), pos)
+    return i >= 0 and text.find("》", i, pos) < 0
 
 
 def _kind_of(name: str) -> Optional[str]:
@@ -444,12 +495,16 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         end = m.end()
         if end < len(text) and text[end] in "级型化类内外":  # 万吨级, 园区内: not the end of a name
             continue
+        if _in_title(text, m.start()):  # 《赣州市稀土新材料及应用集群培育提升三年行动方案》: a document's title
+            continue
         j = m.start()
         while j > 0 and re.match(_NAME_CHARS, text[j - 1]) and m.start() - j < 30:
             j -= 1
         run = text[j:end]
         name = _left_trim(run, len(suffix))
         # a name ends at its suffix; a longer suffix found later on the same run wins (研究院 inside …研究院服务专班)
+        if name.startswith("“") and name.count("“") > name.count("”"):
+            name = name[1:]  # 打造“中国稀金谷: the quote mark opens before the name, not in it
         if len(name) <= len(suffix) or _BAD_NAME.search(name):
             continue
         if name.count("（") != name.count("）") or name.count("“") != name.count("”"):
@@ -469,6 +524,25 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             if 2 <= len(name) <= 8 and not _BAD_NAME.search(name):
                 add(name, _kind_of(name) or "enterprise", pos + len(item) - len(name), "list")
             off = pos + len(item)
+
+    # 3b) 院士、专家工作站 / 院士（专家）工作站: one platform whose name holds a 、
+    for m in _ACADEMICIAN_STATION.finditer(text):
+        name = _left_trim(m.group(), 7)
+        if len(name) > 7:
+            add(name, "platform", m.end() - len(name), "suffix")
+
+    # 3c) a short firm name (南方稀土国贸, 粤磁科技) listed with an organisation already found: 把南方稀土国贸、中国稀土集团…中心建设成为
+    for m in _ENUM.finditer(text):
+        items = m.group().split("、")
+        if not any(_kind_of(it) or any(f in it for f in found) for it in items):
+            continue
+        off = m.start()
+        for item in items:
+            pos = text.find(item, off)
+            off = pos + len(item)
+            name = _left_trim(item)
+            if 3 <= len(name) <= 8 and name.endswith(_FIRM_SHORT) and not _BAD_NAME.search(name) and name not in found:
+                add(name, "enterprise", pos + len(item) - len(name), "list")
 
     # 4) the units a task's 〔责任单位：…〕 lists are organisations too (高新投, 江西省钨与稀土研究院)
     for m in _UNIT_CLAUSE.finditer(text):
@@ -496,7 +570,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         alone = 0
         for m in re.finditer(re.escape(o["name"]), text):
             a, b = m.start(), m.end()
-            if not any(x <= a and b <= y and (y - x) > n for x, y in covered):
+            if not any(x <= a and b <= y and (y - x) > n for x, y in covered) and not _in_title(text, a):
                 alone += 1
         if alone:
             o["mentions"] = alone
