@@ -25,7 +25,8 @@ from typing import Iterable, Mapping, Optional
 from .errors import InvalidInput
 
 __all__ = ["read_document", "decode", "propose", "cn_number", "parse_quantity", "sections", "section_at",
-           "parse_units", "extract_tasks", "extract_targets", "extract_organisations", "extract_relations"]
+           "parse_units", "unwrap", "extract_tasks", "extract_targets", "extract_organisations", "extract_segments",
+           "extract_relations"]
 
 # ---------------------------------------------------------------------------------------------- reading
 
@@ -402,6 +403,8 @@ _ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30
 # How short firm names end (the firm's brand then its trade): 科技, 智能, 国贸, 磁业, 稀土 …
 _FIRM_SHORT = ("科技", "智能", "国贸", "磁业", "磁材", "股份", "控股", "矿业", "实业", "新材", "电机", "钨业", "稀土")
 
+_OWN_BASE = re.compile(r"(?:加快|推进|启动|开工)?(?P<base>总部基地|研发基地|生产基地|产业基地)(?:建设|项目)")
+
 _REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|国务院|工业和信息化部|财政部|科技部|商务部|自然资源部|美国|日本|"
                      r"[\u4e00-\u9fff]{1,4}(?:省|市|县|区)(?!域))")
 _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣州|赣县)[\u4e00-\u9fff]{0,10}(?:集团|公司|研究院)")
@@ -555,6 +558,18 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
                 add(unit, kind, pos, "units")
             off = max(off, pos)
 
+    # 5) an organisation's own base: 支持…江西省钨与稀土研究院加快总部基地建设 → 江西省钨与稀土研究院总部基地, run by it
+    for m in _OWN_BASE.finditer(text):
+        owner = max((n for n in found if found[n]["kind"] in ("enterprise", "platform")
+                     and text.endswith(n, 0, m.start())), key=len, default=None)
+        if owner:
+            name = owner + m.group("base")
+            if name not in found:
+                s, e = _sentence_bounds(text, m.start())
+                found[name] = doc.quote(s, e, kind="project", name=name, match=_match(name, "project", names),
+                                        found_by="owner", owner=owner,
+                                        name_span=[m.start("base"), m.end("base")], mentions=1)
+
     # drop a name found only inside longer names (中国科学院 in 中国科学院赣江创新研究院; 区委 in 区委人才办)
     out = sorted(found.values(), key=lambda o: o["name_span"][0])
     covered = []
@@ -563,7 +578,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             covered.append((i, i + len(o["name"])))
     keep = []
     for o in out:
-        if o["found_by"] in ("dictionary", "units"):
+        if o["found_by"] in ("dictionary", "units", "owner"):
             keep.append(o)
             continue
         n = len(o["name"])
@@ -578,6 +593,92 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
     return keep
 
 
+# ---------------------------------------------------------------------------------------------- segments
+
+# How the name of a chain segment or product ends: a material, a machine, a process the chain is made of.
+_PRODUCT_END = ("材料", "电机", "装备", "合金", "氧化物", "器件", "设备", "零部件", "靶材", "磁体", "金属", "产品",
+                "加工", "设计", "处理", "分离", "冶炼", "回收利用", "开采", "选矿", "钕铁硼", "元器件", "部件", "芯片")
+_GENERIC_SEGMENTS = {"产品", "材料", "新材料", "设备", "装备", "金属", "相关产品", "配套产品"}
+# 打造成集A、B、C为一体 / 重点发展A、B等领域X / 扩大A、B等功能材料生产规模: a list of things, then 等 and what they are
+_SEG_LIST = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,40}(?:、[\u4e00-\u9fff（）]{2,24})+(?:(?:和|及|以及)[\u4e00-\u9fff]{2,12})?)"
+                       r"等(?P<after>[^。；，]{0,20})")
+_SEG_HEAD = re.compile(r"^(?:领域|方向|重点领域|一批重点领域|一批|后端应用领域|相关)?(?P<head>[^的、，。；\s]{0,6}?"
+                       r"(?:材料|电机|装备|产业|企业|合金|器件|产品))")
+_SEG_LEFT_STOP = re.compile(r"(?:重点发展|大力发展|发展|扩大|围绕|突破|攻克|招引|打造成集|打造成|集|在|与|以及|和|推动|支持|培育|"
+                            r"布局|聚焦|瞄准|延伸|拓展|包括|涵盖|覆盖)")
+_MAIN_PART = re.compile(r"（以(?P<child>[\u4e00-\u9fff]{2,16})为主）")
+
+
+def _seg_ends(name: str) -> bool:
+    return name.endswith(_PRODUCT_END) and name not in _GENERIC_SEGMENTS
+
+
+def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
+                     doc: Optional[_Doc] = None) -> list[dict]:
+    """Chain segments and products the text lists as things to develop, with the segment they belong to when the
+    sentence names it: 重点发展风电电机、伺服电机…等领域永磁电机 → 风电电机 < 永磁电机; 器件装备（以稀土永磁电机为主）→
+    稀土永磁电机 < 器件装备. A list counts when most of its items end like a product (材料, 电机, 装备, 加工 …)."""
+    doc = doc or _doc(text)
+    names = dict(names or {})
+    found: dict[str, dict] = {}
+
+    def add(name: str, parent: Optional[str], start: int, how: str) -> None:
+        if name in found:
+            if parent and not found[name]["parent"]:
+                found[name]["parent"] = parent
+            return
+        s, e = _sentence_bounds(text, start)
+        found[name] = doc.quote(s, e, kind="segment", name=name, parent=parent, match=_match(name, "segment", names),
+                                found_by=how, name_span=[start, start + len(name)])
+
+    for m in _SEG_LIST.finditer(text):
+        raw = re.split(r"、|和(?=[\u4e00-\u9fff]{2})|以及|及(?=[\u4e00-\u9fff]{2,}$)", m.group("items"))
+        # 稀土金属及合金 is one item: split on 及 only for the last item, and put it back when that makes a product
+        items, off = [], m.start("items")
+        for part in m.group("items").split("、"):
+            items.append((off, part))
+            off += len(part) + 1
+        last_off, last = items[-1]
+        tail = re.match(r"(.+?)(?:和|以及)(.+)$", last)
+        if tail and _seg_ends(tail.group(1)) and _seg_ends(tail.group(2)):
+            items[-1:] = [(last_off, tail.group(1)), (last_off + len(last) - len(tail.group(2)), tail.group(2))]
+        # the first item carries the words before the list: cut at the last verb, then at the others' common opening
+        first_off, first = items[0]
+        cut = 0
+        for sm in _SEG_LEFT_STOP.finditer(first):
+            if sm.end() < len(first) - 1:
+                cut = max(cut, sm.end())
+        first = first[cut:]
+        openings = {it[:2] for _, it in items[1:]}
+        if len(openings) == 1:
+            op = openings.pop()
+            i = first.rfind(op)
+            if i > 0:
+                first = first[i:]
+        items[0] = (first_off + len(items[0][1]) - len(first), first)
+        cleaned = []
+        for off, it in items:
+            main = _MAIN_PART.search(it)
+            bare = _MAIN_PART.sub("", it)
+            cleaned.append((off, it, bare, main))
+        good = [c for c in cleaned if _seg_ends(c[2]) and 3 <= len(c[2]) <= 16]
+        if len(good) < 2 or len(good) * 3 < len(cleaned) * 2:
+            continue
+        head_m = _SEG_HEAD.match(m.group("after"))
+        parent = head_m.group("head") if head_m else None
+        if parent and (parent in _GENERIC_SEGMENTS or not _seg_ends(parent) and not parent.endswith(("产业", "企业"))):
+            parent = None
+        if parent and parent.endswith("产业") and not re.search(r"配套|电机|材料|装备", parent):
+            parent = None
+        for off, it, bare, main in good:
+            add(bare, parent, off, "list")
+            if main:
+                add(main.group("child"), bare, off + main.start("child"), "list")
+        if parent:
+            add(parent, None, m.start("after") + head_m.start("head"), "parent")
+    return sorted(found.values(), key=lambda x: x["name_span"][0])
+
+
 # ---------------------------------------------------------------------------------------------- relations
 
 _REL_PATTERNS = [
@@ -588,6 +689,9 @@ _REL_PATTERNS = [
     ("LOCATED_IN", re.compile(r"(?:在|落户|入驻|位于)(?P<tgt>[\u4e00-\u9fff（）“”]{2,20}?(?:高新区|产业园|工业园|园区|开发区))"
                               r"(?:内)?(?P<verb>建设|落户|设立|投产|布局)?(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?=[，。；、])")),
 ]
+
+
+_CO_FOUND = re.compile(r"(?P<lead>牵头[，,]?)?联合(?P<members>[^。；]{2,80}?)(?:等[^。；]{0,30}?)?(?:共同)?(?:组建|成立|发起成立|共建)")
 
 
 def _org_at(orgs: list[dict], start: int, end: int, kinds: Iterable[str]) -> Optional[dict]:
@@ -604,11 +708,21 @@ def _org_at(orgs: list[dict], start: int, end: int, kinds: Iterable[str]) -> Opt
     return best
 
 
-def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None) -> list[dict]:
-    """Relations a sentence states: 以X为链主 (CHAIN_LEADER), X为龙头 (LEADING), X's project (RUNS), in a park (LOCATED_IN)."""
+def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
+                      segments: Optional[list[dict]] = None) -> list[dict]:
+    """Relations a sentence states: 以X为链主 (CHAIN_LEADER), X为龙头 (LEADING), X's project (RUNS), in a park
+    (LOCATED_IN), X牵头联合A、B组建Y (RUNS, CO_FOUNDED), a segment's parent (PART_OF), a platform or park named
+    for its segment (IN_SEGMENT)."""
     doc = doc or _doc(text)
+    segments = segments or []
     by_name = sorted(orgs, key=lambda o: len(o["name"]), reverse=True)
     out, seen = [], set()
+
+    def emit(type_: str, src: str, tgt: Optional[str], a: int, b: int, **extra) -> None:
+        key = (type_, src, tgt)
+        if src and src != tgt and key not in seen:
+            seen.add(key)
+            out.append(doc.quote(a, b, type=type_, source=src, target=tgt, **extra))
 
     def find(fragment: str, kinds) -> Optional[str]:
         for o in by_name:
@@ -677,25 +791,132 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None) -
             if key not in seen:
                 seen.add(key)
                 out.append(doc.quote(a, b, type="RUNS", source=head[-1]["name"], target=o["name"]))
+    # RUNS: a project listed right after one named for its firm shares that firm (稀土集团万吨级分离项目、万吨级稀土金属项目)
+    for r in list(out):
+        if r["type"] != "RUNS":
+            continue
+        proj = next((o for o in orgs if o["name"] == r["target"] and o["kind"] == "project"), None)
+        if not proj:
+            continue
+        i = text.find(proj["name"] + "、")
+        while i >= 0:
+            nxt = text[i + len(proj["name"]) + 1:]
+            sib = next((o for o in by_name if o["kind"] == "project" and nxt.startswith(o["name"])), None)
+            if not sib:
+                break
+            a, b = _sentence_bounds(text, i)
+            emit("RUNS", r["source"], sib["name"], a, b, basis="listed with " + proj["name"])
+            i = text.find(sib["name"] + "、", i + len(proj["name"]))
+
+    # RUNS: an organisation's own base (江西省钨与稀土研究院加快总部基地建设)
+    for o in orgs:
+        if o.get("owner"):
+            a, b = o["span"]
+            emit("RUNS", o["owner"], o["name"], a, b)
+
+    # X牵头，联合A、B、C等…组建Y: X runs Y; X and each of A, B, C co-found it
+    for m in _CO_FOUND.finditer(text):
+        tgt = next((o["name"] for o in by_name if text.startswith(o["name"], m.end())), None)
+        if not tgt:
+            continue
+        lead = None
+        if m.group("lead"):
+            lead = max((o["name"] for o in orgs if text.endswith(o["name"], 0, m.start("lead"))), key=len, default=None)
+        members = []
+        part = m.group("members")
+        for o in by_name:
+            if o["name"] in part and o["name"] != tgt and not any(o["name"] in x for x in members):
+                members.append(o["name"])
+        members.sort(key=part.find)
+        a, b = _sentence_bounds(text, m.start())
+        if lead:
+            emit("RUNS", lead, tgt, a, b)
+            emit("CO_FOUNDED", lead, tgt, a, b)
+        for name in members:
+            emit("CO_FOUNDED", name, tgt, a, b)
+
+    # PART_OF: a segment and the one the sentence says it belongs to (…等领域永磁电机: 风电电机 PART_OF 永磁电机)
+    for sg in segments:
+        if sg.get("parent"):
+            a, b = sg["span"]
+            emit("PART_OF", sg["name"], sg["parent"], a, b)
+
+    # IN_SEGMENT: a platform or park named for a segment (永磁电机检测平台, “中国稀金谷”永磁电机产业园)
+    seg_names = sorted({sg["name"] for sg in segments if len(sg["name"]) >= 4}, key=len, reverse=True)
+    for o in orgs:
+        if o["kind"] not in ("platform", "park"):
+            continue
+        hit = next((n for n in seg_names if n in o["name"] and n != o["name"]), None)
+        if hit:
+            a, b = o["span"]
+            emit("IN_SEGMENT", o["name"], hit, a, b)
+
+    # LOCATED_IN: a park or platform named for the park it stands in (“中国稀金谷”永磁电机产业园, …稀金谷产业促进中心)
+    parks = [o for o in by_name if o["kind"] == "park"]
+    for o in orgs:
+        if o["kind"] not in ("platform", "park"):
+            continue
+        for pk in parks:
+            short = re.sub(r"^(?:中国|江西|赣州)", "", pk["name"])
+            if pk["name"] == o["name"] or pk["name"] in o["name"] and o["name"].endswith(pk["name"]):
+                continue
+            if pk["name"] in o["name"] or (len(short) >= 3 and short != pk["name"] and short in o["name"]):
+                a, b = o["span"]
+                emit("LOCATED_IN", o["name"], pk["name"], a, b)
+                break
     return out
 
 
 # ---------------------------------------------------------------------------------------------- all
 
+def _keys(result: dict) -> None:
+    """A stable ``key`` on each proposal, for a review page to accept or reject it by: org:<kind>:<name>,
+    seg:<name>, task:<number>, target:<offset of its number>, rel:<type>:<source>:<target>. Two proposals that
+    would share one (a document numbering tasks afresh in each section) get @<offset of their quote>."""
+    used: set[str] = set()
+    make = {"organisations": lambda o: f"org:{o['kind']}:{o['name']}",
+            "segments": lambda o: f"seg:{o['name']}",
+            "tasks": lambda o: f"task:{o['number']}",
+            "targets": lambda o: f"target:{o['number_span'][0]}",
+            "relations": lambda o: f"rel:{o['type']}:{o['source']}:{o['target'] or ''}"}
+    for list_name, fn in make.items():
+        for item in result[list_name]:
+            key = fn(item)
+            if key in used:
+                key = f"{key}@{item['span'][0]}"
+            used.add(key)
+            item["key"] = key
+
+
 def propose(text: str, names: Optional[Mapping[str, tuple]] = None, *, document: Optional[str] = None) -> dict:
-    """All proposals for one document's text. ``names``: registry name or alias → (id, kind), for matching."""
+    """All proposals for one document's text. ``names``: registry name or alias → (id, kind), for matching.
+
+    Lists: ``organisations``, ``segments``, ``targets``, ``tasks``, ``relations``. Every item has ``key``,
+    ``quote`` (verbatim: ``text[span[0]:span[1]]``), ``span`` and ``section``; ``name_span`` / ``number_span``
+    point into ``text`` too. A hard-wrapped text is read with its wraps joined; the spans still point into the
+    text as given."""
     if not text or not text.strip():
         raise InvalidInput("文档为空 / the document is empty")
     text = text.replace("\r\n", "\n")
-    doc = _doc(text)
-    tasks = extract_tasks(text, doc)
-    targets = extract_targets(text, doc)
-    orgs = extract_organisations(text, names, doc)
-    relations = extract_relations(text, orgs, doc)
-    for item in (*tasks, *targets, *orgs, *relations):
+    joined, offs = unwrap(text)
+    doc = _Doc(joined, sections(joined), text, offs)
+    tasks = extract_tasks(joined, doc)
+    targets = extract_targets(joined, doc)
+    orgs = extract_organisations(joined, names, doc)
+    segments = extract_segments(joined, names, doc)
+    relations = extract_relations(joined, orgs, doc, segments)
+    for item in (*tasks, *targets, *orgs, *segments, *relations):
+        for field in ("span", "name_span", "number_span"):
+            if field in item:
+                item[field] = doc.orig_span(*item[field])
+        if "number_text" in item:
+            a, b = item["number_span"]
+            item["number_text"] = text[a:b]
         a, b = item["span"]
         assert text[a:b] == item["quote"], "quote must be verbatim"
         if document:
             item["document"] = document
-    return {"document": document, "chars": len(text), "organisations": orgs, "targets": targets, "tasks": tasks,
-            "relations": relations}
+    result = {"document": document, "chars": len(text), "organisations": orgs, "segments": segments,
+              "targets": targets, "tasks": tasks, "relations": relations}
+    _keys(result)
+    return result
