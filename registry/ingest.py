@@ -342,8 +342,10 @@ def extract_targets(text: str, doc: Optional[_Doc] = None) -> list[dict]:
         if comparison is None:
             comparison = "per_year" if per_year else "reach"
         metric = _LEAD_IN.sub("", metric.strip()).strip() or before.strip()
+        # the year: in the sentence, else the last one earlier in the same paragraph (never a task above)
+        para_start = text.rfind("\n", 0, s_start) + 1
         year = re.search(r"(?:到|至)(20\d\d)年", text[s_start:m.start()]) or \
-            re.search(r"(?:到|至)(20\d\d)年", text[max(0, s_start - 200):s_start])
+            ([*re.finditer(r"(?:到|至)(20\d\d)年", text[max(para_start, s_start - 200):s_start])] or [None])[-1]
         if per_year:
             period = f"每年（{plan_period}年）" if plan_period else "每年"
         elif year:
@@ -371,11 +373,11 @@ _SUFFIX_KIND = [
     ("工作站", "platform"), ("实验室", "platform"), ("产业大脑", "platform"), ("中试基地", "platform"),
     ("孵化器", "platform"), ("检测平台", "platform"), ("研发机构", "platform"), ("互联网平台", "platform"),
     ("服务平台", "platform"), ("二级节点", "platform"), ("重点实验室", "platform"), ("行业协会", "platform"),
-    ("产业园", "park"), ("工业园", "park"), ("核心承载区", "park"), ("集群", "park"), ("稀金谷", "park"), ("科创城", "park"), ("示范区", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
+    ("产业园区", "park"), ("工业园区", "park"), ("产业园", "park"), ("工业园", "park"), ("核心承载区", "park"), ("集群", "park"), ("稀金谷", "park"), ("科创城", "park"), ("示范区", "park"), ("高新区", "park"), ("开发区", "park"), ("园区", "park"),
     ("项目", "project"), ("工程", "project"), ("总部基地", "project"), ("展厅", "project"), ("大会", "project"),
     ("招聘会", "project"),
     ("人民政府办公室", "gov_unit"), ("人民政府", "gov_unit"), ("工作专班", "gov_unit"), ("服务专班", "gov_unit"),
-    ("局", "gov_unit"), ("委", "gov_unit"), ("办", "gov_unit"), ("服务中心", "gov_unit"), ("科创中心", "gov_unit"),
+    ("管委会", "gov_unit"), ("局", "gov_unit"), ("委", "gov_unit"), ("办", "gov_unit"), ("服务中心", "gov_unit"), ("科创中心", "gov_unit"),
     ("分局", "gov_unit"), ("厅", "gov_unit"), ("部", "gov_unit"), ("政府", "gov_unit"),
 ]
 _SUFFIX_KIND.sort(key=lambda x: len(x[0]), reverse=True)
@@ -405,6 +407,22 @@ _FIRM_SHORT = ("科技", "智能", "国贸", "磁业", "磁材", "股份", "控�
 
 _OWN_BASE = re.compile(r"(?:加快|推进|启动|开工)?(?P<base>总部基地|研发基地|生产基地|产业基地)(?:建设|项目)")
 
+_MOTOR_WORD = re.compile(r"^(?:伺服|微特|流体|风电|永磁|驱动|直线|步进|同步|异步|无刷|节能|工业|家电|医用|专用|高效|稀土|电动|汽车)")
+
+
+def _bad_short(name: str) -> bool:
+    """A short name in a list of firms that is a phrase, not a firm; 华赣电机 is a firm, 伺服电机 a product."""
+    if name.endswith("电机") and len(name) <= 5 and not _MOTOR_WORD.match(name):
+        return bool(_BAD_NAME.search(name[:-2] + "公司"))
+    return bool(_BAD_NAME.search(name))
+
+
+def firm_short(name: str) -> str:
+    """The name a firm goes by: 江西金盛磁业有限公司 → 金盛磁业, 中国稀土集团 → 稀土集团."""
+    short = re.sub(r"^(?:中国|江西省?|赣州市?|广东省?)", "", name)
+    return re.sub(r"(?:集团)?(?:股份有限公司|有限责任公司|有限公司)$", "", short)
+
+
 _REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|国务院|工业和信息化部|财政部|科技部|商务部|自然资源部|美国|日本|"
                      r"[\u4e00-\u9fff]{1,4}(?:省|市|县|区)(?!域))")
 _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣州|赣县)[\u4e00-\u9fff]{0,10}(?:集团|公司|研究院)")
@@ -414,6 +432,9 @@ def _plausible(name: str, kind: str) -> bool:
     """Kind-specific checks that keep generic phrases (提升园区, 创新链布局, 传统产业改造项目) out."""
     if kind == "gov_unit":
         return bool(_REGION.search(name)) or "人民政府" in name
+    if kind == "park" and re.match(r"[\u4e00-\u9fff]{2,4}(?:高新技术|经济技术|高新|经开|工业|产业)", name) \
+            and re.search(r"(?:高新技术|经济技术)(?:产业)?(?:开发区|园区|产业园)$|(?:工业园|工业园区|经开区)$", name):
+        return True  # 信丰高新技术产业园区, 龙南经济技术开发区: a development zone named for its county
     if kind == "park":
         return name.startswith(("中国", "江西", "赣州", "“")) or bool(re.search(r"[省市县区州]|“", name[:-2] if name.endswith(("园区", "产业园", "工业园")) else name[:-3]))
     if kind == "project" and name.endswith("工程"):
@@ -471,11 +492,15 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
     names = dict(names or {})
     found: dict[str, dict] = {}
 
+    held: list[tuple[str, str, int, str]] = []  # projects that may be named for a firm found later
+
     def add(name: str, kind: Optional[str], start: int, how: str) -> None:
         name = name.strip("“”\"") if name.count("“") != name.count("”") else name
         if len(name) < 2 or name in _GENERIC or kind is None:
             return
         if how != "dictionary" and not _plausible(name, kind):
+            if kind == "project" and name.endswith("项目"):
+                held.append((name, kind, start, how))
             return
         if name in found:
             found[name]["mentions"] += 1
@@ -512,8 +537,8 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             continue
         if name.count("（") != name.count("）") or name.count("“") != name.count("”"):
             continue
-        if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name):
-            continue
+        if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
+            continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
         add(name, _kind_of(name), end - len(name), "suffix")
 
     # 3) short firm names listed before 等…企业
@@ -524,7 +549,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         for item in m.group(1).split("、"):
             pos = text.find(item, off)
             name = _left_trim(item)
-            if 2 <= len(name) <= 8 and not _BAD_NAME.search(name):
+            if 2 <= len(name) <= 8 and not _bad_short(name):
                 add(name, _kind_of(name) or "enterprise", pos + len(item) - len(name), "list")
             off = pos + len(item)
 
@@ -544,7 +569,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             pos = text.find(item, off)
             off = pos + len(item)
             name = _left_trim(item)
-            if 3 <= len(name) <= 8 and name.endswith(_FIRM_SHORT) and not _BAD_NAME.search(name) and name not in found:
+            if 3 <= len(name) <= 8 and name.endswith(_FIRM_SHORT) and not _bad_short(name) and name not in found:
                 add(name, "enterprise", pos + len(item) - len(name), "list")
 
     # 4) the units a task's 〔责任单位：…〕 lists are organisations too (高新投, 江西省钨与稀土研究院)
@@ -557,6 +582,16 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             if pos >= 0 and unit not in found:
                 add(unit, kind, pos, "units")
             off = max(off, pos)
+
+    # 4b) a project named for a firm of the text (金盛磁业磁材回收项目): specific enough to be a project's name
+    shorts = {firm_short(n) for n in found if found[n]["kind"] == "enterprise"} | \
+        {n for n in found if found[n]["kind"] == "enterprise"}
+    for name, kind, start, how in held:
+        if any(len(sh) >= 3 and name.startswith(sh) and len(name) > len(sh) + 2 for sh in shorts):
+            s, e = _sentence_bounds(text, start)
+            if name not in found:
+                found[name] = doc.quote(s, e, kind=kind, name=name, match=_match(name, kind, names), found_by=how,
+                                        name_span=[start, start + len(name)], mentions=1)
 
     # 5) an organisation's own base: 支持…江西省钨与稀土研究院加快总部基地建设 → 江西省钨与稀土研究院总部基地, run by it
     for m in _OWN_BASE.finditer(text):
@@ -597,7 +632,8 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
 
 # How the name of a chain segment or product ends: a material, a machine, a process the chain is made of.
 _PRODUCT_END = ("材料", "电机", "装备", "合金", "氧化物", "器件", "设备", "零部件", "靶材", "磁体", "金属", "产品",
-                "加工", "设计", "处理", "分离", "冶炼", "回收利用", "开采", "选矿", "钕铁硼", "元器件", "部件", "芯片")
+                "加工", "设计", "处理", "分离", "冶炼", "回收利用", "开采", "选矿", "钕铁硼", "元器件", "部件", "芯片",
+                "壳体", "轴承", "磁钢", "磁材", "磁体")
 _GENERIC_SEGMENTS = {"产品", "材料", "新材料", "设备", "装备", "金属", "相关产品", "配套产品"}
 # 打造成集A、B、C为一体 / 重点发展A、B等领域X / 扩大A、B等功能材料生产规模: a list of things, then 等 and what they are
 _SEG_LIST = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,40}(?:、[\u4e00-\u9fff（）]{2,24})+(?:(?:和|及|以及)[\u4e00-\u9fff]{2,12})?)"
@@ -686,8 +722,14 @@ _REL_PATTERNS = [
     ("CHAIN_LEADER", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?:作为|为)(?:链主|“链主”)")),
     ("LEADING", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?:作为|为)(?:龙头|行业龙头|龙头企业)")),
     ("LEADING", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)龙头引领作用")),
-    ("LOCATED_IN", re.compile(r"(?:在|落户|入驻|位于)(?P<tgt>[\u4e00-\u9fff（）“”]{2,20}?(?:高新区|产业园|工业园|园区|开发区))"
-                              r"(?:内)?(?P<verb>建设|落户|设立|投产|布局)?(?P<src>[\u4e00-\u9fff（）“”]{2,30}?)(?=[，。；、])")),
+    ("LOCATED_IN", re.compile(r"(?:在|落户|入驻|位于)(?P<tgt>[\u4e00-\u9fff（）“”]{2,20}?(?:高新区|产业园区?|工业园区?|园区|开发区))"
+                              r"(?:内)?(?P<verb>建设|落户|设立|投产|布局)?(?P<src>[\u4e00-\u9fff（）“”A-Za-z0-9]{2,30}?)(?=[，。；、])")),
+    # 推动华赣电机落户信丰高新技术产业园区: the firm, then where it settles
+    ("LOCATED_IN", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”A-Za-z0-9]{2,30}?)(?:落户|入驻|位于|坐落于|落地)(?:在|于)?"
+                              r"(?P<tgt>[\u4e00-\u9fff（）“”]{2,20}?(?:高新区|产业园区?|工业园区?|园区|开发区))")),
+    # 江西金盛磁业有限公司向华赣电机稳定供应高性能磁钢: who supplies whom, as the sentence says it
+    ("SUPPLIES", re.compile(r"(?P<src>[\u4e00-\u9fff（）“”A-Za-z0-9]{2,30}?)向(?P<tgt>[\u4e00-\u9fff（）“”A-Za-z0-9]{2,30}?)"
+                            r"(?:稳定|长期|批量|定向)?(?:供应|供货|提供原料|提供产品|销售)")),
 ]
 
 
@@ -736,10 +778,13 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
             if type_ in ("CHAIN_LEADER", "LEADING"):
                 src = find(m.group("src")[-20:], ("enterprise",))
                 tgt = "产业链" if type_ == "CHAIN_LEADER" else None
+            elif type_ == "SUPPLIES":
+                src = find(m.group("src")[-20:], ("enterprise",))
+                tgt = find(m.group("tgt"), ("enterprise", "project"))
             else:
                 tgt = find(m.group("tgt"), ("park",))
-                src = find(m.group("src"), ("enterprise", "platform", "project"))
-            if not src or (type_ in ("RUNS", "LOCATED_IN") and not tgt) or src == tgt:
+                src = find(m.group("src")[-30:], ("enterprise", "platform", "project"))
+            if not src or (type_ in ("RUNS", "LOCATED_IN", "SUPPLIES") and not tgt) or src == tgt:
                 continue
             key = (type_, src, tgt)
             if key in seen:
@@ -754,7 +799,9 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
             continue
         for firm in firms:
             short = re.sub(r"^(?:中国|江西|赣州)", "", firm)
-            if len(short) >= 3 and (o["name"].startswith(firm) or o["name"].startswith(short)) and o["name"] != firm:
+            brand = firm_short(firm)
+            if o["name"] != firm and (o["name"].startswith(firm) or len(short) >= 3 and o["name"].startswith(short)
+                                      or len(brand) >= 4 and o["name"].startswith(brand)):
                 a, b = o["span"]
                 key = ("RUNS", firm, o["name"])
                 if key not in seen:
