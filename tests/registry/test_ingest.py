@@ -156,3 +156,178 @@ def test_module_examples():
 
     result = doctest.testmod(ingest)
     assert result.attempted >= 2 and result.failed == 0
+
+
+# ------------------------------------------------------------------------------------- segments and keys
+
+MOTORS = ["风电电机", "新能源汽车驱动电机", "机器人专用电机", "伺服电机", "流体电机", "微特电机", "绿色家电电机", "医用永磁电机"]
+
+
+def test_the_eight_motor_types_of_001_are_segments_under_permanent_magnet_motors(p001, text_001):
+    segs = {s["name"]: s for s in p001["segments"]}
+    for name in MOTORS:
+        s = segs[name]
+        assert s["parent"] == "永磁电机", name
+        assert s["quote"] in text_001 and name in s["quote"] and s["section"].endswith("19．大力发展永磁电机产业")
+        a, b = s["name_span"]
+        assert text_001[a:b] == name
+    assert segs["永磁电机"]["parent"] is None  # the parent is proposed too, so accepting all creates it
+    assert segs["稀土永磁电机"]["parent"] == "器件装备"  # 器件装备（以稀土永磁电机为主）
+    rels = {(r["type"], r["source"], r["target"]) for r in p001["relations"]}
+    for name in MOTORS:
+        assert ("PART_OF", name, "永磁电机") in rels
+    # not products: the factors of production, the business steps, the achievements' process names
+    for junk in ("土地开发", "能源供给", "设计", "物流", "钕铁硼废料闪速焙烧", "智能制造"):
+        assert junk not in segs
+
+
+def test_segments_need_a_list_of_products():
+    near_miss = "重点发展土地开发、能源供给、原料供应等生产要素。加快攻克设计、生产、管理等核心业务环节。"
+    assert ingest.extract_segments(near_miss) == []
+    one = "重点发展高端永磁材料、永磁电机、智能装备等方向。"
+    assert [(s["name"], s["parent"]) for s in ingest.extract_segments(one)] == [
+        ("高端永磁材料", None), ("永磁电机", None), ("智能装备", None)]
+
+
+def test_segments_match_the_registry_names():
+    names = {"永磁电机": ("seg-pm-motors", "segment"), "伺服电机": ("seg-motor-servo", "segment")}
+    p = ingest.propose("4．发展电机。重点发展风电电机、伺服电机等领域永磁电机。", names)
+    segs = {s["name"]: s["match"] for s in p["segments"]}
+    assert segs["伺服电机"] == {"status": "exact", "id": "seg-motor-servo", "kind": "segment"}
+    assert segs["永磁电机"]["status"] == "exact" and segs["风电电机"]["status"] != "exact"
+
+
+def test_every_proposal_has_a_stable_unique_key(text_001):
+    a = ingest.propose(text_001)
+    b = ingest.propose(text_001)
+    lists = ("organisations", "segments", "targets", "tasks", "relations")
+    keys = [x["key"] for k in lists for x in a[k]]
+    assert len(keys) == len(set(keys)) and all(keys)
+    assert keys == [x["key"] for k in lists for x in b[k]]
+    by = {x["key"]: x for k in lists for x in a[k]}
+    assert by["task:7"]["title"] == "大力培育龙头企业"
+    assert by["org:enterprise:中国稀土集团"]["name"] == "中国稀土集团"
+    assert by["seg:伺服电机"]["parent"] == "永磁电机"
+    assert by["rel:CHAIN_LEADER:中国稀土集团:产业链"]["type"] == "CHAIN_LEADER"
+    t = [x for x in a["targets"] if x["value"] == 200 and x["unit"] == "亿元"][0]
+    assert t["key"] == f"target:{t['number_span'][0]}" and text_001[slice(*t["number_span"])] == "200亿元"
+    for o in a["organisations"]:
+        assert o["section"] and text_001[slice(*o["name_span"])] == o["name"] or o.get("found_by") == "owner"
+
+
+def test_keys_stay_unique_when_a_document_numbers_tasks_afresh():
+    text = ("二、主要任务\n（一）甲\n1．建设平台。〔责任单位：区工信局〕\n（二）乙\n1．培育企业。〔责任单位：区商务局〕\n")
+    p = ingest.propose(text)
+    assert [t["key"].split("@")[0] for t in p["tasks"]] == ["task:1", "task:1"]
+    assert len({t["key"] for t in p["tasks"]}) == 2
+
+
+# ------------------------------------------------------------------------------------- the rules, each with a near miss
+
+def orgs_of(text: str) -> dict:
+    return {o["name"]: o["kind"] for o in ingest.propose(text)["organisations"]}
+
+
+def rels_of(text: str) -> set:
+    return {(r["type"], r["source"], r["target"]) for r in ingest.propose(text)["relations"]}
+
+
+def test_a_name_opened_by_a_quote_mark_and_none_inside_a_title():
+    assert orgs_of("打造具有全球影响力的“中国稀金谷”名片。").get("中国稀金谷") == "park"
+    got = orgs_of("根据《赣州市稀土新材料及应用集群培育提升三年行动方案》，制定本方案。")
+    assert "赣州市稀土新材料及应用集群" not in got
+    assert orgs_of("推动赣州市稀土新材料及应用集群发展。").get("赣州市稀土新材料及应用集群") == "park"
+
+
+def test_academician_station_and_the_verb_before_a_government():
+    assert orgs_of("建立稀金产业院士、专家工作站，聚集智力资源。").get("稀金产业院士、专家工作站") == "platform"
+    assert not any("工作站" in n for n in orgs_of("邀请院士、专家和学者开展咨询。"))
+    got = orgs_of("已经区政府第48次常务会议审议通过。")
+    assert "区政府" in got and "已经区政府" not in got
+
+
+def test_short_firm_names_listed_with_an_organisation():
+    got = orgs_of("支持把南方稀土国贸、中国稀土集团稀金谷产业促进中心建设成为交易集散场所。")
+    assert got.get("南方稀土国贸") == "enterprise"
+    assert "数字科技" not in orgs_of("发展数字科技、人工智能、工业互联网。")  # no organisation in the list
+
+
+def test_a_firm_list_keeps_a_firm_named_for_motors_but_not_a_motor_type():
+    got = orgs_of("引导华赣电机、赣信精工等企业开展配套协作。")
+    assert got.get("华赣电机") == "enterprise" and got.get("赣信精工") == "enterprise"
+    assert "伺服电机" not in orgs_of("引导伺服电机、赣信精工等企业开展配套协作。")
+
+
+def test_co_founded_and_run_by_the_lead():
+    text = "支持赣南科技学院牵头，联合江西金盛磁业有限公司、华赣电机等单位组建稀土永磁电机产业技术创新联盟。"
+    rels = rels_of(text)
+    assert ("RUNS", "赣南科技学院", "稀土永磁电机产业技术创新联盟") in rels
+    assert ("CO_FOUNDED", "江西金盛磁业有限公司", "稀土永磁电机产业技术创新联盟") in rels
+    assert not any(r[0] in ("RUNS", "CO_FOUNDED") for r in rels_of("支持赣南科技学院联合江西金盛磁业有限公司开展技术攻关。"))
+
+
+def test_projects_listed_after_a_firms_project_and_an_own_base():
+    rels = rels_of("中国稀土集团为链主。加快实施稀土集团万吨级分离项目、万吨级稀土金属项目。")
+    assert ("RUNS", "中国稀土集团", "稀土集团万吨级分离项目") in rels
+    assert ("RUNS", "中国稀土集团", "万吨级稀土金属项目") in rels
+    rels = rels_of("中国稀土集团为链主。加快实施万吨级稀土金属项目、稀土集团万吨级分离项目。")
+    assert ("RUNS", "中国稀土集团", "万吨级稀土金属项目") not in rels  # listed before it: no owner stated
+    p = ingest.propose("支持江西省钨与稀土研究院加快总部基地建设。")
+    assert {o["name"] for o in p["organisations"]} >= {"江西省钨与稀土研究院总部基地"}
+    assert ("RUNS", "江西省钨与稀土研究院", "江西省钨与稀土研究院总部基地") in rels_of("支持江西省钨与稀土研究院加快总部基地建设。")
+    assert not any("总部基地" in n for n in orgs_of("加快总部基地建设。"))
+
+
+def test_located_in_and_supplies_as_the_sentence_says():
+    rels = rels_of("推动江西金盛磁业有限公司落户信丰高新技术产业园区。")
+    assert ("LOCATED_IN", "江西金盛磁业有限公司", "信丰高新技术产业园区") in rels
+    assert not any(r[0] == "LOCATED_IN" for r in rels_of("江西金盛磁业有限公司考察信丰高新技术产业园区。"))
+    rels = rels_of("推动江西金盛磁业有限公司向华赣电机有限公司稳定供应高性能磁钢。")
+    assert ("SUPPLIES", "江西金盛磁业有限公司", "华赣电机有限公司") in rels
+    assert not any(r[0] == "SUPPLIES" for r in rels_of("江西金盛磁业有限公司与华赣电机有限公司开展合作。"))
+
+
+def test_named_for_a_segment_or_a_park():
+    rels = rels_of("完善永磁电机检测平台功能。重点发展风电电机、伺服电机等领域永磁电机。")
+    assert ("IN_SEGMENT", "永磁电机检测平台", "永磁电机") in rels
+    assert not any(r[0] == "IN_SEGMENT" for r in rels_of("完善永磁电机检测平台功能。"))  # no segment proposed
+    rels = rels_of("加快建设“中国稀金谷”永磁电机产业园，打造“中国稀金谷”名片。")
+    assert ("LOCATED_IN", "“中国稀金谷”永磁电机产业园", "中国稀金谷") in rels
+
+
+def test_a_hard_wrapped_text_is_read_across_its_wraps_and_quoted_as_written():
+    line = "支持企业与科研院所开展联合攻关，加快建设中国稀"
+    text = "\n\n".join([line, "金（赣州）新材料研究院，推动创新平台提质增效，持续", "提升产业链整体竞争力和发展水平。", "二、重点任务"]) + "\n"
+    joined, offs = ingest.unwrap(text)
+    assert "中国稀金（赣州）新材料研究院" in joined and offs is not None
+    p = ingest.propose(text)
+    o = [o for o in p["organisations"] if o["name"] == "中国稀金（赣州）新材料研究院"][0]
+    assert text[o["span"][0]:o["span"][1]] == o["quote"] and "\n\n" in o["quote"]
+    assert text[o["name_span"][0]:o["name_span"][1]].replace("\n", "") == o["name"]
+    assert ingest.unwrap("一、总体要求\n二、重点任务\n")[1] is None  # short lines, not a wrapped text
+
+
+def test_the_plan_of_our_own_in_the_data_folder():
+    path = Path(__file__).parent / "data" / "ingest_own_plan.txt"
+    text = ingest.read_document(path)
+    p = ingest.propose(text, document=path.name)
+    tasks = {t["number"]: t["responsible_units"] for t in p["tasks"]}
+    assert tasks == {1: ["县工信局", "县发改委", "县商务局", "信丰高新区管委会"], 2: ["县工信局", "县商务局"],
+                     3: ["县科技局", "县市场监管局"], 4: ["县工信局", "县发改委"], 5: ["信丰高新区管委会", "县自然资源局"]}
+    t = {(x["value"], x.get("value_max"), x["unit"]): x for x in p["targets"]}
+    assert t[(2.5, None, "万吨")]["base_value"] == 25000 and t[(150, None, "亿元")]["comparison"] == "exceeds"
+    assert t[(30, 40, "家")]["comparison"] == "range" and t[(100, None, "万台")]["period"] == "2026"
+    assert t[(200000, None, "平方米")]["period"] == "2025-2027"  # its own paragraph has no year: not task 4's 2026
+    kinds = {o["name"]: o["kind"] for o in p["organisations"]}
+    assert kinds["信丰高新技术产业园区"] == "park" and kinds["华赣电机"] == "enterprise"
+    assert kinds["年产5000吨高性能钕铁硼磁材项目"] == "project" and kinds["金盛磁业磁材回收项目"] == "project"
+    rels = {(r["type"], r["source"], r["target"]) for r in p["relations"]}
+    assert {("CHAIN_LEADER", "江西金盛磁业有限公司", "产业链"),
+            ("LOCATED_IN", "年产5000吨高性能钕铁硼磁材项目", "信丰高新技术产业园区"),
+            ("LOCATED_IN", "华赣电机", "信丰高新技术产业园区"),
+            ("SUPPLIES", "江西金盛磁业有限公司", "华赣电机"),
+            ("RUNS", "江西金盛磁业有限公司", "金盛磁业磁材回收项目"),
+            ("PART_OF", "新能源汽车驱动电机", "永磁电机")} <= rels
+    for k in ("organisations", "segments", "targets", "tasks", "relations"):
+        for item in p[k]:
+            assert text[item["span"][0]:item["span"][1]] == item["quote"]
