@@ -366,7 +366,9 @@ def extract_targets(text: str, doc: Optional[_Doc] = None) -> list[dict]:
 # Suffixes that end a name, and the kind they tell (longest first).
 _SUFFIX_KIND = [
     ("股份有限公司", "enterprise"), ("有限责任公司", "enterprise"), ("有限公司", "enterprise"), ("集团", "enterprise"),
-    ("公司", "enterprise"),
+    ("公司", "enterprise"), ("株式会社", "enterprise"),
+    ("联合创新中心", "platform"), ("联合实验室", "platform"), ("研究中心", "platform"), ("分院", "platform"),
+    ("科学省", "gov_unit"), ("产业省", "gov_unit"), ("工业司", "gov_unit"),
     ("研究院", "platform"), ("研究所", "platform"), ("创新中心", "platform"), ("检验检测中心", "platform"),
     ("转化中心", "platform"), ("保护中心", "platform"), ("运营中心", "platform"), ("促进中心", "platform"),
     ("报价中心", "platform"), ("分中心", "platform"), ("大学", "platform"), ("学院", "platform"), ("联盟", "platform"),
@@ -386,7 +388,7 @@ _NAME_CHARS = r"[\u4e00-\u9fff（）“”A-Za-z0-9]"
 # Words that end the run to the left of a name (verbs, conjunctions, determiners).
 _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
-    r"为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
+    r"各自|领域|应用于|用于|属于|像|创建|入股|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
     r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
     r"已经|经(?=[省市区县国])|打造成|落户|入驻|进驻|位于|坐落于|落地)")
@@ -394,7 +396,12 @@ _GENERIC = {"公司", "集团", "项目", "工程", "园区", "学院", "大学"
             "中心", "分中心", "产业园", "高新区", "开发区", "有限公司", "平台", "企业", "工作站", "上市公司", "子公司",
             "总部基地", "研发机构", "检测平台", "集群", "产业集群", "核心承载区"}
 _BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff“]|^设区市"
-                       r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$")
+                       r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$|^[一二三四五六七八九十两几多]+[大家个]"
+                       r"|^(?:跨国|附属|收购|上市|控股|公共控股|运营|专业运营|材料|合资|独资|国有|民营|外资|投资|子|母|经|"
+                       r"澳大利亚|美国|日本|该|这家|此)公司$|上市公司$")
+# A platform named only with the words every platform has (产业创新中心, 工业互联网平台): a kind, not a name
+_GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|工业互联网|行业|公共服务|创新|知识产权|运营|企业|研发|工业|"
+                                    r"公共技术服务|公共)+")
 
 # A list of short firm names before 等(一批…)企业: 鼓励中科三环、粤磁科技、汉驱智能等企业
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
@@ -430,6 +437,11 @@ _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣�
 
 def _plausible(name: str, kind: str) -> bool:
     """Kind-specific checks that keep generic phrases (提升园区, 创新链布局, 传统产业改造项目) out."""
+    if kind == "platform":
+        suffix = next(sf for sf, _ in _SUFFIX_KIND if name.endswith(sf)) if _kind_of(name) == "platform" else ""
+        stem = name[: len(name) - len(suffix)] if suffix else name
+        if not stem or _GENERIC_PLATFORM_STEM.fullmatch(stem):
+            return False
     if kind == "gov_unit":
         return bool(_REGION.search(name)) or "人民政府" in name
     if kind == "park" and re.match(r"[\u4e00-\u9fff]{2,4}(?:高新技术|经济技术|高新|经开|工业|产业)", name) \
@@ -446,12 +458,27 @@ def _plausible(name: str, kind: str) -> bool:
 
 def _left_trim(run: str, keep: int = 1) -> str:
     """Drop verbs and conjunctions at the left of a candidate name: 加快建设赣县区稀金新材料产业园 → 赣县区稀金新材料产业园.
-    The last ``keep`` characters (the suffix: 服务专班, 促进中心) are never cut into."""
+    The last ``keep`` characters (the suffix: 服务专班, 促进中心) are never cut into, nor a ministry named X和Y
+    (工业和信息化部); a conjunction with one character on its left joins nothing (盛和资源控股股份有限公司)."""
     cut = 0
+    kept = [(k.start(), k.end()) for k in _KEEP_AND.finditer(run)]
     for m in _LEFT_STOP.finditer(run):
-        if m.end() <= len(run) - keep:
-            cut = max(cut, m.end())
-    return run[cut:]
+        if m.end() > len(run) - keep or any(a < m.end() and m.start() < b for a, b in kept):
+            continue
+        if m.group() in ("和", "及", "与") and len(run[cut:m.start()]) == 1 and \
+                re.match(r"[\u4e00-\u9fff]$", run[cut:m.start()]):
+            continue
+        cut = max(cut, m.end())
+    name = run[cut:]
+    # 澳大利亚匹克资源有限公司: a firm is named without the country written before it
+    c = _COUNTRY.match(name)
+    if c and len(name) - c.end() >= 6 and name.endswith(("公司", "株式会社", "集团")):
+        name = name[c.end():]
+    return name
+
+
+_KEEP_AND = re.compile(r"(?:工业和信息化|住房和城乡建设|人力资源和社会保障|自然资源和规划|文化和旅游|科学和技术)")
+_COUNTRY = re.compile(r"(?:澳大利亚|美国|日本|比利时|德国|法国|英国|加拿大|韩国|巴西|越南|马来西亚|缅甸|坦桑尼亚|俄罗斯|印度)")
 
 
 def _in_title(text: str, pos: int) -> bool:
