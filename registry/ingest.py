@@ -206,7 +206,7 @@ def _doc(text: str) -> _Doc:
 
 # A line break inside a sentence (a hard wrap from a PDF or a fixed-width file): the line before it is long and
 # ends without closing punctuation or space, and the next line does not open a heading.
-_WRAP = re.compile(r"(?<=[^\s。；：！？〕】）)\]])[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
+_WRAP = re.compile(r"(?<=[^\s。；：！？〕】）)\]])\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
 _HEADING_START = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[．.、](?!\d)|第[一二三四五六七八九十]+[章节条]")
 
 
@@ -388,7 +388,7 @@ _NAME_CHARS = r"[\u4e00-\u9fff（）“”A-Za-z0-9]"
 # Words that end the run to the left of a name (verbs, conjunctions, determiners).
 _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
-    r"各自|领域|应用于|用于|属于|像|创建|入股|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
+    r"上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
     r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
     r"已经|经(?=[省市区县国])|打造成|落户|入驻|进驻|位于|坐落于|落地)")
@@ -407,6 +407,12 @@ _GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|�
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
 
 
+_LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
+_LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD})*? (?:Corp|Corporation|Inc|LLC|Ltd|Limited|"
+                         rf"Group(?: LLC| Inc)?|Materials|Resources|Minerals|Holdings|Mining))(?![A-Za-z])")
+_LATIN_AFTER_COUNTRY = re.compile(r"(?:澳大利亚|美国|日本|比利时|德国|法国|英国|加拿大|韩国)\s?(?P<name>[A-Z][a-z]{3,})(?=\s?[\u4e00-\u9fff])")
+_LATIN_PROJECT = re.compile(rf"(?<![A-Za-z]){_LATIN_WORD}(?: {_LATIN_WORD})* ?项目")
+_QUOTED_PROGRAMME = re.compile(r"“(?P<inner>[^“”\n]{2,24})”(?P<suffix>战略|计划|工程|行动计划|行动)?")
 _ACADEMICIAN_STATION = re.compile(r"[\u4e00-\u9fff]{2,12}院士[、（(]专家[）)]?工作站")
 _ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30})+")
 # How short firm names end (the firm's brand then its trade): 科技, 智能, 国贸, 磁业, 稀土 …
@@ -435,13 +441,15 @@ _REGION = re.compile(r"^(?:区|市|县|省|赣州|赣县|江西|国家|中国|�
 _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣州|赣县)[\u4e00-\u9fff]{0,10}(?:集团|公司|研究院)")
 
 
-def _plausible(name: str, kind: str) -> bool:
+def _plausible(name: str, kind: str, how: str = "suffix") -> bool:
     """Kind-specific checks that keep generic phrases (提升园区, 创新链布局, 传统产业改造项目) out."""
     if kind == "platform":
         suffix = next(sf for sf, _ in _SUFFIX_KIND if name.endswith(sf)) if _kind_of(name) == "platform" else ""
         stem = name[: len(name) - len(suffix)] if suffix else name
         if not stem or _GENERIC_PLATFORM_STEM.fullmatch(stem):
             return False
+    if how in ("quoted", "latin"):
+        return True
     if kind == "gov_unit":
         return bool(_REGION.search(name)) or "人民政府" in name
     if kind == "park" and re.match(r"[\u4e00-\u9fff]{2,4}(?:高新技术|经济技术|高新|经开|工业|产业)", name) \
@@ -525,7 +533,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         name = name.strip("“”\"") if name.count("“") != name.count("”") else name
         if len(name) < 2 or name in _GENERIC or kind is None:
             return
-        if how != "dictionary" and not _plausible(name, kind):
+        if how != "dictionary" and not _plausible(name, kind, how):
             if kind == "project" and name.endswith("项目"):
                 held.append((name, kind, start, how))
             return
@@ -556,17 +564,38 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         while j > 0 and re.match(_NAME_CHARS, text[j - 1]) and m.start() - j < 30:
             j -= 1
         run = text[j:end]
+        open_paren = run.rfind("（")
+        if open_paren >= 0 and "）" not in run[open_paren:]:
+            run = run[open_paren + 1:]  # 项目（盛和资源控股股份有限公司收购）: the name starts inside the bracket
         name = _left_trim(run, len(suffix))
+        how = "suffix"
         # a name ends at its suffix; a longer suffix found later on the same run wins (研究院 inside …研究院服务专班)
         if name.startswith("“") and name.count("“") > name.count("”"):
             name = name[1:]  # 打造“中国稀金谷: the quote mark opens before the name, not in it
+            how = "quoted" if text.startswith("”", end) else how
         if len(name) <= len(suffix) or _BAD_NAME.search(name):
             continue
         if name.count("（") != name.count("）") or name.count("“") != name.count("”"):
             continue
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
-        add(name, _kind_of(name), end - len(name), "suffix")
+        add(name, _kind_of(name), end - len(name), how)
+
+    # 2b) names in Latin letters: MP Materials, Fortress Investment Group LLC; 澳大利亚 Lynas; Mountain Pass 项目
+    for m in _LATIN_FIRM.finditer(text):
+        add(m.group("name"), "enterprise", m.start("name"), "latin")
+    for m in _LATIN_AFTER_COUNTRY.finditer(text):
+        add(m.group("name"), "enterprise", m.start("name"), "latin")
+    for m in _LATIN_PROJECT.finditer(text):
+        add(m.group(), "project", m.start(), "latin")
+
+    # 2c) what the text names in quotes as a strategy, plan or programme: “关键材料战略”, “稀土+”战略; 《中国制造2025》
+    for m in _QUOTED_PROGRAMME.finditer(text):
+        name = m.group("inner") if not m.group("suffix") else m.group()
+        if m.group("suffix") or re.search(r"(?:战略|计划|工程)$", m.group("inner")):
+            add(name, "project", m.start() if m.group("suffix") else m.start("inner"), "quoted")
+    for m in re.finditer(r"《(?P<name>[\u4e00-\u9fff]{2,8}20\d\d)》", text):
+        add(m.group("name"), "project", m.start("name"), "quoted")
 
     # 3) short firm names listed before 等…企业
     for m in _FIRM_LIST.finditer(text):
