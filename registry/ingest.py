@@ -205,8 +205,9 @@ def _doc(text: str) -> _Doc:
 
 
 # A line break inside a sentence (a hard wrap from a PDF or a fixed-width file): the line before it is long and
-# ends without closing punctuation or space, and the next line does not open a heading.
-_WRAP = re.compile(r"(?<=[^\s。；：！？〕】）)\]])\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
+# ends without closing punctuation or space (a space after a Latin word is kept: "Mountain Pass 项目"), and the
+# next line does not open a heading.
+_WRAP = re.compile(r"(?:(?<=[^\s。；：！？〕】）)\]])|(?<=[A-Za-z0-9,] ))[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
 _HEADING_START = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[．.、](?!\d)|第[一二三四五六七八九十]+[章节条]")
 
 
@@ -223,7 +224,8 @@ def unwrap(text: str) -> tuple[str, Optional[list]]:
         line_start = text.rfind("\n", 0, m.start()) + 1
         if m.start() - line_start < 15 or _HEADING_START.match(text, m.end()):
             continue
-        keep.append((pos, m.start()))
+        latin = re.match(r"[A-Za-z0-9]", text[m.start() - 1]) and text[m.start()] == "\n"
+        keep.append((pos, m.start() + (1 if latin else 0)))  # Pass⏎项目: the break stays, read as a space
         pos = m.end()
     keep.append((pos, len(text)))
     joined = "".join(text[a:b] for a, b in keep)
@@ -411,7 +413,7 @@ _LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
 _LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD})*? (?:Corp|Corporation|Inc|LLC|Ltd|Limited|"
                          rf"Group(?: LLC| Inc)?|Materials|Resources|Minerals|Holdings|Mining))(?![A-Za-z])")
 _LATIN_AFTER_COUNTRY = re.compile(r"(?:澳大利亚|美国|日本|比利时|德国|法国|英国|加拿大|韩国)\s?(?P<name>[A-Z][a-z]{3,})(?=\s?[\u4e00-\u9fff])")
-_LATIN_PROJECT = re.compile(rf"(?<![A-Za-z]){_LATIN_WORD}(?: {_LATIN_WORD})* ?项目")
+_LATIN_PROJECT = re.compile(rf"(?<![A-Za-z]){_LATIN_WORD}(?: {_LATIN_WORD})*\s?项目")
 _QUOTED_PROGRAMME = re.compile(r"“(?P<inner>[^“”\n]{2,24})”(?P<suffix>战略|计划|工程|行动计划|行动)?")
 _ACADEMICIAN_STATION = re.compile(r"[\u4e00-\u9fff]{2,12}院士[、（(]专家[）)]?工作站")
 _ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30})+")
@@ -587,7 +589,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
     for m in _LATIN_AFTER_COUNTRY.finditer(text):
         add(m.group("name"), "enterprise", m.start("name"), "latin")
     for m in _LATIN_PROJECT.finditer(text):
-        add(m.group(), "project", m.start(), "latin")
+        add(re.sub(r"\s", " ", m.group()), "project", m.start(), "latin")
 
     # 2c) what the text names in quotes as a strategy, plan or programme: “关键材料战略”, “稀土+”战略; 《中国制造2025》
     for m in _QUOTED_PROGRAMME.finditer(text):
