@@ -665,10 +665,9 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
 
     # drop a name found only inside longer names (中国科学院 in 中国科学院赣江创新研究院; 区委 in 区委人才办)
     out = sorted(found.values(), key=lambda o: o["name_span"][0])
-    covered = []
-    for o in out:
-        for i in (m.start() for m in re.finditer(re.escape(o["name"]), text)):
-            covered.append((i, i + len(o["name"])))
+    occurrences = {o["name"]: [(m.start(), m.end()) for m in re.finditer(re.escape(o["name"]).replace("\\ ", "\\s"), text)]
+                   for o in out}
+    covered = [span for spans in occurrences.values() for span in spans]
     keep = []
     for o in out:
         if o["found_by"] in ("dictionary", "units", "owner"):
@@ -676,8 +675,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             continue
         n = len(o["name"])
         alone = 0
-        for m in re.finditer(re.escape(o["name"]), text):
-            a, b = m.start(), m.end()
+        for a, b in occurrences[o["name"]]:
             if not any(x <= a and b <= y and (y - x) > n for x, y in covered) and not _in_title(text, a):
                 alone += 1
         if alone:
