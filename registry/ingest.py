@@ -696,8 +696,12 @@ _SEG_LIST = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,40}(?:、[\u4e00-\u9f
                        r"等(?P<after>[^。；，]{0,20})")
 _SEG_HEAD = re.compile(r"^(?:领域|方向|重点领域|一批重点领域|一批|后端应用领域|相关)?(?P<head>[^的、，。；\s]{0,6}?"
                        r"(?:材料|电机|装备|产业|企业|合金|器件|产品))")
-_SEG_LEFT_STOP = re.compile(r"(?:重点发展|大力发展|发展|扩大|围绕|突破|攻克|招引|打造成集|打造成|集|在|与|以及|和|推动|支持|培育|"
+_SEG_LEFT_STOP = re.compile(r"(?:应用于|用于|属于|包括|像|创建|入股|主要有|主要是|是|重点发展|大力发展|发展|扩大|围绕|突破|攻克|招引|打造成集|打造成|集|在|与|以及|和|推动|支持|培育|"
                             r"布局|聚焦|瞄准|延伸|拓展|包括|涵盖|覆盖)")
+# What tells that the list is of things to develop: a verb before it, or what the list is (…等领域, …为一体)
+_SEG_CUE = re.compile(r"发展|打造|培育|突破|招引|扩大|围绕|布局|聚焦|壮大|攻关|推动|加快|延伸|拓展|支持|鼓励|引进|开发|研发|"
+                      r"瞄准|提升|做强|做大|集聚|招商|建设|生产|重点")
+_SEG_CUE_AFTER = re.compile(r"(?:领域|方向|重点领域|一批重点领域|产品研发|[^。；，]{0,12}为一体|[^。；，]{0,6}(?:产业|生产规模|配套企业))")
 _MAIN_PART = re.compile(r"（以(?P<child>[\u4e00-\u9fff]{2,16})为主）")
 
 
@@ -748,6 +752,11 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
             if i > 0:
                 first = first[i:]
         items[0] = (first_off + len(items[0][1]) - len(first), first)
+        # an item with a verb inside is a clause, not a name (收购、入股和创建像机器人伺服电机): what follows the verb
+        for k in range(1, len(items)):
+            off, it = items[k]
+            cut = max((sm.end() for sm in _SEG_LEFT_STOP.finditer(it) if sm.end() < len(it) - 1), default=0)
+            items[k] = (off + cut, it[cut:])
         cleaned = []
         for off, it in items:
             main = _MAIN_PART.search(it)
@@ -756,6 +765,10 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
         good = [c for c in cleaned if _seg_ends(c[2]) and 3 <= len(c[2]) <= 16]
         if len(good) < 2 or len(good) * 3 < len(cleaned) * 2:
             continue
+        s_start, _ = _sentence_bounds(text, m.start())
+        lead_in = text[max(s_start, _clause_start(text, m.start("items") + 1)):items[0][0]]
+        if not (_SEG_CUE.search(lead_in) or _SEG_CUE_AFTER.match(m.group("after"))):
+            continue  # a list the text describes (…广泛应用于A、B等), not one it sets out to develop
         head_m = _SEG_HEAD.match(m.group("after"))
         parent = head_m.group("head") if head_m else None
         if parent and (parent in _GENERIC_SEGMENTS or not _seg_ends(parent) and not parent.endswith(("产业", "企业"))):
