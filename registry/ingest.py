@@ -18,6 +18,7 @@ message: no well-kept reader for them (python-docx, pypdf, pdfminer) is installe
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
@@ -204,28 +205,43 @@ def _doc(text: str) -> _Doc:
     return _Doc(text, sections(text), text, None)
 
 
-# A line break inside a sentence (a hard wrap from a PDF or a fixed-width file): the line before it is long and
-# ends without closing punctuation or space (a space after a Latin word is kept: "Mountain Pass 项目"), and the
-# next line does not open a heading.
-_WRAP = re.compile(r"(?:(?<=[^\s。；：！？〕】）)\]])|(?<=[A-Za-z0-9,] ))[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
+# A line break in a hard-wrapped text (from a PDF or a fixed-width file) and the blank lines after it.
+_BREAK = re.compile(r"[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
 _HEADING_START = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[．.、](?!\d)|第[一二三四五六七八九十]+[章节条]")
+_TERMINAL = "。；：！？〕】）)]"
 
 
 def unwrap(text: str) -> tuple[str, Optional[list]]:
     """Join hard-wrapped lines when the document is hard-wrapped (most long lines end mid-sentence);
-    returns the joined text and, for each of its characters, its offset in ``text`` (None: left as it was)."""
+    returns the joined text and, for each of its characters, its offset in ``text`` (None: left as it was).
+
+    A break is a wrap when the line before it is long and ends mid-sentence, or is as long as the text's usual
+    line (the mode) even though it ends with 。 or ： (a wrap can fall after one), and the next line does not open
+    a heading. A line ending in a space ends its paragraph, unless the space follows a Latin word (Mountain Pass
+    ⏎ 项目: kept as one space)."""
     lines = [ln for ln in text.split("\n") if ln.strip()]
     long_open = [ln for ln in lines if len(ln) >= 15 and re.search(r"[\u4e00-\u9fff，、“（A-Za-z0-9]$", ln)]
     if not lines or len(long_open) < 0.3 * len(lines):
         return text, None
+    widths = Counter(len(ln.rstrip()) for ln in lines if len(ln.strip()) >= 15)
+    full = widths.most_common(1)[0][0] - 2 if widths else 10 ** 6
     keep = []
     pos = 0
-    for m in _WRAP.finditer(text):
+    for m in _BREAK.finditer(text):
         line_start = text.rfind("\n", 0, m.start()) + 1
-        if m.start() - line_start < 15 or _HEADING_START.match(text, m.end()):
+        line = text[line_start:m.start()]
+        last = text[m.start() - 1] if m.start() > 0 else "\n"
+        if len(line.strip()) < 15 or last == "\n" or _HEADING_START.match(text, m.end()):
             continue
-        latin = re.match(r"[A-Za-z0-9]", text[m.start() - 1]) and text[m.start()] == "\n"
-        keep.append((pos, m.start() + (1 if latin else 0)))  # Pass⏎项目: the break stays, read as a space
+        if text[m.start()] in " \t":  # trailing space: a paragraph's end, or a break between Latin words
+            if not re.match(r"[A-Za-z0-9,]", last):
+                continue
+            keep.append((pos, m.start() + 1))
+        elif last in _TERMINAL and len(line) < full:
+            continue
+        else:
+            latin = re.match(r"[A-Za-z0-9]", last)
+            keep.append((pos, m.start() + (1 if latin else 0)))  # Pass⏎项目: the break stays, read as a space
         pos = m.end()
     keep.append((pos, len(text)))
     joined = "".join(text[a:b] for a, b in keep)
@@ -262,6 +278,14 @@ def _task_sections(doc: _Doc) -> list[tuple[int, int]]:
     return spans or [(0, len(doc.text))]
 
 
+# A task says what to do: its title opens with a verb (加强稀土资源管理, 大力培育龙头企业); a box's items are things
+_TASK_VERB = re.compile(r"(?:大力|积极|全面|切实|着力|持续|进一步|加快|加大|加强|推进|推动|完善|促进|实现|建立|建设|建成|打造|培育|提升|"
+                        r"提高|强化|拓展|拓宽|发展|支持|深化|优化|构建|壮大|组建|创新|扶植|健全|规范|引导|鼓励|开展|按|实施|落实|"
+                        r"保障|坚持|扩大|延伸|引进|招引|严格|做强|做大|做优|抓好|办好|筑牢|夯实|聚焦|突出|强链|补链|延链|统筹|"
+                        r"稳定|稳步|保护|加速|深入|协同|完善|搭建|培养|激发|畅通|营造|用好|发挥|增强|防范|控制|整合|调整|利用|"
+                        r"开拓|探索|拓|建|抓|促|强|育|优)")
+
+
 def extract_tasks(text: str, doc: Optional[_Doc] = None) -> list[dict]:
     """The numbered tasks (``7．大力培育龙头企业。…〔责任单位：…〕``) of the task sections, in text order."""
     doc = doc or _doc(text)
@@ -277,6 +301,8 @@ def extract_tasks(text: str, doc: Optional[_Doc] = None) -> list[dict]:
             for units_m in _UNIT_CLAUSE.finditer(body):
                 pass
             units = parse_units(units_m.group()) if units_m else []
+            if not units and not _TASK_VERB.match(title):
+                continue  # 1.稀土磁性材料。…: an item of a box (专栏) listing products or projects, not a task
             start = m.start(1)
             out.append(doc.quote(start, start + len(body), number=number, title=title, responsible_units=units))
     return out
