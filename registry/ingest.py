@@ -209,6 +209,7 @@ def _doc(text: str) -> _Doc:
 _BREAK = re.compile(r"[ \t]*\n(?:[ \t\u3000]*\n)*[ \t\u3000]*(?=\S)")
 _HEADING_START = re.compile(r"[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d{1,2}[．.、](?!\d)|第[一二三四五六七八九十]+[章节条]")
 _TERMINAL = "。；：！？〕】）)]"
+_SOFT_BREAK = re.compile(r"(?<=[\u4e00-\u9fff])\n(?=[\u4e00-\u9fff])")
 
 
 def unwrap(text: str) -> tuple[str, Optional[list]]:
@@ -221,8 +222,21 @@ def unwrap(text: str) -> tuple[str, Optional[list]]:
     ⏎ 项目: kept as one space)."""
     lines = [ln for ln in text.split("\n") if ln.strip()]
     long_open = [ln for ln in lines if len(ln) >= 15 and re.search(r"[\u4e00-\u9fff，、“（A-Za-z0-9]$", ln)]
-    if not lines or len(long_open) < 0.3 * len(lines):
+    if not lines:
         return text, None
+    if len(long_open) < 0.3 * len(lines):
+        # not a wrapped text, but a paragraph may still break inside a word (白云鄂博稀土资⏎源研究): a single line
+        # break between two Chinese characters, after a long line, joins
+        keep, pos = [], 0
+        for m in _SOFT_BREAK.finditer(text):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            if m.start() - line_start >= 30 and not _HEADING_START.match(text, m.end()):
+                keep.append((pos, m.start()))
+                pos = m.end()
+        if not keep:
+            return text, None
+        keep.append((pos, len(text)))
+        return "".join(text[a:b] for a, b in keep), [i for a, b in keep for i in range(a, b)]
     widths = Counter(len(ln.rstrip()) for ln in lines if len(ln.strip()) >= 15)
     full = widths.most_common(1)[0][0] - 2 if widths else 10 ** 6
     keep = []
@@ -399,7 +413,7 @@ _SUFFIX_KIND = [
     ("科学省", "gov_unit"), ("产业省", "gov_unit"), ("工业司", "gov_unit"),
     ("研究院", "platform"), ("研究所", "platform"), ("创新中心", "platform"), ("检验检测中心", "platform"),
     ("转化中心", "platform"), ("保护中心", "platform"), ("运营中心", "platform"), ("促进中心", "platform"),
-    ("报价中心", "platform"), ("分中心", "platform"), ("大学", "platform"), ("学院", "platform"), ("联盟", "platform"),
+    ("报价中心", "platform"), ("信息平台", "platform"), ("交流平台", "platform"), ("分中心", "platform"), ("大学", "platform"), ("学院", "platform"), ("联盟", "platform"),
     ("工作站", "platform"), ("实验室", "platform"), ("产业大脑", "platform"), ("中试基地", "platform"),
     ("孵化器", "platform"), ("检测平台", "platform"), ("研发机构", "platform"), ("互联网平台", "platform"),
     ("服务平台", "platform"), ("二级节点", "platform"), ("重点实验室", "platform"), ("行业协会", "platform"),
@@ -416,15 +430,15 @@ _NAME_CHARS = r"[\u4e00-\u9fff（）“”A-Za-z0-9]"
 # Words that end the run to the left of a name (verbs, conjunctions, determiners).
 _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
-    r"上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
+    r"搭建|新建|筹建|开展|上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
     r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
     r"已经|经(?=[省市区县国])|打造成|落户|入驻|进驻|位于|坐落于|落地)")
 _GENERIC = {"公司", "集团", "项目", "工程", "园区", "学院", "大学", "研究院", "联盟", "大会", "展厅", "局", "委", "办",
             "中心", "分中心", "产业园", "高新区", "开发区", "有限公司", "平台", "企业", "工作站", "上市公司", "子公司",
             "总部基地", "研发机构", "检测平台", "集群", "产业集群", "核心承载区"}
-_BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff“]|^设区市"
-                       r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$|^[一二三四五六七八九十两几多]+[大家个]"
+_BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大|全(?!球)|区内|国内|国际|省内|市内|世界)|(?:等|的)|^[^\u4e00-\u9fff“]|^设区市"
+                       r"|(?:设计|加工|处理|材料|装备|电机|技术|企业)$|大集团$|[两三四五六七八九十\d]个|^[一二三四五六七八九十两几多]+[大家个]"
                        r"|^(?:跨国|附属|收购|上市|控股|公共控股|运营|专业运营|材料|合资|独资|国有|民营|外资|投资|子|母|经|"
                        r"澳大利亚|美国|日本|该|这家|此)公司$|上市公司$")
 # A platform named only with the words every platform has (产业创新中心, 工业互联网平台): a kind, not a name
@@ -441,6 +455,10 @@ _LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD}
 _LATIN_AFTER_COUNTRY = re.compile(r"(?:澳大利亚|美国|日本|比利时|德国|法国|英国|加拿大|韩国)\s?(?P<name>[A-Z][a-z]{3,})(?=\s?[\u4e00-\u9fff])")
 _LATIN_PROJECT = re.compile(rf"(?<![A-Za-z]){_LATIN_WORD}(?: {_LATIN_WORD})*\s?项目")
 _QUOTED_PROGRAMME = re.compile(r"“(?P<inner>[^“”\n]{2,24})”(?P<suffix>战略|计划|工程|行动计划|行动)?")
+_SHARED_HEAD = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,24}(?:、[\u4e00-\u9fff（）]{2,20})+)等"
+                          r"(?P<head>重点实验室|国家重点实验室|工程研究中心|技术创新中心|制造业创新中心|示范基地)(?![\u4e00-\u9fff])")
+_PLACES_HEAD = re.compile(r"(?P<items>[\u4e00-\u9fff]{1,3}[省市县区](?:[、和][\u4e00-\u9fff]{1,3}[省市县区])+)[两三四五六七八九十\d]+个"
+                          r"(?P<head>[\u4e00-\u9fff]{2,12}(?:示范区|开发区|高新区|产业园|园区|基地))")
 _ACADEMICIAN_STATION = re.compile(r"[\u4e00-\u9fff]{2,12}院士[、（(]专家[）)]?工作站")
 _ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30})+")
 # How short firm names end (the firm's brand then its trade): 科技, 智能, 国贸, 磁业, 稀土 …
@@ -492,7 +510,7 @@ def _plausible(name: str, kind: str, how: str = "suffix") -> bool:
     return True
 
 
-def _left_trim(run: str, keep: int = 1) -> str:
+def _left_trim(run: str, keep: int = 1, conj: bool = True) -> str:
     """Drop verbs and conjunctions at the left of a candidate name: 加快建设赣县区稀金新材料产业园 → 赣县区稀金新材料产业园.
     The last ``keep`` characters (the suffix: 服务专班, 促进中心) are never cut into, nor a ministry named X和Y
     (工业和信息化部); a conjunction with one character on its left joins nothing (盛和资源控股股份有限公司)."""
@@ -500,6 +518,8 @@ def _left_trim(run: str, keep: int = 1) -> str:
     kept = [(k.start(), k.end()) for k in _KEEP_AND.finditer(run)]
     for m in _LEFT_STOP.finditer(run):
         if m.end() > len(run) - keep or any(a < m.end() and m.start() < b for a, b in kept):
+            continue
+        if not conj and m.group() in ("和", "与", "及", "以及"):
             continue
         if m.group() in ("和", "及", "与") and len(run[cut:m.start()]) == 1 and \
                 re.match(r"[\u4e00-\u9fff]$", run[cut:m.start()]):
@@ -524,6 +544,7 @@ def _in_title(text: str, pos: int) -> bool:
 
 
 def _kind_of(name: str) -> Optional[str]:
+    name = name[:-1] if name.endswith("”") and name.count("“") == name.count("”") else name  # 江西赣州“中国稀金谷”
     for suffix, kind in _SUFFIX_KIND:
         if name.endswith(suffix):
             return kind
@@ -595,8 +616,13 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         open_paren = run.rfind("（")
         if open_paren >= 0 and "）" not in run[open_paren:]:
             run = run[open_paren + 1:]  # 项目（盛和资源控股股份有限公司收购）: the name starts inside the bracket
-        name = _left_trim(run, len(suffix))
+        if text.startswith("”", end) and run.count("“") > run.count("”"):
+            run += "”"  # 江西赣州“中国稀金谷”: the closing mark belongs to the name
+            end += 1
+        name = _left_trim(run, len(suffix) + (1 if run.endswith("”") else 0))
         how = "suffix"
+        if name.startswith("“") and name.endswith("”") and name.count("“") == 1 and name.count("”") == 1:
+            name, end, how = name[1:-1], end - 1, "quoted"  # “中国稀金谷”: the name is what the marks enclose
         # a name ends at its suffix; a longer suffix found later on the same run wins (研究院 inside …研究院服务专班)
         if name.startswith("“") and name.count("“") > name.count("”"):
             name = name[1:]  # 打造“中国稀金谷: the quote mark opens before the name, not in it
@@ -636,6 +662,37 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             if 2 <= len(name) <= 8 and not _bad_short(name):
                 add(name, _kind_of(name) or "enterprise", pos + len(item) - len(name), "list")
             off = pos + len(item)
+
+    # 3a) a list sharing one head: 新建白云鄂博稀土资源研究与综合利用、稀土永磁材料等重点实验室 (two labs);
+    #     赣州市、德兴市两个绿色矿业发展示范区 (two zones)
+    for m in _SHARED_HEAD.finditer(text):
+        items = m.group("items").split("、")
+        items[0] = _left_trim(items[0], conj=False)  # 白云鄂博稀土资源研究与综合利用(重点实验室): one name
+        head = m.group("head")
+        off = m.start("items")
+        for k, item in enumerate(m.group("items").split("、")):
+            name = items[k] + head
+            if 2 <= len(items[k]) <= 20 and not _BAD_NAME.search(name) and not _kind_of(items[k]):
+                s, e = _sentence_bounds(text, off)
+                if name not in found:
+                    found[name] = doc.quote(s, e, kind=_kind_of(name), name=name, match=_match(name, _kind_of(name), names),
+                                            found_by="shared head", name_span=[off + len(item) - len(items[k]), off + len(item)],
+                                            mentions=1)
+            off += len(item) + 1
+    for m in _PLACES_HEAD.finditer(text):
+        head = m.group("head")
+        off = m.start("items")
+        for k, item in enumerate(re.split("[、和]", m.group("items"))):
+            if k == 0:
+                trimmed = _left_trim(item)
+                off += len(item) - len(trimmed)
+                item = trimmed
+            name = item + head
+            s, e = _sentence_bounds(text, off)
+            if name not in found and _kind_of(name):
+                found[name] = doc.quote(s, e, kind=_kind_of(name), name=name, match=_match(name, _kind_of(name), names),
+                                        found_by="shared head", name_span=[off, off + len(item)], mentions=1)
+            off += len(item) + 1
 
     # 3b) 院士、专家工作站 / 院士（专家）工作站: one platform whose name holds a 、
     for m in _ACADEMICIAN_STATION.finditer(text):
@@ -696,7 +753,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
     covered = [span for spans in occurrences.values() for span in spans]
     keep = []
     for o in out:
-        if o["found_by"] in ("dictionary", "units", "owner"):
+        if o["found_by"] in ("dictionary", "units", "owner", "shared head"):
             keep.append(o)
             continue
         n = len(o["name"])
