@@ -449,6 +449,7 @@ _GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|�
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
 
 
+_BODIES = re.compile(r"欧盟(?!制造|市场|国家|各国|成员)|联合国(?!工业|大会)")
 _LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
 _LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD})*? (?:Corp|Corporation|Inc|LLC|Ltd|Limited|"
                          rf"Group(?: LLC| Inc)?|Materials|Resources|Minerals|Holdings|Mining))(?![A-Za-z])")
@@ -634,6 +635,10 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
         add(name, _kind_of(name), end - len(name), how)
+
+    # 2a) bodies named without a suffix: 欧盟, 联合国
+    for m in _BODIES.finditer(text):
+        add(m.group(), "gov_unit", m.start(), "quoted")
 
     # 2b) names in Latin letters: MP Materials, Fortress Investment Group LLC; 澳大利亚 Lynas; Mountain Pass 项目
     for m in _LATIN_FIRM.finditer(text):
@@ -885,6 +890,7 @@ _REL_PATTERNS = [
 ]
 
 
+_OWNS_VERB = re.compile(r"(?:自主)?(?:制定|发布|实施|推出|启动|主导)的|的\s?")
 _CO_FOUND = re.compile(r"(?P<lead>牵头[，,]?)?联合(?P<members>[^。；]{2,80}?)(?:等[^。；]{0,30}?)?(?:共同)?(?:组建|成立|发起成立|共建)")
 
 
@@ -1034,6 +1040,33 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
         for name in members:
             emit("CO_FOUNDED", name, tgt, a, b)
 
+    # RUNS as a sentence says it: 美国能源部制定的“关键材料战略” (a body and its programme), 美国钼公司的 Mountain Pass 项目
+    # (a firm's project), Mountain Pass 项目（盛和资源控股股份有限公司收购） (its buyer)
+    name_rx = {o["name"]: re.compile(re.escape(o["name"]).replace("\\ ", "\\s")) for o in orgs}  # Pass⏎项目
+
+    def ending_at(pos: int, kinds) -> Optional[str]:
+        return max((o["name"] for o in orgs if o["kind"] in kinds and pos >= len(o["name"])
+                    and name_rx[o["name"]].fullmatch(text, pos - len(o["name"]), pos)), key=len, default=None)
+
+    def starting_at(pos: int, kinds) -> Optional[str]:
+        return max((o["name"] for o in orgs if o["kind"] in kinds and name_rx[o["name"]].match(text, pos)),
+                   key=len, default=None)
+
+    for m in _OWNS_VERB.finditer(text):
+        src = ending_at(m.start(), ("gov_unit", "enterprise", "platform"))
+        at = m.end() + (1 if text.startswith("“", m.end()) and m.group().endswith("的") else 0)
+        tgt = starting_at(at, ("project",)) or starting_at(m.end(), ("project",))
+        if src and tgt and (m.group().strip() != "的" or _kind_of(src) == "enterprise" or src in {o["name"] for o in orgs
+                                                                                         if o["kind"] == "enterprise"}):
+            a, b = _sentence_bounds(text, m.start())
+            emit("RUNS", src, tgt, a, b)
+    for m in re.finditer(r"（(?P<inner>[^（）]{2,40}?)(?:收购|运营|控股|持有|所有)）", text):
+        src = starting_at(m.start("inner"), ("enterprise",))
+        tgt = ending_at(m.start(), ("project",))
+        if src and tgt and len(src) == len(m.group("inner")):
+            a, b = _sentence_bounds(text, m.start())
+            emit("RUNS", src, tgt, a, b)
+
     # PART_OF: a segment and the one the sentence says it belongs to (…等领域永磁电机: 风电电机 PART_OF 永磁电机)
     for sg in segments:
         if sg.get("parent"):
@@ -1057,6 +1090,7 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
             continue
         for pk in parks:
             short = re.sub(r"^(?:中国|江西|赣州)", "", pk["name"])
+            short = "" if re.match(r"[省市县区]", short) else short
             if pk["name"] == o["name"] or pk["name"] in o["name"] and o["name"].endswith(pk["name"]):
                 continue
             if pk["name"] in o["name"] or (len(short) >= 3 and short != pk["name"] and short in o["name"]):

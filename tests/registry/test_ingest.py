@@ -331,3 +331,43 @@ def test_the_plan_of_our_own_in_the_data_folder():
     for k in ("organisations", "segments", "targets", "tasks", "relations"):
         for item in p[k]:
             assert text[item["span"][0]:item["span"][1]] == item["quote"]
+
+
+def test_a_body_runs_what_it_made_a_firm_its_project_a_buyer_what_it_bought():
+    rels = rels_of("美国能源部制定的“关键材料战略”、欧盟制定的“欧盟危急原材料计划”均将稀土元素列为重点。")
+    assert ("RUNS", "美国能源部", "关键材料战略") in rels and ("RUNS", "欧盟", "欧盟危急原材料计划") in rels
+    rels = rels_of("主要有美国钼公司的 Mountain Pass\n项目（盛和资源控股股份有限公司收购）、比利时项目。")
+    assert ("RUNS", "美国钼公司", "Mountain Pass 项目") in rels
+    assert ("RUNS", "盛和资源控股股份有限公司", "Mountain Pass 项目") in rels
+    # near misses: a government's project is not said to be run by "的" (only a firm's is); no buyer named
+    assert not any(r[0] == "RUNS" for r in rels_of("美国能源部的 Mountain Pass 项目（已经收购）进展顺利。"))
+
+
+def test_a_list_sharing_one_head_names_each():
+    got = orgs_of("新建白云鄂博稀土资源研究与综合利用、稀土永磁材料等重点实验室，组建创新中心。")
+    assert got.get("白云鄂博稀土资源研究与综合利用重点实验室") == "platform"
+    assert got.get("稀土永磁材料重点实验室") == "platform"
+    got = orgs_of("推进了赣州市和德兴市两个绿色矿业发展示范区建设。")
+    assert got.get("赣州市绿色矿业发展示范区") == "park" and got.get("德兴市绿色矿业发展示范区") == "park"
+    assert not any("两个" in n for n in got)
+    assert not any(n.endswith("重点实验室") for n in orgs_of("依托稀土永磁材料、稀土发光材料等重点领域开展攻关。"))
+
+
+def test_a_word_broken_across_lines_and_a_closing_quote_mark():
+    text = "新建白云鄂博稀土资源研究与综合利用、稀土永磁材料等重点实验室，组建先进稀土材料产业创新中心，支持赣州稀\n土新材料发展。\n"
+    joined, offs = ingest.unwrap(text)
+    assert "赣州稀土新材料" in joined and text[offs[joined.index("土新材料")]] == "土"
+    assert ingest.unwrap("第一行。\n第二行。\n")[1] is None  # short lines ending a sentence: nothing joined
+    assert orgs_of("支持江西赣州“中国稀金谷”建设。").get("江西赣州“中国稀金谷”") == "park"
+
+
+def test_000_is_read_across_its_hard_wraps(tmp_path):
+    text = ingest.read_document(ROOT / "seed" / "documents" / "000_f4ea2bae68b83bfe.txt")
+    p = ingest.propose(text)
+    tasks = {t["number"]: t for t in p["tasks"]}
+    assert tasks[1]["title"] == "加大创新平台建设力度" and tasks[1]["responsible_units"][0] == "省发展改革委"
+    names = {o["name"] for o in p["organisations"]}
+    assert "中国稀金（赣州）新材料研究院" in names and "稀金科创城" in names
+    for k in ("organisations", "segments", "targets", "tasks", "relations"):
+        for item in p[k]:
+            assert text.replace("\r\n", "\n")[item["span"][0]:item["span"][1]] == item["quote"]
