@@ -2,9 +2,9 @@
 
     xijin ingest FILE [--json] [--instance DIR]
 
-Read-only: it prints proposals (organisations, chain segments, targets, tasks, relations) and writes nothing. With an
-existing instance, organisation names are matched against that registry's names and aliases (exact, or
-near matches flagged; never merged). The review page and the apply path are not built yet.
+Read-only: it prints proposals (organisations, chain segments, targets, tasks, relations) and writes nothing.
+With an existing instance, organisation and segment names are matched against that registry's names and aliases
+(exact, or near matches flagged; never merged). The review page and the apply path are not built yet.
 Exit 0 when read; 2 on a file it cannot read (.docx / .pdf / not text); 3 when --instance has no registry.
 """
 
