@@ -113,6 +113,7 @@ def score(doc: str, p: dict, seed: dict) -> dict:
     # segments
     key = [r for r in seed["segments"] if cites(r, doc)]
     key_names = set().union(*(names_of(r) for r in key)) if key else set()
+    p.setdefault("segments", [])
     got = {x["name"] for x in p["segments"]}
     rows["segments"] = {"key": len(key), "found": sum(bool(names_of(r) & got) for r in key),
                         "proposed": len(p["segments"]), "correct": sum(x["name"] in key_names for x in p["segments"]),
@@ -141,12 +142,12 @@ def read_all(names: dict, seed: dict, extra: list[Path]) -> tuple[dict, int, int
         t0 = time.perf_counter()
         p = ingest.propose(text, names, document=path.name)
         ms = (time.perf_counter() - t0) * 1000
-        items = [*p["organisations"], *p["segments"], *p["targets"], *p["tasks"], *p["relations"]]
+        items = [*p["organisations"], *p.get("segments", []), *p["targets"], *p["tasks"], *p["relations"]]
         quotes_total += len(items)
         quotes_ok += sum(1 for i in items if i["quote"] and i["quote"] in text
                          and text[i["span"][0]:i["span"][1]] == i["quote"])
         rows = score(path.name, p, seed) if path.parent == DOCS else None
-        counts = {k: len(p[k]) for k in ("organisations", "segments", "targets", "tasks", "relations")}
+        counts = {k: len(p.get(k, [])) for k in ("organisations", "segments", "targets", "tasks", "relations")}
         report[path.name] = {"ms": round(ms, 1), "chars": len(text), "rows": rows, "counts": counts}
     return report, quotes_total, quotes_ok
 
@@ -170,7 +171,7 @@ def main(argv=None) -> int:
     report, quotes_total, quotes_ok = read_all(names, seed, args.text)
     if args.json:
         for doc, r in report.items():
-            d = doc[:3] if r["rows"] is not None else doc
+            d = doc[:3] if r["rows"] is not None else Path(doc).stem
             figure(f"ingest.{d}.ms", r["ms"], "ms")
             if r["rows"] is None:
                 for k, n in r["counts"].items():

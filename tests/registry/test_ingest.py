@@ -371,3 +371,25 @@ def test_000_is_read_across_its_hard_wraps(tmp_path):
     for k in ("organisations", "segments", "targets", "tasks", "relations"):
         for item in p[k]:
             assert text.replace("\r\n", "\n")[item["span"][0]:item["span"][1]] == item["quote"]
+
+
+def test_the_benchmark_scores_001_at_the_issues_targets(capsys):
+    from bench import bench_ingest
+
+    assert bench_ingest.main(["--json"]) == 0  # 0: every quote verbatim
+    figures = {}
+    for line in capsys.readouterr().out.splitlines():
+        row = __import__("json").loads(line)
+        figures[row["figure"]] = row
+    assert figures["ingest.quotes_verbatim"]["value"] == 100.0
+    for cat in ("firms", "platforms", "targets", "tasks"):
+        assert figures[f"ingest.001.{cat}.recall"]["value"] == 100.0, cat
+    for cat in ("firms", "platforms", "projects_parks", "gov_units", "targets", "tasks", "relations", "segments"):
+        assert figures[f"ingest.001.{cat}.precision"]["value"] >= 90.0, cat
+    # the scorer is not a rubber stamp: a wrong proposal lowers precision, a missing one recall
+    seed = {f: bench_ingest.load(f) for f in bench_ingest.SEED_FILES}
+    p = ingest.propose(ingest.read_document(DOC_001))
+    p["organisations"] = [o for o in p["organisations"] if o["name"] != "中科三环"] + [
+        {**p["organisations"][0], "kind": "enterprise", "name": "并不存在的公司"}]
+    rows = bench_ingest.score(DOC_001.name, p, seed)
+    assert rows["firms"]["found"] == rows["firms"]["key"] - 1 and "并不存在的公司" in rows["firms"]["wrong"]
