@@ -870,6 +870,8 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
             continue  # a list the text describes (…广泛应用于A、B等), not one it sets out to develop
         head_m = _SEG_HEAD.match(m.group("after"))
         parent = head_m.group("head") if head_m else None
+        if parent:  # …等先进稀土功能材料: a segment is named without the praise (稀土功能材料)
+            parent = re.sub(r"^(?:先进|新型|高端|高性能|关键)(?=.{4})", "", parent)
         if parent and (parent in _GENERIC_SEGMENTS or not _seg_ends(parent) and not parent.endswith(("产业", "企业"))):
             parent = None
         if parent and parent.endswith("产业") and not re.search(r"配套|电机|材料|装备", parent):
@@ -1084,15 +1086,21 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
             a, b = sg["span"]
             emit("PART_OF", sg["name"], sg["parent"], a, b)
 
-    # IN_SEGMENT: a platform or park named for a segment (永磁电机检测平台, “中国稀金谷”永磁电机产业园)
-    seg_names = sorted({sg["name"] for sg in segments if len(sg["name"]) >= 4}, key=len, reverse=True)
+    # IN_SEGMENT: a platform, park or project named for a segment (永磁电机检测平台, “中国稀金谷”永磁电机产业园,
+    # 万吨级稀土金属项目 for 稀土金属及合金: the part before 及 names it too)
+    forms: dict[str, str] = {}
+    for sg in segments:
+        for form in (sg["name"], sg["name"].split("及")[0]):
+            if len(form) >= 4:
+                forms.setdefault(form, sg["name"])
+    seg_forms = sorted(forms, key=len, reverse=True)
     for o in orgs:
-        if o["kind"] not in ("platform", "park"):
+        if o["kind"] not in ("platform", "park") and not (o["kind"] == "project" and o["name"].endswith(("项目", "基地"))):
             continue
-        hit = next((n for n in seg_names if n in o["name"] and n != o["name"]), None)
+        hit = next((f for f in seg_forms if f in o["name"] and forms[f] != o["name"]), None)
         if hit:
             a, b = o["span"]
-            emit("IN_SEGMENT", o["name"], hit, a, b)
+            emit("IN_SEGMENT", o["name"], forms[hit], a, b)
 
     # LOCATED_IN: a park or platform named for the park it stands in (“中国稀金谷”永磁电机产业园, …稀金谷产业促进中心)
     parks = [o for o in by_name if o["kind"] == "park"]
