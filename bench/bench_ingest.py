@@ -8,7 +8,8 @@ gov units, targets (targets.yaml; value, value_max and unit must match), tasks (
 responsible units exactly, in order), relations (relations.yaml, the types ingestion proposes: CHAIN_LEADER by its
 source; RUNS (a seed OWNED_BY read the other way counts), LOCATED_IN, CO_FOUNDED, PART_OF, IN_SEGMENT by source
 and target name or alias; LEADING against the firm's ``leading`` role), "rel 3 types" (CHAIN_LEADER, RUNS and
-LOCATED_IN only: the definition the first slice was measured with), segments (segments.yaml).
+LOCATED_IN only: the definition the first slice was measured with), segments (segments.yaml; recall over the
+segments citing the document, precision against every segment of the chain by name or alias).
 A proposal counts as correct when the key holds it for that document (by name or alias; any kind for
 organisations, so a right name filed under another kind still counts as found, and the kind table says so).
 Recall is over the key's items whose sources cite that document; a category with no key items shows "-".
@@ -112,7 +113,8 @@ def score(doc: str, p: dict, seed: dict) -> dict:
                      "wrong": [f"{x['source']}-{x['type']}->{x['target']}" for x in props if x not in correct]}
     # segments
     key = [r for r in seed["segments"] if cites(r, doc)]
-    key_names = set().union(*(names_of(r) for r in key)) if key else set()
+    # precision against the whole chain (a segment is one chain's, whichever document the seed cites for it)
+    key_names = set().union(*(names_of(r) for r in seed["segments"]))
     p.setdefault("segments", [])
     got = {x["name"] for x in p["segments"]}
     rows["segments"] = {"key": len(key), "found": sum(bool(names_of(r) & got) for r in key),

@@ -796,11 +796,11 @@ _SEG_LIST = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,40}(?:、[\u4e00-\u9f
                        r"等(?P<after>[^。；，]{0,20})")
 _SEG_HEAD = re.compile(r"^(?:领域|方向|重点领域|一批重点领域|一批|后端应用领域|相关)?(?P<head>[^的、，。；\s]{0,6}?"
                        r"(?:材料|电机|装备|产业|企业|合金|器件|产品))")
-_SEG_LEFT_STOP = re.compile(r"(?:应用于|用于|属于|包括|像|创建|入股|主要有|主要是|是|重点发展|大力发展|发展|扩大|围绕|突破|攻克|招引|打造成集|打造成|集|在|与|以及|和|推动|支持|培育|"
+_SEG_LEFT_STOP = re.compile(r"(?:了|的|制造|应用于|用于|属于|包括|像|创建|入股|主要有|主要是|是|重点发展|大力发展|发展|扩大|围绕|突破|攻克|招引|打造成集|打造成|集|在|与|以及|和|推动|支持|培育|"
                             r"布局|聚焦|瞄准|延伸|拓展|包括|涵盖|覆盖)")
 # What tells that the list is of things to develop: a verb before it, or what the list is (…等领域, …为一体)
 _SEG_CUE = re.compile(r"发展|打造|培育|突破|招引|扩大|围绕|布局|聚焦|壮大|攻关|推动|加快|延伸|拓展|支持|鼓励|引进|开发|研发|"
-                      r"瞄准|提升|做强|做大|集聚|招商|建设|生产|重点")
+                      r"瞄准|提升|做强|做大|集聚|招商|建设|生产|重点|制造")
 _SEG_CUE_AFTER = re.compile(r"(?:领域|方向|重点领域|一批重点领域|产品研发|[^。；，]{0,12}为一体|[^。；，]{0,6}(?:产业|生产规模|配套企业))")
 _MAIN_PART = re.compile(r"（以(?P<child>[\u4e00-\u9fff]{2,16})为主）")
 
@@ -861,6 +861,11 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
             main = _MAIN_PART.search(it)
             bare = _MAIN_PART.sub("", it)
             cleaned.append((off, it, bare, main))
+        head_m = _SEG_HEAD.match(m.group("after"))
+        # 用于制造磁性、催化、储氢、发光、抛光等功能材料: the list qualifies the head's noun (磁性材料, 催化材料 …)
+        shared = head_m and re.search(r"(材料|器件|电机|装备)$", head_m.group("head"))
+        if shared and all(len(c[2]) <= 3 and not _seg_ends(c[2]) for c in cleaned):
+            cleaned = [(off, it, bare + shared.group(1), main) for off, it, bare, main in cleaned]
         good = [c for c in cleaned if _seg_ends(c[2]) and 3 <= len(c[2]) <= 16]
         if len(good) < 2 or len(good) * 3 < len(cleaned) * 2:
             continue
@@ -868,7 +873,6 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
         lead_in = text[max(s_start, _clause_start(text, m.start("items") + 1)):items[0][0]]
         if not (_SEG_CUE.search(lead_in) or _SEG_CUE_AFTER.match(m.group("after"))):
             continue  # a list the text describes (…广泛应用于A、B等), not one it sets out to develop
-        head_m = _SEG_HEAD.match(m.group("after"))
         parent = head_m.group("head") if head_m else None
         if parent:  # …等先进稀土功能材料: a segment is named without the praise (稀土功能材料)
             parent = re.sub(r"^(?:先进|新型|高端|高性能|关键)(?=.{4})", "", parent)
