@@ -6,7 +6,7 @@ the seed dataset, the hand-made answer key, each document read alone into an emp
 Categories: firms (enterprises.yaml), platforms, projects/parks (projects.yaml: projects, programmes, parks),
 gov units, targets (targets.yaml; value, value_max and unit must match), tasks (tasks.yaml; number, title and
 responsible units exactly, in order), relations (relations.yaml, the types ingestion proposes: CHAIN_LEADER by its
-source; RUNS (a seed OWNED_BY read the other way counts), LOCATED_IN, CO_FOUNDED, PART_OF, IN_SEGMENT by source
+source; RUNS (a seed OWNED_BY read the other way counts), LOCATED_IN, CO_FOUNDED, PART_OF, IN_SEGMENT, FEEDS, SUPPLIES by source
 and target name or alias; LEADING against the firm's ``leading`` role), "rel 3 types" (CHAIN_LEADER, RUNS and
 LOCATED_IN only: the definition the first slice was measured with), segments (segments.yaml; recall over the
 segments citing the document, precision against every segment of the chain by name or alias).
@@ -38,7 +38,7 @@ ORG_FILES = {"firms": "enterprises", "platforms": "platforms", "projects/parks":
 KIND_CAT = {"enterprise": "firms", "platform": "platforms", "project": "projects/parks", "park": "projects/parks",
             "gov_unit": "gov units"}
 CATEGORIES = (*ORG_FILES, "targets", "tasks", "relations", "rel 3 types", "segments")
-REL_TYPES = ("CHAIN_LEADER", "RUNS", "LOCATED_IN", "CO_FOUNDED", "PART_OF", "IN_SEGMENT", "OWNED_BY")
+REL_TYPES = ("CHAIN_LEADER", "RUNS", "LOCATED_IN", "CO_FOUNDED", "PART_OF", "IN_SEGMENT", "OWNED_BY", "FEEDS", "SUPPLIES")
 OLD_REL_TYPES = ("CHAIN_LEADER", "RUNS", "LOCATED_IN")
 SEED_FILES = ("enterprises", "platforms", "projects", "gov_units", "segments", "targets", "tasks", "relations")
 

@@ -802,6 +802,7 @@ _SEG_LEFT_STOP = re.compile(r"(?:了|的|制造|应用于|用于|属于|包括|�
 _SEG_CUE = re.compile(r"发展|打造|培育|突破|招引|扩大|围绕|布局|聚焦|壮大|攻关|推动|加快|延伸|拓展|支持|鼓励|引进|开发|研发|"
                       r"瞄准|提升|做强|做大|集聚|招商|建设|生产|重点|制造")
 _SEG_CUE_AFTER = re.compile(r"(?:领域|方向|重点领域|一批重点领域|产品研发|[^。；，]{0,12}为一体|[^。；，]{0,6}(?:产业|生产规模|配套企业))")
+_DASH_CHAIN = re.compile(r"[\u4e00-\u9fff]{2,12}(?:[—–\-]{1,2}[\u4e00-\u9fff]{2,14})+")
 _MAIN_PART = re.compile(r"（以(?P<child>[\u4e00-\u9fff]{2,16})为主）")
 
 
@@ -818,14 +819,16 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
     names = dict(names or {})
     found: dict[str, dict] = {}
 
-    def add(name: str, parent: Optional[str], start: int, how: str) -> None:
+    def add(name: str, parent: Optional[str], start: int, how: str, length: Optional[int] = None) -> None:
+        """``length``: how much of the text at ``start`` the name rests on when it is not written whole
+        (磁性 of 磁性、催化…等功能材料 for 磁性材料)."""
         if name in found:
             if parent and not found[name]["parent"]:
                 found[name]["parent"] = parent
             return
         s, e = _sentence_bounds(text, start)
         found[name] = doc.quote(s, e, kind="segment", name=name, parent=parent, match=_match(name, "segment", names),
-                                found_by=how, name_span=[start, start + len(name)])
+                                found_by=how, name_span=[start, start + (length or len(name))])
 
     for m in _SEG_LIST.finditer(text):
         # items split at 、; the last one also at 和/以及 when both halves are products (稀土金属及合金 stays one)
@@ -862,10 +865,12 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
             bare = _MAIN_PART.sub("", it)
             cleaned.append((off, it, bare, main))
         head_m = _SEG_HEAD.match(m.group("after"))
+        qualified = False
         # 用于制造磁性、催化、储氢、发光、抛光等功能材料: the list qualifies the head's noun (磁性材料, 催化材料 …)
         shared = head_m and re.search(r"(材料|器件|电机|装备)$", head_m.group("head"))
         if shared and all(len(c[2]) <= 3 and not _seg_ends(c[2]) for c in cleaned):
             cleaned = [(off, it, bare + shared.group(1), main) for off, it, bare, main in cleaned]
+            qualified = True
         good = [c for c in cleaned if _seg_ends(c[2]) and 3 <= len(c[2]) <= 16]
         if len(good) < 2 or len(good) * 3 < len(cleaned) * 2:
             continue
@@ -876,16 +881,40 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
         parent = head_m.group("head") if head_m else None
         if parent:  # …等先进稀土功能材料: a segment is named without the praise (稀土功能材料)
             parent = re.sub(r"^(?:先进|新型|高端|高性能|关键)(?=.{4})", "", parent)
+            parent_at = m.start("after") + head_m.end("head") - len(parent)
         if parent and (parent in _GENERIC_SEGMENTS or not _seg_ends(parent) and not parent.endswith(("产业", "企业"))):
             parent = None
         if parent and parent.endswith("产业") and not re.search(r"配套|电机|材料|装备", parent):
             parent = None
         for off, it, bare, main in good:
-            add(bare, parent, off, "list")
+            add(bare, parent, off, "list", len(bare) - 2 if qualified else None)
             if main:
                 add(main.group("child"), bare, off + main.start("child"), "list")
         if parent:
-            add(parent, None, m.start("after") + head_m.start("head"), "parent")
+            add(parent, None, parent_at, "parent")
+    # a chain written with dashes, upstream first: 稀土磁性材料—永磁电机—稀土节能装备, “永磁材料-智能电机”
+    for m in _DASH_CHAIN.finditer(text):
+        parts, off, spans = re.split(r"[—–\-]{1,2}", m.group()), m.start(), []
+        for k, part in enumerate(parts):
+            start = off
+            if k == 0:
+                cut = max((sm.end() for sm in _SEG_LEFT_STOP.finditer(part) if sm.end() < len(part) - 1), default=0)
+                cut = max(cut, max((sm.end() for sm in _LEFT_STOP.finditer(part) if sm.end() < len(part) - 1), default=0))
+                part, start = part[cut:], off + cut
+            if k == len(parts) - 1:
+                end_m = re.match(r".*?(?:" + "|".join(map(re.escape, _PRODUCT_END)) + ")", part)
+                part = end_m.group() if end_m else part
+            spans.append((start, part))
+            off += len(m.group()[off - m.start():].split(parts[k], 1)[0]) + len(parts[k])
+            off += len(re.match(r"[—–\-]{0,2}", text[off:]).group())
+        if len(spans) < 2 or not all(_seg_ends(p) and len(p) >= 3 for _, p in spans):
+            continue
+        for k, (start, part) in enumerate(spans):
+            add(part, None, start, "chain")
+            if k + 1 < len(spans):
+                feeds = found[part].setdefault("feeds", [])
+                if spans[k + 1][1] not in feeds:
+                    feeds.append(spans[k + 1][1])
     return sorted(found.values(), key=lambda x: x["name_span"][0])
 
 
@@ -1089,6 +1118,12 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
         if sg.get("parent"):
             a, b = sg["span"]
             emit("PART_OF", sg["name"], sg["parent"], a, b)
+
+    # FEEDS: a chain the text writes with dashes, each segment feeding the next (永磁材料-智能电机)
+    for sg in segments:
+        for nxt in sg.get("feeds", []):
+            a, b = sg["span"]
+            emit("FEEDS", sg["name"], nxt, a, b)
 
     # IN_SEGMENT: a platform, park or project named for a segment (永磁电机检测平台, “中国稀金谷”永磁电机产业园,
     # 万吨级稀土金属项目 for 稀土金属及合金: the part before 及 names it too)

@@ -393,3 +393,18 @@ def test_the_benchmark_scores_001_at_the_issues_targets(capsys):
         {**p["organisations"][0], "kind": "enterprise", "name": "并不存在的公司"}]
     rows = bench_ingest.score(DOC_001.name, p, seed)
     assert rows["firms"]["found"] == rows["firms"]["key"] - 1 and "并不存在的公司" in rows["firms"]["wrong"]
+
+
+def test_a_chain_written_with_dashes_and_a_list_qualifying_its_head():
+    p = ingest.propose("重点推进稀土磁性材料—永磁电机—稀土节能装备、稀土合金材料—汽车及航空航天零部件等深加工及应用产业一体化。")
+    rels = {(r["type"], r["source"], r["target"]) for r in p["relations"]}
+    assert {("FEEDS", "稀土磁性材料", "永磁电机"), ("FEEDS", "永磁电机", "稀土节能装备"),
+            ("FEEDS", "稀土合金材料", "汽车及航空航天零部件")} <= rels
+    assert ("FEEDS", "稀土节能装备", "稀土合金材料") not in rels  # 、 separates two chains
+    assert not ingest.extract_segments("建立“专精特新—瞪羚—独角兽”多位一体的企业梯度培育体系。")  # firms' tiers, not products
+    text = "80%以上的初级加工品被用于制造磁性、催化、储氢、发光等功能材料。"
+    segs = {s["name"]: s for s in ingest.propose(text)["segments"]}
+    assert segs["磁性材料"]["parent"] == "功能材料" and segs["储氢材料"]["parent"] == "功能材料"
+    a, b = segs["磁性材料"]["name_span"]
+    assert text[a:b] == "磁性"  # the name is not written whole: its span is what the text has
+    assert not ingest.extract_segments("重点加强土地、资金、人才等要素保障。")
