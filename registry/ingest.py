@@ -124,17 +124,21 @@ def cn_number(s: str):
     return _num(total + section + (digit or 0))
 
 
-_NUM = r"(?:\d+(?:\.\d+)?[十百千万亿]?|[零〇一二两三四五六七八九十百千万亿]+)"
+# A number: Arabic digits with an optional scale (a space may stand between, as in 900 亿元), or Chinese numerals
+# (a lone 亿/万/千/百 is a scale, not a number: 900 亿元 is not 1e8 元)
+_NUM = r"(?:\d+(?:\.\d+)?(?: ?[十百千万亿])?|[零〇一二两三四五六七八九十百千万亿]{2,}|[零〇一二两三四五六七八九十])"
 _RANGE_SEP = r"[-—–~～至到]{1,2}"
 UNITS = ("亿元", "万元", "元", "万吨", "吨", "万台", "台", "万套", "套", "家", "个", "项", "场", "次", "人", "名", "亩",
          "平方米", "%", "％", "件", "条", "所", "座", "批", "倍")
 _UNIT = "(?:" + "|".join(re.escape(u) for u in sorted(UNITS, key=len, reverse=True)) + ")"
-_QTY = re.compile(rf"(?P<a>{_NUM})(?:(?P<sep>{_RANGE_SEP})(?P<b>{_NUM}))?(?P<unit>{_UNIT})")
+_QTY = re.compile(rf"(?P<a>{_NUM})(?:(?P<sep>{_RANGE_SEP})(?P<b>{_NUM}))? ?(?P<unit>{_UNIT})")
 
 
 def parse_quantity(s: str) -> Optional[dict]:
     """``5-10家`` → value 5, value_max 10, unit 家; ``1.5万吨`` → value 1.5, unit 万吨, base_value 15000."""
     m = _QTY.fullmatch(s.strip())
+    if m:
+        m = _QTY.fullmatch(re.sub(r"\s", "", s))
     if not m:
         return None
     unit = m.group("unit").replace("％", "%")
@@ -336,10 +340,20 @@ def extract_tasks(text: str, doc: Optional[_Doc] = None) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------- targets
 
-_COMPARATORS = (("突破", "exceeds"), ("超过", "exceeds"), ("超", "exceeds"), ("达到", "reach"), ("达", "reach"),
+_COMPARATORS = (("突破", "exceeds"), ("超过", "exceeds"), ("大于", "exceeds"), ("超", "exceeds"), ("达到", "reach"),
+                ("高达", "reach"), ("提高到", "reach"), ("提升到", "reach"), ("达", "reach"),
+                ("不超过", "at_most"), ("控制在", "at_most"), ("压缩到", "at_most"), ("压减到", "at_most"),
+                ("降低到", "at_most"), ("减少到", "at_most"), ("下降到", "at_most"), ("降至", "at_most"),
                 ("不少于", "at_least"), ("不低于", "at_least"), ("至少", "at_least"))
 _CLAUSE_END = r"(?=[，。；、,;）)]|$|\s)"
-_TARGET = re.compile(rf"(?P<qty>{_NUM}(?:{_RANGE_SEP}{_NUM})?{_UNIT})(?P<above>以上|左右)?{_CLAUSE_END}")
+_TARGET = re.compile(rf"(?P<qty>{_NUM}(?:{_RANGE_SEP}{_NUM})? ?{_UNIT})(?P<above>以上|左右)?{_CLAUSE_END}")
+# A target looks ahead: its clause says so (到2026年, 力争, 每年, 新增, 突破 …); a figure reported (占比约为 37.8%,
+# 提高了 38%) is a fact, not a target
+_TARGET_CUE = re.compile(r"(?:到|至)20\d\d|力争|目标|确保|每年|年均|新增|培育|打造|引进|建成|实现|形成|达到|达|突破|超过|超|"
+                         r"不少于|不低于|至少|累计|争取|提高到|提升到|控制在|参与制定|开展|举办|规模|不超过|压缩到|压减到|"
+                         r"降低到|减少到|下降到|降至")
+_REVIEW_SECTION = re.compile(r"发展基础|发展现状|现状|回顾|成就|取得的成绩")
+_PAST = re.compile(r"了|已经|已|曾|同比|较上年|比上年|上涨|下降|增长了")
 _PLAN_PERIOD = re.compile(r"[（(](20\d\d)\s*[-—–~～至到]\s*(20\d\d)年?[）)]")
 _LEAD_IN = re.compile(r"^(?:到20\d\d年|20\d\d年|力争|确保|其中|同时|每年|培育|打造|新增|实现|引进|开展|建成|建设|形成|推动|"
                       r"参与和举办|参与制定)+")
@@ -377,12 +391,17 @@ def extract_targets(text: str, doc: Optional[_Doc] = None) -> list[dict]:
             continue
         cstart = _clause_start(text, m.start())
         before = text[cstart:m.start()]
-        if re.search(r"[A-Za-z]$|第$", before):  # 5G, 第48次
+        if re.search(r"[A-Za-z]$|第$", before.rstrip()):  # 5G, 第48次
             continue
         if not re.search(r"[\u4e00-\u9fff]", before):  # a bare number opening a clause: no metric
             continue
         s_start, s_end = _sentence_bounds(text, m.start())
-        sentence = text[s_start:s_end]
+        lead = text[s_start:m.start()]
+        if not (_TARGET_CUE.search(lead) or m.group("above") == "以上") or _PAST.search(before):
+            continue
+        if _REVIEW_SECTION.search(section_at(doc.heads, m.start())):
+            continue  # 一、发展基础: what was achieved, not what is planned
+        before = before.rstrip()
         comparison, metric = None, before
         for word, kind in _COMPARATORS:
             if before.endswith(word):
@@ -392,6 +411,8 @@ def extract_targets(text: str, doc: Optional[_Doc] = None) -> list[dict]:
             comparison = "range"
         elif m.group("above") == "以上":
             comparison = "at_least"
+        elif m.group("above") == "左右":
+            comparison = "approx"
         per_year = "每年" in text[s_start:m.start()] or "每年" in metric
         if comparison is None:
             comparison = "per_year" if per_year else "reach"

@@ -408,3 +408,14 @@ def test_a_chain_written_with_dashes_and_a_list_qualifying_its_head():
     a, b = segs["磁性材料"]["name_span"]
     assert text[a:b] == "磁性"  # the name is not written whole: its span is what the text has
     assert not ingest.extract_segments("重点加强土地、资金、人才等要素保障。")
+
+
+def test_a_target_looks_ahead_and_a_reported_figure_is_not_one():
+    got = {(t["value"], t["unit"], t["comparison"]) for t in ingest.propose(
+        "二、发展目标\n到2027年，稀土冶炼分离产能控制在 30 万吨，产业链营收达到 900 亿元，综合回收率 95%左右。\n")["targets"]}
+    assert got == {(30, "万吨", "at_most"), (900, "亿元", "reach"), (95, "%", "approx")}
+    assert ingest.parse_quantity("900 亿元") == {"value": 900, "value_max": None, "unit": "亿元", "base_value": 90_000_000_000}
+    facts = "2018 年中国稀土产业链产值约为 900 亿元，其中稀土功能材料占比为 56%。小鼠的免疫能力提高了 38%。"
+    assert ingest.propose(facts)["targets"] == []
+    review = "一、发展基础\n（一）行业现状\n3.结构优化。冶炼分离产能从40万吨压缩到30万吨，研发费用比重达到3%以上。\n"
+    assert ingest.propose(review)["targets"] == []  # what the plan reports as done, not what it sets
