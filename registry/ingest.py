@@ -463,7 +463,7 @@ _NAME_CHARS = r"[\u4e00-\u9fff（）“”A-Za-z0-9]"
 # Words that end the run to the left of a name (verbs, conjunctions, determiners).
 _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
-    r"搭建|新建|筹建|开展|上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
+    r"纳入|全部|巨头|稀土企业|重点企业|龙头企业|骨干企业|搭建|新建|筹建|开展|上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
     r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
     r"已经|经(?=[省市区县国])|打造成|落户|入驻|进驻|位于|坐落于|落地)")
@@ -562,7 +562,7 @@ def _left_trim(run: str, keep: int = 1, conj: bool = True) -> str:
     name = run[cut:]
     # 澳大利亚匹克资源有限公司: a firm is named without the country written before it
     c = _COUNTRY.match(name)
-    if c and len(name) - c.end() >= 6 and name.endswith(("公司", "株式会社", "集团")):
+    if c and len(name) - c.end() >= 4 and name.endswith(("公司", "株式会社", "集团")):
         name = name[c.end():]
     return name
 
@@ -665,6 +665,9 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             continue
         if name.count("（") != name.count("）") or name.count("“") != name.count("”"):
             continue
+        latin = re.search(r"(?<![A-Za-z])[A-Z][A-Za-z]{1,15} ?$", text[:end - len(name)])
+        if latin and _kind_of(name) == "enterprise" and len(name) <= 6 and end - len(name) == latin.end():
+            name = latin.group() + name  # TDA 磁力公司, MP 材料公司: the Latin brand is part of the name
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
         add(name, _kind_of(name), end - len(name), how)
@@ -799,6 +802,10 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         for a, b in occurrences[o["name"]]:
             if not any(x <= a and b <= y and (y - x) > n for x, y in covered) and not _in_title(text, a):
                 alone += 1
+        if not alone and o["kind"] == "enterprise" and n >= 5 and not any(
+                f["name"] != o["name"] and f["name"].endswith(o["name"]) and f["kind"] == "enterprise" for f in out) \
+                and any(f["kind"] == "project" and o["name"] in f["name"] and f["name"] != o["name"] for f in out):
+            alone = 1  # 比利时索尔维集团（Solvay）项目: the firm is named in its project's name, and is a firm still
         if alone:
             o["mentions"] = alone
             keep.append(o)

@@ -419,3 +419,13 @@ def test_a_target_looks_ahead_and_a_reported_figure_is_not_one():
     assert ingest.propose(facts)["targets"] == []
     review = "一、发展基础\n（一）行业现状\n3.结构优化。冶炼分离产能从40万吨压缩到30万吨，研发费用比重达到3%以上。\n"
     assert ingest.propose(review)["targets"] == []  # what the plan reports as done, not what it sets
+
+
+def test_firms_named_inside_a_project_after_a_latin_brand_or_after_a_descriptor():
+    got = orgs_of("主要有澳大利亚 Lynas 在马来西亚关丹的冶炼分离项目、比利时索尔维集团（Solvay）项目。")
+    assert got.get("索尔维集团") == "enterprise" and got.get("Lynas") == "enterprise"
+    assert "稀土集团" not in orgs_of("中国稀土集团为链主。加快实施稀土集团万吨级分离项目。")  # its short name, inside
+    assert orgs_of("根据与 TDA 磁力公司签订的协议。").get("TDA 磁力公司") == "enterprise"
+    got = orgs_of("江西金力永磁科技股份有限公司与新能源巨头特斯拉公司签署协议；通过对我国重点稀土企业甘肃稀土公司的调查。")
+    assert got.get("特斯拉公司") == "enterprise" and got.get("甘肃稀土公司") == "enterprise"
+    assert not any("六家" in n for n in orgs_of("资源综合利用全部纳入六家集团。"))
