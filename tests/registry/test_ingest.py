@@ -429,3 +429,9 @@ def test_firms_named_inside_a_project_after_a_latin_brand_or_after_a_descriptor(
     got = orgs_of("江西金力永磁科技股份有限公司与新能源巨头特斯拉公司签署协议；通过对我国重点稀土企业甘肃稀土公司的调查。")
     assert got.get("特斯拉公司") == "enterprise" and got.get("甘肃稀土公司") == "enterprise"
     assert not any("六家" in n for n in orgs_of("资源综合利用全部纳入六家集团。"))
+
+
+def test_programme_names_keep_their_verb_and_service_compounds():
+    got = orgs_of("启动实施产业集群应用场景建设工程。启动实施产业集群公共服务能力提升工程。")
+    assert got.get("产业集群应用场景建设工程") == "project" and got.get("产业集群公共服务能力提升工程") == "project"
+    assert "和行业协会" not in orgs_of("与重点企业和行业协会等建立长效合作机制。")
