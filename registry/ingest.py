@@ -442,7 +442,7 @@ def extract_targets(text: str, doc: Optional[_Doc] = None) -> list[dict]:
 _SUFFIX_KIND = [
     ("股份有限公司", "enterprise"), ("有限责任公司", "enterprise"), ("有限公司", "enterprise"), ("集团", "enterprise"),
     ("公司", "enterprise"), ("株式会社", "enterprise"),
-    ("联合创新中心", "platform"), ("联合实验室", "platform"), ("研究中心", "platform"), ("分院", "platform"),
+    ("联合创新中心", "platform"), ("科学技术院", "platform"), ("联合实验室", "platform"), ("研究中心", "platform"), ("分院", "platform"),
     ("科学省", "gov_unit"), ("产业省", "gov_unit"), ("工业司", "gov_unit"),
     ("研究院", "platform"), ("研究所", "platform"), ("创新中心", "platform"), ("检验检测中心", "platform"),
     ("转化中心", "platform"), ("保护中心", "platform"), ("运营中心", "platform"), ("促进中心", "platform"),
@@ -475,7 +475,7 @@ _BAD_NAME = re.compile(r"^(?:本|该|其|各|相关|有关|重点|一批|新|大
                        r"|^(?:跨国|附属|收购|上市|控股|公共控股|运营|专业运营|材料|合资|独资|国有|民营|外资|投资|子|母|经|"
                        r"澳大利亚|美国|日本|该|这家|此)公司$|上市公司$")
 # A platform named only with the words every platform has (产业创新中心, 工业互联网平台): a kind, not a name
-_GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|工业互联网|行业|公共服务|创新|知识产权|运营|企业|研发|工业|"
+_GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|工业互联网|行业|公共服务|创新|知识产权|运营|企业|研发|工业|工程|"
                                     r"公共技术服务|公共)+")
 
 # A list of short firm names before 等(一批…)企业: 鼓励中科三环、粤磁科技、汉驱智能等企业
@@ -483,6 +483,7 @@ _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)�
 
 
 _BODIES = re.compile(r"欧盟(?!制造|市场|国家|各国|成员)|联合国(?!工业|大会)")
+_HOSTED_LAB = re.compile(r"^(?P<host>.{4,}?(?:研究所|研究院|大学|科学院))(?P<lab>[\u4e00-\u9fff]{2,12}国家(?:重点)?实验室)$")
 _LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
 _LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD})*? (?:Corp|Corporation|Inc|LLC|Ltd|Limited|"
                          rf"Group(?: LLC| Inc)?|Materials|Resources|Minerals|Holdings|Mining))(?![A-Za-z])")
@@ -671,6 +672,13 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             name = latin.group() + name  # TDA 磁力公司, MP 材料公司: the Latin brand is part of the name
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
+        hosted = _HOSTED_LAB.match(name)
+        if hosted:  # 中科院福建物质结构研究所结构化学国家重点实验室: a national lab, named for its field, and its host
+            add(hosted.group("host"), "platform", end - len(name), how)
+            add(hosted.group("lab"), "platform", end - len(hosted.group("lab")), how)
+            if hosted.group("lab") in found:
+                found[hosted.group("lab")].setdefault("host", hosted.group("host"))
+            continue
         add(name, _kind_of(name), end - len(name), how)
 
     # 2a) bodies named without a suffix: 欧盟, 联合国
@@ -1088,11 +1096,12 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
             emit("RUNS", r["source"], sib["name"], a, b, basis="listed with " + proj["name"])
             i = text.find(sib["name"] + "、", i + len(proj["name"]))
 
-    # RUNS: an organisation's own base (江西省钨与稀土研究院加快总部基地建设)
+    # RUNS: an organisation's own base (江西省钨与稀土研究院加快总部基地建设), a lab's host institute
     for o in orgs:
-        if o.get("owner"):
-            a, b = o["span"]
-            emit("RUNS", o["owner"], o["name"], a, b)
+        for field in ("owner", "host"):
+            if o.get(field):
+                a, b = o["span"]
+                emit("RUNS", o[field], o["name"], a, b)
 
     # X牵头，联合A、B、C等…组建Y: X runs Y; X and each of A, B, C co-found it
     for m in _CO_FOUND.finditer(text):

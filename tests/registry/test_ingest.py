@@ -435,3 +435,12 @@ def test_programme_names_keep_their_verb_and_service_compounds():
     got = orgs_of("启动实施产业集群应用场景建设工程。启动实施产业集群公共服务能力提升工程。")
     assert got.get("产业集群应用场景建设工程") == "project" and got.get("产业集群公共服务能力提升工程") == "project"
     assert "和行业协会" not in orgs_of("与重点企业和行业协会等建立长效合作机制。")
+
+
+def test_a_national_lab_is_named_for_its_field_and_run_by_its_host():
+    text = "依托中科院福建物质结构研究所结构化学国家重点实验室开展研究。"
+    got = orgs_of(text)
+    assert got.get("结构化学国家重点实验室") == "platform" and got.get("中科院福建物质结构研究所") == "platform"
+    assert ("RUNS", "中科院福建物质结构研究所", "结构化学国家重点实验室") in rels_of(text)
+    assert "江西理工大学稀金新材料研究院" in orgs_of("办好江西理工大学稀金新材料研究院。")  # not a national lab: kept whole
+    assert orgs_of("韩国科学技术院的研究人员。").get("韩国科学技术院") == "platform"
