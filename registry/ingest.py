@@ -667,8 +667,11 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             continue
         if name.count("（") != name.count("）") or name.count("“") != name.count("”"):
             continue
-        latin = re.search(r"(?<![A-Za-z])[A-Z][A-Za-z]{1,15} ?$", text[:end - len(name)])
-        if latin and _kind_of(name) == "enterprise" and len(name) <= 6 and end - len(name) == latin.end():
+        lo = max(0, end - len(name) - 20)
+        latin = re.search(r"(?<![A-Za-z])[A-Z][A-Za-z]{1,15} ?$", text[lo:end - len(name)])
+        if latin and lo > 0 and latin.start() == 0:
+            latin = None  # the Latin word runs on to the left: not a brand of its own
+        if latin and _kind_of(name) == "enterprise" and len(name) <= 6:
             name = latin.group() + name  # TDA 磁力公司, MP 材料公司: the Latin brand is part of the name
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
@@ -1136,10 +1139,13 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
         return max((o["name"] for o in orgs if o["kind"] in kinds and name_rx[o["name"]].match(text, pos)),
                    key=len, default=None)
 
+    project_heads = {o["name"][0] for o in orgs if o["kind"] == "project"}
     for m in _OWNS_VERB.finditer(text):
-        src = ending_at(m.start(), ("gov_unit", "enterprise", "platform"))
         at = m.end() + (1 if text.startswith("“", m.end()) and m.group().endswith("的") else 0)
+        if at >= len(text) or (text[at] not in project_heads and text[m.end()] not in project_heads):
+            continue
         tgt = starting_at(at, ("project",)) or starting_at(m.end(), ("project",))
+        src = ending_at(m.start(), ("gov_unit", "enterprise", "platform")) if tgt else None
         if src and tgt and (m.group().strip() != "的" or _kind_of(src) == "enterprise" or src in {o["name"] for o in orgs
                                                                                          if o["kind"] == "enterprise"}):
             a, b = _sentence_bounds(text, m.start())
