@@ -482,6 +482,7 @@ _GENERIC_PLATFORM_STEM = re.compile(r"(?:产业|技术|科技|制造业|高校|�
 _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)等(?:一批[^。；]{0,30}?|[^。；，、]{0,4}?)企业")
 
 
+_SET_UP = re.compile(r"(?:设立|成立|组建)了?(?P<name>[\u4e00-\u9fff]{2,10}(?:办公室|领导小组|工作组|协调小组))(?=[，。；、])")
 _BODIES = re.compile(r"欧盟(?!制造|市场|国家|各国|成员)|联合国(?!工业|大会)")
 _HOSTED_LAB = re.compile(r"^(?P<host>.{4,}?(?:研究所|研究院|大学|科学院))(?P<lab>[\u4e00-\u9fff]{2,12}国家(?:重点)?实验室)$")
 _LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
@@ -494,6 +495,7 @@ _SHARED_HEAD = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,24}(?:、[\u4e00-\
                           r"(?P<head>重点实验室|国家重点实验室|工程研究中心|技术创新中心|制造业创新中心|示范基地)(?![\u4e00-\u9fff])")
 _PLACES_HEAD = re.compile(r"(?P<items>[\u4e00-\u9fff]{1,3}[省市县区](?:[、和][\u4e00-\u9fff]{1,3}[省市县区])+)[两三四五六七八九十\d]+个"
                           r"(?P<head>[\u4e00-\u9fff]{2,12}(?:示范区|开发区|高新区|产业园|园区|基地))")
+_PLATFORM_LIST = re.compile(r"(?P<items>[\u4e00-\u9fff（）]{2,24}(?:、[\u4e00-\u9fff（）]{2,20})+)等(?:科研|创新|公共服务)?平台")
 _ACADEMICIAN_STATION = re.compile(r"[\u4e00-\u9fff]{2,12}院士[、（(]专家[）)]?工作站")
 _ENUM = re.compile(r"[\u4e00-\u9fff（）]{2,30}(?:、[\u4e00-\u9fff（）]{2,30})+")
 # How short firm names end (the firm's brand then its trade): 科技, 智能, 国贸, 磁业, 稀土 …
@@ -525,7 +527,9 @@ _PROJECT_SPECIFIC = re.compile(r"\d|[万千百]吨级|“|^(?:中国|江西|赣�
 def _plausible(name: str, kind: str, how: str = "suffix") -> bool:
     """Kind-specific checks that keep generic phrases (提升园区, 创新链布局, 传统产业改造项目) out."""
     if kind == "platform":
-        suffix = next(sf for sf, _ in _SUFFIX_KIND if name.endswith(sf)) if _kind_of(name) == "platform" else ""
+        bare = re.sub(r"（[^（）]*）$", "", name)
+        suffix = next((sf for sf, _ in _SUFFIX_KIND if bare.endswith(sf)), "")
+        name = bare
         stem = name[: len(name) - len(suffix)] if suffix else name
         if not stem or _GENERIC_PLATFORM_STEM.fullmatch(stem):
             return False
@@ -581,6 +585,7 @@ def _in_title(text: str, pos: int) -> bool:
 
 def _kind_of(name: str) -> Optional[str]:
     name = name[:-1] if name.endswith("”") and name.count("“") == name.count("”") else name  # 江西赣州“中国稀金谷”
+    name = re.sub(r"（[\u4e00-\u9fff]{2,6}(?:中心|分中心|分院|基地)）$", "", name)  # …创新中心（南方中心）
     for suffix, kind in _SUFFIX_KIND:
         if name.endswith(suffix):
             return kind
@@ -652,6 +657,10 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         open_paren = run.rfind("（")
         if open_paren >= 0 and "）" not in run[open_paren:]:
             run = run[open_paren + 1:]  # 项目（盛和资源控股股份有限公司收购）: the name starts inside the bracket
+        qual = re.match(r"（[\u4e00-\u9fff]{2,6}(?:中心|分中心|分院|基地)）", text[end:end + 10])
+        if qual and _kind_of(suffix) == "platform":
+            run, end = run + qual.group(), end + len(qual.group())  # 国家稀土新材料技术创新中心（南方中心）
+            suffix = suffix + qual.group()
         if text.startswith("”", end) and run.count("“") > run.count("”"):
             run += "”"  # 江西赣州“中国稀金谷”: the closing mark belongs to the name
             end += 1
@@ -683,6 +692,10 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
                 found[hosted.group("lab")].setdefault("host", hosted.group("host"))
             continue
         add(name, _kind_of(name), end - len(name), how)
+
+    # 2a') a body the sentence says was set up: 设立了稀土办公室, 成立了…领导小组
+    for m in _SET_UP.finditer(text):
+        add(m.group("name"), "gov_unit", m.start("name"), "quoted")
 
     # 2a) bodies named without a suffix: 欧盟, 联合国
     for m in _BODIES.finditer(text):
@@ -746,6 +759,23 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
                 found[name] = doc.quote(s, e, kind=_kind_of(name), name=name, match=_match(name, _kind_of(name), names),
                                         found_by="shared head", name_span=[off, off + len(item)], mentions=1)
             off += len(item) + 1
+
+    # 3a') a list ending 等平台 with one platform known: the others are platforms too (…研究院、留学人员创业园、大数据中心等平台)
+    for m in _PLATFORM_LIST.finditer(text):
+        items, off = m.group("items").split("、"), m.start("items")
+        spans = []
+        for k, item in enumerate(items):
+            name = _left_trim(item) if k == 0 else item
+            spans.append((off + len(item) - len(name), name))
+            off += len(item) + 1
+        if not any(n in found and found[n]["kind"] == "platform" for _, n in spans):
+            continue
+        for start, name in spans:
+            if 4 <= len(name) <= 16 and name not in found and not _BAD_NAME.search(name) and \
+                    re.search(r"(?:园|中心|院|所|站|室|平台|基地)$", name):
+                s, e = _sentence_bounds(text, start)
+                found[name] = doc.quote(s, e, kind="platform", name=name, match=_match(name, "platform", names),
+                                        found_by="list", name_span=[start, start + len(name)], mentions=1)
 
     # 3b) 院士、专家工作站 / 院士（专家）工作站: one platform whose name holds a 、
     for m in _ACADEMICIAN_STATION.finditer(text):

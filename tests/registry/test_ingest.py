@@ -444,3 +444,12 @@ def test_a_national_lab_is_named_for_its_field_and_run_by_its_host():
     assert ("RUNS", "中科院福建物质结构研究所", "结构化学国家重点实验室") in rels_of(text)
     assert "江西理工大学稀金新材料研究院" in orgs_of("办好江西理工大学稀金新材料研究院。")  # not a national lab: kept whole
     assert orgs_of("韩国科学技术院的研究人员。").get("韩国科学技术院") == "platform"
+
+
+def test_a_bracketed_branch_a_list_of_platforms_and_a_body_set_up():
+    assert orgs_of("推进国家稀土新材料技术创新中心（南方中心）建设。").get("国家稀土新材料技术创新中心（南方中心）") == "platform"
+    got = orgs_of("支持打造中国稀金（赣州）新材料研究院、留学人员创业园、大数据中心等平台。")
+    assert got.get("留学人员创业园") == "platform" and got.get("大数据中心") == "platform"
+    assert "数据中心" not in orgs_of("建设数据中心、算力中心等平台。")  # no platform known in the list
+    assert orgs_of("设立了稀土办公室，组建了中国稀土行业协会。").get("稀土办公室") == "gov_unit"
+    assert not any(k == "gov_unit" for k in orgs_of("设立了专项资金。").values())
