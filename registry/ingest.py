@@ -886,7 +886,7 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
     sentence names it: 重点发展风电电机、伺服电机…等领域永磁电机 → 风电电机 < 永磁电机; 器件装备（以稀土永磁电机为主）→
     稀土永磁电机 < 器件装备. A list counts when most of its items end like a product (材料, 电机, 装备, 加工 …)."""
     doc = doc or _doc(text)
-    names = dict(names or {})
+    seg_names = {n: v for n, v in (names or {}).items() if v[1] == "segment"}  # a segment is matched to segments only
     found: dict[str, dict] = {}
 
     def add(name: str, parent: Optional[str], start: int, how: str, length: Optional[int] = None) -> None:
@@ -897,7 +897,7 @@ def extract_segments(text: str, names: Optional[Mapping[str, tuple]] = None,
                 found[name]["parent"] = parent
             return
         s, e = _sentence_bounds(text, start)
-        found[name] = doc.quote(s, e, kind="segment", name=name, parent=parent, match=_match(name, "segment", names),
+        found[name] = doc.quote(s, e, kind="segment", name=name, parent=parent, match=_match(name, "segment", seg_names),
                                 found_by=how, name_span=[start, start + (length or len(name))])
 
     for m in _SEG_LIST.finditer(text):
@@ -1237,7 +1237,8 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
 def _keys(result: dict) -> None:
     """A stable ``key`` on each proposal, for a review page to accept or reject it by: org:<kind>:<name>,
     seg:<name>, task:<number>, target:<offset of its number>, rel:<type>:<source>:<target>. Two proposals that
-    would share one (a document numbering tasks afresh in each section) get @<offset of their quote>."""
+    would share one (a document numbering tasks afresh in each section) get @<offset of their quote>. Each
+    relation also gets ``source_key`` / ``target_key``: the proposals it joins."""
     used: set[str] = set()
     make = {"organisations": lambda o: f"org:{o['kind']}:{o['name']}",
             "segments": lambda o: f"seg:{o['name']}",
@@ -1251,6 +1252,12 @@ def _keys(result: dict) -> None:
                 key = f"{key}@{item['span'][0]}"
             used.add(key)
             item["key"] = key
+    # a relation names the proposals it joins (None: not proposed here, e.g. 产业链, the chain as a whole)
+    by_name = {o["name"]: o["key"] for o in result["segments"]}
+    by_name.update({o["name"]: o["key"] for o in result["organisations"]})
+    for r in result["relations"]:
+        r["source_key"] = by_name.get(r["source"])
+        r["target_key"] = by_name.get(r["target"]) if r["target"] else None
 
 
 def propose(text: str, names: Optional[Mapping[str, tuple]] = None, *, document: Optional[str] = None) -> dict:

@@ -453,3 +453,14 @@ def test_a_bracketed_branch_a_list_of_platforms_and_a_body_set_up():
     assert "数据中心" not in orgs_of("建设数据中心、算力中心等平台。")  # no platform known in the list
     assert orgs_of("设立了稀土办公室，组建了中国稀土行业协会。").get("稀土办公室") == "gov_unit"
     assert not any(k == "gov_unit" for k in orgs_of("设立了专项资金。").values())
+
+
+def test_relations_name_the_proposals_they_join(p001):
+    keys = {x["key"] for k in ("organisations", "segments") for x in p001[k]}
+    for r in p001["relations"]:
+        assert r["source_key"] in keys, r
+        assert r["target_key"] in keys or r["target_key"] is None and r["target"] in (None, "产业链"), r
+    motor = [r for r in p001["relations"] if r["type"] == "PART_OF" and r["source"] == "伺服电机"][0]
+    assert (motor["source_key"], motor["target_key"]) == ("seg:伺服电机", "seg:永磁电机")
+    leader = [r for r in p001["relations"] if r["type"] == "CHAIN_LEADER"][0]
+    assert leader["source_key"] == "org:enterprise:中国稀土集团" and leader["target_key"] is None
