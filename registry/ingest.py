@@ -463,7 +463,7 @@ _NAME_CHARS = r"[\u4e00-\u9fff（）“”A-Za-z0-9]"
 # Words that end the run to the left of a name (verbs, conjunctions, determiners).
 _LEFT_STOP = re.compile(
     r"(?:依托|支持|推动|推进|建设|建成|加快|鼓励|联合|用好|办好|办优|建立|打造|引进|重点扶持|扶持|深化与|与(?!稀土)|组织|和|及(?!应用)|以及|等|把|将|以|在|由|"
-    r"满足|基于|纳入|全部|巨头|稀土企业|重点企业|龙头企业|骨干企业|搭建|新建|筹建|开展|上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
+    r"共建|签订|签署|满足|基于|纳入|全部|巨头|稀土企业|重点企业|龙头企业|骨干企业|搭建|新建|筹建|开展|上市公司|子公司|母公司|各自|领域|应用于|用于|属于|像|创建|入股|主要是|是|布局|尝试|同时|为|的|了|对|向|同|跟|助力|发挥|成立|组建|完善|实施|承接|加强|突出|通过|高标准|加大|培育|引导|带动|围绕|"
     r"持续|举办|做好|聚集|强化|积极|推进|促进|落实|服务|印发|关于|根据|各|有关|牵头|促进组织|部门|单位|"
     r"一批|全国最权威|最权威|具有|全面|全力|区直|驻区|之一|主要有|主要包括|包括|给|赴|代表|解决方案|制订|过渡到|一家|我国|"
     r"已经|经(?=[省市区县国])|打造成|落户|入驻|进驻|位于|坐落于|落地)")
@@ -485,6 +485,8 @@ _FIRM_LIST = re.compile(r"([\u4e00-\u9fff]{2,12}(?:、[\u4e00-\u9fff]{2,12})+)�
 _SET_UP = re.compile(r"(?:设立|成立|组建)了?(?P<name>[\u4e00-\u9fff]{2,10}(?:办公室|领导小组|工作组|协调小组))(?=[，。；、])")
 _BODIES = re.compile(r"欧盟(?!制造|市场|国家|各国|成员)|联合国(?!工业|大会)")
 _HOSTED_LAB = re.compile(r"^(?P<host>.{4,}?(?:研究所|研究院|大学|科学院))(?P<lab>[\u4e00-\u9fff]{2,12}国家(?:重点)?实验室)$")
+_PERSON_TITLE = re.compile(r"(?:副?书记|常委|副?主任|副?局长|副?市长|副?县长|副?区长|副?部长|副?厅长|副?省长|委员)")
+_FIRM_PROJECT = re.compile(r"^(?P<firm>.{4,}?(?:股份有限公司|有限责任公司|有限公司|集团))(?P<project>年产\s?\d.*项目)$")
 _LATIN_WORD = r"[A-Z][A-Za-z&\-]+"
 _LATIN_FIRM = re.compile(rf"(?<![A-Za-z])(?P<name>{_LATIN_WORD}(?: {_LATIN_WORD})*? (?:Corp|Corporation|Inc|LLC|Ltd|Limited|"
                          rf"Group(?: LLC| Inc)?|Materials|Resources|Minerals|Holdings|Mining))(?![A-Za-z])")
@@ -651,7 +653,7 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
         if _in_title(text, m.start()):  # 《赣州市稀土新材料及应用集群培育提升三年行动方案》: a document's title
             continue
         j = m.start()
-        while j > 0 and re.match(_NAME_CHARS, text[j - 1]) and m.start() - j < 30:
+        while j > 0 and re.match(_NAME_CHARS, text[j - 1]) and m.start() - j < (40 if suffix == "项目" else 30):
             j -= 1
         run = text[j:end]
         open_paren = run.rfind("（")
@@ -682,6 +684,14 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             latin = None  # the Latin word runs on to the left: not a brand of its own
         if latin and _kind_of(name) == "enterprise" and len(name) <= 6:
             name = latin.group() + name  # TDA 磁力公司, MP 材料公司: the Latin brand is part of the name
+        own = _FIRM_PROJECT.match(name)
+        if own and _kind_of(name) == "project":  # 江西龙腾稀土新材料有限公司年产3000吨…项目: the firm, and its project
+            add(own.group("firm"), "enterprise", end - len(name), how)
+            proj = own.group("project")
+            add(proj, "project", end - len(proj), how)
+            if proj in found:
+                found[proj].setdefault("owner", own.group("firm"))
+            continue
         if re.search(r"\d", name) and not re.search(r"[A-Za-z]", name) and not re.match(r"年产\d", name):
             continue  # 3个项目, 第48次…: but 年产5000吨高性能钕铁硼磁材项目 is a project's name
         hosted = _HOSTED_LAB.match(name)
@@ -691,6 +701,8 @@ def extract_organisations(text: str, names: Optional[Mapping[str, tuple]] = None
             if hosted.group("lab") in found:
                 found[hosted.group("lab")].setdefault("host", hosted.group("host"))
             continue
+        if _kind_of(name) == "gov_unit" and _PERSON_TITLE.match(text, end):
+            continue  # 龙南市委书记: a person's title, not the body
         add(name, _kind_of(name), end - len(name), how)
 
     # 2a') a body the sentence says was set up: 设立了稀土办公室, 成立了…领导小组
@@ -1006,6 +1018,8 @@ _REL_PATTERNS = [
 ]
 
 
+_PAIR = re.compile(r"与(?P<b>[\u4e00-\u9fff（）]{2,30}?)(?:签订|签署|达成)(?P<agreement>[\u4e00-\u9fff]{0,8}?(?:合作协议|合作框架协议|产学研合作))"
+                   r"(?:[^。；]{0,20}?(?P<build>共建|合作共建|共同组建|联合组建))?")
 _OWNS_VERB = re.compile(r"(?:自主)?(?:制定|发布|实施|推出|启动|主导)的|的\s?")
 _CO_FOUND = re.compile(r"(?P<lead>牵头[，,]?)?联合(?P<members>[^。；]{2,80}?)(?:等[^。；]{0,30}?)?(?:共同)?(?:组建|成立|发起成立|共建)")
 
@@ -1054,7 +1068,7 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
                 tgt = "产业链" if type_ == "CHAIN_LEADER" else None
             elif type_ == "SUPPLIES":
                 src = find(m.group("src")[-20:], ("enterprise",))
-                tgt = find(m.group("tgt"), ("enterprise", "project"))
+                tgt = find(m.group("tgt"), ("enterprise",))
             else:
                 tgt = find(m.group("tgt"), ("park",))
                 src = find(m.group("src")[-30:], ("enterprise", "platform", "project"))
@@ -1186,6 +1200,22 @@ def extract_relations(text: str, orgs: list[dict], doc: Optional[_Doc] = None,
         if src and tgt and len(src) == len(m.group("inner")):
             a, b = _sentence_bounds(text, m.start())
             emit("RUNS", src, tgt, a, b)
+
+    # A与B签订战略合作协议，双方将共建Y: both co-found Y; an agreement with a university or institute is a research partnership
+    for m in _PAIR.finditer(text):
+        a_name = ending_at(m.start(), ("enterprise", "platform", "gov_unit"))
+        b_name = starting_at(m.start("b"), ("enterprise", "platform", "gov_unit"))
+        if not a_name or not b_name or a_name == b_name:
+            continue
+        a, b = _sentence_bounds(text, m.start())
+        kinds = {o["name"]: o["kind"] for o in orgs}
+        if m.group("agreement") and "platform" in (kinds[a_name], kinds[b_name]):
+            emit("RESEARCH_PARTNER", a_name, b_name, a, b)
+        if m.group("build"):
+            tgt = starting_at(m.end("build"), ("platform", "project"))
+            if tgt:
+                emit("CO_FOUNDED", a_name, tgt, a, b)
+                emit("CO_FOUNDED", b_name, tgt, a, b)
 
     # PART_OF: a segment and the one the sentence says it belongs to (…等领域永磁电机: 风电电机 PART_OF 永磁电机)
     for sg in segments:

@@ -464,3 +464,26 @@ def test_relations_name_the_proposals_they_join(p001):
     assert (motor["source_key"], motor["target_key"]) == ("seg:伺服电机", "seg:永磁电机")
     leader = [r for r in p001["relations"] if r["type"] == "CHAIN_LEADER"][0]
     assert leader["source_key"] == "org:enterprise:中国稀土集团" and leader["target_key"] is None
+
+
+def test_a_news_report_of_projects_signed_of_our_own():
+    path = Path(__file__).parent / "data" / "ingest_own_news.txt"
+    text = ingest.read_document(path)
+    p = ingest.propose(text, document=path.name)
+    kinds = {o["name"]: o["kind"] for o in p["organisations"]}
+    assert kinds["江西龙腾稀土新材料有限公司"] == "enterprise" and kinds["年产3000吨高性能稀土永磁材料项目"] == "project"
+    assert kinds["龙南经济技术开发区"] == "park" and kinds["稀土绿色冶炼联合实验室"] == "platform"
+    assert "龙南市委" not in kinds  # 龙南市委书记: a person's title
+    assert "共建稀土绿色冶炼联合实验室" not in kinds
+    rels = {(r["type"], r["source"], r["target"]) for r in p["relations"]}
+    assert {("RUNS", "江西龙腾稀土新材料有限公司", "年产3000吨高性能稀土永磁材料项目"),
+            ("RESEARCH_PARTNER", "龙南市人民政府", "江西理工大学"),
+            ("CO_FOUNDED", "江西理工大学", "稀土绿色冶炼联合实验室"),
+            ("LEADING", "江西龙腾稀土新材料有限公司", None)} <= rels
+    assert not any(r[0] == "LOCATED_IN" for r in rels)  # a ceremony held in a zone places no firm there
+    # near miss: an agreement between two firms is no research partnership
+    assert not any(r[0] == "RESEARCH_PARTNER" for r in rels_of(
+        "江西龙腾稀土新材料有限公司与赣州华茂钨材料有限公司签订战略合作协议。"))
+    for k in ("organisations", "segments", "targets", "tasks", "relations"):
+        for item in p[k]:
+            assert text[item["span"][0]:item["span"][1]] == item["quote"]
