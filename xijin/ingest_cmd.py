@@ -2,9 +2,9 @@
 
     xijin ingest FILE [--json] [--instance DIR]
 
-Read-only: it prints proposals (organisations, targets, tasks, relations) and writes nothing. With an
-existing instance, organisation names are matched against that registry's names and aliases (exact, or
-near matches flagged; never merged). The review page and the apply path are not built yet.
+Read-only: it prints proposals (organisations, chain segments, targets, tasks, relations) and writes nothing.
+With an existing instance, organisation and segment names are matched against that registry's names and aliases
+(exact, or near matches flagged; never merged). The review page and the apply path are not built yet.
 Exit 0 when read; 2 on a file it cannot read (.docx / .pdf / not text); 3 when --instance has no registry.
 """
 
@@ -38,6 +38,11 @@ def _short(s: str, n: int = 60) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
+def _tag(m: dict) -> str:
+    return {"exact": f"= {m.get('id')}", "near": "≈ " + ", ".join(c["name"] for c in m.get("candidates", [])),
+            "new": "+"}[m["status"]]
+
+
 def make_command(instance_option):
     @click.command("ingest")
     @instance_option
@@ -59,7 +64,7 @@ def make_command(instance_option):
             click.echo(json.dumps(result, ensure_ascii=False, indent=1))
             return
         click.echo(_both("ingest.cli.summary", file=Path(file).name, organisations=len(result["organisations"]),
-                         targets=len(result["targets"]), tasks=len(result["tasks"]),
+                         segments=len(result["segments"]), targets=len(result["targets"]), tasks=len(result["tasks"]),
                          relations=len(result["relations"])))
         click.echo("\n# " + _both("ingest.cli.tasks"))
         for t in result["tasks"]:
@@ -71,10 +76,11 @@ def make_command(instance_option):
             click.echo(f"  {t['metric']} {t['comparison']} {value}{t['unit']} ({t['period']}){q}")
         click.echo("\n# " + _both("ingest.cli.organisations"))
         for o in result["organisations"]:
-            m = o["match"]
-            tag = {"exact": f"= {m.get('id')}", "near": "≈ " + ", ".join(c["name"] for c in m.get("candidates", [])),
-                   "new": "+"}[m["status"]]
-            click.echo(f"  [{o['kind']}] {o['name']}  {tag}")
+            click.echo(f"  [{o['kind']}] {o['name']}  {_tag(o['match'])}")
+        click.echo("\n# " + _both("ingest.cli.segments"))
+        for sg in result["segments"]:
+            parent = f" < {sg['parent']}" if sg.get("parent") else ""
+            click.echo(f"  {sg['name']}{parent}  {_tag(sg['match'])}")
         click.echo("\n# " + _both("ingest.cli.relations"))
         for r in result["relations"]:
             click.echo(f"  {r['source']} -{r['type']}-> {r['target'] or ''}  「{_short(r['quote'])}」")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from xijin.cli import cli
@@ -13,7 +14,8 @@ DOC_001 = ROOT / "seed" / "documents" / "001_5d877c967d85b7a4.txt"
 FIELDS = {"organisations": {"kind", "name", "match", "quote"},
           "targets": {"metric", "comparison", "value", "unit", "period", "quote"},
           "tasks": {"number", "title", "responsible_units", "quote"},
-          "relations": {"type", "source", "target", "quote"}}
+          "relations": {"type", "source", "target", "quote"},
+          "segments": {"name", "parent", "match", "quote", "span", "section"}}
 
 
 def test_json_shape_and_verbatim_quotes(runner):
@@ -27,6 +29,10 @@ def test_json_shape_and_verbatim_quotes(runner):
             assert fields <= set(item), (key, item)
             assert item["quote"] in text
     assert len(out["tasks"]) == 23
+    keys = [item["key"] for k in FIELDS for item in out[k]]
+    assert len(keys) == len(set(keys))
+    motors = [s for s in out["segments"] if s["parent"] == "永磁电机"]
+    assert len(motors) == 8 and all(text[s["span"][0]:s["span"][1]] == s["quote"] for s in motors)
     assert out["tasks"][16]["responsible_units"][-1] == "高新投"
     assert all(o["match"]["status"] == "new" for o in out["organisations"])
 
@@ -34,7 +40,8 @@ def test_json_shape_and_verbatim_quotes(runner):
 def test_text_output_and_refusals(runner, tmp_path):
     r = runner.invoke(cli, ["ingest", str(DOC_001)])
     assert r.exit_code == 0
-    assert "任务 23 项" in r.stdout and "23 tasks" in r.stdout and "中国稀土集团 -CHAIN_LEADER-> 产业链" in r.stdout
+    assert "任务 23 项" in r.stdout and "23 tasks" in r.stdout and re.search(r"\d+ chain segments", r.stdout)
+    assert "  伺服电机 < 永磁电机  +" in r.stdout and "中国稀土集团 -CHAIN_LEADER-> 产业链" in r.stdout
     doc = tmp_path / "plan.docx"
     doc.write_bytes(b"PK\x03\x04")
     r = runner.invoke(cli, ["ingest", str(doc)], catch_exceptions=True)
@@ -47,7 +54,11 @@ def test_text_output_and_refusals(runner, tmp_path):
 def test_matches_a_seeded_registry(runner, seeded_instance):
     r = runner.invoke(cli, ["ingest", str(DOC_001), "--json", "--instance", seeded_instance])
     assert r.exit_code == 0, r.output
-    by = {o["name"]: o["match"] for o in json.loads(r.stdout)["organisations"]}
+    out = json.loads(r.stdout)
+    segs = {s["name"]: s["match"] for s in out["segments"]}
+    assert segs["伺服电机"] == {"status": "exact", "id": "seg-motor-servo", "kind": "segment"}
+    assert segs["永磁电机"]["status"] == "exact"  # an alias of seg-pm-motors
+    by = {o["name"]: o["match"] for o in out["organisations"]}
     assert by["中国稀土集团"] == {"status": "exact", "id": "ent-china-rare-earth-group", "kind": "enterprise"}
     assert by["江西理工大学"]["status"] == "exact"
     exact = sum(m["status"] == "exact" for m in by.values())
