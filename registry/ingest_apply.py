@@ -561,6 +561,16 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
     return Review(file=file, document=document, rows=rows, plan=plan)
 
 
+def registry_names(reg: Registry) -> dict[str, tuple[str, str]]:
+    """Name and every alias of each stored record → (id, kind): what ``propose`` matches its names against."""
+    out: dict[str, tuple[str, str]] = {}
+    for r in reg.store.read(importer.Q_INDEX, {"kinds": list(KINDS)}, slow=True):
+        for n in (r.get("name"), *(r.get("aliases") or [])):
+            if n and n not in out:
+                out[n] = (r["id"], r["kind"])
+    return out
+
+
 def _resolve(name: Any, rtype: str, end: str, name_to_ids: dict, index, planned: dict):
     """(id, None) or (None, (zh, en)): a relation end by name, among this plan's records, then stored ones."""
     name = str(name or "").strip()
@@ -601,7 +611,7 @@ def _role_zh(role: str) -> str:
 
 
 def _group_zh(group: str) -> str:
-    return msg(f"ingestweb.group.{group}", "zh")
+    return msg(f"ui.ingestweb.group.{group}", "zh")
 
 
 # ---------------------------------------------------------------- applying
