@@ -237,13 +237,20 @@ def _view(row, body: str) -> dict[str, Any]:
     before = body[max(0, a - CONTEXT):a] if a > 0 else ""
     after = body[b:b + CONTEXT] if b >= 0 else ""
     mark = p.get("name_span") or p.get("number_span")
-    parts = [(quote, False)]
+    spans: list[tuple[int, int]] = []
     if mark and a >= 0 and a <= mark[0] <= mark[1] <= b:
-        i, j = mark[0] - a, mark[1] - a
-        parts = [(quote[:i], False), (quote[i:j], True), (quote[j:], False)]
-    elif row.group in ("organisations", "segments") and p.get("name") and p["name"] in quote:
-        i = quote.find(p["name"])
-        parts = [(quote[:i], False), (p["name"], True), (quote[i + len(p["name"]):], False)]
+        spans = [(mark[0] - a, mark[1] - a)]
+    else:  # the names the proposal is about, where the quote has them (a relation's two ends)
+        names = [p.get("name")] if row.group in ("organisations", "segments") else [p.get("source"), p.get("target")]
+        for n in filter(None, names):
+            i = quote.find(str(n))
+            if i >= 0 and all(j >= i + len(n) or i >= k for j, k in spans):
+                spans.append((i, i + len(n)))
+    parts, at = [], 0
+    for i, j in sorted(spans):
+        parts += [(quote[at:i], False), (quote[i:j], True)]
+        at = j
+    parts.append((quote[at:], False))
     return {"row": row, "p": p, "before": before.replace("\n", " "), "after": after.replace("\n", " "),
             "parts": [(t, m) for t, m in parts if t], "long": len(quote) > 160,
             "edit": {f: row.edit.get(f, _shown_field(p, f)) for f in IA.EDITABLE[row.group]}}

@@ -1,0 +1,123 @@
+"""Reading a plan in a real browser (issue 14), as a new user would: sign in, open 读入文件 from the navigation,
+upload 001_*.txt into an EMPTY registry, watch it propose, review (accept all, group by group), give a reason,
+apply, and find the must-have facts in the registry with their quotes: the chain leader, the 2026 targets, the
+parks, the 23 tasks with their responsible units (and the eight motor types, when the extraction proposes
+segments). Screenshots go to artifacts/screenshots/ingest-*.png (not committed), the review also at phone width.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from browser_kit import SHOTS, served
+from test_browser import csp_violations, downloads, driver, shot, wait  # noqa: F401 (fixtures)
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "seed" / "documents" / "001_5d877c967d85b7a4.txt"
+MOTORS = ("风电电机", "新能源汽车驱动电机", "机器人专用电机", "伺服电机", "流体电机", "微特电机", "绿色家电电机", "医用永磁电机")
+
+
+@pytest.fixture(scope="module")
+def empty_server(store_dir, tmp_path_factory):
+    with served(store_dir, tmp_path_factory.mktemp("ingest-instance")) as s:
+        yield s
+
+
+def sign_in(drv, url: str, name: str, password: str) -> None:
+    drv.get(url + "/login")
+    drv.find_element(By.ID, "l-name").send_keys(name)
+    drv.find_element(By.ID, "l-password").send_keys(password)
+    drv.find_element(By.ID, "l-submit").click()
+    wait(drv).until(EC.presence_of_element_located((By.ID, "logout")))
+
+
+def nodes(reg, kind):
+    return [r["n"] for r in reg.store.read("MATCH (n:Entity) WHERE n.kind = $k RETURN properties(n) AS n", {"k": kind})]
+
+
+def quotes(node) -> list[str]:
+    return [s["quote"] for s in json.loads(node.get("sources_json") or "[]")]
+
+
+def test_upload_001_review_accept_all_apply(driver, empty_server):
+    from accounts import PASSWORD
+
+    from registry.tasks import Tasks
+    from registry.users import Users
+
+    srv, reg = empty_server
+    assert reg.store.read("MATCH (n:Entity) RETURN count(n) AS n")[0]["n"] == 0
+    Users(reg.store).add("赵编辑", "editor", PASSWORD)
+    sign_in(driver, srv.url, "赵编辑", PASSWORD)
+
+    driver.find_element(By.ID, "nav-ingest").click()
+    wait(driver).until(EC.presence_of_element_located((By.ID, "ingest-form")))
+    shot(driver, "ingest-upload")
+    assert csp_violations(driver) == []
+    driver.find_element(By.ID, "f-file").send_keys(str(DOC))
+    driver.find_element(By.ID, "read-button").click()
+    wait(driver, 60).until(EC.presence_of_element_located((By.ID, "review-form")))
+    assert csp_violations(driver) == []
+    text = DOC.read_text(encoding="utf-8")
+    groups = [e.get_attribute("id")[len("group-"):] for e in driver.find_elements(By.CSS_SELECTOR, "section.group")]
+    assert {"tasks", "targets", "organisations", "relations"} <= set(groups)
+    # every quote shown is the document's own text
+    for q in driver.find_elements(By.CSS_SELECTOR, "#group-targets blockquote q")[:10]:
+        assert q.get_attribute("textContent") in text
+    shot(driver, "ingest-review-top", full=False)
+
+    # accept all, group by group (each press is saved on the server: the page comes back as it was left)
+    for g in groups:
+        old = driver.find_element(By.ID, "review-form")
+        driver.find_element(By.ID, f"accept-all-{g}").click()
+        wait(driver).until(EC.staleness_of(old))  # the page came back from the server
+        wait(driver).until(EC.presence_of_element_located((By.ID, "review-form")))
+    driver.refresh()
+    assert driver.find_element(By.CSS_SELECTOR, "#count-pending b").text == "0"
+    assert driver.find_element(By.CSS_SELECTOR, "#count-problems b").text == "0", \
+        [e.text for e in driver.find_elements(By.CSS_SELECTOR, ".problem")][:5]
+    shot(driver, "ingest-review")
+    for g in ("targets", "organisations", "relations"):  # each group as it is seen, one screen each
+        driver.execute_script(f"document.getElementById('group-{g}').scrollIntoView()")
+        driver.save_screenshot(str(SHOTS / f"ingest-review-{g}.png"))
+    driver.set_window_size(390, 844)  # a phone
+    driver.get(driver.current_url.split("#")[0] + "#group-tasks")
+    shot(driver, "ingest-review-phone", full=False)
+    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    driver.set_window_size(1366, 900)
+    assert overflow <= 2, f"the review is {overflow}px wider than a phone's screen"
+
+    driver.find_element(By.ID, "f-why").send_keys("录入赣县区三年行动方案")
+    driver.find_element(By.ID, "apply-button").click()
+    wait(driver, 60).until(EC.presence_of_element_located((By.ID, "ingest-done")))
+    shot(driver, "ingest-done", full=False)
+    assert csp_violations(driver) == []
+
+    # the must-have facts, with their quotes
+    firm = next(n for n in nodes(reg, "enterprise") if n["name"] == "中国稀土集团")
+    assert "chain_leader" in firm["roles"] and any("以中国稀土集团为链主" in q for q in quotes(firm))
+    t2026 = {(t["metric"], t["value"]) for t in nodes(reg, "target") if t.get("deadline_year") == 2026}
+    assert {("集群规模以上企业", 50), ("产值", 200)} <= t2026
+    assert all(quotes(t)[0] in text for t in nodes(reg, "target"))
+    parks = [p for p in nodes(reg, "project") if p.get("project_type") == "park"]
+    assert parks and all(quotes(p)[0] in text for p in parks)
+    tasks = Tasks(reg).list()
+    assert len(tasks) == 23 and all(t["sources"][0]["quote"] in text and t["responsible_units"] for t in tasks)
+    assert tasks[0]["responsible_units"][0] == "区科创中心"
+    if "segments" in groups:
+        segs = {s["name"] for s in nodes(reg, "segment")}
+        assert set(MOTORS) <= segs, set(MOTORS) - segs
+    assert [d["name"] for d in nodes(reg, "document")] == ["赣县区稀土新材料及应用集群培育提升三年行动方案（2024-2026年）"]
+
+    # the change set, from the result page
+    driver.find_element(By.ID, "open-set").click()
+    wait(driver).until(EC.url_contains("/import/set/"))
+    assert DOC.name in driver.page_source
+    shot(driver, "ingest-change-set", full=False)
