@@ -114,11 +114,47 @@ def _pdf(data: bytes, name: str) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise _refuse(f"{name} 不是有效的 PDF 文件", f"{name} is not a valid PDF file", value=name) from exc
-    text = "\n".join(t.strip("\n") for t in texts)
+    text = tidy_pdf_text("\n".join(t.strip("\n") for t in texts))
     if len(_HAN_OR_WORD.findall(text)) < MIN_TEXT_CHARS:
         raise _refuse(f"{name} 没有文字层（可能是扫描件）：请先做文字识别（OCR），或把文字粘贴到页面上",
                       f"{name} has no text layer (a scan?): run OCR on it first, or paste its text", value=name)
     return text
+
+
+_WIDE = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_SPACE_BY_WIDE = re.compile(rf"(?<=[{_WIDE}])[ \t]+|[ \t]+(?=[{_WIDE}])")
+_SENTENCE_END = re.compile(r"[。；：！？!?;:〕）)】」』”]\s*$")
+_HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d{1,2}\s*[．.、]|附件|第[一二三四五六七八九十\d]+[章节条])")
+
+
+def tidy_pdf_text(text: str) -> str:
+    r"""A PDF's text as the document wrote it: no spaces the extraction puts between Chinese and digits
+    (到 2026 年 -> 到2026年), and the page's line breaks inside a paragraph joined (县\n工信局 -> 县工信局):
+    a line is joined to the one before when that one is a full line of the page, or does not end a sentence;
+    never before a heading (二、 （三） 7．).
+
+    >>> tidy_pdf_text("1 ．培育企业，到 2026 年产值突破 10 亿元。〔责任单位：县\n工信局〕\n2．下一项")
+    '1．培育企业，到2026年产值突破10亿元。〔责任单位：县工信局〕\n2．下一项'
+    """
+    lines = [_SPACE_BY_WIDE.sub("", ln).rstrip() for ln in text.split("\n")]
+    widths = sorted(_width(ln) for ln in lines if ln.strip())
+    full = widths[int(len(widths) * 0.9)] * 0.9 if len(widths) >= 10 else float("inf")
+    out: list[str] = []
+    for ln in lines:
+        prev = out[-1] if out else ""
+        if (prev.strip() and ln.strip() and not _HEADING.match(ln) and _JOINABLE_END.search(prev)
+                and (_width(prev) >= full or (not _SENTENCE_END.search(prev) and len(prev) >= 8))):
+            out[-1] = prev + ln.lstrip()
+        else:
+            out.append(ln)
+    return "\n".join(out)
+
+
+_JOINABLE_END = re.compile(rf"[{_WIDE}0-9\-]$")
+
+
+def _width(line: str) -> int:
+    return sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in line)
 
 
 def read_path(path: str | Path) -> str:
