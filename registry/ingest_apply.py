@@ -81,6 +81,8 @@ MAX_KEYS = 5000
 
 Q_DOCUMENT_BY_FILE = ("MATCH (n:Entity) WHERE n.kind = 'document' AND n.file = $file "
                       "RETURN n.id AS id, n.name AS name ORDER BY n.id")
+Q_TARGETS = ("MATCH (n:Entity) WHERE n.kind = 'target' "
+             "RETURN n.id AS id, n.value AS value, n.unit AS unit, n.clause AS clause, n.sources_json AS sources_json")
 Q_TASKS_BY_ID = "MATCH (t:PlanTask) WHERE t.id IN $ids RETURN t.id AS id, t.title AS title, t.number AS number"
 
 _UNIT_CLAUSE = re.compile(r"[〔（(\[【]\s*(?:牵头单位|责任单位|牵头部门|责任部门|配合单位)\s*[：:][^〔〕（）()\[\]【】]*[〕）)\]】]")
@@ -285,6 +287,7 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
                     "section": "开头"}
 
     accepted = [r for r in rows if r.status == "accepted"]
+    stored_targets = _StoredTargets(reg) if any(r.group == "targets" for r in accepted) else None
     for r in accepted:
         q = r.proposal.get("quote") or ""
         if not q or not quote_found(q, body):
@@ -351,7 +354,8 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
             continue
         p = r.proposal
         if r.group == "organisations":
-            kind = ORG_KIND.get(p.get("kind") or "")
+            # a name matched to a stored record of another kind (a target, the document itself) keeps that kind
+            kind = ORG_KIND.get(p.get("kind") or "") or (p.get("kind") if p.get("kind") in KINDS else None)
             if kind is None:
                 problem(r, f"未知的机构类型 {p.get('kind')!r}", f"unknown organisation kind {p.get('kind')!r}")
                 continue
@@ -370,6 +374,10 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
             name = target_name({**p, **t, "number_text": None if r.edit else p.get("number_text")})
             rec["_hint"] = f"-{t['deadline_year']}" if t.get("deadline_year") else ""
             rec["_slug"] = str(t.get("metric") or name)
+            if not r.match and not r.edit:  # the same number in the same sentence is the stored target, whatever its name
+                same = stored_targets.same(p)
+                if same:
+                    r.match = same
             settle(r, "target", name, rec, near_ok=False)
 
     # -- relations: ends among what this plan settles on, else stored records
@@ -389,7 +397,9 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
             # 以X为链主 / X龙头: the chain of the plan itself, no segment record: the firm's role
             role = ROLE_OF_TYPE[rtype]
             if src_id not in creates or creates[src_id]["record"]["kind"] != "enterprise":
-                if index.kind_of.get(src_id) == "enterprise" and src_id not in creates:
+                if index.kind_of.get(src_id) == "enterprise" and role in _stored_roles(reg, src_id):
+                    r.id, r.outcome, r.name = src_id, "exists", f"{index.name_of.get(src_id)}：{_role_zh(role)}"
+                elif index.kind_of.get(src_id) == "enterprise" and src_id not in creates:
                     problem(r, f"{p.get('source')} 已在库中：本次读入不修改已有记录的角色，请在记录页添加“{_role_zh(role)}”后拒绝此条",
                             f"{p.get('source')} is already stored: ingestion does not change a stored record's roles; "
                             "add the role on its page and reject this proposal")
@@ -452,8 +462,8 @@ def plan_ingest(reg: Registry, proposals: dict, text: str, *, file: str, by: str
         row = next(r for r in rows if r.id == rid and r.outcome == "source")
         current = entity_out(stored[rid])
         old = _record_fields(current)
-        have = {(s.get("doc"), normalise(s.get("quote") or "")) for s in old.get("sources") or []}
-        new = [s for s in sources_added[rid] if (s["doc"], normalise(s["quote"])) not in have]
+        cited = {s.get("doc") for s in old.get("sources") or []}
+        new = [s for s in sources_added[rid] if s["doc"] not in cited]  # already sourced to this document: left as it is
         new = list({(s["doc"], s["quote"]): s for s in new}.values())
         if not new:
             for r in rows:
@@ -590,6 +600,32 @@ def _resolve(name: Any, rtype: str, end: str, name_to_ids: dict, index, planned:
     if len(found) > 1:
         return None, (f"“{name}”对应多条记录：{'、'.join(sorted(found)[:5])}", f"{name!r} names several records")
     return None, (f"关系一端“{name}”未被接受，也不在库中", f"the relation's end {name!r} was not accepted and is not stored")
+
+
+class _StoredTargets:
+    """The stored targets, to find the one a proposed target is: the same value and unit, and a sentence of
+    the stored one (its clause or a source's quote) within the proposal's quote or the other way round."""
+
+    def __init__(self, reg: Registry):
+        self.rows = []
+        for r in reg.store.read(Q_TARGETS, {}):
+            texts = [r.get("clause") or ""] + [s.get("quote") or "" for s in json.loads(r.get("sources_json") or "[]")]
+            self.rows.append((r["id"], r.get("value"), r.get("unit"), [normalise(t) for t in texts if t]))
+
+    def same(self, p: dict) -> str | None:
+        quote = normalise(p.get("quote") or "")
+        if not quote or p.get("value") is None:
+            return None
+        for rid, value, unit, texts in self.rows:
+            if value is not None and float(value) == float(p["value"]) and unit == p.get("unit") and \
+                    any(t in quote or quote in t for t in texts):
+                return rid
+        return None
+
+
+def _stored_roles(reg: Registry, rid: str) -> list[str]:
+    rows = reg.store.read(importer.Q_GET_MANY, {"ids": [rid]})
+    return list(rows[0]["n"].get("roles") or []) if rows else []
 
 
 def _created_name(creates: dict, rid: str) -> str:

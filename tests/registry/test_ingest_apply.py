@@ -216,3 +216,22 @@ def test_a_failing_precheck_writes_nothing(registry, text, proposals):
     assert [n["name"] for n in entities(registry)] == ["抢先写入的企业"]
     assert Tasks(registry).list() == []
     assert registry.store.read("MATCH (c:Change) RETURN count(c) AS n")[0]["n"] == 0
+
+
+def test_reading_001_again_into_the_seeded_registry_duplicates_nothing(registry, text):
+    from seed.loader import load_seed
+
+    from registry.ingest_apply import registry_names
+
+    load_seed(registry)
+    proposals = propose(text, registry_names(registry), document=DOC)
+    review = plan_ingest(registry, proposals, text, file=DOC, by=BY, decisions=accept_all(proposals))
+    assert review.problems == []
+    assert review.document["action"] == "exists" and review.document["id"] == "doc-001"
+    assert {r.outcome for r in review.of("tasks")} == {"exists"}
+    assert {r.outcome for r in review.of("targets")} == {"exists"}     # same number in the same sentence
+    assert review.of("targets")[0].id == "tgt-2026-above-scale-enterprises"
+    created = [i for i in review.plan.items if i.action == "create" and i.kind != "relation"]
+    stored = registry_names(registry)
+    assert all(i.name not in stored for i in created) and len(created) <= 5, [i.name for i in created]
+    assert not [i for i in review.plan.items if i.action == "change"]  # records citing 001 already: left alone
