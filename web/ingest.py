@@ -121,6 +121,7 @@ def _start_propose(token: str, meta: dict):
         names = IA.registry_names(reg_of())
         job.progress("propose", 0, 0)
         proposals = ingest.propose(body, names, document=meta["filename"])
+        IA.stored_index(reg_of())  # built now, in the background: the review page matches against it
         _write(folder / f"{token}.proposals.json", json.dumps(proposals, ensure_ascii=False))
         return True
 

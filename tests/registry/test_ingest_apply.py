@@ -235,3 +235,13 @@ def test_reading_001_again_into_the_seeded_registry_duplicates_nothing(registry,
     stored = registry_names(registry)
     assert all(i.name not in stored for i in created) and len(created) <= 5, [i.name for i in created]
     assert not [i for i in review.plan.items if i.action == "change"]  # records citing 001 already: left alone
+
+
+def test_the_matching_index_is_kept_until_the_registry_changes(registry):
+    from registry.ingest_apply import stored_index
+
+    first = stored_index(registry)
+    assert stored_index(registry) is first
+    _store_firm(registry, "ent-new", "新写入的企业")
+    second = stored_index(registry)
+    assert second is not first and second.kind_of.get("ent-new") == "enterprise"
