@@ -140,6 +140,17 @@ def test_nothing_given_and_both_given_are_refused(editor_client):
 def test_viewers_cannot_ingest_and_others_cannot_see_my_review(app, sign_in, editor_client):
     viewer = sign_in(app.test_client(), "viewer", "看客")
     assert viewer.get("/ingest").status_code == 403
+    token = token_of(send(editor_client, pasted=SHORT, title="方案"))
+    review(editor_client, token)
+    csrf = csrf_of(viewer, "/")
+    r = viewer.post("/ingest", data={"csrf_token": csrf, "pasted": SHORT}, content_type="multipart/form-data")
+    assert r.status_code == 403
+    r = viewer.post(f"/ingest/{token}/review", data={"csrf_token": csrf, "bulk": "accept:all", "apply": "1",
+                                                     "why": "越权"})
+    assert r.status_code == 403
+    anonymous = app.test_client()
+    assert anonymous.post(f"/ingest/{token}/review", data={"bulk": "accept:all"}).status_code in (302, 303, 400, 401)
+    assert Tasks(Registry(store_holder(app).get())).list() == []
     assert 'id="nav-ingest"' not in viewer.get("/").get_data(as_text=True)
     assert 'id="nav-ingest"' in editor_client.get("/").get_data(as_text=True)
     token = token_of(send(editor_client, pasted=SHORT, title="方案"))
