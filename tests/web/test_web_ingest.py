@@ -180,3 +180,13 @@ def test_segments_when_the_extraction_proposes_them_are_reviewed_and_written(edi
     reg = Registry(store_holder(app).get())
     rows = reg.store.read("MATCH (a:Entity)-[:PART_OF]->(b:Entity) RETURN a.name AS a, b.name AS b")
     assert [(r["a"], r["b"]) for r in rows] == [("伺服电机", "稀土永磁电机")]
+
+
+def test_the_review_speaks_english_when_asked(editor_client):
+    token = token_of(send(editor_client, pasted=SHORT, title="方案"))
+    review(editor_client, token)
+    editor_client.get("/lang/en?next=/")
+    _, html = review(editor_client, token)
+    assert "Review the proposals" in html and "Accept all" in html and "Responsible units" in html
+    assert "全部接受" not in html and "审阅建议" not in html
+    assert "县工信局" in html   # the document's own words stay as written
