@@ -38,6 +38,12 @@ def sign_in(drv, url: str, name: str, password: str) -> None:
     wait(drv).until(EC.presence_of_element_located((By.ID, "logout")))
 
 
+def click(drv, el) -> None:
+    """Click ``el`` in the middle of the screen (the sticky group bar covers the top rows)."""
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    el.click()
+
+
 def nodes(reg, kind):
     return [r["n"] for r in reg.store.read("MATCH (n:Entity) WHERE n.kind = $k RETURN properties(n) AS n", {"k": kind})]
 
@@ -124,3 +130,66 @@ def test_upload_001_review_accept_all_apply(driver, empty_server):
     wait(driver).until(EC.url_contains("/import/set/"))
     assert DOC.name in driver.page_source
     shot(driver, "ingest-change-set", full=False)
+
+
+def test_a_near_match_and_a_refused_edit_in_the_browser(driver, empty_server):
+    """A pasted text naming a firm close to a stored one: the review asks "the same?"; an edit the model
+    refuses is shown on its proposal in words and blocks the apply until it is fixed."""
+    from accounts import PASSWORD
+
+    from registry.model import Enterprise
+    from registry.repository import entity_props, now_iso
+    from registry.users import Users
+
+    srv, reg = empty_server
+    at = now_iso()
+    firm = Enterprise(id="ent-test-cixie", name="赣州测试磁业科技有限公司", sources=[{"by": "录入员", "basis": "reported"}])
+    reg.store.write("CREATE (n:Entity:Enterprise) SET n = $p",
+                    {"p": entity_props(firm, meta={"created_at": at, "updated_at": at, "version": 1, "updated_by": "x"})})
+    if not Users(reg.store).find("钱编辑"):
+        Users(reg.store).add("钱编辑", "editor", PASSWORD)
+    driver.delete_all_cookies()
+    sign_in(driver, srv.url, "钱编辑", PASSWORD)
+    driver.get(srv.url + "/ingest")
+    driver.find_element(By.ID, "f-title").send_keys("某县方案")
+    driver.find_element(By.ID, "f-pasted").send_keys(
+        "二、重点任务\n1．培育龙头企业。支持赣州测试磁业有限公司扩大产能，到2026年产值突破10亿元。〔责任单位：县工信局、县发改委〕")
+    driver.find_element(By.ID, "read-button").click()
+    wait(driver, 60).until(EC.presence_of_element_located((By.ID, "review-form")))
+    old = driver.find_element(By.ID, "review-form")
+    click(driver, driver.find_element(By.ID, "accept-all-organisations"))
+    wait(driver).until(EC.staleness_of(old))
+    card = driver.find_element(By.XPATH, "//article[.//b[@class='pname' and text()='赣州测试磁业有限公司']]")
+    assert "oc-near" in card.get_attribute("class") and "赣州测试磁业科技有限公司" in card.text
+    # a refused edit: the target's value in Chinese numerals
+    target = driver.find_element(By.CSS_SELECTOR, "#group-targets article")
+    click(driver, target.find_element(By.CSS_SELECTOR, "input[value=accept]"))
+    click(driver, target.find_element(By.CSS_SELECTOR, "details.edit summary"))
+    box = target.find_element(By.CSS_SELECTOR, "input[name$=':value']")
+    box.clear()
+    box.send_keys("十")
+    driver.find_element(By.ID, "f-why").send_keys("试读")
+    old = driver.find_element(By.ID, "review-form")
+    click(driver, driver.find_element(By.ID, "apply-button"))
+    wait(driver).until(EC.staleness_of(old))
+    assert "未写入任何内容" in driver.find_element(By.ID, "form-error").text
+    problem = driver.find_element(By.CSS_SELECTOR, "#group-targets article .problem").text
+    assert "value" in problem and "十" in problem
+    driver.execute_script("document.getElementById('group-organisations').scrollIntoView()")
+    driver.save_screenshot(str(SHOTS / "ingest-review-near.png"))
+    driver.execute_script("document.getElementById('group-targets').scrollIntoView()")
+    driver.save_screenshot(str(SHOTS / "ingest-review-problem.png"))
+    # settled: the same firm, the value fixed -> written, and the stored firm only gains a source
+    card = driver.find_element(By.XPATH, "//article[.//b[@class='pname' and text()='赣州测试磁业有限公司']]")
+    click(driver, card.find_element(By.CSS_SELECTOR, "input[value='ent-test-cixie']"))
+    target = driver.find_element(By.CSS_SELECTOR, "#group-targets article")
+    box = target.find_element(By.CSS_SELECTOR, "input[name$=':value']")
+    box.clear()
+    box.send_keys("10")
+    old = driver.find_element(By.ID, "review-form")
+    click(driver, driver.find_element(By.ID, "apply-button"))
+    wait(driver).until(EC.staleness_of(old))
+    wait(driver, 60).until(EC.presence_of_element_located((By.ID, "ingest-done")))
+    stored = reg.store.read("MATCH (n:Entity {id: 'ent-test-cixie'}) RETURN properties(n) AS n")[0]["n"]
+    assert stored["name"] == "赣州测试磁业科技有限公司" and stored["version"] == 2
+    assert [s.get("doc") for s in json.loads(stored["sources_json"])] == [None, "某县方案.txt"]
