@@ -62,6 +62,26 @@ def text_of_bytes(data: bytes, filename: str) -> str:
     return text
 
 
+def sniff(data: bytes, filename: str) -> None:
+    """The quick look before a .docx or .pdf is read (in the background): not empty, and its first bytes are
+    those of its type. The reading itself (``text_of_bytes``) says the rest (a scan, an encrypted file)."""
+    name = Path(filename or "").name
+    suffix = Path(name).suffix.lower()
+    if not data:
+        raise _refuse(f"文件 {name} 是空的", f"the file {name} is empty", value=name)
+    if suffix in PDF_SUFFIXES and b"%PDF" not in data[:1024]:
+        raise _refuse(f"{name} 不是有效的 PDF 文件", f"{name} is not a valid PDF file", value=name)
+    if suffix in DOCX_SUFFIXES and not data.startswith(b"PK\x03\x04"):
+        raise _refuse(f"{name} 不是有效的 Word（.docx）文件", f"{name} is not a valid Word (.docx) file", value=name)
+
+
+def plain(text: str) -> str:
+    """Text without the control characters a record may not hold (a PDF's stray ones), tabs and newlines kept."""
+    from .model import _BAD_CHARS
+
+    return _BAD_CHARS.sub("", text)
+
+
 def _docx(data: bytes, name: str) -> str:
     import zipfile
 

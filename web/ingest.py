@@ -117,7 +117,22 @@ def _start_propose(token: str, meta: dict):
         from .store import get_registry as reg_of
 
         job.progress("read", 0, 0)
-        body = (folder / f"{token}.txt").read_text(encoding="utf-8")
+        text_path = folder / f"{token}.txt"
+        if meta.get("raw") and not text_path.exists():  # a .docx or .pdf: its text read here, kept as .txt
+            from registry.documents import text_of_bytes
+
+            raw = folder / f"{token}{meta['raw']}"
+            try:
+                data = raw.read_bytes()
+            except FileNotFoundError:
+                raise NotFound(both("ui.ingestweb.err.gone")) from None
+            body = _checked(text_of_bytes(data, meta["filename"]), meta["filename"])
+            _write(text_path, body)
+            meta["chars"] = len(body)
+            meta.pop("raw")
+            _save_meta(token, meta)
+            raw.unlink()
+        body = text_path.read_text(encoding="utf-8")
         names = IA.registry_names(reg_of())
         job.progress("propose", 0, 0)
         proposals = ingest.propose(body, names, document=meta["filename"])
@@ -157,13 +172,21 @@ def upload():
     return redirect(url_for("ingest.review", token=token), 303)
 
 
+DEFERRED = (".pdf", ".docx")   # read in the background: a long PDF takes seconds
+
+
 def _receive(storage, form: dict) -> tuple[str, dict]:
-    from registry.documents import text_of_bytes
+    """Check and save an upload or pasted text; its token and notes. A .txt or pasted text is checked here;
+    a .docx or .pdf only looked at (``sniff``) and read by the background job."""
+    from registry.documents import sniff, text_of_bytes
 
     pasted = form["pasted"].replace("\r\n", "\n")
     has_file = storage is not None and bool(storage.filename)
     if has_file and pasted.strip():
         raise InvalidInput(both("ui.ingestweb.err.both"))
+    token = secrets.token_hex(16)
+    meta = {"owner": actor_name(), "pasted": not has_file, "decisions": {},
+            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     if has_file:
         name = clean_filename(storage.filename)
         limit = _max_bytes()
@@ -171,27 +194,38 @@ def _receive(storage, form: dict) -> tuple[str, dict]:
         if len(data) > limit:
             raise InvalidInput(both("ui.ingestweb.err.too_big", mb=limit // (1024 * 1024)),
                                details=[{"field": "file", "value": name, "message": "too big"}])
+        meta.update(filename=name, size=len(data))
+        suffix = Path(name).suffix.lower()
+        if suffix in DEFERRED:
+            sniff(data, name)
+            _path(token, suffix).write_bytes(data)
+            meta["raw"] = suffix
+            _save_meta(token, meta)
+            return token, meta
         body = text_of_bytes(data, name)
-        size = len(data)
     elif pasted.strip():
         title = form["title"] or "粘贴的文字"
-        name = clean_filename(re.sub(r"[\\/:*?\"<>|]+", "_", title)[:80] + ".txt")
-        body, size = pasted, len(pasted.encode("utf-8"))
+        meta.update(filename=clean_filename(re.sub(r"[\\/:*?\"<>|]+", "_", title)[:80] + ".txt"),
+                    size=len(pasted.encode("utf-8")))
+        body = pasted
     else:
         raise InvalidInput(both("ui.ingestweb.err.nothing"), details=[{"field": "file", "value": "", "message": "required"}])
-    if len(body) > MAX_CHARS:
-        raise InvalidInput(both("ui.ingestweb.err.too_long", chars=len(body), max=MAX_CHARS))
-    from registry.model import bad_character
-
-    body = "".join(ch for ch in body if ch in "\n\t" or not bad_character(ch))  # a PDF's stray control characters
-    if not body.strip():
-        raise InvalidInput(both("ui.ingestweb.err.no_text", name=name))
-    token = secrets.token_hex(16)
+    body = _checked(body, meta["filename"])
     _write(_path(token, ".txt"), body)
-    meta = {"owner": actor_name(), "filename": name, "size": size, "chars": len(body), "pasted": not has_file,
-            "at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "decisions": {}}
+    meta["chars"] = len(body)
     _save_meta(token, meta)
     return token, meta
+
+
+def _checked(body: str, name: str) -> str:
+    from registry.documents import plain
+
+    if len(body) > MAX_CHARS:
+        raise InvalidInput(both("ui.ingestweb.err.too_long", chars=len(body), max=MAX_CHARS))
+    body = plain(body)
+    if not body.strip():
+        raise InvalidInput(both("ui.ingestweb.err.no_text", name=name))
+    return body
 
 
 @bp.get("/ingest/<token>")

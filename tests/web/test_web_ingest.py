@@ -110,8 +110,10 @@ def test_docx_and_pasted_text_are_read(editor_client):
 
 @pytest.mark.parametrize("data, name, says", [
     (b"", "plan.txt", "is empty"),
+    (b"", "plan.pdf", "is empty"),
     (b"\x89PNG\r\n\x1a\n", "scan.png", "cannot read scan.png"),
-    (b"PK\x03\x04broken", "plan.docx", "not a valid Word"),
+    (b"not a zip", "plan.docx", "not a valid Word"),
+    (b"<html>", "plan.pdf", "not a valid PDF"),
     (b"old word", "plan.doc", "save the document as .docx"),
 ])
 def test_bad_files_are_refused_clearly(editor_client, data, name, says):
@@ -119,16 +121,18 @@ def test_bad_files_are_refused_clearly(editor_client, data, name, says):
     assert r.status_code == 400 and says in unescape(r.get_data(as_text=True))
 
 
-def test_a_pdf_without_a_text_layer_is_refused_as_a_scan(editor_client):
+def test_a_pdf_without_a_text_layer_is_refused_as_a_scan_when_read(editor_client):
+    """A .pdf is read in the background: what it holds is said on the review page."""
     from pypdf import PdfWriter
 
     w = PdfWriter()
     w.add_blank_page(width=595, height=842)
     buf = io.BytesIO()
     w.write(buf)
-    r = send(editor_client, data=buf.getvalue(), name="扫描件.pdf")
-    html = unescape(r.get_data(as_text=True))
-    assert r.status_code == 400 and "没有文字层" in html and "OCR" in html
+    status, html = review(editor_client, token_of(send(editor_client, data=buf.getvalue(), name="扫描件.pdf")))
+    assert status == 400 and 'id="read-error"' in html and "没有文字层" in html and "OCR" in html
+    status, html = review(editor_client, token_of(send(editor_client, data=b"PK\x03\x04broken", name="坏.docx")))
+    assert status == 400 and "不是有效的 Word" in html
 
 
 def test_nothing_given_and_both_given_are_refused(editor_client):
