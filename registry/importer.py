@@ -80,6 +80,10 @@ Q_IMPORT_RELATE = _per_type("UNWIND $rows AS row MATCH (a:Entity {id: row.source
                             "WITH r, row, r.seed_json AS seed SET r = row.props, r.seed_json = seed "
                             "RETURN collect(r.id) AS ids")
 Q_IMPORT_CHANGES = "UNWIND $rows AS row CREATE (c:Change) SET c = row RETURN count(c) AS n"
+Q_IMPORT_TASKS = "UNWIND $rows AS row CREATE (t:PlanTask) SET t = row RETURN count(t) AS n"
+Q_TASK_VERSIONS = "MATCH (t:PlanTask) WHERE t.id IN $ids RETURN t.id AS id, t.version AS version"
+Q_UNDO_DELETE_TASK = ("UNWIND $rows AS row MATCH (t:PlanTask {id: row.id}) WHERE t.version = row.version "
+                      "DELETE t RETURN count(*) AS n")
 Q_SET_CHANGES = "MATCH (c:Change) WHERE c.set_id = $set WITH c ORDER BY c.at, c.id RETURN properties(c) AS c"
 Q_SET_HEAD = "MATCH (c:Change {set_id: $set}) WHERE c.action IN ['import', 'undo_import'] RETURN properties(c) AS c"
 Q_REL_BY_ID = ("UNWIND $rows AS row MATCH (a:Entity {id: row.source})-[r {id: row.id}]->(b:Entity {id: row.target}) "
@@ -146,6 +150,12 @@ class Plan:
     file: str
     items: list[Item] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
+    # a document read into proposals (registry.ingest_apply): the plan tasks it creates (PlanTask properties,
+    # one import_item each, undone with the rest), the document's file name on the change set's head, and
+    # the message ids its change log uses ("<prefix>.change.summary", "<prefix>.change.item_created" …)
+    tasks: list[Item] = field(default_factory=list)
+    document: str | None = None
+    messages: str = "imports"
 
     def of(self, action: str) -> list[Item]:
         return [i for i in self.items if i.action == action]
@@ -605,7 +615,7 @@ def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: 
             items_changes.append(_item_change(set_id, at, by, why, item, ids=ids, diff=diff,
                                               undo={"kind": "relation", "action": item.action, **item.rel,
                                                     "version": item.props.get("version"),
-                                                    "before": item.stored}))
+                                                    "before": item.stored}, messages=plan.messages))
             continue
         if item.action == "create":
             creates.setdefault(item.kind, []).append(item.props)
@@ -615,27 +625,39 @@ def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: 
             diff = {f["field"]: [f["before"], f["after"]] for f in item.fields}
         items_changes.append(_item_change(set_id, at, by, why, item, ids=None, diff=diff,
                                           undo={"kind": item.kind, "action": item.action,
-                                                "version": item.props.get("version"), "before": item.stored}))
+                                                "version": item.props.get("version"), "before": item.stored},
+                                          messages=plan.messages))
 
     for kind, rows in creates.items():
         for chunk in _chunks(rows):
             statements.append((Q_IMPORT_CREATE[kind], {"rows": chunk}))
     for chunk in _chunks(updates):
         statements.append((Q_IMPORT_UPDATE, {"rows": chunk}))
+    for chunk in _chunks([t.props for t in plan.tasks]):
+        statements.append((Q_IMPORT_TASKS, {"rows": chunk}))
+    for t in plan.tasks:
+        items_changes.append(_item_change(set_id, at, by, why, t, ids=[t.id], diff={"after": t.stored},
+                                          undo={"kind": "task", "action": "create", "version": t.props["version"]},
+                                          messages=plan.messages))
     for group in (rel_creates, rel_updates):
         for rtype, rows in group.items():
             for chunk in _chunks(rows):
                 statements.append((Q_IMPORT_RELATE[rtype], {"rows": chunk}))
     c = plan.counts
     rel_n = sum(1 for i in plan.items if i.kind == "relation" and i.action in ("create", "change"))
-    head = _change("import", by=by, why=why, at=at, ids=[i.id for i in plan.items if i.action in ("create", "change")],
-                   summary=text("imports.change.summary", "zh", file=plan.file, created=c["created"],
-                                changed=c["changed"], unchanged=c["unchanged"], rejected=c["rejected_rows"]))
+    head = _change("import", by=by, why=why, at=at, ids=[i.id for i in plan.items if i.action in ("create", "change")]
+                   + [t.id for t in plan.tasks],
+                   summary=text(f"{plan.messages}.change.summary", "zh", file=plan.file, created=c["created"],
+                                changed=c["changed"], unchanged=c["unchanged"], rejected=c["rejected_rows"],
+                                tasks=len(plan.tasks)))
     head.update({"set_id": set_id, "file": plan.file, "created": c["created"], "changed": c["changed"],
                  "unchanged": c["unchanged"], "rejected": c["rejected_rows"], "relations": rel_n})
+    if plan.document:
+        head.update({"document": plan.document, "tasks": len(plan.tasks)})
     for chunk in _chunks([head, *items_changes]):
         statements.append((Q_IMPORT_CHANGES, {"rows": chunk}))
     expect = _Expected()
+    expect.tasks_absent += [t.id for t in plan.tasks]
     for kind, rows in creates.items():
         expect.absent += [r["id"] for r in rows]
     expect.records.update({r["id"]: r["version"] for r in updates})
@@ -650,11 +672,12 @@ def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: 
     return plan.summary(applied=True, set_id=set_id)
 
 
-def _item_change(set_id: str, at: str, by: str, why: str, item: Item, *, ids, diff, undo) -> dict:
+def _item_change(set_id: str, at: str, by: str, why: str, item: Item, *, ids, diff, undo,
+                 messages: str = "imports") -> dict:
     verb = "created" if item.action == "create" else "changed"
     c = _change("import_item", by=by, why=why, at=at, entity_id=item.id if item.kind != "relation" else item.rel["source"],
                 kind=item.kind if item.kind in KINDS else None, ids=ids, diff=diff,
-                summary=text(f"imports.change.item_{verb}", "zh", name=item.name, sheet=item.sheet, row=item.row))
+                summary=text(f"{messages}.change.item_{verb}", "zh", name=item.name, sheet=item.sheet, row=item.row))
     c["set_id"] = set_id
     c["undo_json"] = json.dumps(undo, ensure_ascii=False)
     return c
@@ -676,12 +699,20 @@ class _Expected:
         self.records: dict[str, int] = {}
         self.ends: set[str] = set()
         self.rels: list[dict] = []
+        self.tasks_absent: list[str] = []    # plan tasks to create
+        self.tasks: dict[str, int] = {}      # plan tasks to delete, at their version
 
     def check(self, what: str):
         def precheck(read):
             moved: list[str] = []
             for chunk in _chunks(self.absent):
                 moved += [r["id"] for r in read(Q_VERSIONS, {"ids": chunk})]
+            for chunk in _chunks(self.tasks_absent):
+                moved += [r["id"] for r in read(Q_TASK_VERSIONS, {"ids": chunk})]
+            task_ids = list(self.tasks)
+            for chunk in _chunks(task_ids):
+                found = {r["id"]: r["version"] for r in read(Q_TASK_VERSIONS, {"ids": chunk})}
+                moved += [i for i in chunk if found.get(i) != self.tasks[i]]
             ids = list(self.records)
             for chunk in _chunks(ids):
                 found = {r["id"]: r["version"] for r in read(Q_VERSIONS, {"ids": chunk})}
@@ -729,7 +760,7 @@ def undo_import(reg: Registry, set_id: str, *, by: str, why: str, progress: Prog
     cs = change_set(reg, set_id)
     if cs["undone"]:
         raise Conflict(f"该导入已于 {cs['undone']['at']} 由 {cs['undone']['by']} 撤销 / this import was already undone")
-    deletes, restores, unrelates, rerelates = [], [], {}, {}
+    deletes, restores, unrelates, rerelates, task_deletes = [], [], {}, {}, []
     at = now_iso()
 
     def put_back(before: dict, version: int) -> dict:
@@ -738,7 +769,9 @@ def undo_import(reg: Registry, set_id: str, *, by: str, why: str, progress: Prog
 
     for c in cs["items"]:
         u = json.loads(c.get("undo_json") or "{}")
-        if u.get("kind") == "relation":
+        if u.get("kind") == "task":
+            task_deletes.append({"id": c["ids"][0], "version": u["version"]})
+        elif u.get("kind") == "relation":
             row = {"id": c["ids"][0], "source": u["source"], "target": u["target"], "version": u["version"]}
             if u["action"] == "create":
                 unrelates.setdefault(u["type"], []).append(row)
@@ -760,6 +793,8 @@ def undo_import(reg: Registry, set_id: str, *, by: str, why: str, progress: Prog
         statements.append((Q_UNDO_RESTORE, {"rows": chunk}))
     for chunk in _chunks(deletes):
         statements.append((Q_UNDO_DELETE, {"rows": chunk}))
+    for chunk in _chunks(task_deletes):
+        statements.append((Q_UNDO_DELETE_TASK, {"rows": chunk}))
     head = cs["head"]
     change = _change("undo_import", by=by, why=why, at=at, ids=(head.get("ids") or [])[:1000],
                      summary=text("imports.change.undo_summary", "zh", file=head.get("file", ""),
@@ -769,8 +804,9 @@ def undo_import(reg: Registry, set_id: str, *, by: str, why: str, progress: Prog
     expect = _Expected()
     expect.records.update({r["id"]: r["version"] for r in [*deletes, *restores]})
     expect.rels += [r for rows in (*unrelates.values(), *rerelates.values()) for r in rows]
+    expect.tasks.update({r["id"]: r["version"] for r in task_deletes})
     reg.store.atomic(statements, precheck=expect.check("undo"),
                      progress=(lambda d, t: progress("undo", d, t)) if progress else None)
     return {"set_id": set_id, "deleted": len(deletes), "restored": len(restores),
             "relations_deleted": sum(map(len, unrelates.values())),
-            "relations_restored": sum(map(len, rerelates.values()))}
+            "relations_restored": sum(map(len, rerelates.values())), "tasks_deleted": len(task_deletes)}

@@ -18,8 +18,8 @@ seed documents: no name found here starts inside one of its words (its boundarie
 so aligning to them changes nothing), and cutting names at the verbs its tagger finds broke 25 right names and
 fixed none (创新中心, 促进中心, 稀有稀土 read as verbs); it would also add 1.2-1.5 s of dictionary loading.
 
-Readers: plain text in UTF-8 or GB18030 (``read_document``). ``.docx`` and ``.pdf`` are refused with a clear
-message: no well-kept reader for them (python-docx, pypdf, pdfminer) is installed in this project.
+Readers: plain text in UTF-8 or GB18030, ``.docx`` and ``.pdf`` with a text layer (``read_document``, which
+``registry.documents`` does).
 
 >>> cn_number("一百二十"), cn_number("千亿"), cn_number("1.5万"), cn_number("两千")
 (120, 100000000000, 15000, 2000)
@@ -68,19 +68,11 @@ def decode(data: bytes) -> str:
 
 
 def read_document(path: str | Path) -> str:
-    """The text of a document file; ``.docx`` / ``.pdf`` / other binaries are refused with a clear message."""
-    p = Path(path)
-    if not p.is_file():
-        raise InvalidInput(f"找不到文件：{p} / no such file: {p}")
-    suffix = p.suffix.lower()
-    if suffix in (".docx", ".doc", ".pdf", ".wps"):
-        raise InvalidInput(f"暂不支持 {suffix} 文件：本系统未安装可靠的读取库；请另存为 UTF-8 或 GB18030 文本（.txt）后再读入 / "
-                           f"{suffix} files are not supported yet (no well-kept reader is installed); "
-                           "save the document as UTF-8 or GB18030 text (.txt) and read that")
-    data = p.read_bytes()
-    if b"\x00" in data[:4096]:
-        raise InvalidInput(f"{p.name} 不是文本文件 / {p.name} is not a text file")
-    return decode(data)
+    """The text of a document file: plain text (UTF-8 / GB18030), ``.docx`` or ``.pdf`` with a text layer
+    (``registry.documents``); anything else is refused with a clear message."""
+    from .documents import read_path
+
+    return read_path(path)
 
 
 # ---------------------------------------------------------------------------------------------- numbers

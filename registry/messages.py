@@ -17,7 +17,7 @@ Domains, one file each, so that separate parts of the code do not edit one file:
 facts, formulas), ``ui`` (the page templates), ``web`` (what the web's view models
 and exports say), ``cli`` (the command line), ``data`` (spreadsheet templates and reading files), ``todo``
 (the data to-do list and target measurability), ``search``, ``chain`` (the chain map), ``print`` (print-ready
-exports and the one-page brief), ``gaps`` (gap grouping and candidate scores), ``backup`` (backup and restore), ``imports`` (matching, preview, apply and undo of an import).
+exports and the one-page brief), ``gaps`` (gap grouping and candidate scores), ``backup`` (backup and restore), ``imports`` (matching, preview, apply and undo of an import), ``ingestweb`` (reviewing and applying a document read into proposals).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from babel.support import Translations
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 DOMAINS = ("labels", "analysis", "ui", "web", "cli", "auth", "data", "todo", "search", "chain", "print", "gaps", "backup",
-           "imports", "importweb", "pipeline", "ingest")
+           "imports", "importweb", "pipeline", "ingest", "ingestweb")
 TRANSLATIONS = Path(__file__).with_name("translations")
 
 __all__ = ["LANGS", "DEFAULT_LANG", "translations", "catalogue", "has", "text", "label", "render", "localise",

@@ -35,4 +35,7 @@ def create_app(test_config: dict | None = None, *, instance_path: str | None = N
     from . import leads
 
     leads.init_app(app)  # the 招商 pipeline: leads, the board, the weekly report (issue 13)
+    from . import ingest
+
+    ingest.init_app(app)  # reading a plan: upload or paste, review each proposal, apply as one change set (issue 14)
     return app

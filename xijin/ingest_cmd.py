@@ -2,10 +2,13 @@
 
     xijin ingest FILE [--json] [--instance DIR]
 
-Read-only: it prints proposals (organisations, chain segments, targets, tasks, relations) and writes nothing.
-With an existing instance, organisation and segment names are matched against that registry's names and aliases
-(exact, or near matches flagged; never merged). The review page and the apply path are not built yet.
-Exit 0 when read; 2 on a file it cannot read (.docx / .pdf / not text); 3 when --instance has no registry.
+    xijin ingest FILE --apply --accept-all --as USER --reason TEXT [--instance DIR] [--json]
+
+Without ``--apply`` it prints proposals (organisations, chain segments, targets, tasks, relations) and writes nothing. With an
+existing instance, organisation and segment names are matched against that registry's names and aliases (exact, or
+near matches flagged; never merged). ``--apply --accept-all`` writes every proposal as one change set, as the
+named editor (``registry.ingest_apply``); review proposal by proposal on the web page /ingest.
+Exit 0 when read (or applied); 2 on a file it cannot read (a scan, an old .doc, not text) or, with --apply, proposals still needing a choice; 3 when --instance has no registry.
 """
 
 from __future__ import annotations
@@ -48,10 +51,17 @@ def make_command(instance_option):
     @instance_option
     @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
     @click.option("--json", "as_json", is_flag=True, help="输出一个 JSON 对象 / print one JSON object")
-    def ingest(instance, file, as_json):
-        """从政策文件中提取企业、目标、任务与关系（只读，附原文引用）/ Propose records from a document's text."""
+    @click.option("--apply", "apply_", is_flag=True,
+                  help="把接受的建议写入登记库（一个变更批次）/ write the accepted proposals (one change set)")
+    @click.option("--accept-all", is_flag=True, help="接受全部建议（与 --apply 同用）/ accept every proposal (with --apply)")
+    @click.option("--as", "as_user", metavar="USER", help="以该用户身份写入 / the user who applies")
+    @click.option("--reason", metavar="TEXT", help="理由（记入变更日志）/ why (goes into the change log)")
+    def ingest(instance, file, as_json, apply_, accept_all, as_user, reason):
+        """从政策文件中提取企业、目标、任务与关系（附原文引用；加 --apply 才写入）/ Propose records from a document's text."""
         from registry import ingest as ing
 
+        if apply_:
+            return _apply(instance, file, as_json=as_json, accept_all=accept_all, as_user=as_user, reason=reason)
         names = {}
         if instance is not None:
             from xijin.cli import read_registry
@@ -87,3 +97,40 @@ def make_command(instance_option):
         click.echo("\n" + _both("ingest.cli.readonly"))
 
     return ingest
+
+
+def _apply(instance, file: Path, *, as_json: bool, accept_all: bool, as_user, reason) -> None:
+    """``--apply``: propose against the registry, accept every proposal (``--accept-all``: the person named by
+    ``--as`` takes them all, as the review page's "accept all" does), and write them as one change set. Refused
+    (exit 2, nothing written) while a proposal needs a choice (a near match) or has a problem: review those on
+    the web page (/ingest)."""
+    import sys
+
+    from registry import ingest as ing
+    from registry import ingest_apply as IA
+    from registry.instance import open_registry
+    from xijin.import_cmd import _reason, _signed_in
+
+    if not accept_all:
+        raise click.UsageError("--apply 需要 --accept-all（逐条审阅请用网页 /ingest）/ --apply needs --accept-all "
+                               "(review proposal by proposal on the web page /ingest)")
+    body = ing.read_document(file).replace("\r\n", "\n")
+    with open_registry(instance, setup=True) as reg:
+        who = _signed_in(reg, as_user)
+        why = _reason(reason)
+        proposals = ing.propose(body, IA.registry_names(reg), document=file.name)
+        review = IA.plan_ingest(reg, proposals, body, file=file.name, by=who, decisions=IA.accept_all(proposals))
+        if review.problems:
+            for r in review.problems[:50]:
+                click.echo(f"  ✗ {r.key} {r.name}: {' / '.join(r.problem or ('', ''))}", err=True)
+            click.echo(f"有 {len(review.problems)} 条建议需要处理，未写入任何内容；请在网页 /ingest 审阅 / "
+                       f"{len(review.problems)} proposals need a decision; nothing was written: review them on /ingest",
+                       err=True)
+            sys.exit(2)
+        summary = IA.apply_ingest(reg, review, by=who, why=why)
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+    else:
+        click.echo(f"已写入：新建 {summary['created']} 条，补充来源 {summary['changed']} 条，规划任务 {summary['tasks']} 项；"
+                   f"变更批次 {summary['change_set']} / written: {summary['created']} created, {summary['changed']} "
+                   f"given a source, {summary['tasks']} plan tasks; change set {summary['change_set']}")

@@ -45,7 +45,7 @@ def test_text_output_and_refusals(runner, tmp_path):
     doc = tmp_path / "plan.docx"
     doc.write_bytes(b"PK\x03\x04")
     r = runner.invoke(cli, ["ingest", str(doc)], catch_exceptions=True)
-    assert r.exit_code == 2 and ".docx files are not supported" in r.output
+    assert r.exit_code == 2 and "is not a valid Word (.docx) file" in r.output  # a broken .docx: said so
     missing = tmp_path / "nowhere"
     r = runner.invoke(cli, ["ingest", str(DOC_001), "--instance", str(missing)], catch_exceptions=True)
     assert r.exit_code == 3 and "no registry at" in r.output and not missing.exists()  # read-only: never creates the instance folder

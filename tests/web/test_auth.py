@@ -50,9 +50,10 @@ API_WRITES = [
     ("PATCH", "/api/v1/leads/lead-1", {"version": 1, "stage": "contacted", "reason": "已电话联系"}, EDITOR),
 ]
 RANK = {None: -1, VIEWER: 0, EDITOR: 1, ADMIN: 2}
-# write routes whose roles are tested in their own files: spreadsheet import (tests/web/test_web_import.py)
+# write routes whose roles are tested in their own files: spreadsheet import (tests/web/test_web_import.py),
+# reading a document (tests/web/test_web_ingest.py)
 COVERED_ELSEWHERE = {"/import", "/import/<id>/decide", "/import/<id>/again", "/import/<id>/apply",
-                     "/import/set/<id>/undo", "/api/v1/import"}
+                     "/import/set/<id>/undo", "/api/v1/import", "/ingest", "/ingest/<id>/review"}
 
 
 def with_pipeline(reg: Registry, path: str) -> None:
