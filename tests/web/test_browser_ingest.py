@@ -120,9 +120,14 @@ def test_upload_001_review_accept_all_apply(driver, empty_server):
     tasks = Tasks(reg).list()
     assert len(tasks) == 23 and all(t["sources"][0]["quote"] in text and t["responsible_units"] for t in tasks)
     assert tasks[0]["responsible_units"][0] == "区科创中心"
-    if "segments" in groups:
-        segs = {s["name"] for s in nodes(reg, "segment")}
-        assert set(MOTORS) <= segs, set(MOTORS) - segs
+    assert "segments" in groups
+    segs = {s["id"]: s for s in nodes(reg, "segment")}
+    assert set(MOTORS) <= {s["name"] for s in segs.values()}, set(MOTORS) - {s["name"] for s in segs.values()}
+    # the eight motor types sit under 永磁电机, each quoting task 19's list
+    under = reg.store.read("MATCH (a:Entity)-[r:PART_OF]->(b:Entity) WHERE b.name = $p RETURN a.name AS a",
+                           {"p": "永磁电机"})
+    assert set(MOTORS) <= {r["a"] for r in under}
+    assert all(any("风电电机、新能源汽车驱动电机" in q for q in quotes(s)) for s in segs.values() if s["name"] in MOTORS)
     assert [d["name"] for d in nodes(reg, "document")] == ["赣县区稀土新材料及应用集群培育提升三年行动方案（2024-2026年）"]
 
     # the change set, from the result page

@@ -73,6 +73,10 @@ def test_upload_review_accept_all_apply_and_the_change_set(editor_client, app):
     decide(editor_client, token, bulk="accept:targets")
     decide(editor_client, token, bulk="accept:organisations")
     decide(editor_client, token, bulk="accept:relations")
+    # relations whose ends are segments not yet accepted are held as problems, named
+    _, html = review(editor_client, token)
+    assert stat(html, "problems") > 0 and "风电电机" in html
+    decide(editor_client, token, bulk="accept:segments")
     _, html = review(editor_client, token)
     assert stat(html, "rejected") == 1 and stat(html, "problems") == 0 and "（已核）" in html
     # no reason: refused, nothing written
