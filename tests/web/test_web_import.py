@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import re
+
+from markupsafe import escape
 import time
 from html import unescape
 from pathlib import Path
@@ -183,6 +185,11 @@ def test_preview_counts_rejected_rows_skip_apply_and_the_change_set(small_app, s
     assert 'id="undo-form"' not in html  # an editor cannot undo
     # the recent imports on /import link to it
     assert f"/import/set/{set_id}" in editor.get("/import").get_data(as_text=True)
+    # the home page's recent changes show the import as one line linking the set, not a line per record
+    home = re.search(r'<table id="changes">.*?</table>', unescape(editor.get("/").get_data(as_text=True)), re.S)[0]
+    assert home.count(f'href="/import/set/{set_id}"') == 1 and "区工信局名录" in home
+    items = reg.change_page(action="import_item", per_page=100)["items"]
+    assert len(items) == 9 and not any(escape(c["summary"]) in home for c in items)
 
 
 def test_undo_restores_and_only_an_admin_may(small_app, sign_in):
