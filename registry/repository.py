@@ -18,12 +18,16 @@ import json
 import re
 import unicodedata
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style
+from pypinyin.constants import RE_HANS
+from pypinyin.converter import UltimateConverter
+from pypinyin.seg import mmseg
 
 from . import dialect
 from .errors import Conflict, InvalidInput, NotFound
@@ -49,6 +53,10 @@ from .quotes import check_explicit_quotes
 from .store import GraphStore
 
 BATCH = 5000
+# rows per statement of the batch loader (upsert_many, upsert_relations): the next chunk's derived fields
+# are built while the store writes the one before, so a chunk is a fraction of a typical load; the
+# engine's rate hardly depends on it between 1,000 and 10,000 (BENCHMARKS.md, "Loader")
+WRITE_BATCH = 2000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
 DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
 # ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
@@ -73,6 +81,8 @@ def _per_type(template: str) -> dict[str, str]:
 Q_GET = "MATCH (n:Entity {id: $id}) RETURN properties(n) AS n"
 Q_GET_MANY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS n"
 Q_KINDS_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind, n.content_hash AS hash"
+# the kinds alone (a relation's ends): the content hash, 40 characters a row, is most of the reply
+Q_KINDS = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind"
 
 Q_CREATE = _per_kind(
     "CREATE (n:Entity:<Label>) SET n = $props "
@@ -271,13 +281,40 @@ Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
 
 
 # ---------------------------------------------------------------- helpers
+# Pinyin the way ``pypinyin.lazy_pinyin(text, errors="default")`` gives it, syllable for syllable, without
+# paying for it once per name: pypinyin splits a text into runs of Han and other characters, cuts each Han
+# run into words (its phrase dictionary, longest match first: 重庆 chong qing, 银行 yin hang) and converts
+# each word on its own. The same steps are taken here, each word's syllables remembered: a batch of 10,000
+# new names holds a few thousand distinct words, so the conversion (most of pypinyin's time) is done once
+# per word, not once per name. tests/registry/test_search.py checks the result equals lazy_pinyin's.
+_HANS_CLASS = RE_HANS.pattern[len("^(?:["):-len("])+$")]
+_HAN_OR_OTHER = re.compile(f"[{_HANS_CLASS}]+|[^{_HANS_CLASS}]+")
+_CONVERTER = UltimateConverter()  # lazy_pinyin's own converter, with its defaults
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    """One word as pypinyin cut it (or a run of other characters, kept as it is), as lower-case syllables."""
+    return tuple(s.lower() for item in _CONVERTER.convert(word, Style.NORMAL, False, "default", True) for s in item)
+
+
+@lru_cache(maxsize=1 << 16)
+def _han_words(run: str) -> tuple[str, ...]:
+    """A run of Han characters cut into words by pypinyin's own segmenter (its phrase dictionary)."""
+    return tuple(mmseg.seg.cut(run))
+
+
 @lru_cache(maxsize=65536)
 def _syllables(text: str) -> tuple[str, ...]:
-    """Pinyin syllables of a text, one call to pypinyin (its phrase dictionary picks the reading
-    of polyphones such as 重 and 长). Pure-ASCII text needs no lookup."""
+    """Pinyin syllables of a text, equal to ``lazy_pinyin(text, errors="default")`` lower-cased (its phrase
+    dictionary picks the reading of polyphones such as 重 and 长). Pure-ASCII text needs no lookup."""
     if text.isascii():
         return tuple(text.lower().split())
-    return tuple(s.lower() for s in lazy_pinyin(text, errors="default"))
+    out: list[str] = []
+    for part in _HAN_OR_OTHER.findall(text):
+        for word in (_han_words(part) if RE_HANS.match(part) else (part,)):
+            out += _word_syllables(word)
+    return tuple(out)
 
 
 def _pinyin(text: str) -> tuple[str, str]:
@@ -324,14 +361,6 @@ def _han_pinyin(text: str) -> tuple[str, str]:
     return _pinyin(han) if han else ("", "")
 
 
-def _grams(text: str, sizes: Iterable[int]) -> set[str]:
-    out: set[str] = set()
-    for run in text.split():
-        for n in sizes:
-            out.update(run[i:i + n] for i in range(len(run) - n + 1))
-    return out
-
-
 def search_text(name: str, aliases: Iterable[str]) -> str:
     """What a query word must be part of: each name and alias normalised, then the full pinyin and the
     initials of each, one per line (so no word matches across two of them)."""
@@ -344,21 +373,38 @@ def search_text(name: str, aliases: Iterable[str]) -> str:
     return "\n".join(out)
 
 
+def _gram_list(text: str, n: int) -> list[str]:
+    """Every ``n`` neighbouring characters of each whitespace-separated run of ``text``."""
+    if " " not in text and text.isprintable():  # no whitespace at all: one run
+        return [text[i:i + n] for i in range(len(text) - n + 1)]
+    return [run[i:i + n] for run in text.split() for i in range(len(run) - n + 1)]
+
+
+def _part_tokens(p: str) -> set[str]:
+    """The tokens of one normalised name or alias (see the comment above ``search_tokens``)."""
+    toks = {"=" + p}
+    toks.update(_gram_list(p, 1))
+    toks.update(_gram_list(p, 2))
+    for run in _LATIN_RUN.findall(p):
+        toks.update([run[i:i + 3] for i in range(len(run) - 2)])
+    full, initials = _han_pinyin(p)
+    if full:
+        toks.update(_gram_list(full, 3))
+        toks.update(_gram_list(initials, 1))
+        toks.update(_gram_list(initials, 2))
+        toks.update(_gram_list(initials, 3))
+    return toks
+
+
 def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = (), *,
                   lead: bool = False) -> list[str]:
     """The tokens a record is found by (see the comment above); ``codes``: its id and credit code;
     ``lead``: it is a chain leader or leading firm."""
     toks: set[str] = set()
-    for part in [name, *aliases]:
-        p = normalise(part or "")
-        if not p:
-            continue
-        toks.add("=" + p)
-        toks |= _grams(p, (1, 2))
-        for run in _LATIN_RUN.findall(p):
-            toks |= _grams(run, (3,))
-        full, initials = _han_pinyin(p)
-        toks |= _grams(full, (3,)) | _grams(initials, (1, 2, 3))
+    for part in (name, *aliases):
+        p = normalise(part) if part else ""
+        if p:
+            toks |= _part_tokens(p)
     if lead:
         toks |= {"!" + t for t in toks if not t.startswith("=")}
     toks.update("=" + normalise(c) for c in codes if c)
@@ -400,8 +446,15 @@ def query_tokens(words: list[str]) -> list[str]:
     return out[:SEARCH_MAX_TOKENS]
 
 
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
 def _hash(obj: Any) -> str:
-    return hashlib.sha1(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha1(_HASH_JSON.encode(obj).encode()).hexdigest()
+
+
+def _sources_json(sources: list) -> str:
+    return json.dumps(sources, ensure_ascii=False) if sources else "[]"
 
 
 def content_hash(entity) -> str:
@@ -415,7 +468,7 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     digest = _hash(data)
     sources = data.pop("sources", [])
     props = {k: v for k, v in data.items() if v != [] or k in ("aliases",)}
-    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["sources_json"] = _sources_json(sources)
     props["basis"] = basis_of(entity.sources)
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
@@ -435,7 +488,7 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
     data.pop("type", None)
     props = dict(data)
     props["id"] = rel.id
-    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["sources_json"] = _sources_json(sources)
     props["basis"] = basis_of(rel.sources)
     props["content_hash"] = _hash(data | {"sources": sources, "type": rel.type})
     if meta:
@@ -627,7 +680,7 @@ class Registry:
         ids = list(dict.fromkeys(ids))
         kinds: dict[str, str] = {}
         for chunk in _chunks(ids):
-            kinds.update({r["id"]: r["kind"] for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
+            kinds.update({r["id"]: r["kind"] for r in self.store.read(Q_KINDS, {"ids": chunk})})
         return kinds
 
     def create(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
@@ -721,7 +774,7 @@ class Registry:
         existing: dict[str, tuple[str, str | None]] = {}
         for chunk in _chunks(list(seen)):
             existing.update({r["id"]: (r["kind"], r["hash"]) for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
-        self._check_quotes([(f"{kind_name(e.kind)} {e.id}", e.sources) for e in entities],
+        self._check_quotes([(f"{kind_name(e.kind)} {e.id}", e.sources) for e in entities if e.sources],
                            also_registered={e.file for e in entities if e.kind == "document"})
         clashes = [f"'{e.id}' 已是{kind_name(existing[e.id][0])}/is a {existing[e.id][0]}"
                    for e in entities if e.id in existing and existing[e.id][0] != e.kind]
@@ -733,34 +786,61 @@ class Registry:
             # unchanged records are skipped here, before the costly derived fields (the query checks again)
             if e.id in existing and existing[e.id][1] == content_hash(e):
                 continue
+            by_kind.setdefault(e.kind, []).append(e)
+
+        def prepare(e) -> dict[str, Any]:
             props = entity_props(e)
             if provenance and e.id in provenance:
                 props["seed_json"] = provenance[e.id]
-            by_kind.setdefault(e.kind, []).append(props)
+            return props
+
         written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
         written.update(self._write_batches(
             by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
-            summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
+            prepare=prepare, summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
         return written
 
-    def _write_batches(self, groups: dict[str, list[dict]], queries: dict[str, str], *, action: str,
+    def _write_batches(self, groups: dict[str, list], queries: dict[str, str], *, action: str,
                        summary: Callable[[str, int], str], by: str | None, why: str | None,
-                       progress: Progress, total: int) -> dict[str, int]:
-        """Write prepared rows, a group (kind or relation type) and a chunk at a time: each chunk is
-        one statement that also records its change-log entry. Returns rows changed per group."""
+                       progress: Progress, total: int,
+                       prepare: Callable[[Any], dict[str, Any]] | None = None) -> dict[str, int]:
+        """Write rows a group (kind or relation type) and a chunk at a time: each chunk is one statement
+        that also records its change-log entry. ``prepare`` turns an item of ``groups`` into its row (the
+        derived fields); it runs a chunk at a time, the next chunk's while the store writes the one before
+        (one writer thread: the statements still go one after another, in order, and the first that fails
+        stops the rest). Returns rows changed per group."""
         written: dict[str, int] = {}
         done = total - sum(len(rows) for rows in groups.values())  # rows skipped before writing
         now = now_iso()
-        for key, rows in groups.items():
-            for chunk in _chunks(rows):
-                change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
-                                 kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
-                res = self.store.write(queries[key], {"rows": chunk, "now": now, "by": by or "system",
-                                                      "change": change})
-                written[key] = written.get(key, 0) + (res[0]["changed"] if res else 0)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+
+        def write(key: str, chunk: list[dict]) -> tuple[str, int, int]:
+            change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
+                             kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
+            res = self.store.write(queries[key], {"rows": chunk, "now": now, "by": by or "system",
+                                                  "change": change})
+            return key, len(chunk), res[0]["changed"] if res else 0
+
+        def count(key: str, n: int, changed: int) -> None:
+            nonlocal done
+            written[key] = written.get(key, 0) + changed
+            done += n
+            if progress:
+                progress(done, total)
+
+        chunks = ((key, chunk) for key, rows in groups.items() for chunk in _chunks(rows, WRITE_BATCH))
+        if sum(len(rows) for rows in groups.values()) <= WRITE_BATCH:  # one statement at most: no thread
+            for key, chunk in chunks:
+                count(*write(key, [prepare(x) for x in chunk] if prepare else chunk))
+            return written
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xijin-loader") as writer:
+            pending = None
+            for key, chunk in chunks:
+                rows = [prepare(x) for x in chunk] if prepare else chunk  # while the chunk before is written
+                if pending is not None:
+                    count(*pending.result())  # a write that failed raises here, before the next is sent
+                pending = writer.submit(write, key, rows)
+            if pending is not None:
+                count(*pending.result())
         return written
 
     # -- relations ---------------------------------------------------
@@ -809,20 +889,24 @@ class Registry:
         overwritten: fields a row does not set keep their stored value and new sources are appended to
         the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
         rels = self._validated_relations(rows, known_kinds)
-        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels])
+        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
         stored = self.stored_relations(rels) if merge else {}
-        by_type: dict[str, dict[str, dict]] = {}
+        by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
             if rel.id in stored:
                 rel = _merged_relation(rel, stored[rel.id])
+            by_type.setdefault(rel.type, {})[rel.id] = rel  # last row for a fact wins
+
+        def prepare(rel: Relation) -> dict[str, Any]:
             props = relation_props(rel)
             if provenance and rel.id in provenance:
                 props["seed_json"] = provenance[rel.id]
-            by_type.setdefault(rel.type, {})[rel.id] = props  # last row for a fact wins
+            return props
+
         groups = {rtype: list(by_id.values()) for rtype, by_id in by_type.items()}
         return self._write_batches(
             groups, Q_REL_UPSERT, action="relate", by=by, why=why, progress=progress,
-            total=sum(len(rows) for rows in groups.values()),
+            total=sum(len(rows) for rows in groups.values()), prepare=prepare,
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     # -- the seed: never over a user's change ------------------------
