@@ -44,6 +44,7 @@ from .model import (
     Relation,
     basis_of,
     check_endpoints,
+    endpoints_allowed,
     relation_id,
     role_code,
     validate_entity,
@@ -128,6 +129,20 @@ Q_REL_UPSERT = _per_type(
     "WITH count(r) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+
+# the batch loader's one read for a batch of relations of one type ($rows: i, id, source, target): only the
+# rows it must act on come back — an end missing or of a kind the type does not allow ($sources, $targets:
+# the allow-list of model.RELATION_TYPES), or the relation stored already (to be added to) — so a batch of
+# new, well-formed relations reads no reply at all
+Q_REL_CHECK = _per_type(
+    "UNWIND $rows AS row "
+    "OPTIONAL MATCH (a:Entity {id: row.source}) "
+    "OPTIONAL MATCH (b:Entity {id: row.target}) "
+    "OPTIONAL MATCH (a)-[r:<TYPE> {id: row.id}]->(b) "
+    "WITH row, a.kind AS source_kind, b.kind AS target_kind, r "
+    "WHERE r IS NOT NULL OR source_kind IS NULL OR target_kind IS NULL "
+    "OR NOT (source_kind IN $sources AND target_kind IN $targets) "
+    "RETURN row.i AS i, source_kind, target_kind, properties(r) AS r")
 
 # a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
 Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
@@ -594,6 +609,9 @@ def change_fields(change: dict[str, Any]) -> list[dict[str, Any]]:
             if isinstance(v, list) and len(v) == 2]
 
 
+_DERIVED_REL_KEYS = frozenset(("id", "basis", *META_FIELDS))  # what a relation row may carry that is not input
+
+
 def _chunks(rows: list, size: int = BATCH):
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
@@ -844,28 +862,74 @@ class Registry:
         return written
 
     # -- relations ---------------------------------------------------
-    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
-        rels, errors = [], []
-        for i, data in enumerate(rows, 1):
-            # a relation read back from the registry (or an export) carries its id, basis and
-            # bookkeeping: those are derived, not input
-            data = {k: v for k, v in data.items() if k not in ("id", "basis", *META_FIELDS)}
-            try:
-                rels.append(validate_relation(data))
-            except InvalidInput as exc:
-                errors.append(f"第{i}行 / row {i}: {exc.message}")
-        kinds = dict(known_kinds or {})
-        missing = {x for r in rels for x in (r.source, r.target)} - set(kinds)
-        kinds.update(self.kinds_of(missing))
-        for i, rel in enumerate(rels, 1):
-            try:
-                check_endpoints(rel, kinds.get(rel.source), kinds.get(rel.target))
-            except InvalidInput as exc:
-                errors.append(f"第{i}行 / row {i}: {exc.message}")
+    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None,
+                             *, stored: dict[str, dict[str, Any]] | None = None):
+        """The rows as Relations, or InvalidInput naming every bad row: a field the model refuses, an end
+        missing or of a kind the type does not allow. Without ``known_kinds`` (kinds of ids, taken as they
+        are) and with ``stored`` (a dict), the ends are checked in the store by ``Q_REL_CHECK``, which also
+        fills ``stored`` with the relations that exist (as ``stored_relations`` would)."""
+        rels, errors = self._checked_fields(rows)
+        if stored is not None and not known_kinds:
+            errors += self._check_in_store(rels, stored)
+        else:
+            errors += self._check_ends(rels, known_kinds)
         if errors:
             raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
                                details=errors)
         return rels
+
+    def _check_in_store(self, rels: list[Relation], stored: dict[str, dict[str, Any]]) -> list[str]:
+        """Endpoint errors of ``rels`` (row numbers as ``_check_ends`` gives them), from one read a type
+        and a chunk that returns only the rows to act on; the stored relations among them go to ``stored``."""
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for i, rel in enumerate(rels):
+            by_type.setdefault(rel.type, []).append({"i": i, "id": rel.id, "source": rel.source, "target": rel.target})
+        bad: dict[int, tuple[str | None, str | None]] = {}
+        for rtype, keys in by_type.items():
+            sources, targets = (sorted(kinds) for kinds in RELATION_TYPES[rtype][:2])
+            for chunk in _chunks(keys):
+                for row in self.store.read(Q_REL_CHECK[rtype], {"rows": chunk, "sources": sources, "targets": targets}):
+                    if row["r"] is not None:
+                        stored[row["r"]["id"]] = row["r"]
+                    if not endpoints_allowed(rtype, row["source_kind"], row["target_kind"]):
+                        bad[row["i"]] = (row["source_kind"], row["target_kind"])
+        errors = []
+        for i in sorted(bad):
+            try:
+                check_endpoints(rels[i], *bad[i])
+            except InvalidInput as exc:
+                errors.append(f"第{i + 1}行 / row {i + 1}: {exc.message}")
+        return errors
+
+    def _checked_fields(self, rows: list[dict[str, Any]]) -> tuple[list[Relation], list[str]]:
+        rels, errors = [], []
+        for i, data in enumerate(rows, 1):
+            # a relation read back from the registry (or an export) carries its id, basis and
+            # bookkeeping: those are derived, not input
+            if not _DERIVED_REL_KEYS.isdisjoint(data):
+                data = {k: v for k, v in data.items() if k not in _DERIVED_REL_KEYS}
+            try:
+                rels.append(validate_relation(data))
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        return rels, errors
+
+    def _check_ends(self, rels: list[Relation], known_kinds: dict[str, str] | None) -> list[str]:
+        """Endpoint errors of ``rels`` (numbered by their place among the valid rows), the kinds read from
+        the store unless known."""
+        errors = []
+        kinds = dict(known_kinds or {})
+        missing = {x for r in rels for x in (r.source, r.target)} - set(kinds)
+        kinds.update(self.kinds_of(missing))
+        for i, rel in enumerate(rels, 1):
+            source_kind, target_kind = kinds.get(rel.source), kinds.get(rel.target)
+            if endpoints_allowed(rel.type, source_kind, target_kind):
+                continue  # (check_endpoints below would pass: both ends exist, of kinds the type allows)
+            try:
+                check_endpoints(rel, source_kind, target_kind)
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        return errors
 
     def relate(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
         """Add one relation, or add to it: a relation that exists keeps every field this one does not set,
@@ -888,9 +952,13 @@ class Registry:
         """Write many relations. With ``merge`` (the default) a relation that exists is added to, never
         overwritten: fields a row does not set keep their stored value and new sources are appended to
         the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
-        rels = self._validated_relations(rows, known_kinds)
+        stored: dict[str, dict[str, Any]] = {}
+        rels = self._validated_relations(rows, known_kinds, stored=stored)  # (stored: filled when kinds are read)
         self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
-        stored = self.stored_relations(rels) if merge else {}
+        if not merge:
+            stored = {}
+        elif known_kinds:
+            stored = self.stored_relations(rels)
         by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
             if rel.id in stored:
