@@ -117,6 +117,17 @@ Q_UPSERT = _per_kind(
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
 
+# the batch loader's records that its read found new: created, not merged (the engine skips MERGE's look-up
+# and creation in one; ids are unique in the store, so a record someone else created meanwhile is refused,
+# never overwritten)
+Q_CREATE_MANY = _per_kind(
+    "UNWIND $rows AS row "
+    "CREATE (n:Entity:<Label>) "
+    "SET n = row, n.created_at = $now, n.updated_at = $now, n.version = 1, n.updated_by = $by "
+    "WITH count(n) AS changed WHERE changed > 0 "
+    "CREATE (c:Change) SET c = $change, c.count = changed "
+    "RETURN changed")
+
 Q_REL_UPSERT = _per_type(
     "UNWIND $rows AS row "
     "MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
@@ -799,12 +810,16 @@ class Registry:
         if clashes:
             raise Conflict("编号已被其他类型的记录使用 / ids already used by a record of another kind: "
                            + "; ".join(clashes[:20]))
-        by_kind: dict[str, list] = {}
+        changed: dict[str, list] = {}
+        new: dict[str, list] = {}
         for e in entities:
+            if e.id not in existing:
+                new.setdefault(e.kind, []).append(e)
             # unchanged records are skipped here, before the costly derived fields (the query checks again)
-            if e.id in existing and existing[e.id][1] == content_hash(e):
-                continue
-            by_kind.setdefault(e.kind, []).append(e)
+            elif existing[e.id][1] != content_hash(e):
+                changed.setdefault(e.kind, []).append(e)
+        groups = [(kind, Q_UPSERT[kind], changed[kind]) for kind in changed]
+        groups += [(kind, Q_CREATE_MANY[kind], new[kind]) for kind in new]
 
         def prepare(e) -> dict[str, Any]:
             props = entity_props(e)
@@ -814,28 +829,28 @@ class Registry:
 
         written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
         written.update(self._write_batches(
-            by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
+            groups, action="upsert", by=by, why=why, progress=progress, total=len(entities),
             prepare=prepare, summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
         return written
 
-    def _write_batches(self, groups: dict[str, list], queries: dict[str, str], *, action: str,
+    def _write_batches(self, groups: list[tuple[str, str, list]], *, action: str,
                        summary: Callable[[str, int], str], by: str | None, why: str | None,
                        progress: Progress, total: int,
                        prepare: Callable[[Any], dict[str, Any]] | None = None) -> dict[str, int]:
-        """Write rows a group (kind or relation type) and a chunk at a time: each chunk is one statement
-        that also records its change-log entry. ``prepare`` turns an item of ``groups`` into its row (the
+        """Write rows a group and a chunk at a time; ``groups``: (key: a kind or relation type, the query
+        of that key from the allow-list dicts, items). Each chunk is one statement that also records its
+        change-log entry. ``prepare`` turns an item of ``groups`` into its row (the
         derived fields); it runs a chunk at a time, the next chunk's while the store writes the one before
         (one writer thread: the statements still go one after another, in order, and the first that fails
         stops the rest). Returns rows changed per group."""
         written: dict[str, int] = {}
-        done = total - sum(len(rows) for rows in groups.values())  # rows skipped before writing
+        done = total - sum(len(rows) for _, _, rows in groups)  # rows skipped before writing
         now = now_iso()
 
-        def write(key: str, chunk: list[dict]) -> tuple[str, int, int]:
+        def write(key: str, query: str, chunk: list[dict]) -> tuple[str, int, int]:
             change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
                              kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
-            res = self.store.write(queries[key], {"rows": chunk, "now": now, "by": by or "system",
-                                                  "change": change})
+            res = self.store.write(query, {"rows": chunk, "now": now, "by": by or "system", "change": change})
             return key, len(chunk), res[0]["changed"] if res else 0
 
         def count(key: str, n: int, changed: int) -> None:
@@ -845,18 +860,18 @@ class Registry:
             if progress:
                 progress(done, total)
 
-        chunks = ((key, chunk) for key, rows in groups.items() for chunk in _chunks(rows, WRITE_BATCH))
-        if sum(len(rows) for rows in groups.values()) <= WRITE_BATCH:  # one statement at most: no thread
-            for key, chunk in chunks:
-                count(*write(key, [prepare(x) for x in chunk] if prepare else chunk))
+        chunks = [(key, query, chunk) for key, query, rows in groups for chunk in _chunks(rows, WRITE_BATCH)]
+        if len(chunks) <= 1:  # one statement at most: no thread
+            for key, query, chunk in chunks:
+                count(*write(key, query, [prepare(x) for x in chunk] if prepare else chunk))
             return written
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xijin-loader") as writer:
             pending = None
-            for key, chunk in chunks:
+            for key, query, chunk in chunks:
                 rows = [prepare(x) for x in chunk] if prepare else chunk  # while the chunk before is written
                 if pending is not None:
                     count(*pending.result())  # a write that failed raises here, before the next is sent
-                pending = writer.submit(write, key, rows)
+                pending = writer.submit(write, key, query, rows)
             if pending is not None:
                 count(*pending.result())
         return written
@@ -971,10 +986,10 @@ class Registry:
                 props["seed_json"] = provenance[rel.id]
             return props
 
-        groups = {rtype: list(by_id.values()) for rtype, by_id in by_type.items()}
+        groups = [(rtype, Q_REL_UPSERT[rtype], list(by_id.values())) for rtype, by_id in by_type.items()]
         return self._write_batches(
-            groups, Q_REL_UPSERT, action="relate", by=by, why=why, progress=progress,
-            total=sum(len(rows) for rows in groups.values()), prepare=prepare,
+            groups, action="relate", by=by, why=why, progress=progress,
+            total=sum(len(rows) for _, _, rows in groups), prepare=prepare,
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     # -- the seed: never over a user's change ------------------------

@@ -212,3 +212,22 @@ def test_a_failed_statement_stops_the_chunks_after_it(registry, monkeypatch):
     monkeypatch.setattr(registry.store, "write", real_write)
     assert len(registry.kinds_of(f"ent-l{i}" for i in range(400))) == 100
     assert len([c for c in registry.changes(limit=50) if c["action"] == "upsert"]) == 2
+
+
+def test_a_record_created_meanwhile_is_refused_not_overwritten(registry, monkeypatch):
+    """New records are created, not merged: one someone else created between the loader's read and its write
+    (simulated: the read misses it) makes the statement fail with a conflict, and that record stays as it was."""
+    registry.create({"kind": "enterprise", "id": "ent-l1", "name": "别人刚建的企业"}, by="someone")
+    real_read = registry.store.read
+
+    def read_missing_it(query, params=None, **kw):
+        rows = real_read(query, params, **kw)
+        return [r for r in rows if r.get("id") != "ent-l1"] if query == R.Q_KINDS_OF else rows
+
+    monkeypatch.setattr(registry.store, "read", read_missing_it)
+    from registry.errors import Conflict
+    with pytest.raises(Conflict):
+        registry.upsert_many(_firms(3), by="tester")
+    monkeypatch.setattr(registry.store, "read", real_read)
+    rec = registry.get("ent-l1")
+    assert rec["name"] == "别人刚建的企业" and rec["updated_by"] == "someone" and rec["version"] == 1
