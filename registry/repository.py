@@ -141,19 +141,10 @@ Q_REL_UPSERT = _per_type(
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
 
-# the batch loader's one read for a batch of relations of one type ($rows: i, id, source, target): only the
-# rows it must act on come back — an end missing or of a kind the type does not allow ($sources, $targets:
-# the allow-list of model.RELATION_TYPES), or the relation stored already (to be added to) — so a batch of
-# new, well-formed relations reads no reply at all
-Q_REL_CHECK = _per_type(
-    "UNWIND $rows AS row "
-    "OPTIONAL MATCH (a:Entity {id: row.source}) "
-    "OPTIONAL MATCH (b:Entity {id: row.target}) "
-    "OPTIONAL MATCH (a)-[r:<TYPE> {id: row.id}]->(b) "
-    "WITH row, a.kind AS source_kind, b.kind AS target_kind, r "
-    "WHERE r IS NOT NULL OR source_kind IS NULL OR target_kind IS NULL "
-    "OR NOT (source_kind IN $sources AND target_kind IN $targets) "
-    "RETURN row.i AS i, source_kind, target_kind, properties(r) AS r")
+# the ends of a batch of relations, checked in the store: of the ids ($ids) that must be of one of $kinds,
+# those missing or of another kind (usually none: a batch of well-formed relations reads an empty reply)
+Q_ENDS_CHECK = ("UNWIND $ids AS id OPTIONAL MATCH (n:Entity {id: id}) WITH id, n.kind AS kind "
+                "WHERE kind IS NULL OR NOT kind IN $kinds RETURN id, kind")
 
 # a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
 Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
@@ -877,43 +868,46 @@ class Registry:
         return written
 
     # -- relations ---------------------------------------------------
-    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None,
-                             *, stored: dict[str, dict[str, Any]] | None = None):
+    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
         """The rows as Relations, or InvalidInput naming every bad row: a field the model refuses, an end
         missing or of a kind the type does not allow. Without ``known_kinds`` (kinds of ids, taken as they
-        are) and with ``stored`` (a dict), the ends are checked in the store by ``Q_REL_CHECK``, which also
-        fills ``stored`` with the relations that exist (as ``stored_relations`` would)."""
+        are) the ends are checked in the store, which answers with the bad ones only."""
         rels, errors = self._checked_fields(rows)
-        if stored is not None and not known_kinds:
-            errors += self._check_in_store(rels, stored)
-        else:
-            errors += self._check_ends(rels, known_kinds)
+        errors += self._check_ends(rels, known_kinds) if known_kinds else self._check_in_store(rels)
         if errors:
             raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
                                details=errors)
         return rels
 
-    def _check_in_store(self, rels: list[Relation], stored: dict[str, dict[str, Any]]) -> list[str]:
-        """Endpoint errors of ``rels`` (row numbers as ``_check_ends`` gives them), from one read a type
-        and a chunk that returns only the rows to act on; the stored relations among them go to ``stored``."""
-        by_type: dict[str, list[dict[str, Any]]] = {}
-        for i, rel in enumerate(rels):
-            by_type.setdefault(rel.type, []).append({"i": i, "id": rel.id, "source": rel.source, "target": rel.target})
-        bad: dict[int, tuple[str | None, str | None]] = {}
-        for rtype, keys in by_type.items():
-            sources, targets = (sorted(kinds) for kinds in RELATION_TYPES[rtype][:2])
-            for chunk in _chunks(keys):
-                for row in self.store.read(Q_REL_CHECK[rtype], {"rows": chunk, "sources": sources, "targets": targets}):
-                    if row["r"] is not None:
-                        stored[row["r"]["id"]] = row["r"]
-                    if not endpoints_allowed(rtype, row["source_kind"], row["target_kind"]):
-                        bad[row["i"]] = (row["source_kind"], row["target_kind"])
+    def _check_in_store(self, rels: list[Relation]) -> list[str]:
+        """Endpoint errors of ``rels``, as ``_check_ends`` gives them, without reading every end's kind: each
+        id must be of a kind every use of it allows (``Q_ENDS_CHECK`` returns the ids that are not), and only
+        the relations touching those are looked at closer."""
+        needed: dict[str, frozenset] = {}
+        for rel in rels:
+            allowed_src, allowed_dst = RELATION_TYPES[rel.type][:2]
+            needed[rel.source] = needed.get(rel.source, allowed_src) & allowed_src
+            needed[rel.target] = needed.get(rel.target, allowed_dst) & allowed_dst
+        by_kinds: dict[frozenset, list[str]] = {}
+        for rid, kinds in needed.items():
+            by_kinds.setdefault(kinds, []).append(rid)
+        bad: set[str] = set()
+        for kinds, ids in by_kinds.items():
+            for chunk in _chunks(ids):
+                bad.update(r["id"] for r in self.store.read(Q_ENDS_CHECK, {"ids": chunk, "kinds": sorted(kinds)}))
+        if not bad:
+            return []
+        touching = [(i, rel) for i, rel in enumerate(rels, 1) if rel.source in bad or rel.target in bad]
+        kinds = self.kinds_of({x for _, rel in touching for x in (rel.source, rel.target)})
         errors = []
-        for i in sorted(bad):
+        for i, rel in touching:
+            source_kind, target_kind = kinds.get(rel.source), kinds.get(rel.target)
+            if endpoints_allowed(rel.type, source_kind, target_kind):
+                continue
             try:
-                check_endpoints(rels[i], *bad[i])
+                check_endpoints(rel, source_kind, target_kind)
             except InvalidInput as exc:
-                errors.append(f"第{i + 1}行 / row {i + 1}: {exc.message}")
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
         return errors
 
     def _checked_fields(self, rows: list[dict[str, Any]]) -> tuple[list[Relation], list[str]]:
@@ -967,13 +961,9 @@ class Registry:
         """Write many relations. With ``merge`` (the default) a relation that exists is added to, never
         overwritten: fields a row does not set keep their stored value and new sources are appended to
         the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
-        stored: dict[str, dict[str, Any]] = {}
-        rels = self._validated_relations(rows, known_kinds, stored=stored)  # (stored: filled when kinds are read)
+        rels = self._validated_relations(rows, known_kinds)
         self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
-        if not merge:
-            stored = {}
-        elif known_kinds:
-            stored = self.stored_relations(rels)
+        stored = self.stored_relations(rels) if merge else {}
         by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
             if rel.id in stored:

@@ -144,6 +144,7 @@ BAD_RELATIONS = [
     {"type": "SUPPLIES", "source": "nobody", "target": "nothing"},         # both ends missing
     {"type": "IN_SEGMENT", "source": "ent-l3", "target": "seg-l0"},         # fine
     {"type": "IN_SEGMENT", "source": "seg-l0", "target": "ent-l3"},         # the wrong way round
+    {"type": "IN_SEGMENT", "source": "ent-l2", "target": "ent-l0"},         # ent-l0: a fine source above, a bad target here
 ]
 
 
@@ -151,14 +152,15 @@ def test_relations_checked_in_the_store_are_refused_as_before_and_nothing_is_wri
     registry.upsert_many(_firms(4) + [{"kind": "segment", "id": "seg-l0", "name": "合成环节"}], by="tester")
     before = registry.counts()
     with pytest.raises(InvalidInput) as in_store:
-        registry.upsert_relations(BAD_RELATIONS, by="tester")           # the ends checked by Q_REL_CHECK
+        registry.upsert_relations(BAD_RELATIONS, by="tester")           # the ends checked in the store (Q_ENDS_CHECK)
     known = registry.kinds_of(["ent-l0", "ent-l1", "ent-l2", "ent-l3", "seg-l0"])
     with pytest.raises(InvalidInput) as by_kinds:
         registry.upsert_relations(BAD_RELATIONS, by="tester", known_kinds=known)  # every end's kind looked up
     assert in_store.value.message == by_kinds.value.message
     assert in_store.value.details == by_kinds.value.details
     assert [d.split(":")[0] for d in in_store.value.details] == [
-        "第4行 / row 4", "第2行 / row 2", "第3行 / row 3", "第4行 / row 4", "第6行 / row 6"]  # (ends: among the valid rows)
+        "第4行 / row 4", "第2行 / row 2", "第3行 / row 3", "第4行 / row 4", "第6行 / row 6",
+        "第7行 / row 7"]  # (the ends' row numbers count the valid rows, as before)
     assert "ent-missing" in in_store.value.message and "IN_SEGMENT" in in_store.value.message
     assert registry.counts() == before
     assert [c["action"] for c in registry.changes()] == ["upsert", "upsert"]  # (the records: one a kind)
