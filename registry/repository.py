@@ -56,7 +56,7 @@ from .store import GraphStore
 BATCH = 5000
 # rows per statement of the batch loader (upsert_many, upsert_relations): the next chunk's derived fields
 # are built while the store writes the one before, so a chunk is a fraction of a typical load; the
-# engine's rate hardly depends on it between 1,000 and 10,000 (BENCHMARKS.md, "Loader")
+# engine's rate hardly depends on it between 500 and 10,000 (BENCHMARKS.md, "Loader near the engine")
 WRITE_BATCH = 2000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
 DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
@@ -303,7 +303,7 @@ Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
 # run into words (its phrase dictionary, longest match first: 重庆 chong qing, 银行 yin hang) and converts
 # each word on its own. The same steps are taken here, each word's syllables remembered: a batch of 10,000
 # new names holds a few thousand distinct words, so the conversion (most of pypinyin's time) is done once
-# per word, not once per name. tests/registry/test_search.py checks the result equals lazy_pinyin's.
+# per word, not once per name. tests/registry/test_loader.py checks the result equals lazy_pinyin's.
 _HANS_CLASS = RE_HANS.pattern[len("^(?:["):-len("])+$")]
 _HAN_OR_OTHER = re.compile(f"[{_HANS_CLASS}]+|[^{_HANS_CLASS}]+")
 _CONVERTER = UltimateConverter()  # lazy_pinyin's own converter, with its defaults
