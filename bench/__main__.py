@@ -111,10 +111,16 @@ def ratio_met(value, target, *, at_most: bool):
 
 
 # ---------------------------------------------------------------- loader
+# The raw baseline writes, with the engine's own UNWIND ... MERGE, the same rows with the same properties the
+# loader stores (its derived fields included: search text and tokens, sort key, hash, bookkeeping), built
+# before the clock starts; so the share measures what validation, the derived fields, the change log and
+# the loader's own reads cost. A second baseline writes the input rows as they are (five properties a
+# node): the engine's cost of the derived properties themselves (63 search tokens a record, each indexed).
 RAW_NODES = "UNWIND $rows AS row MERGE (n:Entity:Enterprise {id: row.id}) SET n = row"
 RAW_RELS = ("UNWIND $rows AS row MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
             "MERGE (a)-[r:SUPPLIES {id: row.id}]->(b) SET r = row")
 NAIVE_NODE = "MERGE (n:Entity:Enterprise {id: $row.id}) SET n = $row"
+RAW_BATCH = 5000
 
 
 def _loader_rows(n: int):
@@ -125,11 +131,32 @@ def _loader_rows(n: int):
     return records, rels, raw_rels
 
 
+def _stored_rows(records, rels):
+    """The rows the loader stores for ``records`` and ``rels``: every property, derived ones included."""
+    from registry.model import validate_entity, validate_relation
+    from registry.repository import entity_props, now_iso, relation_props
+
+    now = now_iso()
+    meta = {"created_at": now, "updated_at": now, "version": 1, "updated_by": "bench"}
+    return ([entity_props(validate_entity(r), meta=meta) for r in records],
+            [relation_props(validate_relation(r), meta=meta) for r in rels])
+
+
+def _forget_names() -> None:
+    """Empty the loader's memo of names and words (pinyin, normalised text): each run meets its names as new,
+    as a load of a new file does (the runs load the same synthetic names)."""
+    from registry import repository as R
+
+    for memo in (R._syllables, R._word_syllables, R._han_words, R._han_pinyin, R.normalise):
+        memo.cache_clear()
+
+
 def _time_loader(store, records, rels) -> tuple[float, float]:
     from registry.repository import Registry
 
     reg = Registry(store)
     reg.setup_schema()
+    _forget_names()
     t0 = time.perf_counter()
     reg.upsert_many(records, by="bench", why="benchmark (SYNTHETIC data)")
     t1 = time.perf_counter()
@@ -142,44 +169,133 @@ def _time_raw(store, records, raw_rels) -> tuple[float, float]:
 
     Registry(store).setup_schema()
     t0 = time.perf_counter()
-    for i in range(0, len(records), 5000):
-        store.write(RAW_NODES, {"rows": records[i:i + 5000]})
+    for i in range(0, len(records), RAW_BATCH):
+        store.write(RAW_NODES, {"rows": records[i:i + RAW_BATCH]})
     t1 = time.perf_counter()
-    for i in range(0, len(raw_rels), 5000):
-        store.write(RAW_RELS, {"rows": raw_rels[i:i + 5000]})
+    for i in range(0, len(raw_rels), RAW_BATCH):
+        store.write(RAW_RELS, {"rows": raw_rels[i:i + RAW_BATCH]})
     return t1 - t0, time.perf_counter() - t1
 
 
-def bench_loader(F: Figures, sizes: list[int], runs: int, headline: bool = True) -> None:
+def _same_properties(loader_store, raw_store, node_id: str, rel_id: str) -> None:
+    """The baseline stores what the loader stores: the same property names on a node and on a relation."""
+    q_node = "MATCH (n:Entity {id: $id}) RETURN keys(n) AS k"
+    q_rel = "MATCH ()-[r {id: $id}]->() RETURN keys(r) AS k"
+    for q, key in ((q_node, node_id), (q_rel, rel_id)):
+        a, b = (sorted(s.read(q, {"id": key})[0]["k"]) for s in (loader_store, raw_store))
+        if a != b:
+            raise SystemExit(f"the raw baseline does not store what the loader stores: {a} != {b}")
+
+
+def _loader_profile(store, records, rels) -> list[list]:
+    """cProfile of one loader run (nodes, then relations): where the time goes, by part. The statements are
+    written from the profiled thread here (one chunk a kind or type), not overlapped with the preparation."""
+    from registry.repository import Registry
+
+    from registry import repository as R
+
+    reg = Registry(store)
+    reg.setup_schema()
+    _forget_names()
+    prof = cProfile.Profile()
+    batch, R.WRITE_BATCH = R.WRITE_BATCH, len(records) + len(rels)  # every statement from this thread: profiled
+    try:
+        prof.enable()
+        reg.upsert_many(records, by="bench", why="benchmark (SYNTHETIC data)")
+        reg.upsert_relations(rels, by="bench", why="benchmark (SYNTHETIC data)")
+        prof.disable()
+    finally:
+        R.WRITE_BATCH = batch
+    stats = pstats.Stats(prof).stats
+    parts = [  # (part, function names whose cumulative time is that part's)
+        ("validation (pydantic models, endpoint kinds)", ("validate_entity", "check_endpoints", "validate_relation")),
+        ("search tokens", ("search_tokens",)), ("search text", ("search_text",)), ("sort key (pinyin)", ("sort_key",)),
+        ("hashing", ("_hash",)), ("the loader's reads (ids, kinds, stored relations)", ("kinds_of", "stored_relations")),
+        ("parameter text (client)", ("_build_params_header",)), ("NUL check of parameters", ("_refuse_nul",)),
+        ("server's answer (engine time, seen from the client)", ("read_response",)),
+    ]
+    total = sum(v[3] for (f, _, name), v in stats.items() if name in ("upsert_many", "upsert_relations"))
+    rows = []
+    for label, names in parts:
+        cum = sum(v[3] for (f, _, name), v in stats.items() if name in names and "registry" in f or
+                  name in names and name in ("_build_params_header", "read_response"))
+        rows.append([label, f"{cum:.2f}", f"{100 * cum / total:.0f}%"])
+    rows.append(["whole loader (under cProfile)", f"{total:.2f}", "100%"])
+    return rows
+
+
+def _cpu_seconds(data_dir: str) -> tuple[float, float]:
+    """CPU seconds so far of this process (every thread) and of the embedded server of ``data_dir``: the
+    work done, whatever share of the machine's cores the other processes left."""
+    from registry.embedded import PID_NAME
+
+    pid = int(Path(data_dir, PID_NAME).read_text())
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return time.process_time(), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_loader(F: Figures, sizes: list[int], runs: int, headline: bool = True, profile: bool = False) -> None:
     from registry.store import FalkorStore
 
     say(f"== loader: Registry batch loader vs the engine's UNWIND ... MERGE, same embedded server, {runs} run(s)")
     tmp = tempfile.mkdtemp(prefix="xijin-bench-loader-")
     keeper = FalkorStore(tmp, graph="keeper")
-    rows = []
+    rows, input_rows, cpu_rows = [], [], []
     worst = None
     try:
         for n in sizes:
             records, rels, raw_rels = _loader_rows(n)
-            got = {"loader": [], "raw": []}
+            stored_nodes, stored_rels = _stored_rows(records, rels)
+            got = {"loader": [], "raw": [], "raw_input": []}
+            cpu = {"loader": [], "raw": []}
+            order = ("loader", "raw", "raw_input")
             for run in range(runs):
-                for who in (("loader", "raw") if run % 2 == 0 else ("raw", "loader")):  # alternate the order
-                    s = FalkorStore(tmp, graph=f"{who}{n}_{run}")
+                made = {}
+                for who in (order if run % 2 == 0 else order[::-1]):  # alternate the order
+                    s = made[who] = FalkorStore(tmp, graph=f"{who}{n}_{run}")
                     s.clear()
+                    c0 = _cpu_seconds(tmp)
                     got[who].append(_time_loader(s, records, rels) if who == "loader"
+                                    else _time_raw(s, stored_nodes, stored_rels) if who == "raw"
                                     else _time_raw(s, records, raw_rels))
+                    c1 = _cpu_seconds(tmp)
+                    if who in cpu:  # (setup_schema's few statements included, on both sides)
+                        cpu[who].append((c1[0] - c0[0], c1[1] - c0[1]))
+                if run == 0:
+                    _same_properties(made["loader"], made["raw"], records[0]["id"], stored_rels[0]["id"])
+                for s in made.values():
                     s.drop_graph()
                     s.close()
+            say(f"  {n:,} rows, seconds (nodes, relations) per run: "
+                + "; ".join(f"{who} " + ", ".join(f"{a:.2f}/{b:.2f}" for a, b in v) for who, v in got.items()))
             ln, lr = (statistics.median(x[i] for x in got["loader"]) for i in (0, 1))
             rn, rr = (statistics.median(x[i] for x in got["raw"]) for i in (0, 1))
+            inn, inr = (statistics.median(x[i] for x in got["raw_input"]) for i in (0, 1))
             node_share, rel_share = rn / ln, rr / lr
             F.add(f"loader_vs_raw_unwind_nodes_{size_name(n)}", node_share, "share of raw rate",
-                  target=LOADER_TARGET, met=ratio_met(node_share, LOADER_TARGET, at_most=False), runs=runs)
+                  target=LOADER_TARGET, met=ratio_met(node_share, LOADER_TARGET, at_most=False), runs=runs,
+                  note="raw: UNWIND ... MERGE of the same rows with every property the loader stores")
             F.add(f"loader_vs_raw_unwind_relations_{size_name(n)}", rel_share, "share of raw rate",
                   target=LOADER_TARGET, met=ratio_met(rel_share, LOADER_TARGET, at_most=False), runs=runs)
+            F.add(f"loader_vs_raw_input_rows_nodes_{size_name(n)}", inn / ln, "share of raw rate", runs=runs,
+                  note="raw: the input rows only (5 properties, no search tokens): for reference")
+            F.add(f"loader_vs_raw_input_rows_relations_{size_name(n)}", inr / lr, "share of raw rate", runs=runs)
             rows.append([f"{n:,}", f"{ln:.2f}", f"{n / ln:,.0f}", f"{rn:.2f}", f"{n / rn:,.0f}", f"{node_share:.2f}",
                          f"{lr:.2f}", f"{n / lr:,.0f}", f"{rr:.2f}", f"{n / rr:,.0f}", f"{rel_share:.2f}"])
+            input_rows.append([f"{n:,}", f"{inn:.2f}", f"{inn / ln:.2f}", f"{inr:.2f}", f"{inr / lr:.2f}"])
+            lc, ls = (statistics.median(x[i] for x in cpu["loader"]) for i in (0, 1))
+            rc, rs = (statistics.median(x[i] for x in cpu["raw"]) for i in (0, 1))
+            F.add(f"loader_vs_raw_cpu_{size_name(n)}", (rc + rs) / (lc + ls), "share of raw CPU", runs=runs,
+                  note="client (all threads) + embedded server CPU seconds, records and relations together")
+            cpu_rows.append([f"{n:,}", f"{lc:.2f}", f"{ls:.2f}", f"{rc:.2f}", f"{rs:.2f}", f"{(rc + rs) / (lc + ls):.2f}"])
             worst = min(node_share, rel_share)
+            if profile:
+                s = FalkorStore(tmp, graph=f"profile{n}")
+                s.clear()
+                F.table(f"Where the loader's time goes, {n:,} rows (cProfile, cumulative s)",
+                        ["part", "s", "share"], _loader_profile(s, records, rels))
+                s.drop_graph()
+                s.close()
     finally:
         keeper.close()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -187,9 +303,13 @@ def bench_loader(F: Figures, sizes: list[int], runs: int, headline: bool = True)
         F.add("loader_vs_raw_unwind", worst, "share of raw rate", target=LOADER_TARGET,
               met=ratio_met(worst, LOADER_TARGET, at_most=False), runs=runs,
               note=f"the lower of nodes and relations at {size_name(sizes[-1])} rows")
-    F.table("Loader against the engine's own UNWIND ... MERGE (embedded FalkorDB, medians)",
-            ["rows", "loader nodes s", "rows/s", "raw MERGE s", "rows/s", "share",
-             "loader relations s", "rows/s", "raw MERGE s", "rows/s", "share"], rows)
+    F.table("Loader against the engine's own UNWIND ... MERGE of the same rows and properties (embedded FalkorDB, "
+            "medians)", ["rows", "loader nodes s", "rows/s", "raw MERGE s", "rows/s", "share",
+                         "loader relations s", "rows/s", "raw MERGE s", "rows/s", "share"], rows)
+    F.table("CPU seconds of the same runs, records and relations together (medians): the work, whatever the "
+            "machine's load", ["rows", "loader client", "loader server", "raw client", "raw server", "share"], cpu_rows)
+    F.table("For reference: raw UNWIND ... MERGE of the input rows only (no derived properties), same runs",
+            ["rows", "raw nodes s", "loader share", "raw relations s", "loader share"], input_rows)
 
 
 def bench_import_vs_raw(F: Figures, sizes: list[int]) -> None:
@@ -218,25 +338,27 @@ def bench_neo4j_naive(F: Figures, n: int) -> None:
                        os.environ.get("NEO4J_PASSWORD", ""))
     try:
         records, rels, raw_rels = _loader_rows(n)
+        stored_nodes, _ = _stored_rows(records, rels[:0])  # naive and raw write what the loader stores
         store.clear()
         reg = Registry(store)
         reg.setup_schema()
+        _forget_names()
         t0 = time.perf_counter()
         reg.upsert_many(records, by="bench", why="benchmark (SYNTHETIC data)")
         loader = time.perf_counter() - t0
         store.clear()
         reg.setup_schema()
         t0 = time.perf_counter()
-        for row in records:
+        for row in stored_nodes:
             store.write(NAIVE_NODE, {"row": row})
         naive = time.perf_counter() - t0
         store.clear()
-        t_raw, _ = _time_raw(store, records, raw_rels[:0])
+        t_raw, _ = _time_raw(store, stored_nodes, [])
         store.clear()
     finally:
         store.close()
     F.add("loader_vs_naive_neo4j", naive / loader, "x naive rate", target=NAIVE_TARGET,
-          met=ratio_met(naive / loader, NAIVE_TARGET, at_most=False), note=f"{n} rows")
+          met=ratio_met(naive / loader, NAIVE_TARGET, at_most=False), note=f"{n} rows, one transaction a row")
     F.add(f"loader_vs_raw_unwind_neo4j_{size_name(n)}", t_raw / loader, "share of raw rate", target=LOADER_TARGET,
           met=ratio_met(t_raw / loader, LOADER_TARGET, at_most=False))
 
@@ -556,11 +678,14 @@ def main(argv=None) -> int:
     ap.add_argument("--markdown", metavar="PATH", help="write the figures and tables of this run as Markdown")
     ap.add_argument("--only", nargs="+", choices=("loader", "import", "snapshot", "search", "load", "graph"),
                     help="run only these sections")
-    ap.add_argument("--profile", action="store_true", help="cProfile one first /gaps after a write (per size)")
+    ap.add_argument("--profile", action="store_true",
+                    help="cProfile one first /gaps after a write, and one loader run (per size)")
     ap.add_argument("--firms", type=int, metavar="N",
                     help="size of the synthetic registries instead of 10k (and 100k with --full): a smaller run "
                          "names its figures by its size")
-    ap.add_argument("--runs", type=int, metavar="N", help="runs of the first page after a write (default 2; 3 with --full)")
+    ap.add_argument("--runs", type=int, metavar="N",
+                    help="runs of the first page after a write (default 2; 3 with --full) and of the loader "
+                         "(default 1; 3 with --full)")
     ap.add_argument("--keep", metavar="DIR", help="make the synthetic instances in DIR and keep them")
     args = ap.parse_args(argv)
     full = args.full
@@ -585,9 +710,14 @@ def main(argv=None) -> int:
     try:
         small = [args.firms] if args.firms else None
         if "loader" in want:
-            bench_loader(F, small or ([10_000, 100_000] if full else [10_000]), 3 if full else 1)
+            bench_loader(F, small or ([10_000, 100_000] if full else [10_000]), args.runs or (3 if full else 1),
+                         profile=args.profile)
             if os.environ.get("NEO4J_URI"):
                 bench_neo4j_naive(F, 10_000 if full else 2_000)
+            else:
+                say("  loader on Neo4j: NEO4J_URI is not set, loader_vs_naive_neo4j not measured")
+                F.add("loader_vs_naive_neo4j", None, "x naive rate", target=NAIVE_TARGET, met=None, runs=0,
+                      note="NEO4J_URI is not set: not measured")
         if "import" in want:
             bench_import_vs_raw(F, small or ([10_000, 100_000] if full else [5_000]))
         sizes = small or ([10_000, 100_000] if full else [10_000])

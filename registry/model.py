@@ -214,11 +214,12 @@ def bad_character(text: str) -> str | None:
 def check_text(value: str, field: str, limit: int | None = None) -> str:
     """A text with Windows line ends made plain, or ValueError naming the field: too long, or holding a
     control character or a lone surrogate."""
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    bad = bad_character(value)
-    if bad:
-        raise ValueError(f"含不允许的字符 {bad}（控制字符或孤立代理项；只允许制表符和换行）/ contains the "
-                         f"character {bad}, a control character or lone surrogate (only tab and newline are allowed)")
+    if not value.isprintable():  # a line end, a tab or a character to refuse (every one of those is unprintable)
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        bad = bad_character(value)
+        if bad:
+            raise ValueError(f"含不允许的字符 {bad}（控制字符或孤立代理项；只允许制表符和换行）/ contains the "
+                             f"character {bad}, a control character or lone surrogate (only tab and newline are allowed)")
     limit = limit or FIELD_LIMITS.get(field, DEFAULT_LIMIT)
     if len(value) > limit:
         raise ValueError(f"过长（{len(value)} 字，上限 {limit}）/ too long ({len(value)} > {limit} characters)")

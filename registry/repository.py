@@ -18,12 +18,16 @@ import json
 import re
 import unicodedata
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Iterable, Optional
 
 from functools import lru_cache
 
-from pypinyin import lazy_pinyin
+from pypinyin import Style
+from pypinyin.constants import RE_HANS
+from pypinyin.converter import UltimateConverter
+from pypinyin.seg import mmseg
 
 from . import dialect
 from .errors import Conflict, InvalidInput, NotFound
@@ -40,6 +44,7 @@ from .model import (
     Relation,
     basis_of,
     check_endpoints,
+    endpoints_allowed,
     relation_id,
     role_code,
     validate_entity,
@@ -49,6 +54,10 @@ from .quotes import check_explicit_quotes
 from .store import GraphStore
 
 BATCH = 5000
+# rows per statement of the batch loader (upsert_many, upsert_relations): the next chunk's derived fields
+# are built while the store writes the one before, so a chunk is a fraction of a typical load; the
+# engine's rate hardly depends on it between 500 and 10,000 (BENCHMARKS.md, "Loader near the engine")
+WRITE_BATCH = 2000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
 DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
 # ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
@@ -73,6 +82,8 @@ def _per_type(template: str) -> dict[str, str]:
 Q_GET = "MATCH (n:Entity {id: $id}) RETURN properties(n) AS n"
 Q_GET_MANY = "MATCH (n:Entity) WHERE n.id IN $ids RETURN properties(n) AS n"
 Q_KINDS_OF = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind, n.content_hash AS hash"
+# the kinds alone (a relation's ends): the content hash, 40 characters a row, is most of the reply
+Q_KINDS = "MATCH (n:Entity) WHERE n.id IN $ids RETURN n.id AS id, n.kind AS kind"
 
 Q_CREATE = _per_kind(
     "CREATE (n:Entity:<Label>) SET n = $props "
@@ -106,6 +117,17 @@ Q_UPSERT = _per_kind(
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
 
+# the batch loader's records that its read found new: created, not merged (the engine skips MERGE's look-up
+# and creation in one; ids are unique in the store, so a record someone else created meanwhile is refused,
+# never overwritten)
+Q_CREATE_MANY = _per_kind(
+    "UNWIND $rows AS row "
+    "CREATE (n:Entity:<Label>) "
+    "SET n = row, n.created_at = $now, n.updated_at = $now, n.version = 1, n.updated_by = $by "
+    "WITH count(n) AS changed WHERE changed > 0 "
+    "CREATE (c:Change) SET c = $change, c.count = changed "
+    "RETURN changed")
+
 Q_REL_UPSERT = _per_type(
     "UNWIND $rows AS row "
     "MATCH (a:Entity {id: row.source}) MATCH (b:Entity {id: row.target}) "
@@ -118,6 +140,11 @@ Q_REL_UPSERT = _per_type(
     "WITH count(r) AS changed WHERE changed > 0 "
     "CREATE (c:Change) SET c = $change, c.count = changed "
     "RETURN changed")
+
+# the ends of a batch of relations, checked in the store: of the ids ($ids) that must be of one of $kinds,
+# those missing or of another kind (usually none: a batch of well-formed relations reads an empty reply)
+Q_ENDS_CHECK = ("UNWIND $ids AS id OPTIONAL MATCH (n:Entity {id: id}) WITH id, n.kind AS kind "
+                "WHERE kind IS NULL OR NOT kind IN $kinds RETURN id, kind")
 
 # a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
 Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
@@ -271,13 +298,40 @@ Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
 
 
 # ---------------------------------------------------------------- helpers
+# Pinyin the way ``pypinyin.lazy_pinyin(text, errors="default")`` gives it, syllable for syllable, without
+# paying for it once per name: pypinyin splits a text into runs of Han and other characters, cuts each Han
+# run into words (its phrase dictionary, longest match first: 重庆 chong qing, 银行 yin hang) and converts
+# each word on its own. The same steps are taken here, each word's syllables remembered: a batch of 10,000
+# new names holds a few thousand distinct words, so the conversion (most of pypinyin's time) is done once
+# per word, not once per name. tests/registry/test_loader.py checks the result equals lazy_pinyin's.
+_HANS_CLASS = RE_HANS.pattern[len("^(?:["):-len("])+$")]
+_HAN_OR_OTHER = re.compile(f"[{_HANS_CLASS}]+|[^{_HANS_CLASS}]+")
+_CONVERTER = UltimateConverter()  # lazy_pinyin's own converter, with its defaults
+
+
+@lru_cache(maxsize=1 << 17)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    """One word as pypinyin cut it (or a run of other characters, kept as it is), as lower-case syllables."""
+    return tuple(s.lower() for item in _CONVERTER.convert(word, Style.NORMAL, False, "default", True) for s in item)
+
+
+@lru_cache(maxsize=1 << 16)
+def _han_words(run: str) -> tuple[str, ...]:
+    """A run of Han characters cut into words by pypinyin's own segmenter (its phrase dictionary)."""
+    return tuple(mmseg.seg.cut(run))
+
+
 @lru_cache(maxsize=65536)
 def _syllables(text: str) -> tuple[str, ...]:
-    """Pinyin syllables of a text, one call to pypinyin (its phrase dictionary picks the reading
-    of polyphones such as 重 and 长). Pure-ASCII text needs no lookup."""
+    """Pinyin syllables of a text, equal to ``lazy_pinyin(text, errors="default")`` lower-cased (its phrase
+    dictionary picks the reading of polyphones such as 重 and 长). Pure-ASCII text needs no lookup."""
     if text.isascii():
         return tuple(text.lower().split())
-    return tuple(s.lower() for s in lazy_pinyin(text, errors="default"))
+    out: list[str] = []
+    for part in _HAN_OR_OTHER.findall(text):
+        for word in (_han_words(part) if RE_HANS.match(part) else (part,)):
+            out += _word_syllables(word)
+    return tuple(out)
 
 
 def _pinyin(text: str) -> tuple[str, str]:
@@ -324,14 +378,6 @@ def _han_pinyin(text: str) -> tuple[str, str]:
     return _pinyin(han) if han else ("", "")
 
 
-def _grams(text: str, sizes: Iterable[int]) -> set[str]:
-    out: set[str] = set()
-    for run in text.split():
-        for n in sizes:
-            out.update(run[i:i + n] for i in range(len(run) - n + 1))
-    return out
-
-
 def search_text(name: str, aliases: Iterable[str]) -> str:
     """What a query word must be part of: each name and alias normalised, then the full pinyin and the
     initials of each, one per line (so no word matches across two of them)."""
@@ -344,21 +390,38 @@ def search_text(name: str, aliases: Iterable[str]) -> str:
     return "\n".join(out)
 
 
+def _gram_list(text: str, n: int) -> list[str]:
+    """Every ``n`` neighbouring characters of each whitespace-separated run of ``text``."""
+    if " " not in text and text.isprintable():  # no whitespace at all: one run
+        return [text[i:i + n] for i in range(len(text) - n + 1)]
+    return [run[i:i + n] for run in text.split() for i in range(len(run) - n + 1)]
+
+
+def _part_tokens(p: str) -> set[str]:
+    """The tokens of one normalised name or alias (see the comment above ``search_tokens``)."""
+    toks = {"=" + p}
+    toks.update(_gram_list(p, 1))
+    toks.update(_gram_list(p, 2))
+    for run in _LATIN_RUN.findall(p):
+        toks.update([run[i:i + 3] for i in range(len(run) - 2)])
+    full, initials = _han_pinyin(p)
+    if full:
+        toks.update(_gram_list(full, 3))
+        toks.update(_gram_list(initials, 1))
+        toks.update(_gram_list(initials, 2))
+        toks.update(_gram_list(initials, 3))
+    return toks
+
+
 def search_tokens(name: str, aliases: Iterable[str], codes: Iterable[str | None] = (), *,
                   lead: bool = False) -> list[str]:
     """The tokens a record is found by (see the comment above); ``codes``: its id and credit code;
     ``lead``: it is a chain leader or leading firm."""
     toks: set[str] = set()
-    for part in [name, *aliases]:
-        p = normalise(part or "")
-        if not p:
-            continue
-        toks.add("=" + p)
-        toks |= _grams(p, (1, 2))
-        for run in _LATIN_RUN.findall(p):
-            toks |= _grams(run, (3,))
-        full, initials = _han_pinyin(p)
-        toks |= _grams(full, (3,)) | _grams(initials, (1, 2, 3))
+    for part in (name, *aliases):
+        p = normalise(part) if part else ""
+        if p:
+            toks |= _part_tokens(p)
     if lead:
         toks |= {"!" + t for t in toks if not t.startswith("=")}
     toks.update("=" + normalise(c) for c in codes if c)
@@ -400,8 +463,15 @@ def query_tokens(words: list[str]) -> list[str]:
     return out[:SEARCH_MAX_TOKENS]
 
 
+_HASH_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # = json.dumps(obj, ensure_ascii=False, sort_keys=True)
+
+
 def _hash(obj: Any) -> str:
-    return hashlib.sha1(json.dumps(obj, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha1(_HASH_JSON.encode(obj).encode()).hexdigest()
+
+
+def _sources_json(sources: list) -> str:
+    return json.dumps(sources, ensure_ascii=False) if sources else "[]"
 
 
 def content_hash(entity) -> str:
@@ -415,7 +485,7 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     digest = _hash(data)
     sources = data.pop("sources", [])
     props = {k: v for k, v in data.items() if v != [] or k in ("aliases",)}
-    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["sources_json"] = _sources_json(sources)
     props["basis"] = basis_of(entity.sources)
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
@@ -435,7 +505,7 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
     data.pop("type", None)
     props = dict(data)
     props["id"] = rel.id
-    props["sources_json"] = json.dumps(sources, ensure_ascii=False)
+    props["sources_json"] = _sources_json(sources)
     props["basis"] = basis_of(rel.sources)
     props["content_hash"] = _hash(data | {"sources": sources, "type": rel.type})
     if meta:
@@ -541,6 +611,9 @@ def change_fields(change: dict[str, Any]) -> list[dict[str, Any]]:
             if isinstance(v, list) and len(v) == 2]
 
 
+_DERIVED_REL_KEYS = frozenset(("id", "basis", *META_FIELDS))  # what a relation row may carry that is not input
+
+
 def _chunks(rows: list, size: int = BATCH):
     for i in range(0, len(rows), size):
         yield rows[i:i + size]
@@ -627,7 +700,7 @@ class Registry:
         ids = list(dict.fromkeys(ids))
         kinds: dict[str, str] = {}
         for chunk in _chunks(ids):
-            kinds.update({r["id"]: r["kind"] for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
+            kinds.update({r["id"]: r["kind"] for r in self.store.read(Q_KINDS, {"ids": chunk})})
         return kinds
 
     def create(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
@@ -721,71 +794,151 @@ class Registry:
         existing: dict[str, tuple[str, str | None]] = {}
         for chunk in _chunks(list(seen)):
             existing.update({r["id"]: (r["kind"], r["hash"]) for r in self.store.read(Q_KINDS_OF, {"ids": chunk})})
-        self._check_quotes([(f"{kind_name(e.kind)} {e.id}", e.sources) for e in entities],
+        self._check_quotes([(f"{kind_name(e.kind)} {e.id}", e.sources) for e in entities if e.sources],
                            also_registered={e.file for e in entities if e.kind == "document"})
         clashes = [f"'{e.id}' 已是{kind_name(existing[e.id][0])}/is a {existing[e.id][0]}"
                    for e in entities if e.id in existing and existing[e.id][0] != e.kind]
         if clashes:
             raise Conflict("编号已被其他类型的记录使用 / ids already used by a record of another kind: "
                            + "; ".join(clashes[:20]))
-        by_kind: dict[str, list] = {}
+        changed: dict[str, list] = {}
+        new: dict[str, list] = {}
         for e in entities:
+            if e.id not in existing:
+                new.setdefault(e.kind, []).append(e)
             # unchanged records are skipped here, before the costly derived fields (the query checks again)
-            if e.id in existing and existing[e.id][1] == content_hash(e):
-                continue
+            elif existing[e.id][1] != content_hash(e):
+                changed.setdefault(e.kind, []).append(e)
+        groups = [(kind, Q_UPSERT[kind], changed[kind]) for kind in changed]
+        groups += [(kind, Q_CREATE_MANY[kind], new[kind]) for kind in new]
+
+        def prepare(e) -> dict[str, Any]:
             props = entity_props(e)
             if provenance and e.id in provenance:
                 props["seed_json"] = provenance[e.id]
-            by_kind.setdefault(e.kind, []).append(props)
+            return props
+
         written = {k: 0 for k in dict.fromkeys(e.kind for e in entities)}
         written.update(self._write_batches(
-            by_kind, Q_UPSERT, action="upsert", by=by, why=why, progress=progress, total=len(entities),
-            summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
+            groups, action="upsert", by=by, why=why, progress=progress, total=len(entities),
+            prepare=prepare, summary=lambda kind, n: f"批量写入{kind_name(kind)} {n} 条"))
         return written
 
-    def _write_batches(self, groups: dict[str, list[dict]], queries: dict[str, str], *, action: str,
+    def _write_batches(self, groups: list[tuple[str, str, list]], *, action: str,
                        summary: Callable[[str, int], str], by: str | None, why: str | None,
-                       progress: Progress, total: int) -> dict[str, int]:
-        """Write prepared rows, a group (kind or relation type) and a chunk at a time: each chunk is
-        one statement that also records its change-log entry. Returns rows changed per group."""
+                       progress: Progress, total: int,
+                       prepare: Callable[[Any], dict[str, Any]] | None = None) -> dict[str, int]:
+        """Write rows a group and a chunk at a time; ``groups``: (key: a kind or relation type, the query
+        of that key from the allow-list dicts, items). Each chunk is one statement that also records its
+        change-log entry. ``prepare`` turns an item of ``groups`` into its row (the
+        derived fields); it runs a chunk at a time, the next chunk's while the store writes the one before
+        (one writer thread: the statements still go one after another, in order, and the first that fails
+        stops the rest). Returns rows changed per group."""
         written: dict[str, int] = {}
-        done = total - sum(len(rows) for rows in groups.values())  # rows skipped before writing
+        done = total - sum(len(rows) for _, _, rows in groups)  # rows skipped before writing
         now = now_iso()
-        for key, rows in groups.items():
-            for chunk in _chunks(rows):
-                change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
-                                 kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
-                res = self.store.write(queries[key], {"rows": chunk, "now": now, "by": by or "system",
-                                                      "change": change})
-                written[key] = written.get(key, 0) + (res[0]["changed"] if res else 0)
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
+
+        def write(key: str, query: str, chunk: list[dict]) -> tuple[str, int, int]:
+            change = _change(action, by=by, why=why, at=now, ids=[r["id"] for r in chunk],
+                             kind=key if key in KINDS else None, summary=summary(key, len(chunk)))
+            res = self.store.write(query, {"rows": chunk, "now": now, "by": by or "system", "change": change})
+            return key, len(chunk), res[0]["changed"] if res else 0
+
+        def count(key: str, n: int, changed: int) -> None:
+            nonlocal done
+            written[key] = written.get(key, 0) + changed
+            done += n
+            if progress:
+                progress(done, total)
+
+        chunks = [(key, query, chunk) for key, query, rows in groups for chunk in _chunks(rows, WRITE_BATCH)]
+        if len(chunks) <= 1:  # one statement at most: no thread
+            for key, query, chunk in chunks:
+                count(*write(key, query, [prepare(x) for x in chunk] if prepare else chunk))
+            return written
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xijin-loader") as writer:
+            pending = None
+            for key, query, chunk in chunks:
+                rows = [prepare(x) for x in chunk] if prepare else chunk  # while the chunk before is written
+                if pending is not None:
+                    count(*pending.result())  # a write that failed raises here, before the next is sent
+                pending = writer.submit(write, key, query, rows)
+            if pending is not None:
+                count(*pending.result())
         return written
 
     # -- relations ---------------------------------------------------
     def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
-        rels, errors = [], []
-        for i, data in enumerate(rows, 1):
-            # a relation read back from the registry (or an export) carries its id, basis and
-            # bookkeeping: those are derived, not input
-            data = {k: v for k, v in data.items() if k not in ("id", "basis", *META_FIELDS)}
-            try:
-                rels.append(validate_relation(data))
-            except InvalidInput as exc:
-                errors.append(f"第{i}行 / row {i}: {exc.message}")
-        kinds = dict(known_kinds or {})
-        missing = {x for r in rels for x in (r.source, r.target)} - set(kinds)
-        kinds.update(self.kinds_of(missing))
-        for i, rel in enumerate(rels, 1):
-            try:
-                check_endpoints(rel, kinds.get(rel.source), kinds.get(rel.target))
-            except InvalidInput as exc:
-                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        """The rows as Relations, or InvalidInput naming every bad row: a field the model refuses, an end
+        missing or of a kind the type does not allow. Without ``known_kinds`` (kinds of ids, taken as they
+        are) the ends are checked in the store, which answers with the bad ones only."""
+        rels, errors = self._checked_fields(rows)
+        errors += self._check_ends(rels, known_kinds) if known_kinds else self._check_in_store(rels)
         if errors:
             raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
                                details=errors)
         return rels
+
+    def _check_in_store(self, rels: list[Relation]) -> list[str]:
+        """Endpoint errors of ``rels``, as ``_check_ends`` gives them, without reading every end's kind: each
+        id must be of a kind every use of it allows (``Q_ENDS_CHECK`` returns the ids that are not), and only
+        the relations touching those are looked at closer."""
+        needed: dict[str, frozenset] = {}
+        for rel in rels:
+            allowed_src, allowed_dst = RELATION_TYPES[rel.type][:2]
+            needed[rel.source] = needed.get(rel.source, allowed_src) & allowed_src
+            needed[rel.target] = needed.get(rel.target, allowed_dst) & allowed_dst
+        by_kinds: dict[frozenset, list[str]] = {}
+        for rid, kinds in needed.items():
+            by_kinds.setdefault(kinds, []).append(rid)
+        bad: set[str] = set()
+        for kinds, ids in by_kinds.items():
+            for chunk in _chunks(ids):
+                bad.update(r["id"] for r in self.store.read(Q_ENDS_CHECK, {"ids": chunk, "kinds": sorted(kinds)}))
+        if not bad:
+            return []
+        touching = [(i, rel) for i, rel in enumerate(rels, 1) if rel.source in bad or rel.target in bad]
+        kinds = self.kinds_of({x for _, rel in touching for x in (rel.source, rel.target)})
+        errors = []
+        for i, rel in touching:
+            source_kind, target_kind = kinds.get(rel.source), kinds.get(rel.target)
+            if endpoints_allowed(rel.type, source_kind, target_kind):
+                continue
+            try:
+                check_endpoints(rel, source_kind, target_kind)
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        return errors
+
+    def _checked_fields(self, rows: list[dict[str, Any]]) -> tuple[list[Relation], list[str]]:
+        rels, errors = [], []
+        for i, data in enumerate(rows, 1):
+            # a relation read back from the registry (or an export) carries its id, basis and
+            # bookkeeping: those are derived, not input
+            if not _DERIVED_REL_KEYS.isdisjoint(data):
+                data = {k: v for k, v in data.items() if k not in _DERIVED_REL_KEYS}
+            try:
+                rels.append(validate_relation(data))
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        return rels, errors
+
+    def _check_ends(self, rels: list[Relation], known_kinds: dict[str, str] | None) -> list[str]:
+        """Endpoint errors of ``rels`` (numbered by their place among the valid rows), the kinds read from
+        the store unless known."""
+        errors = []
+        kinds = dict(known_kinds or {})
+        missing = {x for r in rels for x in (r.source, r.target)} - set(kinds)
+        kinds.update(self.kinds_of(missing))
+        for i, rel in enumerate(rels, 1):
+            source_kind, target_kind = kinds.get(rel.source), kinds.get(rel.target)
+            if endpoints_allowed(rel.type, source_kind, target_kind):
+                continue  # (check_endpoints below would pass: both ends exist, of kinds the type allows)
+            try:
+                check_endpoints(rel, source_kind, target_kind)
+            except InvalidInput as exc:
+                errors.append(f"第{i}行 / row {i}: {exc.message}")
+        return errors
 
     def relate(self, data: dict[str, Any], *, by: str | None = None, why: str | None = None) -> dict[str, Any]:
         """Add one relation, or add to it: a relation that exists keeps every field this one does not set,
@@ -809,20 +962,24 @@ class Registry:
         overwritten: fields a row does not set keep their stored value and new sources are appended to
         the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
         rels = self._validated_relations(rows, known_kinds)
-        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels])
+        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
         stored = self.stored_relations(rels) if merge else {}
-        by_type: dict[str, dict[str, dict]] = {}
+        by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
             if rel.id in stored:
                 rel = _merged_relation(rel, stored[rel.id])
+            by_type.setdefault(rel.type, {})[rel.id] = rel  # last row for a fact wins
+
+        def prepare(rel: Relation) -> dict[str, Any]:
             props = relation_props(rel)
             if provenance and rel.id in provenance:
                 props["seed_json"] = provenance[rel.id]
-            by_type.setdefault(rel.type, {})[rel.id] = props  # last row for a fact wins
-        groups = {rtype: list(by_id.values()) for rtype, by_id in by_type.items()}
+            return props
+
+        groups = [(rtype, Q_REL_UPSERT[rtype], list(by_id.values())) for rtype, by_id in by_type.items()]
         return self._write_batches(
-            groups, Q_REL_UPSERT, action="relate", by=by, why=why, progress=progress,
-            total=sum(len(rows) for rows in groups.values()),
+            groups, action="relate", by=by, why=why, progress=progress,
+            total=sum(len(rows) for _, _, rows in groups), prepare=prepare,
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     # -- the seed: never over a user's change ------------------------
