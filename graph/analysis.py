@@ -1,17 +1,22 @@
 """One analysis object per registry snapshot: every result the pages, the API and the CLI ask for.
 
-``Analysis(G)`` is built once per snapshot of the registry (a graph from
-:func:`graph.build_graph`) and memoises what several pages reuse: the chain
-index (built once), coverage (computed once), the gap report, candidates per
-gap, the chain board, partner lists and the chain leaders. Results are plain
-data — codes, ids, numbers, facts, clause references and messages
-(``{"msg", "params"}``, spelled out by ``registry.messages``) — never words
-for people.
+``Analysis(G)`` is built over a graph from :func:`graph.build_graph` and memoises
+what several pages reuse: the chain index (built once), coverage, the gap report,
+candidates per gap, the chain board, partner lists and the chain leaders. Results
+are plain data — codes, ids, numbers, facts, clause references and messages
+(``{"msg", "params"}``, spelled out by ``registry.messages``) — never words for
+people.
 
-The object never changes the graph; a write to the registry makes a new
-snapshot and so a new ``Analysis`` — over a graph read whole from the store, or
-over the previous snapshot's graph patched with what the write changed
-(:meth:`Analysis.patched`, :func:`graph.build.patch_graph`).
+A write to the registry is applied to the same object (:meth:`Analysis.apply`): the
+graph is changed in place and each memoised piece is brought up to date in
+proportion to what the write touched — the chain index table by table, coverage and
+segment gaps per touched segment, dependence and data gaps per touched firm,
+candidates per gap whose scope the write reached, and the rest only when its inputs
+changed (see :class:`Footprint`). Every computation, and the change itself, holds
+one lock, so a request never sees a half-applied change (a request still holding
+the previous snapshot sees the newer data). The result equals a fresh
+``Analysis(build_graph(...))`` over the registry as it is now
+(tests/graph/test_incremental.py holds it to that after random writes).
 """
 
 from __future__ import annotations
@@ -21,17 +26,30 @@ from typing import Any, Callable, Iterable
 
 from registry.model import ROLE_CHAIN_LEADER
 
-from ._chain import Chain
+from ._chain import Chain, chain_apply, gap_sort_key
+from .build import apply_changes, graph_changes
 from .candidates import _candidates
-from .coverage import _coverage, limit_members
-from .gaps import _data_gaps
-from .report import CATEGORIES, DATA_CATEGORY, _gap_report
+from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
+from .gaps import (DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gaps, _merge_needs, _segment_gap,
+                   _upstream_gap)
+from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
+from .supply import _bridge_gaps, _CutStructure, _cut_point_gaps, _firm_dependence_gaps
+from .targets import _target_gaps, _target_progress
 
-__all__ = ["Analysis", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER"]
+__all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER",
+           "UNREAD_FIELDS"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 REPORT_TOP = 10
 REPORT_CANDIDATES = 3
+# record fields no analysis reads (only the partner lists show them, and those are dropped on every write):
+# a change to these alone keeps every result (tests/graph/test_incremental.py checks graph/ never names them)
+UNREAD_FIELDS = frozenset({"address", "contact_person", "email", "phone", "website", "version", "date", "doc_no",
+                           "file", "investment", "issuer", "listing_status", "size_band"})
+# the fields of a firm the target rules count by (graph.targets: roles, revenue band, locality)
+TARGET_FIRM_FIELDS = frozenset({"kind", "locality", "roles", "revenue_band", "status"})
+# memoised results of the web layer (``presented:…``) kept across a write when what they show did not change
+_KEEP_ALWAYS = ("presented:score_formula",)
 
 
 def gap_concerns(gap: dict, segment: str) -> bool:
@@ -67,17 +85,53 @@ def hop_distances(centre: str, links: Iterable[tuple[str, str]]) -> dict[str, in
     return dist
 
 
-class Analysis:
-    """The analyses of one graph, each computed at most once (thread-safe)."""
+class Footprint:
+    """What a change touched, as the memoised pieces ask it (plain sets; computed by :meth:`Analysis.apply`).
 
-    def __init__(self, G):
+    ``recs``: records whose analysed fields changed, that came or went, or at an end of a relation that
+    changed; ``fields``: record id -> the analysed fields that changed (every field for one that came or
+    went); ``types``: relation types added or removed; ``segments``: segments whose members or standing may
+    have changed (the segments of every touched record, before and after, with every segment above them,
+    and touched segments themselves); ``tree``: the segment tree changed (segments came, went or moved, or
+    PART_OF / FEEDS relations changed) or a segment's own record changed; ``near``: ``recs`` and their
+    supply and partner neighbours, before and after (whose candidate standing may have changed);
+    ``supply_net``: touched records in the supply network before or after.
+    """
+
+    def __init__(self):
+        self.recs: set[str] = set()
+        self.fields: dict[str, set] = {}
+        self.types: set[str] = set()
+        self.segments: set[str] = set()
+        self.tree = False
+        self.near: set[str] = set()
+        self.supply_net: set[str] = set()
+        self.kinds: set[str] = set()
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing an analysis reads changed (e.g. a phone number)."""
+        return not self.recs and not self.types
+
+    def as_dict(self) -> dict:
+        return {"records": len(self.recs), "types": sorted(self.types), "segments": len(self.segments),
+                "tree": self.tree, "quiet": self.quiet}
+
+
+class Analysis:
+    """The analyses of one graph, each computed at most once and kept up to date by :meth:`apply`
+    (thread-safe: one lock for the computations and the changes)."""
+
+    def __init__(self, G, *, few: int = DEFAULT_FEW):
         self.G = G
+        self.few = few
         self._memo: dict[str, Any] = {}
         self._lock = threading.RLock()  # memoised results may use other memoised results
+        self.last_apply: dict | None = None
 
     def patched(self, delta: dict) -> "Analysis":
-        """A new analysis over this one's graph with ``delta`` applied (see :func:`graph.build.patch_graph`);
-        this one is left as it is, for the requests still using it."""
+        """A new analysis over a copy of this one's graph with ``delta`` applied (see
+        :func:`graph.build.patch_graph`); this one is left as it is. (:meth:`apply` changes this one.)"""
         from .build import patch_graph
 
         return Analysis(patch_graph(self.G, **delta))
@@ -89,14 +143,14 @@ class Analysis:
 
     def has_id_prefix(self, prefix: str) -> bool:
         """Whether any record's id starts with ``prefix`` (``syn-``: the registry holds synthetic data)."""
-        return any(n.startswith(prefix) for n in self.G)
+        with self._lock:
+            return any(n.startswith(prefix) for n in self.G)
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._memo:
                 self._memo[name] = compute()
             return self._memo[name]
-
 
     # ------------------------------------------------------------------ records
     def record(self, n: str) -> dict | None:
@@ -108,11 +162,16 @@ class Analysis:
 
     def records(self, kind: str) -> list[dict]:
         """Every record of one kind, in id order."""
-        return [self.G.nodes[n] for n in self.chain.by_kind.get(kind, ())]
+        with self._lock:
+            return [self.G.nodes[n] for n in self.chain.by_kind.get(kind, ())]
 
     def segments_of(self, n: str) -> list[str]:
-        """The segments a record is directly in, in the order the relations were recorded."""
-        return [v for _, v, k in self.G.out_edges(n, keys=True) if k == "IN_SEGMENT"]
+        """The segments a record is directly in, in relation-id order (the order the registry lists them)."""
+        with self._lock:
+            if n not in self.G:
+                return []
+            return [v for _, v in sorted((d.get("id") or "", v) for _, v, k, d in
+                                         self.G.out_edges(n, keys=True, data=True) if k == "IN_SEGMENT")]
 
     def counts(self) -> dict[str, Any]:
         """Records per kind and relations per type."""
@@ -130,32 +189,103 @@ class Analysis:
     # ------------------------------------------------------------------ chain
     @property
     def chain(self) -> Chain:
-        """The look-up tables of the graph: built once per snapshot, shared by every analysis."""
+        """The look-up tables of the graph: built once, kept up to date by :meth:`apply`."""
         return self.memo("chain", lambda: Chain(self.G))
+
+    def _cov_rows(self) -> dict[str, dict]:
+        """Segment id -> its coverage row (every member listed), each computed once and again only when
+        the segment is touched."""
+        return self.memo("_cov_rows", lambda: {s: _row(self.chain, s, None) for s in self.chain.seg_order})
 
     def coverage(self) -> dict:
         """Coverage of every segment with every member listed (see :func:`graph.chain_coverage`)."""
-        return self.memo("coverage", lambda: _coverage(self.chain))
+        def compute():
+            by_seg = self._cov_rows()
+            rows = [by_seg[s] for s in self.chain.seg_order]
+            levels = {name: 0 for name, _ in LEVELS}
+            for r in rows:
+                levels[r["level"]] += 1
+            return {"score_formula": SCORE_FORMULA, "segments": rows, "levels": levels, "members_limit": None}
+        return self.memo("coverage", compute)
 
     def coverage_by_segment(self) -> dict[str, dict]:
         return self.memo("coverage_by_segment", lambda: {r["id"]: r for r in self.coverage()["segments"]})
 
+    # ------------------------------------------------------------------ the gap report, piece by piece
+    def _seg_gaps(self) -> dict[str, dict | None]:
+        return self.memo("_seg_gaps", lambda: {s: _segment_gap(self.chain, s, self.few) for s in self.chain.seg_order})
+
+    def _up_gaps(self) -> dict[tuple, dict | None]:
+        return self.memo("_up_gaps", lambda: {(u, v): _upstream_gap(self.chain, u, v, d) for u, v, d in self.chain.feeds})
+
+    def _dep_gaps(self) -> dict[str, list]:
+        def compute():
+            chain = self.chain
+            return {c: got for c in chain.by_kind.get("enterprise", ()) if (got := _firm_dependence_gaps(chain, c))}
+        return self.memo("_dep_gaps", compute)
+
+    def _data_firm(self) -> dict[str, dict]:
+        def compute():
+            chain = self.chain
+            return {n: g for n in chain.by_kind.get("enterprise", ()) if (g := _firm_data_gap(chain, n)) is not None}
+        return self.memo("_data_firm", compute)
+
+    def _implied(self) -> list[dict]:
+        def compute():
+            self._memo["_implied_ends"] = {x for d in self.chain.implied for x in (d.get("source"), d.get("target"))}
+            return _implied_gaps(self.chain)
+        return self.memo("_implied", compute)
+
+    def _cut(self) -> dict:
+        """The supply network's cut structure and its two categories, with every id their gaps mention."""
+        def compute():
+            cs = _CutStructure(self.chain)
+            return self._cut_gaps(cs)
+        return self.memo("_cut", compute)
+
+    def _cut_gaps(self, cs) -> dict:
+        cut, bridge = _cut_point_gaps(self.chain, cs), _bridge_gaps(self.chain, cs)
+        return {"cs": cs, "cut_point": cut, "bridge": bridge, "mentioned": _mentioned(cut + bridge)}
+
+    def _targets(self) -> dict:
+        def compute():
+            rows = _target_progress(self.chain)
+            gaps = _target_gaps(self.chain, rows)
+            return {"rows": rows, "gaps": gaps, "counted": _ids_in(rows) | _mentioned(gaps)}
+        return self.memo("_targets", compute)
+
+    def _grouped(self) -> dict:
+        """Every gap of the report by category, the aliases of merged needs, and all of them in report order."""
+        def compute():
+            chain = self.chain
+            seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
+            cap = _capability_gaps(chain, self.few)
+            cap, seg, aliases = _merge_needs(chain, cap, seg)
+            dep = [g for gs in self._dep_gaps().values() for g in gs]
+            dep.sort(key=gap_sort_key)
+            cut = self._cut()
+            out = {"capability": cap, "segment": seg,
+                   "upstream": sorted((g for g in self._up_gaps().values() if g is not None), key=gap_sort_key),
+                   "dependence": dep, "cut_point": cut["cut_point"], "bridge": cut["bridge"],
+                   "target": self._targets()["gaps"]}
+            grouped = {c: out[c] for c in CATEGORIES}
+            ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+            return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
+        return self.memo("_grouped", compute)
+
     def report(self) -> dict:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
         def compute():
-            return _gap_report(self.G, chain=self.chain, coverage=limit_members(self.coverage()),
-                               top=REPORT_TOP, candidates_per_gap=REPORT_CANDIDATES)
+            gr = self._grouped()
+            return _assemble(self.chain, limit_members(self.coverage()), gr["grouped"], self._targets()["rows"],
+                             gr["aliases"], self.data_gaps(), few=self.few, top=REPORT_TOP,
+                             candidates_per_gap=REPORT_CANDIDATES, candidates=self._entry_candidates,
+                             ordered=gr["ordered"])
         return self.memo("report", compute)
 
     def all_gaps(self) -> list[dict]:
         """Every gap of the report as one list: severity, then category, impact and id."""
-        def compute():
-            cats = {c: i for i, c in enumerate(CATEGORIES)}
-            flat = [g for gs in self.report()["gaps"].values() for g in gs]
-            flat.sort(key=lambda g: (SEVERITY_ORDER.get(g.get("severity"), 3), cats.get(g.get("category"), 99),
-                                     -(g.get("impact") or 0), g.get("id", "")))
-            return flat
-        return self.memo("all_gaps", compute)
+        return self._grouped()["ordered"]
 
     def gap(self, gap_id: str) -> dict | None:
         """The gap with this id; the id of a gap folded into a need gives the need (:meth:`resolve_gap_id`)."""
@@ -163,11 +293,15 @@ class Analysis:
 
     def resolve_gap_id(self, gap_id: str) -> str:
         """The id a gap has now: a gap folded into a plan-named need answers with the need's id."""
-        return self.report()["aliases"].get(gap_id, gap_id)
+        return self._grouped()["aliases"].get(gap_id, gap_id)
 
     def data_gaps(self) -> list[dict]:
         """What data to fill in first (see :func:`graph.data_gaps`): not gaps of the chain, the data to-do list."""
-        return self.memo("data_gaps", lambda: _data_gaps(self.chain))
+        def compute():
+            gaps = list(self._data_firm().values()) + self._implied()
+            gaps.sort(key=gap_sort_key)
+            return gaps
+        return self.memo("data_gaps", compute)
 
     def data_gap(self, gap_id: str) -> dict | None:
         if not gap_id.startswith(DATA_CATEGORY + ":"):
@@ -188,15 +322,33 @@ class Analysis:
             return counts
         return self.memo("gap_counts", compute)
 
+    def _cands(self, key: str, gap: dict, limit: int | None, gid: str | None = None) -> dict:
+        """Candidates of one gap (or first-screen entry), memoised with what they depend on
+        (``gid``: the gap's id, for the web layer's memo of the gap as shown)."""
+        with self._lock:
+            table = self.memo("_cands", dict)
+            got = table.get(key)
+            if got is None:
+                deps: dict = {"gid": gid, "limit": limit}
+                result = _candidates(self.chain, gap, limit, deps)
+                got = table[key] = (result, deps)
+            return got[0]
+
+    def _entry_candidates(self, entry: dict, limit: int) -> dict:
+        w = entry.get("wanted") or {}
+        key = "entry:" + repr((entry["id"], limit, w.get("segments"), w.get("product"), w.get("exclude")))
+        return self._cands(key, entry, limit)
+
     def candidates(self, gap: dict, *, limit: int | None = 10) -> dict:
         """Ranked candidates for a gap: ``{"candidates", "total", "score_formula", "wanted", "gap_id"}``."""
         wanted = gap.get("wanted") or {}
         if not (wanted.get("segments") or wanted.get("product")):
             return {"candidates": [], "total": 0, "score_formula": None, "wanted": wanted, "data_needed": None}
-        return self.memo(f"candidates:{gap['id']}:{limit}", lambda: _candidates(self.chain, gap, limit))
+        return self._cands("gap:" + repr((gap["id"], limit, wanted.get("segments"), wanted.get("product"),
+                                          wanted.get("exclude"))), gap, limit, gid=gap["id"])
 
     def target_progress(self) -> list[dict]:
-        return self.report()["target_progress"]
+        return self._targets()["rows"]
 
     def data_todo(self) -> dict:
         """The data to-do list (see :func:`graph.datatodo.data_todo`), on this snapshot's chain index and targets."""
@@ -204,27 +356,30 @@ class Analysis:
 
         return self.memo("data_todo", lambda: _data_todo(self.chain, self.target_progress()))
 
-
     # ------------------------------------------------------------------ people and places
     def chain_leaders(self) -> list[dict]:
         """Enterprises with a CHAIN_LEADER relation (with its segments and sources), or the chain-leader role."""
         def compute():
-            G = self.G
+            G, chain = self.G, self.chain
+            by_firm: dict[str, list[str]] = {}
+            for seg, firms in chain.leaders.items():
+                for u in firms:
+                    if chain.kind(u) == "enterprise":
+                        by_firm.setdefault(u, []).append(seg)
             leaders: dict[str, dict] = {}
-            for u, v, k, d in G.edges(keys=True, data=True):
-                if k == "CHAIN_LEADER" and G.nodes[u].get("kind") == "enterprise":
-                    e = leaders.setdefault(u, {"id": u, "name": self.name(u), "segments": [], "sources": [],
-                                               "locality": G.nodes[u].get("locality")})
+            for u in sorted(by_firm):  # relations in id order ("source>CHAIN_LEADER>target")
+                e = leaders[u] = {"id": u, "name": self.name(u), "segments": [], "sources": [],
+                                  "locality": G.nodes[u].get("locality")}
+                for v in sorted(by_firm[u], key=lambda v: G.edges[u, v, "CHAIN_LEADER"].get("id") or ""):
                     e["segments"].append({"id": v, "name": self.name(v)})
-                    e["sources"] += d.get("sources") or []
-            for n in self.chain.by_kind.get("enterprise", ()):
+                    e["sources"] += G.edges[u, v, "CHAIN_LEADER"].get("sources") or []
+            for n in chain.by_kind.get("enterprise", ()):
                 e = G.nodes[n]
                 if n not in leaders and ROLE_CHAIN_LEADER in (e.get("roles") or ()):
                     leaders[n] = {"id": n, "name": e.get("name") or n, "segments": [], "sources": e.get("sources") or [],
                                   "locality": e.get("locality")}
-            return sorted(leaders.values(), key=lambda x: x["name"])
+            return sorted(leaders.values(), key=lambda x: (x["name"], x["id"]))
         return self.memo("chain_leaders", compute)
-
 
     # ------------------------------------------------------------------ views of the chain
     def board(self) -> dict:
@@ -257,3 +412,348 @@ class Analysis:
         from . import partners
 
         return self.memo(f"partners:{scope}:{ident}", lambda: partners.partner_rows(self, scope, ident))
+
+    # ------------------------------------------------------------------ a write
+    def apply(self, delta: dict) -> Footprint:
+        """Apply a delta (what ``registry.repository.Registry.graph_delta`` returns: records and relations as
+        they are now) to this analysis: the graph changes in place and every memoised result is brought up
+        to date, recomputing only what the change reaches. Rows are checked before anything changes
+        (:class:`graph.errors.InvalidGraphData`: nothing changed). Returns what the change touched."""
+        with self._lock:
+            changes = graph_changes(self.G, **delta)
+            fp = Footprint()
+            if not changes:
+                self.last_apply = fp.as_dict()
+                return fp
+            memo = self._memo
+            chain: Chain | None = memo.get("chain")
+            self._touch(fp, changes, chain, before=True)
+            try:
+                apply_changes(self.G, changes)
+                if chain is not None:
+                    nodes_before = {n: before for n, (before, _) in changes.nodes.items()}
+                    if chain_apply(chain, nodes_before=nodes_before, edges_removed=changes.edges_removed,
+                                   edges_added=changes.edges_added):
+                        fp.tree = True
+                self._touch(fp, changes, chain, before=False)
+                if chain is not None:
+                    for seg in fp.segments:  # the members of a touched segment (and those above it) again
+                        chain._members.pop(seg, None)
+                self._update_memo(fp, changes)
+            except BaseException:
+                memo.clear()  # never a result of a half-applied change; the next request recomputes from G
+                raise
+            self.last_apply = fp.as_dict()
+            return fp
+
+    def _touch(self, fp: Footprint, changes, chain: Chain | None, *, before: bool) -> None:
+        """Fill the footprint with what the change touched, as the graph stands (before or after the change)."""
+        G = self.G
+        if before:
+            for n, (old, row) in changes.nodes.items():
+                if old is None or row is None:
+                    fields = set(old or row)
+                else:
+                    fields = {k for k in set(old) | set(row) if old.get(k) != row.get(k)} - UNREAD_FIELDS
+                if fields:
+                    fp.recs.add(n)
+                    fp.fields[n] = fields
+                    for d in (old, row):
+                        if d is not None:
+                            fp.kinds.add(d.get("kind"))
+            for u, v, t, _ in (*changes.edges_removed, *changes.edges_added):
+                fp.types.add(t)
+                fp.recs.update((u, v))
+                for n in (u, v):
+                    fp.fields.setdefault(n, set())
+                    if G.has_node(n):
+                        fp.kinds.add(G.nodes[n].get("kind"))
+                    row = changes.nodes.get(n, (None, None))[1]
+                    if row is not None:
+                        fp.kinds.add(row.get("kind"))
+            if "PART_OF" in fp.types or "FEEDS" in fp.types or "segment" in fp.kinds and any(
+                    (G.nodes[n].get("kind") if n in G else None) == "segment" and fp.fields.get(n) for n in fp.recs):
+                fp.tree = True
+        if chain is None:
+            return
+        for n in fp.recs:
+            if n not in chain.node:
+                continue
+            if chain.kind(n) == "segment":
+                fp.segments.add(n)
+                fp.segments.update(_ancestors(chain, n))
+            else:
+                fp.segments.update(chain.segments_with_ancestors(n))
+            fp.near.add(n)
+            for table in (chain.sup_in, chain.sup_out, chain.partners):
+                for x in table.get(n, ()):
+                    fp.near.add(x[0])
+            if n in chain.sup_in or n in chain.sup_out:
+                fp.supply_net.add(n)
+
+    # ------------------------------------------------------------------ bringing the memo up to date
+    def _update_memo(self, fp: Footprint, changes) -> None:
+        memo = self._memo
+        old = dict(memo)
+        keep: dict[str, Any] = {}
+        for k in _KEEP_ALWAYS:
+            if k in old:
+                keep[k] = old[k]
+        if fp.quiet:
+            # nothing analysed changed: every result stands, except the partner lists (they show contacts)
+            for k, v in old.items():
+                if not k.startswith("partners:"):
+                    keep[k] = v
+            memo.clear()
+            memo.update(keep)
+            return
+        chain: Chain | None = old.get("chain")
+        if chain is None:  # nothing computed yet: nothing to keep
+            memo.clear()
+            return
+        keep["chain"] = chain
+        self._update_chain_caches(chain, fp, changes)
+        if "counts" in old:
+            keep["counts"] = self._updated_counts(old["counts"], changes)
+        tree = fp.tree
+        segs = fp.segments
+        changed_gaps: set[str] = set()
+        changed_rows: set[str] = set()
+        # coverage rows: the touched segments (all of them when the tree changed)
+        if "_cov_rows" in old and not tree:
+            rows = dict(old["_cov_rows"])
+            for s in segs:
+                if s in rows:
+                    rows[s] = _row(chain, s, None)
+                    changed_rows.add(s)
+            keep["_cov_rows"] = rows
+        # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
+        if "_seg_gaps" in old and not tree:
+            got = dict(old["_seg_gaps"])
+            for s in segs:
+                if s in got:
+                    g = got[s] = _segment_gap(chain, s, self.few)
+                    changed_gaps.add(f"segment:{s}")
+            keep["_seg_gaps"] = got
+        if "_up_gaps" in old and not tree:
+            got = dict(old["_up_gaps"])
+            for (u, v, d) in chain.feeds:
+                if u in segs or v in segs:
+                    got[(u, v)] = _upstream_gap(chain, u, v, d)
+                    changed_gaps.add(f"upstream:{v}:{u}")
+            keep["_up_gaps"] = got
+        # dependence gaps: a touched firm, and every customer of a touched record (it names its suppliers)
+        if "_dep_gaps" in old:
+            got = dict(old["_dep_gaps"])
+            redo = set()
+            for n in fp.recs:
+                redo.add(n)
+                redo.update(c for c, _ in chain.sup_out.get(n, ()))
+            for c in redo:
+                for g in got.pop(c, ()):
+                    changed_gaps.add(g["id"])
+                if chain.kind(c) == "enterprise":
+                    new = _firm_dependence_gaps(chain, c)
+                    if new:
+                        got[c] = new
+                        changed_gaps.update(g["id"] for g in new)
+            keep["_dep_gaps"] = got
+        # data gaps: per touched firm; the implied relations when a relation or a name changed
+        if "_data_firm" in old:
+            got = dict(old["_data_firm"])
+            for n in fp.recs:
+                got.pop(n, None)
+                if chain.kind(n) == "enterprise":
+                    g = _firm_data_gap(chain, n)
+                    if g is not None:
+                        got[n] = g
+            keep["_data_firm"] = got
+        if "_implied" in old:
+            ends = {x for d in chain.implied for x in (d.get("source"), d.get("target"))}
+            if not (fp.recs & ends or fp.recs & old["_implied_ends"]):
+                keep["_implied"], keep["_implied_ends"] = old["_implied"], old["_implied_ends"]
+        # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
+        # gaps alone again when a firm they mention changed otherwise
+        if "_cut" in old:
+            net = fp.supply_net
+            if "SUPPLIES" in fp.types or any(fp.fields.get(n, ()) & {"locality", "kind"} for n in net):
+                changed_gaps.update(g["id"] for g in old["_cut"]["cut_point"] + old["_cut"]["bridge"])
+            elif fp.recs & old["_cut"]["mentioned"]:
+                keep["_cut"] = self._cut_gaps(old["_cut"]["cs"])
+                changed_gaps.update(g["id"] for g in old["_cut"]["cut_point"] + old["_cut"]["bridge"])
+            else:
+                keep["_cut"] = old["_cut"]
+        # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
+        if "_targets" in old:
+            counted = old["_targets"]["counted"]
+            if tree or fp.segments & counted or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
+                    fp.fields.get(n, ()) & TARGET_FIRM_FIELDS or (n in counted and fp.fields.get(n))
+                    for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
+                changed_gaps.update(g["id"] for g in old["_targets"]["gaps"])
+            else:
+                keep["_targets"] = old["_targets"]
+        # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
+        # tree changed, every per-segment piece is recomputed on demand
+        if tree:
+            for k in ("_cov_rows", "_seg_gaps", "_up_gaps"):
+                keep.pop(k, None)
+        if "_grouped" in old:
+            changed_gaps.update(g["id"] for c in ("capability", "segment") for g in old["_grouped"]["grouped"][c])
+        # candidates: again for every gap whose scope the change reached
+        if tree and "_grouped" in old:
+            changed_gaps.update(g["id"] for g in old["_grouped"]["ordered"])
+        if "_cands" in old:
+            keep["_cands"] = {k: v for k, v in old["_cands"].items() if not tree and _cands_stand(chain, v[1], fp)}
+        shown = {f"{d['gid']}:{d['limit']}" for _, d in keep.get("_cands", {}).values() if d.get("gid")}
+        for k, v in old.items():
+            if k.startswith("presented-gap:"):
+                # the web layer's memo of a gap with its candidates: kept when neither changed
+                gl = k[len("presented-gap:"):]
+                if gl in shown and gl.rsplit(":", 1)[0] not in changed_gaps:
+                    keep[k] = v
+            elif k.startswith("presented:coverage-row:"):
+                s = k[len("presented:coverage-row:"):]
+                if not tree and s not in segs and "_cov_rows" in keep:
+                    keep[k] = v
+        memo.clear()
+        memo.update(keep)
+        self.last_apply = None
+
+    def _update_chain_caches(self, chain: Chain, fp: Footprint, changes) -> None:
+        """The per-chain caches of graph.candidates (product index, firm texts, standing of firms)."""
+        index = getattr(chain, "_product_index", None)
+        if index is not None:
+            sups = {u for u, v, t, _ in (*changes.edges_removed, *changes.edges_added) if t == "SUPPLIES"}
+            for u, v, t, d in changes.edges_removed:
+                if t == "SUPPLIES":
+                    ids = index.get((d.get("product") or "").strip())
+                    if ids is not None:
+                        ids.discard(u)
+            for u in sups:
+                for _, d in chain.sup_out.get(u, ()):
+                    p = (d.get("product") or "").strip()
+                    if p:
+                        index.setdefault(p, set()).add(u)
+            for p in [p for p, ids in index.items() if not ids]:
+                del index[p]
+        texts = getattr(chain, "_firm_texts", None)
+        if texts is not None:
+            for n in fp.recs:
+                texts.pop(n, None)
+            texts.update(_texts_of(chain, [n for n in fp.recs if chain.kind(n) == "enterprise"]))
+        for name in ("_standing_points", "_standing"):
+            memo = getattr(chain, name, None)
+            if memo:
+                for n in fp.near:
+                    memo.pop(n, None)
+
+    @staticmethod
+    def _updated_counts(counts: dict, changes) -> dict:
+        kinds = dict(counts["entities"])
+        rels = dict(counts["relations"])
+        for before, row in changes.nodes.values():
+            for d, sign in ((before, -1), (row, 1)):
+                if d is not None:
+                    k = d.get("kind")
+                    kinds[k] = kinds.get(k, 0) + sign
+                    if not kinds[k]:
+                        del kinds[k]
+        for edges, sign in ((changes.edges_removed, -1), (changes.edges_added, 1)):
+            for _, _, t, _ in edges:
+                rels[t] = rels.get(t, 0) + sign
+                if not rels[t]:
+                    del rels[t]
+        n_nodes = counts["total_entities"] + sum((row is not None) - (before is not None)
+                                                 for before, row in changes.nodes.values())
+        n_edges = counts["total_relations"] + len(changes.edges_added) - len(changes.edges_removed)
+        return {"entities": kinds, "relations": dict(sorted(rels.items())), "total_entities": n_nodes,
+                "total_relations": n_edges}
+
+
+def _ancestors(chain: Chain, s: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(chain.seg_parents.get(s, ()))
+    while stack:
+        x = stack.pop()
+        if x not in seen:
+            seen.add(x)
+            stack.extend(chain.seg_parents.get(x, ()))
+    return seen
+
+
+def _mentioned(gaps: list[dict]) -> set[str]:
+    """Every id a list of gaps mentions: subjects, facts, wanted segments and exclusions, examples."""
+    out: set[str] = set()
+    for g in gaps:
+        out.update(g.get("subject_ids") or ())
+        for f in g.get("facts") or ():
+            out.update(f.get("ids") or ())
+        w = g.get("wanted") or {}
+        out.update(w.get("segments") or ())
+        out.update(w.get("exclude") or ())
+        out.update(g.get("cut_off_examples") or ())
+    return out
+
+
+def _ids_in(obj) -> set[str]:
+    """Every record id a plain-data result names (``id`` and ``ids`` at any depth)."""
+    out: set[str] = set()
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            if isinstance(x.get("id"), str):
+                out.add(x["id"])
+            if isinstance(x.get("ids"), list):
+                out.update(i for i in x["ids"] if isinstance(i, str))
+            stack.extend(v for v in x.values() if isinstance(v, (dict, list)))
+        elif isinstance(x, list):
+            stack.extend(v for v in x if isinstance(v, (dict, list)))
+    return out
+
+
+def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
+    got = {}
+    for f in firms:
+        d = chain.node[f]
+        bits = [d.get("name") or "", *(d.get("aliases") or ()), d.get("description") or ""]
+        bits += [(s.get("quote") or "") for s in d.get("sources") or () if isinstance(s, dict)]
+        got[f] = " ".join(bits)
+    return got
+
+
+def _cands_stand(chain: Chain, deps: dict, fp: Footprint) -> bool:
+    """Whether a memoised candidate list still holds after a change with this footprint: no firm near the
+    change was scored for it, and none is now in its scope (its segments, a supplier of its product, a
+    buyer from a segment feeding it, or a firm whose text names it); no segment of its scope was touched."""
+    if deps.get("segments", set()) & {n for n in fp.recs if n not in chain.node or chain.kind(n) == "segment"}:
+        return False
+    firms, segs = deps.get("firms", set()), deps.get("segments", set())
+    product, words = deps.get("product"), deps.get("words")
+    ups = set()
+    for u in deps.get("ups", ()):
+        ups.update(chain.seg_subtree.get(u, [u]))
+    for f in fp.near:
+        if f in firms:
+            return False
+        if f not in chain.node or chain.kind(f) != "enterprise":
+            continue
+        if segs & set(chain.ent_segs.get(f, ())):
+            return False
+        if product:
+            for _, d in chain.sup_out.get(f, ()):
+                p = (d.get("product") or "").strip()
+                if p and (p == product or product in p or p in product):
+                    return False
+        if ups:
+            for s, _ in chain.sup_in.get(f, ()):
+                if ups & set(chain.ent_segs.get(s, ())):
+                    return False
+        if words is not None:
+            texts = getattr(chain, "_firm_texts", None)
+            txt = texts.get(f) if texts else None
+            if txt is None:
+                txt = _texts_of(chain, [f])[f]
+            if words.search(txt):
+                return False
+    return True

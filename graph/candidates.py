@@ -244,7 +244,10 @@ def _scope(chain: Chain, segs: list[str]) -> dict:
     return {"below": below, "inside": inside, "parents": parents, "ups": ups, "downs": downs, "words": words}
 
 
-def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
+def _candidates(chain: Chain, gap: dict, limit: int | None = 10, deps: dict | None = None) -> dict:
+    """``deps``, when given, is filled with what the result depends on (for graph.Analysis to know when a
+    change reaches it): ``firms`` (every firm scored), ``segments`` (every segment of the scope), ``ups``
+    (the segments feeding in), ``product``, ``words`` (a compiled pattern or None) and ``exclude``."""
     wanted = gap.get("wanted") or {}
     segs = [s for s in wanted.get("segments") or () if chain.kind(s) == "segment"]
     product = (wanted.get("product") or "").strip() or None
@@ -296,6 +299,11 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
             keyword[f] = [w for w in scope["words"] if w in txt]
 
     firms = set(seg_fit) | set(products) | set(buys) | set(keyword)
+    if deps is not None:
+        deps.update(firms=firms, segments=set(scope["below"]) | set(scope["parents"]) | set(scope["ups"])
+                    | set(scope["downs"]) | set(segs), ups=list(scope["ups"]), product=product, exclude=exclude,
+                    words=re.compile("|".join(re.escape(w) for w in sorted(scope["words"], key=len, reverse=True)))
+                    if scope["words"] else None)
 
     def fit_points(f):
         fit = seg_fit.get(f)

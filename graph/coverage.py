@@ -55,13 +55,11 @@ def _weight(chain: Chain, n: str) -> float:
     return PLANNED_WEIGHT if chain.node[n].get("status") == "planned" else 1.0
 
 
-def _firm_rank(chain: Chain) -> dict[str, int]:
-    """Listing order of enterprises: leading firms (链主/龙头) first, then by name and id; computed once."""
-    rank = getattr(chain, "_firm_rank", None)
-    if rank is None:
-        firms = sorted(chain.by_kind.get("enterprise", ()), key=lambda f: (f not in chain.lead, chain.name(f), f))
-        rank = chain._firm_rank = {f: i for i, f in enumerate(firms)}
-    return rank
+def _firm_order(chain: Chain):
+    """Listing order of enterprises: leading firms (链主/龙头) first, then by name and id (a sort key, so that
+    nothing global has to be rebuilt when one firm changes)."""
+    lead, name = chain.lead, chain.name
+    return lambda f: (f not in lead, name(f), f)
 
 
 def _row(chain: Chain, seg: str, limit: int | None) -> dict:
@@ -86,10 +84,10 @@ def _row(chain: Chain, seg: str, limit: int | None) -> dict:
     def via(n):
         return [s for s in chain.ent_segs.get(n, ()) if s in subset]
 
-    rank = _firm_rank(chain)
+    rank = _firm_order(chain)
 
     def firms_out(ids):
-        ids = sorted(ids, key=rank.__getitem__) if limit is None else heapq.nsmallest(limit, ids, key=rank.__getitem__)
+        ids = sorted(ids, key=rank) if limit is None else heapq.nsmallest(limit, ids, key=rank)
         return [dict(chain.firm_ref(f), via=via(f)) for f in ids]
 
     def others_out(ids):

@@ -36,77 +36,82 @@ def _cut_severity(cut_local: int, cut_total: int) -> str:
 
 # --- single supplier and outside-only suppliers ----------------------------------------------
 def _dependence_gaps(chain: Chain) -> list[dict]:
-    gaps = []
-    loc, LOCAL_ = chain.loc, "cluster"
-    for c in chain.by_kind.get("enterprise", ()):
-        ins = chain.sup_in.get(c)
-        if not ins or loc[c] != LOCAL_:
-            continue
-        cname = chain.name(c)
-        suppliers = [s for s, _ in ins]  # sorted, one edge per supplier
-        by_product: dict[str, list[str]] = {}
-        unnamed = []
-        for s, d in ins:
-            p = d.get("product")
-            p = p.strip() if p else ""
-            if p:
-                by_product.setdefault(p, []).append(s)
-            else:
-                unnamed.append(s)
-        outs = chain.sup_out.get(c, ())
-        n_customers = len(outs)
-        singles: list[tuple[str | None, str, dict]] = []
-        if len(ins) == 1:
-            products = sorted(by_product)
-            singles.append(("、".join(products) if products else None, ins[0][0], ins[0][1]))
-        else:
-            edge_of = dict(ins)
-            for p in sorted(by_product):
-                if len(by_product[p]) == 1:
-                    s = by_product[p][0]
-                    singles.append((p, s, edge_of[s]))
-        common = []
-        if singles:
-            common.append(fact("fact.dependence.suppliers", suppliers, firm=cname, n=len(suppliers)))
-            if unnamed and len(suppliers) > 1:
-                common.append(fact("fact.dependence.unnamed", unnamed, n=len(unnamed), names=names(chain, unnamed)))
-            if n_customers:
-                common.append(fact("fact.dependence.customers", [x for x, _ in outs[:20]], firm=cname, n=n_customers))
-        for product, s, edge in singles:
-            sname, sloc = chain.name(s), loc[s]
-            what = message("gap.part.product_quoted", product=product) if product else \
-                message("gap.part.product_unrecorded")
-            gaps.append(make_gap(
-                gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
-                severity="medium" if sloc == LOCAL_ else "high",
-                subjects=[chain.ref(c), chain.ref(s)],
-                title=message("gap.dependence.single_supplier.title", firm=cname, supplier=sname),
-                reason=message("gap.dependence.single_supplier.reason", firm=cname, what=what, supplier=sname,
-                               locality=locality(sloc)),
-                facts=[fact("fact.dependence.supplier", [s], supplier=sname, locality=locality(sloc))] + common,
-                sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
-                wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
-                product=product))
-        if all(loc[s] in OUTSIDE for s in suppliers):
-            abroad = [s for s in suppliers if loc[s] == "abroad"]
-            shown = [message("fact.part.firm_at", name=chain.name(s), locality=locality(loc[s]))
-                     for s in suppliers[:10]]
-            facts = [fact("fact.dependence.all_outside", suppliers, n=len(suppliers),
-                          suppliers={"list": shown, "sep": "list.semi"})]
-            if abroad:
-                facts.append(fact("fact.dependence.abroad", abroad, n=len(abroad)))
-            segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
-            gaps.append(make_gap(
-                gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
-                severity="high" if abroad else "medium",
-                subjects=[chain.ref(c)],
-                title=message("gap.dependence.all_suppliers_outside.title", firm=cname),
-                reason=message("gap.dependence.all_suppliers_outside.reason", firm=cname, n=len(suppliers),
-                               names=names(chain, suppliers)),
-                facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
-                impact=len(suppliers) + n_customers,
-                wanted={"segments": segs, "product": None, "exclude": [c]}))
+    gaps = [g for c in chain.by_kind.get("enterprise", ()) for g in _firm_dependence_gaps(chain, c)]
     gaps.sort(key=gap_sort_key)
+    return gaps
+
+
+def _firm_dependence_gaps(chain: Chain, c: str) -> list[dict]:
+    """The dependence gaps of one local firm (kept up to date per firm by graph.Analysis)."""
+    gaps: list[dict] = []
+    loc, LOCAL_ = chain.loc, "cluster"
+    ins = chain.sup_in.get(c)
+    if not ins or loc[c] != LOCAL_:
+        return gaps
+    cname = chain.name(c)
+    suppliers = [s for s, _ in ins]  # sorted, one edge per supplier
+    by_product: dict[str, list[str]] = {}
+    unnamed = []
+    for s, d in ins:
+        p = d.get("product")
+        p = p.strip() if p else ""
+        if p:
+            by_product.setdefault(p, []).append(s)
+        else:
+            unnamed.append(s)
+    outs = chain.sup_out.get(c, ())
+    n_customers = len(outs)
+    singles: list[tuple[str | None, str, dict]] = []
+    if len(ins) == 1:
+        products = sorted(by_product)
+        singles.append(("、".join(products) if products else None, ins[0][0], ins[0][1]))
+    else:
+        edge_of = dict(ins)
+        for p in sorted(by_product):
+            if len(by_product[p]) == 1:
+                s = by_product[p][0]
+                singles.append((p, s, edge_of[s]))
+    common = []
+    if singles:
+        common.append(fact("fact.dependence.suppliers", suppliers, firm=cname, n=len(suppliers)))
+        if unnamed and len(suppliers) > 1:
+            common.append(fact("fact.dependence.unnamed", unnamed, n=len(unnamed), names=names(chain, unnamed)))
+        if n_customers:
+            common.append(fact("fact.dependence.customers", [x for x, _ in outs[:20]], firm=cname, n=n_customers))
+    for product, s, edge in singles:
+        sname, sloc = chain.name(s), loc[s]
+        what = message("gap.part.product_quoted", product=product) if product else \
+            message("gap.part.product_unrecorded")
+        gaps.append(make_gap(
+            gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
+            severity="medium" if sloc == LOCAL_ else "high",
+            subjects=[chain.ref(c), chain.ref(s)],
+            title=message("gap.dependence.single_supplier.title", firm=cname, supplier=sname),
+            reason=message("gap.dependence.single_supplier.reason", firm=cname, what=what, supplier=sname,
+                           locality=locality(sloc)),
+            facts=[fact("fact.dependence.supplier", [s], supplier=sname, locality=locality(sloc))] + common,
+            sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
+            wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
+            product=product))
+    if all(loc[s] in OUTSIDE for s in suppliers):
+        abroad = [s for s in suppliers if loc[s] == "abroad"]
+        shown = [message("fact.part.firm_at", name=chain.name(s), locality=locality(loc[s]))
+                 for s in suppliers[:10]]
+        facts = [fact("fact.dependence.all_outside", suppliers, n=len(suppliers),
+                      suppliers={"list": shown, "sep": "list.semi"})]
+        if abroad:
+            facts.append(fact("fact.dependence.abroad", abroad, n=len(abroad)))
+        segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
+        gaps.append(make_gap(
+            gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
+            severity="high" if abroad else "medium",
+            subjects=[chain.ref(c)],
+            title=message("gap.dependence.all_suppliers_outside.title", firm=cname),
+            reason=message("gap.dependence.all_suppliers_outside.reason", firm=cname, n=len(suppliers),
+                           names=names(chain, suppliers)),
+            facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
+            impact=len(suppliers) + n_customers,
+            wanted={"segments": segs, "product": None, "exclude": [c]}))
     return gaps
 
 
