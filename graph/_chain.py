@@ -532,3 +532,19 @@ def chain_apply(chain: "Chain", *, nodes_before: dict, edges_removed: list, edge
 
 def _implied_key(d: dict) -> str:
     return d.get("id", "")
+
+
+def patch_members(chain: "Chain", seg: str, touched: set) -> None:
+    """Bring the cached members of ``seg`` (:meth:`Chain.members`) up to date after the records ``touched``
+    changed (memberships, kinds, or came or went): they are taken out and put back where they now belong."""
+    got = chain._members.get(seg)
+    if got is None:
+        return
+    subset = set(chain.seg_subtree.get(seg, [seg]))
+    for kind in list(got):
+        ids = got[kind] = [n for n in got[kind] if n not in touched]
+        if not ids:
+            del got[kind]
+    for n in sorted(touched):
+        if n in chain.node and subset.intersection(chain.ent_segs.get(n, ())):
+            _sorted_add(got, chain.node[n].get("kind"), n)

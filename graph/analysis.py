@@ -26,9 +26,9 @@ from typing import Any, Callable, Iterable
 
 from registry.model import ROLE_CHAIN_LEADER
 
-from ._chain import Chain, chain_apply, gap_sort_key
+from ._chain import Chain, chain_apply, gap_sort_key, patch_members
 from .build import apply_changes, graph_changes
-from .candidates import _candidates
+from .candidates import _candidates, _firm_fit, _rescored
 from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
 from .gaps import (DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gaps, _merge_needs, _segment_gap,
                    _upstream_gap)
@@ -166,12 +166,8 @@ class Analysis:
             return [self.G.nodes[n] for n in self.chain.by_kind.get(kind, ())]
 
     def segments_of(self, n: str) -> list[str]:
-        """The segments a record is directly in, in relation-id order (the order the registry lists them)."""
-        with self._lock:
-            if n not in self.G:
-                return []
-            return [v for _, v in sorted((d.get("id") or "", v) for _, v, k, d in
-                                         self.G.out_edges(n, keys=True, data=True) if k == "IN_SEGMENT")]
+        """The segments a record is directly in, by id (the order of their relations' ids, ``n>IN_SEGMENT>s``)."""
+        return list(self.chain.ent_segs.get(n, ()))
 
     def counts(self) -> dict[str, Any]:
         """Records per kind and relations per type."""
@@ -329,7 +325,7 @@ class Analysis:
             table = self.memo("_cands", dict)
             got = table.get(key)
             if got is None:
-                deps: dict = {"gid": gid, "limit": limit}
+                deps: dict = {"gid": gid, "limit": limit, "gap": gap}
                 result = _candidates(self.chain, gap, limit, deps)
                 got = table[key] = (result, deps)
             return got[0]
@@ -436,9 +432,9 @@ class Analysis:
                                    edges_added=changes.edges_added):
                         fp.tree = True
                 self._touch(fp, changes, chain, before=False)
-                if chain is not None:
-                    for seg in fp.segments:  # the members of a touched segment (and those above it) again
-                        chain._members.pop(seg, None)
+                if chain is not None and not fp.tree:
+                    for seg in fp.segments:  # the members of a touched segment (and those above it)
+                        patch_members(chain, seg, fp.recs)
                 self._update_memo(fp, changes)
             except BaseException:
                 memo.clear()  # never a result of a half-applied change; the next request recomputes from G
@@ -524,7 +520,7 @@ class Analysis:
             rows = dict(old["_cov_rows"])
             for s in segs:
                 if s in rows:
-                    rows[s] = _row(chain, s, None)
+                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs))
                     changed_rows.add(s)
             keep["_cov_rows"] = rows
         # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
@@ -603,8 +599,9 @@ class Analysis:
         if tree and "_grouped" in old:
             changed_gaps.update(g["id"] for g in old["_grouped"]["ordered"])
         if "_cands" in old:
-            keep["_cands"] = {k: v for k, v in old["_cands"].items() if not tree and _cands_stand(chain, v[1], fp)}
-        shown = {f"{d['gid']}:{d['limit']}" for _, d in keep.get("_cands", {}).values() if d.get("gid")}
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.near) for k, v in old["_cands"].items()}
+        shown = {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
+                 if d.get("gid") and r is old["_cands"][k][0]}  # candidates unchanged
         for k, v in old.items():
             if k.startswith("presented-gap:"):
                 # the web layer's memo of a gap with its candidates: kept when neither changed
@@ -722,38 +719,11 @@ def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
     return got
 
 
-def _cands_stand(chain: Chain, deps: dict, fp: Footprint) -> bool:
-    """Whether a memoised candidate list still holds after a change with this footprint: no firm near the
-    change was scored for it, and none is now in its scope (its segments, a supplier of its product, a
-    buyer from a segment feeding it, or a firm whose text names it); no segment of its scope was touched."""
-    if deps.get("segments", set()) & {n for n in fp.recs if n not in chain.node or chain.kind(n) == "segment"}:
-        return False
-    firms, segs = deps.get("firms", set()), deps.get("segments", set())
-    product, words = deps.get("product"), deps.get("words")
-    ups = set()
-    for u in deps.get("ups", ()):
-        ups.update(chain.seg_subtree.get(u, [u]))
-    for f in fp.near:
-        if f in firms:
-            return False
-        if f not in chain.node or chain.kind(f) != "enterprise":
-            continue
-        if segs & set(chain.ent_segs.get(f, ())):
-            return False
-        if product:
-            for _, d in chain.sup_out.get(f, ()):
-                p = (d.get("product") or "").strip()
-                if p and (p == product or product in p or p in product):
-                    return False
-        if ups:
-            for s, _ in chain.sup_in.get(f, ()):
-                if ups & set(chain.ent_segs.get(s, ())):
-                    return False
-        if words is not None:
-            texts = getattr(chain, "_firm_texts", None)
-            txt = texts.get(f) if texts else None
-            if txt is None:
-                txt = _texts_of(chain, [f])[f]
-            if words.search(txt):
-                return False
-    return True
+def _refreshed(chain: Chain, entry: tuple, near: set) -> tuple:
+    """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
+    candidate; else those firms scored again (graph.candidates._rescored)."""
+    result, deps = entry
+    ctx, firms = deps["ctx"], deps["firms"]
+    if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near):
+        return entry
+    return _rescored(chain, deps["gap"], deps["limit"], deps, near), deps
