@@ -30,10 +30,9 @@ from ._chain import Chain, chain_apply, gap_sort_key, patch_members
 from .build import apply_changes, graph_changes
 from .candidates import _candidates, _firm_fit, _rescored
 from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
-from .gaps import (DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gaps, _merge_needs, _segment_gap,
-                   _upstream_gap)
+from .gaps import DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
 from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
-from .supply import _bridge_gaps, _CutStructure, _cut_point_gaps, _firm_dependence_gaps
+from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
 from .targets import _target_gaps, _target_progress
 
 __all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER",
@@ -226,22 +225,32 @@ class Analysis:
             return {n: g for n in chain.by_kind.get("enterprise", ()) if (g := _firm_data_gap(chain, n)) is not None}
         return self.memo("_data_firm", compute)
 
-    def _implied(self) -> list[dict]:
-        def compute():
-            self._memo["_implied_ends"] = {x for d in self.chain.implied for x in (d.get("source"), d.get("target"))}
-            return _implied_gaps(self.chain)
-        return self.memo("_implied", compute)
+    def _implied(self) -> dict:
+        """Relation id -> (its attributes, its data gap) for every relation only implied."""
+        return self.memo("_implied", lambda: {d.get("id"): (d, _implied_gap(self.chain, d)) for d in self.chain.implied})
 
     def _cut(self) -> dict:
-        """The supply network's cut structure and its two categories, with every id their gaps mention."""
+        """The supply network's cut structure and its two categories, gap by gap, with the ids each mentions."""
         def compute():
-            cs = _CutStructure(self.chain)
-            return self._cut_gaps(cs)
+            chain = self.chain
+            cs = _CutStructure(chain)
+            aps = {("c", a["node"]): a for a in cs.articulation_points()}
+            brs = {("b", b["ends"]): b for b in cs.bridges()}
+            by = {k: _cut_point_gap(chain, cs, a) for k, a in aps.items()}
+            by.update((k, _bridge_gap(chain, cs, b)) for k, b in brs.items())
+            index: dict[str, set] = {}
+            for k, g in by.items():
+                for i in _mentioned([g] if g else []) | ({k[1]} if k[0] == "c" else set(k[1])):
+                    index.setdefault(i, set()).add(k)
+            return self._cut_lists({"cs": cs, "items": {**aps, **brs}, "by": by, "index": index})
         return self.memo("_cut", compute)
 
-    def _cut_gaps(self, cs) -> dict:
-        cut, bridge = _cut_point_gaps(self.chain, cs), _bridge_gaps(self.chain, cs)
-        return {"cs": cs, "cut_point": cut, "bridge": bridge, "mentioned": _mentioned(cut + bridge)}
+    @staticmethod
+    def _cut_lists(cut: dict) -> dict:
+        by = cut["by"]
+        cut["cut_point"] = sorted((g for k, g in by.items() if k[0] == "c" and g is not None), key=gap_sort_key)
+        cut["bridge"] = sorted((g for k, g in by.items() if k[0] == "b" and g is not None), key=gap_sort_key)
+        return cut
 
     def _targets(self) -> dict:
         def compute():
@@ -294,7 +303,7 @@ class Analysis:
     def data_gaps(self) -> list[dict]:
         """What data to fill in first (see :func:`graph.data_gaps`): not gaps of the chain, the data to-do list."""
         def compute():
-            gaps = list(self._data_firm().values()) + self._implied()
+            gaps = list(self._data_firm().values()) + [g for _, g in self._implied().values()]
             gaps.sort(key=gap_sort_key)
             return gaps
         return self.memo("data_gaps", compute)
@@ -565,20 +574,36 @@ class Analysis:
                         got[n] = g
             keep["_data_firm"] = got
         if "_implied" in old:
-            ends = {x for d in chain.implied for x in (d.get("source"), d.get("target"))}
-            if not (fp.recs & ends or fp.recs & old["_implied_ends"]):
-                keep["_implied"], keep["_implied_ends"] = old["_implied"], old["_implied_ends"]
+            own = {n for n in fp.recs if fp.fields.get(n)}  # records whose own fields changed (names, kinds)
+            was, now = old["_implied"], {}
+            for d in chain.implied:
+                rid = d.get("id")
+                got = was.get(rid)
+                if got is None or got[0] is not d or d.get("source") in own or d.get("target") in own:
+                    got = (d, _implied_gap(chain, d))
+                now[rid] = got
+            keep["_implied"] = now
         # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
         # gaps alone again when a firm they mention changed otherwise
         if "_cut" in old:
-            net = fp.supply_net
+            net, cut = fp.supply_net, old["_cut"]
             if "SUPPLIES" in fp.types or any(fp.fields.get(n, ()) & {"locality", "kind"} for n in net):
-                changed_gaps.update(g["id"] for g in old["_cut"]["cut_point"] + old["_cut"]["bridge"])
-            elif fp.recs & old["_cut"]["mentioned"]:
-                keep["_cut"] = self._cut_gaps(old["_cut"]["cs"])
-                changed_gaps.update(g["id"] for g in old["_cut"]["cut_point"] + old["_cut"]["bridge"])
-            else:
-                keep["_cut"] = old["_cut"]
+                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
+            else:  # the same network: the gaps that mention a touched record again, from the same structure
+                redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
+                if redo:
+                    cut = dict(cut, by=dict(cut["by"]), index={i: set(ks) for i, ks in cut["index"].items()})
+                    for k in redo:
+                        g = cut["by"][k]
+                        if g is not None:
+                            changed_gaps.add(g["id"])
+                        item = cut["items"][k]
+                        g = cut["by"][k] = (_cut_point_gap(chain, cut["cs"], item) if k[0] == "c" else
+                                            _bridge_gap(chain, cut["cs"], item))
+                        for i in _mentioned([g] if g else []):
+                            cut["index"].setdefault(i, set()).add(k)
+                    cut = self._cut_lists(cut)
+                keep["_cut"] = cut
         # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
         if "_targets" in old:
             counted = old["_targets"]["counted"]

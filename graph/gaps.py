@@ -395,21 +395,23 @@ def _firm_data_gap(chain: Chain, n: str) -> dict | None:
 
 def _implied_gaps(chain: Chain) -> list[dict]:
     """The data gaps of relations only implied (not stated by a source), in the order of chain.implied."""
-    gaps = []
-    for d in chain.implied:
-        rid = d.get("id")
-        rtype, src, dst = d.get("type"), d.get("source"), d.get("target")
-        notes = [s.get("note") for s in clean_sources(d.get("sources")) if s.get("note")]
-        severity = "medium" if rtype in ("SUPPLIES", "CHAIN_LEADER", "IN_SEGMENT") else "low"
-        ends = {"source": chain.name(src), "type": rtype, "target": chain.name(dst)}
-        gaps.append(make_gap(
-            gid=f"data:relation:{rid}", category="data", kind="implied_relation", severity=severity,
-            subjects=[chain.ref(src), chain.ref(dst)], title=message("gap.data.implied_relation.title", **ends),
-            reason=message("gap.data.implied_relation.reason_note", note=notes[0], **ends) if notes else
-            message("gap.data.implied_relation.reason", **ends),
-            facts=[fact("fact.data.relation_id", [src, dst], id=rid)],
-            sources=clean_sources(d.get("sources")), impact=1, missing=["basis"], relation_id=rid))
-    return gaps
+    return [_implied_gap(chain, d) for d in chain.implied]
+
+
+def _implied_gap(chain: Chain, d: dict) -> dict:
+    """The data gap of one relation only implied (kept up to date per relation by graph.Analysis)."""
+    rid = d.get("id")
+    rtype, src, dst = d.get("type"), d.get("source"), d.get("target")
+    notes = [s.get("note") for s in clean_sources(d.get("sources")) if s.get("note")]
+    severity = "medium" if rtype in ("SUPPLIES", "CHAIN_LEADER", "IN_SEGMENT") else "low"
+    ends = {"source": chain.name(src), "type": rtype, "target": chain.name(dst)}
+    return make_gap(
+        gid=f"data:relation:{rid}", category="data", kind="implied_relation", severity=severity,
+        subjects=[chain.ref(src), chain.ref(dst)], title=message("gap.data.implied_relation.title", **ends),
+        reason=message("gap.data.implied_relation.reason_note", note=notes[0], **ends) if notes else
+        message("gap.data.implied_relation.reason", **ends),
+        facts=[fact("fact.data.relation_id", [src, dst], id=rid)],
+        sources=clean_sources(d.get("sources")), impact=1, missing=["basis"], relation_id=rid)
 
 
 def data_gaps(G) -> list[dict]:

@@ -318,70 +318,76 @@ def supply_cut_structure(G) -> dict:
 
 
 def _cut_point_gaps(chain: Chain, cs: _CutStructure, min_cut_off: int = 1) -> list[dict]:
-    gaps = []
-    for a in cs.articulation_points():
-        if a["cut_total"] < min_cut_off:
-            continue
-        n = a["node"]
-        name = chain.name(n)
-        examples = []
-        for p in sorted(a["cut"], key=lambda p: -p["size"]):
-            examples.extend(cs.piece_members(p, a["v"]))
-            if len(examples) >= EXAMPLES:
-                break
-        examples = examples[:EXAMPLES]
-        k, loc = a["cut_total"], a["cut_local"]
-        customers = [x for x, _ in chain.sup_out.get(n, ())]
-        suppliers = [x for x, _ in chain.sup_in.get(n, ())]
-        facts = [fact("fact.cut_point.cuts_off", examples, n=k, local=loc, pieces=len(a["cut"]),
-                      examples=names(chain, examples)),
-                 fact("fact.cut_point.neighbours", customers[:20] + suppliers[:20], customers=len(customers),
-                      suppliers=len(suppliers)),
-                 fact("fact.cut_point.rest", [], n=a["rest"]["size"])]
-        gaps.append(make_gap(
-            gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
-            severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
-            title=message("gap.cut_point.articulation_point.title", name=name),
-            reason=message("gap.cut_point.articulation_point.reason", name=name, locality=locality(chain.locality(n)),
-                           n=k, local=loc, examples=names(chain, examples, 3)),
-            facts=facts, impact=k * 10 + loc,
-            wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
-            cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps = [g for g in (_cut_point_gap(chain, cs, a, min_cut_off) for a in cs.articulation_points()) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _cut_point_gap(chain: Chain, cs: _CutStructure, a: dict, min_cut_off: int = 1) -> dict | None:
+    """The gap of one cut point (an entry of ``cs.articulation_points()``), or None."""
+    if a["cut_total"] < min_cut_off:
+        return None
+    n = a["node"]
+    name = chain.name(n)
+    examples = []
+    for p in sorted(a["cut"], key=lambda p: -p["size"]):
+        examples.extend(cs.piece_members(p, a["v"]))
+        if len(examples) >= EXAMPLES:
+            break
+    examples = examples[:EXAMPLES]
+    k, loc = a["cut_total"], a["cut_local"]
+    customers = [x for x, _ in chain.sup_out.get(n, ())]
+    suppliers = [x for x, _ in chain.sup_in.get(n, ())]
+    facts = [fact("fact.cut_point.cuts_off", examples, n=k, local=loc, pieces=len(a["cut"]),
+                  examples=names(chain, examples)),
+             fact("fact.cut_point.neighbours", customers[:20] + suppliers[:20], customers=len(customers),
+                  suppliers=len(suppliers)),
+             fact("fact.cut_point.rest", [], n=a["rest"]["size"])]
+    return make_gap(
+        gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
+        severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
+        title=message("gap.cut_point.articulation_point.title", name=name),
+        reason=message("gap.cut_point.articulation_point.reason", name=name, locality=locality(chain.locality(n)),
+                       n=k, local=loc, examples=names(chain, examples, 3)),
+        facts=facts, impact=k * 10 + loc,
+        wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
+        cut_off=k, cut_off_local=loc, cut_off_examples=examples)
 
 
 def _bridge_gaps(chain: Chain, cs: _CutStructure, min_side: int = 2) -> list[dict]:
-    gaps = []
-    G = chain.G
-    for b in cs.bridges():
-        cut = b["cut"]
-        if cut["size"] < min_side:
-            continue
-        x, y = b["ends"]
-        if G.has_edge(x, y, "SUPPLIES"):
-            sup, cus = x, y
-        else:
-            sup, cus = y, x
-        d = G.edges[sup, cus, "SUPPLIES"]
-        product = d.get("product")
-        examples = cs.piece_members(cut)
-        k, loc = cut["size"], cut["local"]
-        sn, cn = chain.name(sup), chain.name(cus)
-        what = message("gap.part.product", product=product) if product else ""
-        gaps.append(make_gap(
-            gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
-            severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
-            title=message("gap.bridge.bridge.title", supplier=sn, customer=cn),
-            reason=message("gap.bridge.bridge.reason", supplier=sn, customer=cn, what=what, n=k, local=loc,
-                           examples=names(chain, examples, 3)),
-            facts=[fact("fact.bridge.cut_side", examples, n=k, local=loc, examples=names(chain, examples)),
-                   fact("fact.bridge.other_side", [], n=b["rest_size"])],
-            sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
-            wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
-            relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps = [g for g in (_bridge_gap(chain, cs, b, min_side) for b in cs.bridges()) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _bridge_gap(chain: Chain, cs: _CutStructure, b: dict, min_side: int = 2) -> dict | None:
+    """The gap of one bridge (an entry of ``cs.bridges()``), or None."""
+    G = chain.G
+    cut = b["cut"]
+    if cut["size"] < min_side:
+        return None
+    x, y = b["ends"]
+    if G.has_edge(x, y, "SUPPLIES"):
+        sup, cus = x, y
+    else:
+        sup, cus = y, x
+    d = G.edges[sup, cus, "SUPPLIES"]
+    product = d.get("product")
+    examples = cs.piece_members(cut)
+    k, loc = cut["size"], cut["local"]
+    sn, cn = chain.name(sup), chain.name(cus)
+    what = message("gap.part.product", product=product) if product else ""
+    return make_gap(
+        gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
+        severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
+        title=message("gap.bridge.bridge.title", supplier=sn, customer=cn),
+        reason=message("gap.bridge.bridge.reason", supplier=sn, customer=cn, what=what, n=k, local=loc,
+                       examples=names(chain, examples, 3)),
+        facts=[fact("fact.bridge.cut_side", examples, n=k, local=loc, examples=names(chain, examples)),
+               fact("fact.bridge.other_side", [], n=b["rest_size"])],
+        sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
+        wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
+        relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples)
 
 
 def cut_point_gaps(G, *, min_cut_off: int = 1) -> list[dict]:
