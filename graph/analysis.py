@@ -526,7 +526,7 @@ class Analysis:
         changed_rows: set[str] = set()
         # coverage rows: the touched segments (all of them when the tree changed)
         if "_cov_rows" in old and not tree:
-            rows = dict(old["_cov_rows"])
+            rows = old["_cov_rows"]  # in place: the one analysis, under its lock
             for s in segs:
                 if s in rows:
                     rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs))
@@ -534,14 +534,14 @@ class Analysis:
             keep["_cov_rows"] = rows
         # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
         if "_seg_gaps" in old and not tree:
-            got = dict(old["_seg_gaps"])
+            got = old["_seg_gaps"]  # in place: the one analysis, under its lock
             for s in segs:
                 if s in got:
                     g = got[s] = _segment_gap(chain, s, self.few)
                     changed_gaps.add(f"segment:{s}")
             keep["_seg_gaps"] = got
         if "_up_gaps" in old and not tree:
-            got = dict(old["_up_gaps"])
+            got = old["_up_gaps"]  # in place: the one analysis, under its lock
             for (u, v, d) in chain.feeds:
                 if u in segs or v in segs:
                     got[(u, v)] = _upstream_gap(chain, u, v, d)
@@ -549,7 +549,7 @@ class Analysis:
             keep["_up_gaps"] = got
         # dependence gaps: a touched firm, and every customer of a touched record (it names its suppliers)
         if "_dep_gaps" in old:
-            got = dict(old["_dep_gaps"])
+            got = old["_dep_gaps"]  # in place: the one analysis, under its lock
             redo = set()
             for n in fp.recs:
                 redo.add(n)
@@ -565,7 +565,7 @@ class Analysis:
             keep["_dep_gaps"] = got
         # data gaps: per touched firm; the implied relations when a relation or a name changed
         if "_data_firm" in old:
-            got = dict(old["_data_firm"])
+            got = old["_data_firm"]  # in place: the one analysis, under its lock
             for n in fp.recs:
                 got.pop(n, None)
                 if chain.kind(n) == "enterprise":
@@ -592,7 +592,6 @@ class Analysis:
             else:  # the same network: the gaps that mention a touched record again, from the same structure
                 redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
                 if redo:
-                    cut = dict(cut, by=dict(cut["by"]), index={i: set(ks) for i, ks in cut["index"].items()})
                     for k in redo:
                         g = cut["by"][k]
                         if g is not None:
