@@ -290,16 +290,27 @@ class Instance:
                       "locality": {"locality": "china" if cur.get("locality") == "cluster" else "cluster"},
                       "rename": {"name": f"合成企业改名{i}（SYNTHETIC）"}}[kind]
             self.reg.update(fid, change, version=cur["version"], by="bench", why=why)
-        elif kind == "in_segment":
-            seg = self.segments[(i * 7) % len(self.segments)]
+        elif kind == "in_segment":  # a segment the firm is not in yet: a new membership
+            seg = self._new_end(fid, "IN_SEGMENT", self.segments, i * 7)
             self.reg.relate({"type": "IN_SEGMENT", "source": fid, "target": seg}, by="bench", why=why)
-        elif kind == "supplies":
-            other = self.firms[(i * 13 + 5) % len(self.firms)]
-            other = other if other != fid else self.firms[(i + 1) % len(self.firms)]
+        elif kind == "supplies":  # a firm it does not supply yet: a new supply link
+            other = self._new_end(fid, "SUPPLIES", [f for f in self.firms if f != fid], i * 13 + 5)
             self.reg.relate({"type": "SUPPLIES", "source": fid, "target": other, "product": "合成产品（SYNTHETIC）"},
                             by="bench", why=why)
         else:
             raise ValueError(kind)
+
+    def _new_end(self, source: str, rtype: str, ends: list[str], start: int) -> str:
+        """The first of ``ends`` (from ``start`` on, round) that ``source`` has no ``rtype`` relation to."""
+        from registry.errors import NotFound
+
+        for j in range(len(ends)):
+            end = ends[(start + j) % len(ends)]
+            try:
+                self.reg.get_relation(f"{source}>{rtype}>{end}")
+            except NotFound:
+                return end
+        raise SystemExit(f"{source} has a {rtype} relation to every candidate end")
 
     def last(self) -> dict:
         from web.analysis import EXT
@@ -330,7 +341,7 @@ def bench_snapshot(F: Figures, inst: Instance, runs: int, profile: bool) -> None
     k = 1
     for page, url in pages.items():
         for kind in WRITE_KINDS:
-            firsts, warms, patches, reads = [], [], [], []
+            firsts, warms, patches, reads, touched = [], [], [], [], []
             for _ in range(runs):
                 for _ in range(3):
                     inst.get(url)
@@ -343,6 +354,9 @@ def bench_snapshot(F: Figures, inst: Instance, runs: int, profile: bool) -> None
                 warms.append(warm)
                 patches.append(last.get("seconds", float("nan")) * 1000)
                 reads.append(last.get("read_seconds", float("nan")) * 1000)
+                t = last.get("touched") or {}
+                touched.append(f"{t.get('records', '?')} rec., {'+'.join(t.get('types') or ()) or '-'}"
+                               f"{', quiet' if t.get('quiet') else ''}")
                 if last.get("mode") != "patch":
                     say(f"  warning: the snapshot after the write was read whole ({last})")
             ratios = [f / w for f, w in zip(firsts, warms)]
@@ -352,7 +366,7 @@ def bench_snapshot(F: Figures, inst: Instance, runs: int, profile: bool) -> None
             F.add(f"first_{page}_after_write_vs_warm_{sz}_{kind}", ratio, "x warm", target=PAGE_TARGET,
                   met=ratio_met(ratio, PAGE_TARGET, at_most=True), runs=runs)
             F.add(f"first_{page}_after_write_ms_{sz}_{kind}", statistics.median(firsts), "ms", runs=runs)
-            rows.append([page, kind, f"{statistics.median(warms):.0f}", f"{statistics.median(firsts):.0f}",
+            rows.append([page, kind, touched[-1], f"{statistics.median(warms):.0f}", f"{statistics.median(firsts):.0f}",
                          f"{statistics.median(patches):.0f}", f"{statistics.median(reads):.0f}", f"{ratio:.1f}"])
         # the old path, side by side: the registry read whole and the analysis built again
         full = []
@@ -361,12 +375,12 @@ def bench_snapshot(F: Figures, inst: Instance, runs: int, profile: bool) -> None
             full.append(inst.get(url))
         F.add(f"first_{page}_registry_read_whole_ms_{sz}", statistics.median(full), "ms", runs=len(full),
               note="the path before incremental analysis (for comparison)")
-        rows.append([page, "(registry read whole, old path)", "", f"{statistics.median(full):.0f}", "", "", ""])
+        rows.append([page, "(registry read whole, old path)", "", "", f"{statistics.median(full):.0f}", "", "", ""])
     F.add(f"first_page_after_write_vs_warm_{sz}", worst, "x warm", target=PAGE_TARGET,
           met=ratio_met(worst, PAGE_TARGET, at_most=True), runs=runs,
           note=f"the worst of /gaps and /chain over the kinds of write {', '.join(WRITE_KINDS)}: {worst_at}")
     F.table(f"First analysis page after one write, {n:,} synthetic firms (medians of {runs}; ms)",
-            ["page", "write", "warm", "first after write", "of it: snapshot brought up to date",
+            ["page", "write", "touched (last run)", "warm", "first after write", "of it: snapshot brought up to date",
              "of that: change log + rows read", "ratio"], rows)
     F.add(f"first_snapshot_ms_{sz}", t_build, "ms", note="first /gaps of the process: the registry read whole")
     if profile:

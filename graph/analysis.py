@@ -231,19 +231,19 @@ class Analysis:
 
     def _cut(self) -> dict:
         """The supply network's cut structure and its two categories, gap by gap, with the ids each mentions."""
-        def compute():
-            chain = self.chain
-            cs = _CutStructure(chain)
-            aps = {("c", a["node"]): a for a in cs.articulation_points()}
-            brs = {("b", b["ends"]): b for b in cs.bridges()}
-            by = {k: _cut_point_gap(chain, cs, a) for k, a in aps.items()}
-            by.update((k, _bridge_gap(chain, cs, b)) for k, b in brs.items())
-            index: dict[str, set] = {}
-            for k, g in by.items():
-                for i in _mentioned([g] if g else []) | ({k[1]} if k[0] == "c" else set(k[1])):
-                    index.setdefault(i, set()).add(k)
-            return self._cut_lists({"cs": cs, "items": {**aps, **brs}, "by": by, "index": index})
-        return self.memo("_cut", compute)
+        return self.memo("_cut", lambda: self._cut_from(_CutStructure(self.chain)))
+
+    def _cut_from(self, cs) -> dict:
+        chain = self.chain
+        aps = {("c", a["node"]): a for a in cs.articulation_points()}
+        brs = {("b", b["ends"]): b for b in cs.bridges()}
+        by = {k: _cut_point_gap(chain, cs, a) for k, a in aps.items()}
+        by.update((k, _bridge_gap(chain, cs, b)) for k, b in brs.items())
+        index: dict[str, set] = {}
+        for k, g in by.items():
+            for i in _mentioned([g] if g else []) | ({k[1]} if k[0] == "c" else set(k[1])):
+                index.setdefault(i, set()).add(k)
+        return self._cut_lists({"cs": cs, "items": {**aps, **brs}, "by": by, "index": index})
 
     @staticmethod
     def _cut_lists(cut: dict) -> dict:
@@ -587,8 +587,13 @@ class Analysis:
         # gaps alone again when a firm they mention changed otherwise
         if "_cut" in old:
             net, cut = fp.supply_net, old["_cut"]
-            if "SUPPLIES" in fp.types or any(fp.fields.get(n, ()) & {"locality", "kind"} for n in net):
+            if "SUPPLIES" in fp.types or any("kind" in fp.fields.get(n, ()) for n in net):
                 changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
+            elif any("locality" in fp.fields.get(n, ()) for n in net):
+                # the same network, other local counts: its structure stands, the gaps are made again
+                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
+                cut["cs"].relocal()
+                keep["_cut"] = self._cut_from(cut["cs"])
             else:  # the same network: the gaps that mention a touched record again, from the same structure
                 redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
                 if redo:

@@ -191,16 +191,21 @@ class _CutStructure:
             a, b = links[e]
             bridges.append((a, b) if disc[a] < disc[b] else (b, a))
         progress(N, N, "supply network")
-        loc = chain.loc
-        prefix = [0] * (N + 1)
-        acc = 0
-        for i, x in enumerate(order):
-            acc += loc[nodes[x]] == "cluster"
-            prefix[i + 1] = acc
         self.chain, self.nodes, self.idx, self.n_links = chain, nodes, idx, len(links)
         self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp, order
-        self.comps, self.prefix, self.sep_children = comps, prefix, sep_children
+        self.comps, self.sep_children = comps, sep_children
         self.cut_points, self.bridge_list = sorted(cut_points), bridges
+        self.relocal()
+
+    def relocal(self) -> None:
+        """Count the local firms along the search order again (after localities changed; the network did not)."""
+        loc, nodes = self.chain.loc, self.nodes
+        prefix = [0] * (len(nodes) + 1)
+        acc = 0
+        for i, x in enumerate(self.order):
+            acc += loc[nodes[x]] == "cluster"
+            prefix[i + 1] = acc
+        self.prefix = prefix
 
     def _local_range(self, a: int, b: int) -> int:
         return self.prefix[b] - self.prefix[a]
