@@ -21,6 +21,7 @@ the previous snapshot sees the newer data). The result equals a fresh
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Any, Callable, Iterable
 
@@ -33,7 +34,7 @@ from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
 from .gaps import DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
 from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
-from .targets import _target_gaps, _target_progress
+from .targets import _progress_row, _target_gaps, _target_progress
 
 __all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER",
            "UNREAD_FIELDS"]
@@ -253,11 +254,13 @@ class Analysis:
         return cut
 
     def _targets(self) -> dict:
-        def compute():
-            rows = _target_progress(self.chain)
-            gaps = _target_gaps(self.chain, rows)
-            return {"rows": rows, "gaps": gaps, "counted": _ids_in(rows) | _mentioned(gaps)}
-        return self.memo("_targets", compute)
+        """Target progress rows and target gaps, with the ids each row names (to know which to make again)."""
+        return self.memo("_targets", lambda: self._targets_from(_target_progress(self.chain)))
+
+    def _targets_from(self, rows: list[dict]) -> dict:
+        gaps = _target_gaps(self.chain, rows)
+        ids = {r["id"]: _ids_in(r) for r in rows}
+        return {"rows": rows, "gaps": gaps, "ids": ids, "counted": set().union(*ids.values()) | _mentioned(gaps)}
 
     def _grouped(self) -> dict:
         """Every gap of the report by category, the aliases of merged needs, and all of them in report order."""
@@ -277,6 +280,47 @@ class Analysis:
             ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
             return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
         return self.memo("_grouped", compute)
+
+    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set]:
+        """The grouping of every gap after a write, from the previous one: each category list and the ordered
+        list lose the gaps that went and take the new ones in place. Returns it and the ids of the gaps that
+        changed (came, went, or differ from the gap of the same id before)."""
+        chain = self.chain
+        seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
+        cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, self.few), seg)
+        cut, targets = self._cut(), self._targets()
+        dep = list(old["grouped"]["dependence"])
+        for g in dep_out:
+            del dep[_index_of(dep, g, gap_sort_key)]
+        for g in dep_in:
+            bisect.insort(dep, g, key=gap_sort_key)
+        grouped = {"capability": cap, "segment": seg,
+                   "upstream": sorted((g for g in self._up_gaps().values() if g is not None), key=gap_sort_key),
+                   "dependence": dep, "cut_point": cut["cut_point"], "bridge": cut["bridge"],
+                   "target": targets["gaps"]}
+        grouped = {c: grouped[c] for c in CATEGORIES}
+        gone, came = list(dep_out), list(dep_in)
+        for c in CATEGORIES:
+            if c == "dependence":
+                continue
+            was, now = old["grouped"][c], grouped[c]
+            if was is now:
+                continue
+            ids_was, ids_now = {id(g) for g in was}, {id(g) for g in now}
+            gone += [g for g in was if id(g) not in ids_now]
+            came += [g for g in now if id(g) not in ids_was]
+        if len(gone) + len(came) > 2000:
+            ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+        else:
+            ordered = list(old["ordered"])
+            for g in gone:
+                del ordered[_index_of(ordered, g, _order)]
+            for g in came:
+                bisect.insort(ordered, g, key=_order)
+        before = {g["id"]: g for g in gone}
+        changed = {g["id"] for g in came if before.get(g["id"]) != g}
+        changed |= set(before) - {g["id"] for g in came}
+        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed
 
     def report(self) -> dict:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
@@ -524,6 +568,8 @@ class Analysis:
         segs = fp.segments
         changed_gaps: set[str] = set()
         changed_rows: set[str] = set()
+        dep_out: list[dict] = []  # dependence gaps gone and come (kept apart: they are thousands)
+        dep_in: list[dict] = []
         # coverage rows: the touched segments (all of them when the tree changed)
         if "_cov_rows" in old and not tree:
             rows = old["_cov_rows"]  # in place: the one analysis, under its lock
@@ -555,13 +601,12 @@ class Analysis:
                 redo.add(n)
                 redo.update(c for c, _ in chain.sup_out.get(n, ()))
             for c in redo:
-                for g in got.pop(c, ()):
-                    changed_gaps.add(g["id"])
+                dep_out.extend(got.pop(c, ()))
                 if chain.kind(c) == "enterprise":
                     new = _firm_dependence_gaps(chain, c)
                     if new:
                         got[c] = new
-                        changed_gaps.update(g["id"] for g in new)
+                        dep_in.extend(new)
             keep["_dep_gaps"] = got
         # data gaps: per touched firm; the implied relations when a relation or a name changed
         if "_data_firm" in old:
@@ -610,27 +655,33 @@ class Analysis:
                 keep["_cut"] = cut
         # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
         if "_targets" in old:
-            counted = old["_targets"]["counted"]
-            if tree or fp.segments & counted or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
-                    fp.fields.get(n, ()) & TARGET_FIRM_FIELDS or (n in counted and fp.fields.get(n))
-                    for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
-                changed_gaps.update(g["id"] for g in old["_targets"]["gaps"])
-            else:
-                keep["_targets"] = old["_targets"]
+            tg = old["_targets"]
+            if tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
+                    fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
+                pass  # made again on demand
+            else:  # only the rows naming a touched record or segment (a counted firm, a segment it is about)
+                near = fp.recs | fp.segments
+                redo = {t for t, ids in tg["ids"].items() if ids & near}
+                keep["_targets"] = tg if not redo else self._targets_from(
+                    [_progress_row(chain, r["id"]) if r["id"] in redo else r for r in tg["rows"]])
         # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
         # tree changed, every per-segment piece is recomputed on demand
         if tree:
             for k in ("_cov_rows", "_seg_gaps", "_up_gaps"):
                 keep.pop(k, None)
-        if "_grouped" in old:
-            changed_gaps.update(g["id"] for c in ("capability", "segment") for g in old["_grouped"]["grouped"][c])
         # candidates: again for every gap whose scope the change reached
-        if tree and "_grouped" in old:
-            changed_gaps.update(g["id"] for g in old["_grouped"]["ordered"])
         if "_cands" in old:
             keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.near) for k, v in old["_cands"].items()}
         shown = {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
                  if d.get("gid") and r is old["_cands"][k][0]}  # candidates unchanged
+        # every gap of the report again, from the pieces above: the lists are kept in order by taking the gaps that
+        # went out and putting the new ones in (a full sort only when the tree changed)
+        memo.clear()
+        memo.update(keep)
+        if "_grouped" in old and not tree:
+            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in)
+        elif "_grouped" in old:
+            changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
         for k, v in old.items():
             if k.startswith("presented-gap:"):
                 # the web layer's memo of a gap with its candidates: kept when neither changed
@@ -641,7 +692,6 @@ class Analysis:
                 s = k[len("presented:coverage-row:"):]
                 if not tree and s not in segs and "_cov_rows" in keep:
                     keep[k] = v
-        memo.clear()
         memo.update(keep)
         self.last_apply = None
 
@@ -707,6 +757,14 @@ def _ancestors(chain: Chain, s: str) -> set[str]:
     return seen
 
 
+def _index_of(lst: list, item, key) -> int:
+    """Where ``item`` itself stands in ``lst`` (sorted by ``key``, keys unique)."""
+    i = bisect.bisect_left(lst, key(item), key=key)
+    if i >= len(lst) or lst[i] is not item and key(lst[i]) != key(item):
+        raise LookupError(item.get("id"))
+    return i
+
+
 def _mentioned(gaps: list[dict]) -> set[str]:
     """Every id a list of gaps mentions: subjects, facts, wanted segments and exclusions, examples."""
     out: set[str] = set()
@@ -755,4 +813,5 @@ def _refreshed(chain: Chain, entry: tuple, near: set) -> tuple:
     ctx, firms = deps["ctx"], deps["firms"]
     if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near):
         return entry
-    return _rescored(chain, deps["gap"], deps["limit"], deps, near), deps
+    new = _rescored(chain, deps["gap"], deps["limit"], deps, near)
+    return (result if new == result else new), deps

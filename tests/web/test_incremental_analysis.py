@@ -41,7 +41,31 @@ def _results(a: Analysis, probe: list[str]) -> dict:
                         and a.record(n).get("kind") == "enterprise"}}
     for gid in list(out["report"]["aliases"])[:3]:
         out[f"gap:{gid}"] = a.gap(gid)
+    from web.views_data import _with_candidates
+
+    for g in a.all_gaps()[:12]:  # the web layer's memo of a gap as shown (kept across a write when unchanged)
+        _with_candidates(a, g, 5)
     return out
+
+
+def _shown_gaps(a: Analysis, fresh: Analysis) -> tuple[dict, dict]:
+    """Every gap the web layer holds as shown on the kept analysis, and the same made on the fresh one."""
+    from web.views_data import present
+
+    kept, made = {}, {}
+    by_id = {g["id"]: g for g in fresh.all_gaps()}
+    for key, value in list(a._memo.items()):
+        if key.startswith("presented-gap:"):
+            gid, limit = key[len("presented-gap:"):].rsplit(":", 1)
+            g = by_id.get(gid)
+            if g is None:  # kept for a gap that is gone: a defect
+                made[key] = None
+            else:
+                c = fresh.candidates(g, limit=int(limit))
+                made[key] = present(dict(g, candidates=c["candidates"], candidates_total=c["total"],
+                                         data_needed=c.get("data_needed")))
+            kept[key] = value
+    return kept, made
 
 
 class Writer:
@@ -132,13 +156,21 @@ class Writer:
         return kind
 
 
+KEPT: list[int] = []  # how many gaps as shown each write kept (so that the check above is not vacuous)
+
+
 def _check(app, reg: Registry, probe: list[str], what: str) -> Analysis:
     with app.test_request_context("/"):
         snap = snapshot()
         last = dict(_cache().last or {})
     assert last["mode"] == "patch", (what, last)  # brought up to date, not read whole
-    inc = _results(snap.analysis, probe)
-    fresh = _results(Analysis(build_graph(*reg.export_graph())), probe)
+    fresh_analysis = Analysis(build_graph(*reg.export_graph()))
+    with app.test_request_context("/"):
+        kept, made = _shown_gaps(snap.analysis, fresh_analysis)
+        assert kept == made, (what, differences(kept, made))
+        KEPT.append(len(kept))
+        inc = _results(snap.analysis, probe)
+        fresh = _results(fresh_analysis, probe)
     for key in fresh:
         assert inc[key] == fresh[key], (what, key, differences(inc[key], fresh[key]))
     return snap.analysis
@@ -151,12 +183,15 @@ def _run(app, reg: Registry, steps: int, seed: int, monkeypatch) -> dict:
         first = snapshot().analysis
         assert _cache().last["mode"] == "full"
     probe = sorted(first.chain.by_kind.get("enterprise", ()))[:4]
-    _results(first, probe)  # every result memoised, so that each write has something to keep up to date
+    with app.test_request_context("/"):
+        _results(first, probe)  # every result memoised, so that each write has something to keep up to date
     w = Writer(reg, random.Random(seed))
+    KEPT.clear()
     for i in range(steps):
         kind = w.step()
         a = _check(app, reg, probe, f"step {i}: {kind}")
         assert a is first  # one analysis, brought up to date in place
+    assert sum(KEPT) > 0  # some writes kept gaps as shown, and they were right
     return w.kinds_done
 
 
@@ -205,7 +240,7 @@ def test_a_write_recomputes_only_what_it_reaches(small_app, reg, monkeypatch, wr
     monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
     with small_app.test_request_context("/"):
         a = snapshot().analysis
-    _results(a, [])
+        _results(a, [])
     before = dict(a._memo)
     cur = reg.get("ent-a")
     change = {"phone": "0797-2222222"} if write == "phone" else {"name": "改名后的示范企业"}
