@@ -171,6 +171,7 @@ class Chain:
             self.feeds_in[v].append(u)
             self.feeds_out[u].append(v)
         self._members: dict[str, dict[str, list[str]]] = {}
+        self._local: dict[str, list[str]] = {}  # local firms per segment (members in the cluster)
 
     def _depth_hint(self, s, depth):
         p = self.seg_parent.get(s)
@@ -229,8 +230,11 @@ class Chain:
         return got
 
     def local_firms(self, seg: str) -> list[str]:
-        loc = self.loc
-        return [n for n in self.members(seg).get("enterprise", ()) if loc[n] == LOCAL]
+        got = self._local.get(seg)
+        if got is None:
+            loc = self.loc
+            got = self._local[seg] = [n for n in self.members(seg).get("enterprise", ()) if loc[n] == LOCAL]
+        return list(got)
 
     def segments_with_ancestors(self, n: str) -> list[str]:
         """The segments an entity is in, and every segment above them, in chain order."""
@@ -537,6 +541,7 @@ def _implied_key(d: dict) -> str:
 def patch_members(chain: "Chain", seg: str, touched: set) -> None:
     """Bring the cached members of ``seg`` (:meth:`Chain.members`) up to date after the records ``touched``
     changed (memberships, kinds, or came or went): they are taken out and put back where they now belong."""
+    chain._local.pop(seg, None)
     got = chain._members.get(seg)
     if got is None:
         return
