@@ -4,7 +4,9 @@ The graph contract: one node per entity (node id = ``entity["id"]``, node
 attributes = the entity dict) and one edge per relation (edge key = the
 relation type, edge attributes = the relation dict, with ``id`` and ``basis``
 filled in when the row lacks them).  Every analysis in ``graph`` takes such
-a graph as its first argument and never changes it.
+a graph as its first argument and never changes it; only a write does, through
+:func:`graph_changes` and :func:`apply_changes` (``graph.Analysis.apply``), in
+place, or :func:`patch_graph`, into a new graph.
 """
 
 from __future__ import annotations
