@@ -105,6 +105,8 @@ class Footprint:
         self.segments: set[str] = set()
         self.tree = False
         self.near: set[str] = set()
+        self.score_near: set[str] = set()  # the firms whose candidate score may have changed (see _touch)
+        self.edge_types: dict[str, set] = {}  # record -> types of the changed relations at it
         self.supply_net: set[str] = set()
         self.kinds: set[str] = set()
 
@@ -513,6 +515,8 @@ class Analysis:
             for u, v, t, _ in (*changes.edges_removed, *changes.edges_added):
                 fp.types.add(t)
                 fp.recs.update((u, v))
+                fp.edge_types.setdefault(u, set()).add(t)
+                fp.edge_types.setdefault(v, set()).add(t)
                 for n in (u, v):
                     fp.fields.setdefault(n, set())
                     if G.has_node(n):
@@ -533,10 +537,24 @@ class Analysis:
                 fp.segments.update(_ancestors(chain, n))
             else:
                 fp.segments.update(chain.segments_with_ancestors(n))
+                for m in G.succ[n] if n in G else ():  # a segment it leads (CHAIN_LEADER) or is about (ABOUT)
+                    if m not in fp.segments and chain.kind(m) == "segment":
+                        fp.segments.add(m)
+                        fp.segments.update(_ancestors(chain, m))
+            # near: the record and its supply and partner neighbours (whose candidate entries name it); of
+            # them, the score of a neighbour changes only with the record's locality or kind (its standing
+            # counts local links), and a customer's only with the record's segments (it buys their input)
             fp.near.add(n)
+            fp.score_near.add(n)
+            own = fp.fields.get(n, set())
+            whole = bool(own & {"locality", "kind"})
             for table in (chain.sup_in, chain.sup_out, chain.partners):
                 for x in table.get(n, ()):
                     fp.near.add(x[0])
+                    if whole:
+                        fp.score_near.add(x[0])
+            if "IN_SEGMENT" in fp.edge_types.get(n, ()):
+                fp.score_near.update(c for c, _ in chain.sup_out.get(n, ()))
             if n in chain.sup_in or n in chain.sup_out:
                 fp.supply_net.add(n)
 
@@ -671,9 +689,13 @@ class Analysis:
                 keep.pop(k, None)
         # candidates: again for every gap whose scope the change reached
         if "_cands" in old:
-            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.near) for k, v in old["_cands"].items()}
-        shown = {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
-                 if d.get("gid") and r is old["_cands"][k][0]}  # candidates unchanged
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near)
+                                              for k, v in old["_cands"].items()}
+        # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
+        # before) all came out unchanged
+        shown = {f"{d['gid']}:{d['limit']}" for r, d in keep.get("_cands", {}).values() if d.get("gid")}
+        shown -= {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
+                  if d.get("gid") and r is not old["_cands"][k][0]}
         # every gap of the report again, from the pieces above: the lists are kept in order by taking the gaps that
         # went out and putting the new ones in (a full sort only when the tree changed)
         memo.clear()
@@ -806,12 +828,13 @@ def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
     return got
 
 
-def _refreshed(chain: Chain, entry: tuple, near: set) -> tuple:
+def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set) -> tuple:
     """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
     candidate; else those firms scored again (graph.candidates._rescored)."""
     result, deps = entry
     ctx, firms = deps["ctx"], deps["firms"]
-    if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near):
-        return entry
+    if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
+            not shown_near.intersection(c["id"] for c in result["candidates"]):
+        return entry  # no score changed, and no candidate shown names a record that changed
     new = _rescored(chain, deps["gap"], deps["limit"], deps, near)
     return (result if new == result else new), deps

@@ -100,7 +100,7 @@ class Writer:
         if kind == "unread":
             self.update(f, {"phone": f"0797-{r.randrange(10**7):07d}", "website": f"https://e{r.randrange(99)}.cn"})
         elif kind == "field":
-            self.update(f, r.choice([{"credit_code": f"91360700MA{r.randrange(10**8):08d}"},
+            self.update(f, r.choice([{"credit_code": None}, {"location": r.choice(["章贡区", "赣县区", None])},
                                      {"description": r.choice(["永磁电机研发", "稀土冶炼分离", ""]) or None},
                                      {"aliases": [r.choice(["磁材", "冶炼", "电机"])]},
                                      {"revenue_band": r.choice(["lt_20m", "20m_100m", None])}]))
