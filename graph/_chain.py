@@ -8,6 +8,7 @@ order: every list is sorted by id (or by position, id for segments).
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -170,6 +171,7 @@ class Chain:
             self.feeds_in[v].append(u)
             self.feeds_out[u].append(v)
         self._members: dict[str, dict[str, list[str]]] = {}
+        self._local: dict[str, list[str]] = {}  # local firms per segment (members in the cluster)
 
     def _depth_hint(self, s, depth):
         p = self.seg_parent.get(s)
@@ -228,8 +230,11 @@ class Chain:
         return got
 
     def local_firms(self, seg: str) -> list[str]:
-        loc = self.loc
-        return [n for n in self.members(seg).get("enterprise", ()) if loc[n] == LOCAL]
+        got = self._local.get(seg)
+        if got is None:
+            loc = self.loc
+            got = self._local[seg] = [n for n in self.members(seg).get("enterprise", ()) if loc[n] == LOCAL]
+        return list(got)
 
     def segments_with_ancestors(self, n: str) -> list[str]:
         """The segments an entity is in, and every segment above them, in chain order."""
@@ -405,3 +410,146 @@ def locality(code: str) -> dict:
 def role_labels(roles: Iterable[str]) -> list[dict]:
     """Role codes as label parameters (joined in the language's way when rendered)."""
     return [{"label": "role", "code": r} for r in roles]
+
+
+# ---------------------------------------------------------------- keeping a Chain up to date
+def _first(x):
+    return x[0]
+
+
+def _sorted_add(table: dict, key: str, item, sort_key=None) -> None:
+    lst = table.get(key)
+    if lst is None:
+        table[key] = [item]
+    else:
+        bisect.insort(lst, item, key=sort_key)
+
+
+def _sorted_remove(table: dict, key: str, item, sort_key=None, same=None) -> None:
+    """Remove ``item`` from the sorted list ``table[key]`` (dropping the key when it empties); ``same``
+    tells the entry to remove among entries of equal sort key (default: equality)."""
+    lst = table.get(key)
+    if not lst:
+        return
+    k = sort_key(item) if sort_key else item
+    i = bisect.bisect_left(lst, k, key=sort_key)
+    while i < len(lst) and (sort_key(lst[i]) if sort_key else lst[i]) == k:
+        if (same or (lambda a, b: a == b))(lst[i], item):
+            del lst[i]
+            break
+        i += 1
+    if not lst:
+        del table[key]
+
+
+def _same_edge(a, b) -> bool:
+    return a[0] == b[0] and a[-1] is b[-1] or a[:-1] == b[:-1] and a[-1] == b[-1]
+
+
+def chain_apply(chain: "Chain", *, nodes_before: dict, edges_removed: list, edges_added: list) -> None:
+    """Bring ``chain`` (built over ``chain.G``) up to date after ``chain.G`` was changed in place.
+
+    ``nodes_before``: id -> the record's attributes before the change (None: it is new) for every record
+    added, removed or changed; ``edges_removed`` / ``edges_added``: ``(u, v, type, attrs)`` of the relations
+    gone and come (a relation whose attributes changed is in both). Time in proportion to what changed
+    (plus a rebuild of the segment tree, a walk over the segments only, when segments or PART_OF/FEEDS
+    relations changed). The result equals ``Chain(chain.G)``.
+    """
+    G = chain.G
+    tree = False
+    for n, before in nodes_before.items():
+        old_kind = before.get("kind") if before is not None else None
+        now = G.nodes[n] if n in G else None
+        new_kind = now.get("kind") if now is not None else None
+        if old_kind is not None and (now is None or new_kind != old_kind):
+            _sorted_remove(chain.by_kind, old_kind, n)
+        if now is not None and new_kind != old_kind:
+            _sorted_add(chain.by_kind, new_kind, n)
+        if now is None:
+            chain.node.pop(n, None)
+            chain.loc.pop(n, None)
+            chain.lead.discard(n)
+        else:
+            chain.node[n] = now
+            chain.loc[n] = now.get("locality") or "unknown"
+            roles = now.get("roles")
+            if new_kind == "enterprise" and roles and any(r in LEAD_ROLES for r in roles):
+                chain.lead.add(n)
+            else:
+                chain.lead.discard(n)
+        if "segment" in (old_kind, new_kind):
+            if (before or {}).get("position") != (now or {}).get("position") or old_kind != new_kind:
+                tree = True
+    for sign, edges in ((-1, edges_removed), (1, edges_added)):
+        for u, v, t, d in edges:
+            chain.n_edges += sign
+            put = (lambda tb, k, it, sk=None: _sorted_add(tb, k, it, sk)) if sign > 0 else \
+                (lambda tb, k, it, sk=None: _sorted_remove(tb, k, it, sk, _same_edge if sk else None))
+            if d.get("basis") == "implied":
+                if sign > 0:
+                    bisect.insort(chain.implied, d, key=_implied_key)
+                else:
+                    i = bisect.bisect_left(chain.implied, _implied_key(d), key=_implied_key)
+                    while i < len(chain.implied) and _implied_key(chain.implied[i]) == _implied_key(d):
+                        if chain.implied[i] is d or chain.implied[i] == d:
+                            del chain.implied[i]
+                            break
+                        i += 1
+            if t == "SUPPLIES":
+                if u != v:
+                    put(chain.sup_in, v, (u, d), _first)
+                    put(chain.sup_out, u, (v, d), _first)
+            elif t == "IN_SEGMENT":
+                put(chain.direct, v, u)
+                put(chain.ent_segs, u, v)
+            elif t in ("PART_OF", "FEEDS"):
+                tree = True
+            elif t == "CHAIN_LEADER":
+                put(chain.leaders, v, u)
+            elif t == "ABOUT":
+                put(chain.about, u, v)
+                put(chain.about_rev, v, u)
+            elif t == "RESPONSIBLE_FOR":
+                put(chain.responsible, v, u)
+            elif t == "LOCATED_IN":
+                put(chain.located, u, v)
+            elif t in PARTNER_TYPES:
+                put(chain.partners, u, (v, t, d), _first_two)
+                put(chain.partners, v, (u, t, d), _first_two)
+    if tree:
+        parent: dict[str, list[str]] = defaultdict(list)
+        children: dict[str, list[str]] = defaultdict(list)
+        feeds: list[tuple[str, str, dict]] = []
+        succ = G.succ
+        for s in chain.by_kind.get("segment", ()):
+            for m, keyed in succ[s].items():
+                if "PART_OF" in keyed:
+                    parent[s].append(m)
+                    children[m].append(s)
+                if "FEEDS" in keyed:
+                    feeds.append((s, m, keyed["FEEDS"]))
+        feeds.sort(key=_first_two)
+        chain.feeds = feeds
+        chain._segment_tree(parent, children, feeds)  # also empties the members cache
+    return tree
+
+
+def _implied_key(d: dict) -> str:
+    return d.get("id", "")
+
+
+def patch_members(chain: "Chain", seg: str, touched: set) -> None:
+    """Bring the cached members of ``seg`` (:meth:`Chain.members`) up to date after the records ``touched``
+    changed (memberships, kinds, or came or went): they are taken out and put back where they now belong."""
+    chain._local.pop(seg, None)
+    got = chain._members.get(seg)
+    if got is None:
+        return
+    subset = set(chain.seg_subtree.get(seg, [seg]))
+    for kind in list(got):
+        ids = got[kind] = [n for n in got[kind] if n not in touched]
+        if not ids:
+            del got[kind]
+    for n in sorted(touched):
+        if n in chain.node and subset.intersection(chain.ent_segs.get(n, ())):
+            _sorted_add(got, chain.node[n].get("kind"), n)

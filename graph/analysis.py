@@ -1,37 +1,55 @@
 """One analysis object per registry snapshot: every result the pages, the API and the CLI ask for.
 
-``Analysis(G)`` is built once per snapshot of the registry (a graph from
-:func:`graph.build_graph`) and memoises what several pages reuse: the chain
-index (built once), coverage (computed once), the gap report, candidates per
-gap, the chain board, partner lists and the chain leaders. Results are plain
-data — codes, ids, numbers, facts, clause references and messages
-(``{"msg", "params"}``, spelled out by ``registry.messages``) — never words
-for people.
+``Analysis(G)`` is built over a graph from :func:`graph.build_graph` and memoises
+what several pages reuse: the chain index (built once), coverage, the gap report,
+candidates per gap, the chain board, partner lists and the chain leaders. Results
+are plain data — codes, ids, numbers, facts, clause references and messages
+(``{"msg", "params"}``, spelled out by ``registry.messages``) — never words for
+people.
 
-The object never changes the graph; a write to the registry makes a new
-snapshot and so a new ``Analysis`` — over a graph read whole from the store, or
-over the previous snapshot's graph patched with what the write changed
-(:meth:`Analysis.patched`, :func:`graph.build.patch_graph`).
+A write to the registry is applied to the same object (:meth:`Analysis.apply`): the
+graph is changed in place and each memoised piece is brought up to date in
+proportion to what the write touched — the chain index table by table, coverage and
+segment gaps per touched segment, dependence and data gaps per touched firm,
+candidates per gap whose scope the write reached, and the rest only when its inputs
+changed (see :class:`Footprint`). Every computation, and the change itself, holds
+one lock, so a request never sees a half-applied change (a request still holding
+the previous snapshot sees the newer data). The result equals a fresh
+``Analysis(build_graph(...))`` over the registry as it is now
+(tests/graph/test_incremental.py holds it to that after random writes).
 """
 
 from __future__ import annotations
 
+import bisect
 import threading
 from typing import Any, Callable, Iterable
 
 from registry.model import ROLE_CHAIN_LEADER
 
-from ._chain import Chain
-from .candidates import _candidates
-from .coverage import _coverage, limit_members
-from .gaps import _data_gaps
-from .report import CATEGORIES, DATA_CATEGORY, _gap_report
+from ._chain import Chain, chain_apply, gap_sort_key, patch_members
+from .build import apply_changes, graph_changes
+from .candidates import _candidates, _firm_fit, _rescored
+from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
+from .gaps import DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
+from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
+from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
+from .targets import _progress_row, _target_gaps, _target_progress
 
-__all__ = ["Analysis", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER"]
+__all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER",
+           "UNREAD_FIELDS"]
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 REPORT_TOP = 10
 REPORT_CANDIDATES = 3
+# record fields no analysis reads (only the partner lists show them, and those are dropped on every write):
+# a change to these alone keeps every result (tests/graph/test_incremental.py checks graph/ never names them)
+UNREAD_FIELDS = frozenset({"address", "contact_person", "email", "phone", "website", "version", "date", "doc_no",
+                           "file", "investment", "issuer", "listing_status", "size_band"})
+# the fields of a firm the target rules count by (graph.targets: roles, revenue band, locality)
+TARGET_FIRM_FIELDS = frozenset({"kind", "locality", "roles", "revenue_band", "status"})
+# memoised results of the web layer (``presented:…``) kept across a write when what they show did not change
+_KEEP_ALWAYS = ("presented:score_formula",)
 
 
 def gap_concerns(gap: dict, segment: str) -> bool:
@@ -67,17 +85,55 @@ def hop_distances(centre: str, links: Iterable[tuple[str, str]]) -> dict[str, in
     return dist
 
 
-class Analysis:
-    """The analyses of one graph, each computed at most once (thread-safe)."""
+class Footprint:
+    """What a change touched, as the memoised pieces ask it (plain sets; computed by :meth:`Analysis.apply`).
 
-    def __init__(self, G):
+    ``recs``: records whose analysed fields changed, that came or went, or at an end of a relation that
+    changed; ``fields``: record id -> the analysed fields that changed (every field for one that came or
+    went); ``types``: relation types added or removed; ``segments``: segments whose members or standing may
+    have changed (the segments of every touched record, before and after, with every segment above them,
+    and touched segments themselves); ``tree``: the segment tree changed (segments came, went or moved, or
+    PART_OF / FEEDS relations changed) or a segment's own record changed; ``near``: ``recs`` and their
+    supply and partner neighbours, before and after (whose candidate standing may have changed);
+    ``supply_net``: touched records in the supply network before or after.
+    """
+
+    def __init__(self):
+        self.recs: set[str] = set()
+        self.fields: dict[str, set] = {}
+        self.types: set[str] = set()
+        self.segments: set[str] = set()
+        self.tree = False
+        self.near: set[str] = set()
+        self.score_near: set[str] = set()  # the firms whose candidate score may have changed (see _touch)
+        self.edge_types: dict[str, set] = {}  # record -> types of the changed relations at it
+        self.supply_net: set[str] = set()
+        self.kinds: set[str] = set()
+
+    @property
+    def quiet(self) -> bool:
+        """Nothing an analysis reads changed (e.g. a phone number)."""
+        return not self.recs and not self.types
+
+    def as_dict(self) -> dict:
+        return {"records": len(self.recs), "types": sorted(self.types), "segments": len(self.segments),
+                "tree": self.tree, "quiet": self.quiet}
+
+
+class Analysis:
+    """The analyses of one graph, each computed at most once and kept up to date by :meth:`apply`
+    (thread-safe: one lock for the computations and the changes)."""
+
+    def __init__(self, G, *, few: int = DEFAULT_FEW):
         self.G = G
+        self.few = few
         self._memo: dict[str, Any] = {}
         self._lock = threading.RLock()  # memoised results may use other memoised results
+        self.last_apply: dict | None = None
 
     def patched(self, delta: dict) -> "Analysis":
-        """A new analysis over this one's graph with ``delta`` applied (see :func:`graph.build.patch_graph`);
-        this one is left as it is, for the requests still using it."""
+        """A new analysis over a copy of this one's graph with ``delta`` applied (see
+        :func:`graph.build.patch_graph`); this one is left as it is. (:meth:`apply` changes this one.)"""
         from .build import patch_graph
 
         return Analysis(patch_graph(self.G, **delta))
@@ -89,14 +145,14 @@ class Analysis:
 
     def has_id_prefix(self, prefix: str) -> bool:
         """Whether any record's id starts with ``prefix`` (``syn-``: the registry holds synthetic data)."""
-        return any(n.startswith(prefix) for n in self.G)
+        with self._lock:
+            return any(n.startswith(prefix) for n in self.G)
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._memo:
                 self._memo[name] = compute()
             return self._memo[name]
-
 
     # ------------------------------------------------------------------ records
     def record(self, n: str) -> dict | None:
@@ -108,11 +164,12 @@ class Analysis:
 
     def records(self, kind: str) -> list[dict]:
         """Every record of one kind, in id order."""
-        return [self.G.nodes[n] for n in self.chain.by_kind.get(kind, ())]
+        with self._lock:
+            return [self.G.nodes[n] for n in self.chain.by_kind.get(kind, ())]
 
     def segments_of(self, n: str) -> list[str]:
-        """The segments a record is directly in, in the order the relations were recorded."""
-        return [v for _, v, k in self.G.out_edges(n, keys=True) if k == "IN_SEGMENT"]
+        """The segments a record is directly in, by id (the order of their relations' ids, ``n>IN_SEGMENT>s``)."""
+        return list(self.chain.ent_segs.get(n, ()))
 
     def counts(self) -> dict[str, Any]:
         """Records per kind and relations per type."""
@@ -130,32 +187,156 @@ class Analysis:
     # ------------------------------------------------------------------ chain
     @property
     def chain(self) -> Chain:
-        """The look-up tables of the graph: built once per snapshot, shared by every analysis."""
+        """The look-up tables of the graph: built once, kept up to date by :meth:`apply`."""
         return self.memo("chain", lambda: Chain(self.G))
+
+    def _cov_rows(self) -> dict[str, dict]:
+        """Segment id -> its coverage row (every member listed), each computed once and again only when
+        the segment is touched."""
+        return self.memo("_cov_rows", lambda: {s: _row(self.chain, s, None) for s in self.chain.seg_order})
 
     def coverage(self) -> dict:
         """Coverage of every segment with every member listed (see :func:`graph.chain_coverage`)."""
-        return self.memo("coverage", lambda: _coverage(self.chain))
+        def compute():
+            by_seg = self._cov_rows()
+            rows = [by_seg[s] for s in self.chain.seg_order]
+            levels = {name: 0 for name, _ in LEVELS}
+            for r in rows:
+                levels[r["level"]] += 1
+            return {"score_formula": SCORE_FORMULA, "segments": rows, "levels": levels, "members_limit": None}
+        return self.memo("coverage", compute)
 
     def coverage_by_segment(self) -> dict[str, dict]:
         return self.memo("coverage_by_segment", lambda: {r["id"]: r for r in self.coverage()["segments"]})
 
+    # ------------------------------------------------------------------ the gap report, piece by piece
+    def _seg_gaps(self) -> dict[str, dict | None]:
+        return self.memo("_seg_gaps", lambda: {s: _segment_gap(self.chain, s, self.few) for s in self.chain.seg_order})
+
+    def _up_gaps(self) -> dict[tuple, dict | None]:
+        return self.memo("_up_gaps", lambda: {(u, v): _upstream_gap(self.chain, u, v, d) for u, v, d in self.chain.feeds})
+
+    def _dep_gaps(self) -> dict[str, list]:
+        def compute():
+            chain = self.chain
+            return {c: got for c in chain.by_kind.get("enterprise", ()) if (got := _firm_dependence_gaps(chain, c))}
+        return self.memo("_dep_gaps", compute)
+
+    def _data_firm(self) -> dict[str, dict]:
+        def compute():
+            chain = self.chain
+            return {n: g for n in chain.by_kind.get("enterprise", ()) if (g := _firm_data_gap(chain, n)) is not None}
+        return self.memo("_data_firm", compute)
+
+    def _implied(self) -> dict:
+        """Relation id -> (its attributes, its data gap) for every relation only implied."""
+        return self.memo("_implied", lambda: {d.get("id"): (d, _implied_gap(self.chain, d)) for d in self.chain.implied})
+
+    def _cut(self) -> dict:
+        """The supply network's cut structure and its two categories, gap by gap, with the ids each mentions."""
+        return self.memo("_cut", lambda: self._cut_from(_CutStructure(self.chain)))
+
+    def _cut_from(self, cs) -> dict:
+        chain = self.chain
+        aps = {("c", a["node"]): a for a in cs.articulation_points()}
+        brs = {("b", b["ends"]): b for b in cs.bridges()}
+        by = {k: _cut_point_gap(chain, cs, a) for k, a in aps.items()}
+        by.update((k, _bridge_gap(chain, cs, b)) for k, b in brs.items())
+        index: dict[str, set] = {}
+        for k, g in by.items():
+            for i in _mentioned([g] if g else []) | ({k[1]} if k[0] == "c" else set(k[1])):
+                index.setdefault(i, set()).add(k)
+        return self._cut_lists({"cs": cs, "items": {**aps, **brs}, "by": by, "index": index})
+
+    @staticmethod
+    def _cut_lists(cut: dict) -> dict:
+        by = cut["by"]
+        cut["cut_point"] = sorted((g for k, g in by.items() if k[0] == "c" and g is not None), key=gap_sort_key)
+        cut["bridge"] = sorted((g for k, g in by.items() if k[0] == "b" and g is not None), key=gap_sort_key)
+        return cut
+
+    def _targets(self) -> dict:
+        """Target progress rows and target gaps, with the ids each row names (to know which to make again)."""
+        return self.memo("_targets", lambda: self._targets_from(_target_progress(self.chain)))
+
+    def _targets_from(self, rows: list[dict]) -> dict:
+        gaps = _target_gaps(self.chain, rows)
+        ids = {r["id"]: _ids_in(r) for r in rows}
+        return {"rows": rows, "gaps": gaps, "ids": ids, "counted": set().union(*ids.values()) | _mentioned(gaps)}
+
+    def _grouped(self) -> dict:
+        """Every gap of the report by category, the aliases of merged needs, and all of them in report order."""
+        def compute():
+            chain = self.chain
+            seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
+            cap = _capability_gaps(chain, self.few)
+            cap, seg, aliases = _merge_needs(chain, cap, seg)
+            dep = [g for gs in self._dep_gaps().values() for g in gs]
+            dep.sort(key=gap_sort_key)
+            cut = self._cut()
+            out = {"capability": cap, "segment": seg,
+                   "upstream": sorted((g for g in self._up_gaps().values() if g is not None), key=gap_sort_key),
+                   "dependence": dep, "cut_point": cut["cut_point"], "bridge": cut["bridge"],
+                   "target": self._targets()["gaps"]}
+            grouped = {c: out[c] for c in CATEGORIES}
+            ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+            return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
+        return self.memo("_grouped", compute)
+
+    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set]:
+        """The grouping of every gap after a write, from the previous one: each category list and the ordered
+        list lose the gaps that went and take the new ones in place. Returns it and the ids of the gaps that
+        changed (came, went, or differ from the gap of the same id before)."""
+        chain = self.chain
+        seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
+        cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, self.few), seg)
+        cut, targets = self._cut(), self._targets()
+        dep = list(old["grouped"]["dependence"])
+        for g in dep_out:
+            del dep[_index_of(dep, g, gap_sort_key)]
+        for g in dep_in:
+            bisect.insort(dep, g, key=gap_sort_key)
+        grouped = {"capability": cap, "segment": seg,
+                   "upstream": sorted((g for g in self._up_gaps().values() if g is not None), key=gap_sort_key),
+                   "dependence": dep, "cut_point": cut["cut_point"], "bridge": cut["bridge"],
+                   "target": targets["gaps"]}
+        grouped = {c: grouped[c] for c in CATEGORIES}
+        gone, came = list(dep_out), list(dep_in)
+        for c in CATEGORIES:
+            if c == "dependence":
+                continue
+            was, now = old["grouped"][c], grouped[c]
+            if was is now:
+                continue
+            ids_was, ids_now = {id(g) for g in was}, {id(g) for g in now}
+            gone += [g for g in was if id(g) not in ids_now]
+            came += [g for g in now if id(g) not in ids_was]
+        if len(gone) + len(came) > 2000:
+            ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+        else:
+            ordered = list(old["ordered"])
+            for g in gone:
+                del ordered[_index_of(ordered, g, _order)]
+            for g in came:
+                bisect.insort(ordered, g, key=_order)
+        before = {g["id"]: g for g in gone}
+        changed = {g["id"] for g in came if before.get(g["id"]) != g}
+        changed |= set(before) - {g["id"] for g in came}
+        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed
+
     def report(self) -> dict:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
         def compute():
-            return _gap_report(self.G, chain=self.chain, coverage=limit_members(self.coverage()),
-                               top=REPORT_TOP, candidates_per_gap=REPORT_CANDIDATES)
+            gr = self._grouped()
+            return _assemble(self.chain, limit_members(self.coverage()), gr["grouped"], self._targets()["rows"],
+                             gr["aliases"], self.data_gaps(), few=self.few, top=REPORT_TOP,
+                             candidates_per_gap=REPORT_CANDIDATES, candidates=self._entry_candidates,
+                             ordered=gr["ordered"])
         return self.memo("report", compute)
 
     def all_gaps(self) -> list[dict]:
         """Every gap of the report as one list: severity, then category, impact and id."""
-        def compute():
-            cats = {c: i for i, c in enumerate(CATEGORIES)}
-            flat = [g for gs in self.report()["gaps"].values() for g in gs]
-            flat.sort(key=lambda g: (SEVERITY_ORDER.get(g.get("severity"), 3), cats.get(g.get("category"), 99),
-                                     -(g.get("impact") or 0), g.get("id", "")))
-            return flat
-        return self.memo("all_gaps", compute)
+        return self._grouped()["ordered"]
 
     def gap(self, gap_id: str) -> dict | None:
         """The gap with this id; the id of a gap folded into a need gives the need (:meth:`resolve_gap_id`)."""
@@ -163,11 +344,15 @@ class Analysis:
 
     def resolve_gap_id(self, gap_id: str) -> str:
         """The id a gap has now: a gap folded into a plan-named need answers with the need's id."""
-        return self.report()["aliases"].get(gap_id, gap_id)
+        return self._grouped()["aliases"].get(gap_id, gap_id)
 
     def data_gaps(self) -> list[dict]:
         """What data to fill in first (see :func:`graph.data_gaps`): not gaps of the chain, the data to-do list."""
-        return self.memo("data_gaps", lambda: _data_gaps(self.chain))
+        def compute():
+            gaps = list(self._data_firm().values()) + [g for _, g in self._implied().values()]
+            gaps.sort(key=gap_sort_key)
+            return gaps
+        return self.memo("data_gaps", compute)
 
     def data_gap(self, gap_id: str) -> dict | None:
         if not gap_id.startswith(DATA_CATEGORY + ":"):
@@ -188,15 +373,33 @@ class Analysis:
             return counts
         return self.memo("gap_counts", compute)
 
+    def _cands(self, key: str, gap: dict, limit: int | None, gid: str | None = None) -> dict:
+        """Candidates of one gap (or first-screen entry), memoised with what they depend on
+        (``gid``: the gap's id, for the web layer's memo of the gap as shown)."""
+        with self._lock:
+            table = self.memo("_cands", dict)
+            got = table.get(key)
+            if got is None:
+                deps: dict = {"gid": gid, "limit": limit, "gap": gap}
+                result = _candidates(self.chain, gap, limit, deps)
+                got = table[key] = (result, deps)
+            return got[0]
+
+    def _entry_candidates(self, entry: dict, limit: int) -> dict:
+        w = entry.get("wanted") or {}
+        key = "entry:" + repr((entry["id"], limit, w.get("segments"), w.get("product"), w.get("exclude")))
+        return self._cands(key, entry, limit)
+
     def candidates(self, gap: dict, *, limit: int | None = 10) -> dict:
         """Ranked candidates for a gap: ``{"candidates", "total", "score_formula", "wanted", "gap_id"}``."""
         wanted = gap.get("wanted") or {}
         if not (wanted.get("segments") or wanted.get("product")):
             return {"candidates": [], "total": 0, "score_formula": None, "wanted": wanted, "data_needed": None}
-        return self.memo(f"candidates:{gap['id']}:{limit}", lambda: _candidates(self.chain, gap, limit))
+        return self._cands("gap:" + repr((gap["id"], limit, wanted.get("segments"), wanted.get("product"),
+                                          wanted.get("exclude"))), gap, limit, gid=gap["id"])
 
     def target_progress(self) -> list[dict]:
-        return self.report()["target_progress"]
+        return self._targets()["rows"]
 
     def data_todo(self) -> dict:
         """The data to-do list (see :func:`graph.datatodo.data_todo`), on this snapshot's chain index and targets."""
@@ -204,27 +407,30 @@ class Analysis:
 
         return self.memo("data_todo", lambda: _data_todo(self.chain, self.target_progress()))
 
-
     # ------------------------------------------------------------------ people and places
     def chain_leaders(self) -> list[dict]:
         """Enterprises with a CHAIN_LEADER relation (with its segments and sources), or the chain-leader role."""
         def compute():
-            G = self.G
+            G, chain = self.G, self.chain
+            by_firm: dict[str, list[str]] = {}
+            for seg, firms in chain.leaders.items():
+                for u in firms:
+                    if chain.kind(u) == "enterprise":
+                        by_firm.setdefault(u, []).append(seg)
             leaders: dict[str, dict] = {}
-            for u, v, k, d in G.edges(keys=True, data=True):
-                if k == "CHAIN_LEADER" and G.nodes[u].get("kind") == "enterprise":
-                    e = leaders.setdefault(u, {"id": u, "name": self.name(u), "segments": [], "sources": [],
-                                               "locality": G.nodes[u].get("locality")})
+            for u in sorted(by_firm):  # relations in id order ("source>CHAIN_LEADER>target")
+                e = leaders[u] = {"id": u, "name": self.name(u), "segments": [], "sources": [],
+                                  "locality": G.nodes[u].get("locality")}
+                for v in sorted(by_firm[u], key=lambda v: G.edges[u, v, "CHAIN_LEADER"].get("id") or ""):
                     e["segments"].append({"id": v, "name": self.name(v)})
-                    e["sources"] += d.get("sources") or []
-            for n in self.chain.by_kind.get("enterprise", ()):
+                    e["sources"] += G.edges[u, v, "CHAIN_LEADER"].get("sources") or []
+            for n in chain.by_kind.get("enterprise", ()):
                 e = G.nodes[n]
                 if n not in leaders and ROLE_CHAIN_LEADER in (e.get("roles") or ()):
                     leaders[n] = {"id": n, "name": e.get("name") or n, "segments": [], "sources": e.get("sources") or [],
                                   "locality": e.get("locality")}
-            return sorted(leaders.values(), key=lambda x: x["name"])
+            return sorted(leaders.values(), key=lambda x: (x["name"], x["id"]))
         return self.memo("chain_leaders", compute)
-
 
     # ------------------------------------------------------------------ views of the chain
     def board(self) -> dict:
@@ -257,3 +463,378 @@ class Analysis:
         from . import partners
 
         return self.memo(f"partners:{scope}:{ident}", lambda: partners.partner_rows(self, scope, ident))
+
+    # ------------------------------------------------------------------ a write
+    def apply(self, delta: dict) -> Footprint:
+        """Apply a delta (what ``registry.repository.Registry.graph_delta`` returns: records and relations as
+        they are now) to this analysis: the graph changes in place and every memoised result is brought up
+        to date, recomputing only what the change reaches. Rows are checked before anything changes
+        (:class:`graph.errors.InvalidGraphData`: nothing changed). Returns what the change touched."""
+        with self._lock:
+            changes = graph_changes(self.G, **delta)
+            fp = Footprint()
+            if not changes:
+                self.last_apply = fp.as_dict()
+                return fp
+            memo = self._memo
+            chain: Chain | None = memo.get("chain")
+            self._touch(fp, changes, chain, before=True)
+            try:
+                apply_changes(self.G, changes)
+                if chain is not None:
+                    nodes_before = {n: before for n, (before, _) in changes.nodes.items()}
+                    if chain_apply(chain, nodes_before=nodes_before, edges_removed=changes.edges_removed,
+                                   edges_added=changes.edges_added):
+                        fp.tree = True
+                self._touch(fp, changes, chain, before=False)
+                if chain is not None and not fp.tree:
+                    for seg in fp.segments:  # the members of a touched segment (and those above it)
+                        patch_members(chain, seg, fp.recs)
+                self._update_memo(fp, changes)
+            except BaseException:
+                memo.clear()  # never a result of a half-applied change; the next request recomputes from G
+                raise
+            self.last_apply = fp.as_dict()
+            return fp
+
+    def _touch(self, fp: Footprint, changes, chain: Chain | None, *, before: bool) -> None:
+        """Fill the footprint with what the change touched, as the graph stands (before or after the change)."""
+        G = self.G
+        if before:
+            for n, (old, row) in changes.nodes.items():
+                if old is None or row is None:
+                    fields = set(old or row)
+                else:
+                    fields = {k for k in set(old) | set(row) if old.get(k) != row.get(k)} - UNREAD_FIELDS
+                if fields:
+                    fp.recs.add(n)
+                    fp.fields[n] = fields
+                    for d in (old, row):
+                        if d is not None:
+                            fp.kinds.add(d.get("kind"))
+            for u, v, t, _ in (*changes.edges_removed, *changes.edges_added):
+                fp.types.add(t)
+                fp.recs.update((u, v))
+                fp.edge_types.setdefault(u, set()).add(t)
+                fp.edge_types.setdefault(v, set()).add(t)
+                for n in (u, v):
+                    fp.fields.setdefault(n, set())
+                    if G.has_node(n):
+                        fp.kinds.add(G.nodes[n].get("kind"))
+                    row = changes.nodes.get(n, (None, None))[1]
+                    if row is not None:
+                        fp.kinds.add(row.get("kind"))
+            if "PART_OF" in fp.types or "FEEDS" in fp.types or "segment" in fp.kinds and any(
+                    (G.nodes[n].get("kind") if n in G else None) == "segment" and fp.fields.get(n) for n in fp.recs):
+                fp.tree = True
+        if chain is None:
+            return
+        for n in fp.recs:
+            if n not in chain.node:
+                continue
+            if chain.kind(n) == "segment":
+                fp.segments.add(n)
+                fp.segments.update(_ancestors(chain, n))
+            else:
+                fp.segments.update(chain.segments_with_ancestors(n))
+                for m in G.succ[n] if n in G else ():  # a segment it leads (CHAIN_LEADER) or is about (ABOUT)
+                    if m not in fp.segments and chain.kind(m) == "segment":
+                        fp.segments.add(m)
+                        fp.segments.update(_ancestors(chain, m))
+            # near: the record and its supply and partner neighbours (whose candidate entries name it); of
+            # them, the score of a neighbour changes only with the record's locality or kind (its standing
+            # counts local links), and a customer's only with the record's segments (it buys their input)
+            fp.near.add(n)
+            fp.score_near.add(n)
+            own = fp.fields.get(n, set())
+            whole = bool(own & {"locality", "kind"})
+            for table in (chain.sup_in, chain.sup_out, chain.partners):
+                for x in table.get(n, ()):
+                    fp.near.add(x[0])
+                    if whole:
+                        fp.score_near.add(x[0])
+            if "IN_SEGMENT" in fp.edge_types.get(n, ()):
+                fp.score_near.update(c for c, _ in chain.sup_out.get(n, ()))
+            if n in chain.sup_in or n in chain.sup_out:
+                fp.supply_net.add(n)
+
+    # ------------------------------------------------------------------ bringing the memo up to date
+    def _update_memo(self, fp: Footprint, changes) -> None:
+        memo = self._memo
+        old = dict(memo)
+        keep: dict[str, Any] = {}
+        for k in _KEEP_ALWAYS:
+            if k in old:
+                keep[k] = old[k]
+        if fp.quiet:
+            # nothing analysed changed: every result stands, except the partner lists (they show contacts)
+            for k, v in old.items():
+                if not k.startswith("partners:"):
+                    keep[k] = v
+            memo.clear()
+            memo.update(keep)
+            return
+        chain: Chain | None = old.get("chain")
+        if chain is None:  # nothing computed yet: nothing to keep
+            memo.clear()
+            return
+        keep["chain"] = chain
+        self._update_chain_caches(chain, fp, changes)
+        if "counts" in old:
+            keep["counts"] = self._updated_counts(old["counts"], changes)
+        tree = fp.tree
+        segs = fp.segments
+        changed_gaps: set[str] = set()
+        changed_rows: set[str] = set()
+        dep_out: list[dict] = []  # dependence gaps gone and come (kept apart: they are thousands)
+        dep_in: list[dict] = []
+        # coverage rows: the touched segments (all of them when the tree changed)
+        if "_cov_rows" in old and not tree:
+            rows = old["_cov_rows"]  # in place: the one analysis, under its lock
+            for s in segs:
+                if s in rows:
+                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs))
+                    changed_rows.add(s)
+            keep["_cov_rows"] = rows
+        # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
+        if "_seg_gaps" in old and not tree:
+            got = old["_seg_gaps"]  # in place: the one analysis, under its lock
+            for s in segs:
+                if s in got:
+                    g = got[s] = _segment_gap(chain, s, self.few)
+                    changed_gaps.add(f"segment:{s}")
+            keep["_seg_gaps"] = got
+        if "_up_gaps" in old and not tree:
+            got = old["_up_gaps"]  # in place: the one analysis, under its lock
+            for (u, v, d) in chain.feeds:
+                if u in segs or v in segs:
+                    got[(u, v)] = _upstream_gap(chain, u, v, d)
+                    changed_gaps.add(f"upstream:{v}:{u}")
+            keep["_up_gaps"] = got
+        # dependence gaps: a touched firm, and every customer of a touched record (it names its suppliers)
+        if "_dep_gaps" in old:
+            got = old["_dep_gaps"]  # in place: the one analysis, under its lock
+            redo = set()
+            for n in fp.recs:
+                redo.add(n)
+                redo.update(c for c, _ in chain.sup_out.get(n, ()))
+            for c in redo:
+                dep_out.extend(got.pop(c, ()))
+                if chain.kind(c) == "enterprise":
+                    new = _firm_dependence_gaps(chain, c)
+                    if new:
+                        got[c] = new
+                        dep_in.extend(new)
+            keep["_dep_gaps"] = got
+        # data gaps: per touched firm; the implied relations when a relation or a name changed
+        if "_data_firm" in old:
+            got = old["_data_firm"]  # in place: the one analysis, under its lock
+            for n in fp.recs:
+                got.pop(n, None)
+                if chain.kind(n) == "enterprise":
+                    g = _firm_data_gap(chain, n)
+                    if g is not None:
+                        got[n] = g
+            keep["_data_firm"] = got
+        if "_implied" in old:
+            own = {n for n in fp.recs if fp.fields.get(n)}  # records whose own fields changed (names, kinds)
+            was, now = old["_implied"], {}
+            for d in chain.implied:
+                rid = d.get("id")
+                got = was.get(rid)
+                if got is None or got[0] is not d or d.get("source") in own or d.get("target") in own:
+                    got = (d, _implied_gap(chain, d))
+                now[rid] = got
+            keep["_implied"] = now
+        # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
+        # gaps alone again when a firm they mention changed otherwise
+        if "_cut" in old:
+            net, cut = fp.supply_net, old["_cut"]
+            if "SUPPLIES" in fp.types or any("kind" in fp.fields.get(n, ()) for n in net):
+                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
+            elif any("locality" in fp.fields.get(n, ()) for n in net):
+                # the same network, other local counts: its structure stands, the gaps are made again
+                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
+                cut["cs"].relocal()
+                keep["_cut"] = self._cut_from(cut["cs"])
+            else:  # the same network: the gaps that mention a touched record again, from the same structure
+                redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
+                if redo:
+                    for k in redo:
+                        g = cut["by"][k]
+                        if g is not None:
+                            changed_gaps.add(g["id"])
+                        item = cut["items"][k]
+                        g = cut["by"][k] = (_cut_point_gap(chain, cut["cs"], item) if k[0] == "c" else
+                                            _bridge_gap(chain, cut["cs"], item))
+                        for i in _mentioned([g] if g else []):
+                            cut["index"].setdefault(i, set()).add(k)
+                    cut = self._cut_lists(cut)
+                keep["_cut"] = cut
+        # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
+        if "_targets" in old:
+            tg = old["_targets"]
+            if tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
+                    fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
+                pass  # made again on demand
+            else:  # only the rows naming a touched record or segment (a counted firm, a segment it is about)
+                near = fp.recs | fp.segments
+                redo = {t for t, ids in tg["ids"].items() if ids & near}
+                keep["_targets"] = tg if not redo else self._targets_from(
+                    [_progress_row(chain, r["id"]) if r["id"] in redo else r for r in tg["rows"]])
+        # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
+        # tree changed, every per-segment piece is recomputed on demand
+        if tree:
+            for k in ("_cov_rows", "_seg_gaps", "_up_gaps"):
+                keep.pop(k, None)
+        # candidates: again for every gap whose scope the change reached
+        if "_cands" in old:
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near)
+                                              for k, v in old["_cands"].items()}
+        # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
+        # before) all came out unchanged
+        shown = {f"{d['gid']}:{d['limit']}" for r, d in keep.get("_cands", {}).values() if d.get("gid")}
+        shown -= {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
+                  if d.get("gid") and r is not old["_cands"][k][0]}
+        # every gap of the report again, from the pieces above: the lists are kept in order by taking the gaps that
+        # went out and putting the new ones in (a full sort only when the tree changed)
+        memo.clear()
+        memo.update(keep)
+        if "_grouped" in old and not tree:
+            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in)
+        elif "_grouped" in old:
+            changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
+        for k, v in old.items():
+            if k.startswith("presented-gap:"):
+                # the web layer's memo of a gap with its candidates: kept when neither changed
+                gl = k[len("presented-gap:"):]
+                if gl in shown and gl.rsplit(":", 1)[0] not in changed_gaps:
+                    keep[k] = v
+            elif k.startswith("presented:coverage-row:"):
+                s = k[len("presented:coverage-row:"):]
+                if not tree and s not in segs and "_cov_rows" in keep:
+                    keep[k] = v
+        memo.update(keep)
+        self.last_apply = None
+
+    def _update_chain_caches(self, chain: Chain, fp: Footprint, changes) -> None:
+        """The per-chain caches of graph.candidates (product index, firm texts, standing of firms)."""
+        index = getattr(chain, "_product_index", None)
+        if index is not None:
+            sups = {u for u, v, t, _ in (*changes.edges_removed, *changes.edges_added) if t == "SUPPLIES"}
+            for u, v, t, d in changes.edges_removed:
+                if t == "SUPPLIES":
+                    ids = index.get((d.get("product") or "").strip())
+                    if ids is not None:
+                        ids.discard(u)
+            for u in sups:
+                for _, d in chain.sup_out.get(u, ()):
+                    p = (d.get("product") or "").strip()
+                    if p:
+                        index.setdefault(p, set()).add(u)
+            for p in [p for p, ids in index.items() if not ids]:
+                del index[p]
+        texts = getattr(chain, "_firm_texts", None)
+        if texts is not None:
+            for n in fp.recs:
+                texts.pop(n, None)
+            texts.update(_texts_of(chain, [n for n in fp.recs if chain.kind(n) == "enterprise"]))
+        for name in ("_standing_points", "_standing"):
+            memo = getattr(chain, name, None)
+            if memo:
+                for n in fp.near:
+                    memo.pop(n, None)
+
+    @staticmethod
+    def _updated_counts(counts: dict, changes) -> dict:
+        kinds = dict(counts["entities"])
+        rels = dict(counts["relations"])
+        for before, row in changes.nodes.values():
+            for d, sign in ((before, -1), (row, 1)):
+                if d is not None:
+                    k = d.get("kind")
+                    kinds[k] = kinds.get(k, 0) + sign
+                    if not kinds[k]:
+                        del kinds[k]
+        for edges, sign in ((changes.edges_removed, -1), (changes.edges_added, 1)):
+            for _, _, t, _ in edges:
+                rels[t] = rels.get(t, 0) + sign
+                if not rels[t]:
+                    del rels[t]
+        n_nodes = counts["total_entities"] + sum((row is not None) - (before is not None)
+                                                 for before, row in changes.nodes.values())
+        n_edges = counts["total_relations"] + len(changes.edges_added) - len(changes.edges_removed)
+        return {"entities": kinds, "relations": dict(sorted(rels.items())), "total_entities": n_nodes,
+                "total_relations": n_edges}
+
+
+def _ancestors(chain: Chain, s: str) -> set[str]:
+    seen: set[str] = set()
+    stack = list(chain.seg_parents.get(s, ()))
+    while stack:
+        x = stack.pop()
+        if x not in seen:
+            seen.add(x)
+            stack.extend(chain.seg_parents.get(x, ()))
+    return seen
+
+
+def _index_of(lst: list, item, key) -> int:
+    """Where ``item`` itself stands in ``lst`` (sorted by ``key``, keys unique)."""
+    i = bisect.bisect_left(lst, key(item), key=key)
+    if i >= len(lst) or lst[i] is not item and key(lst[i]) != key(item):
+        raise LookupError(item.get("id"))
+    return i
+
+
+def _mentioned(gaps: list[dict]) -> set[str]:
+    """Every id a list of gaps mentions: subjects, facts, wanted segments and exclusions, examples."""
+    out: set[str] = set()
+    for g in gaps:
+        out.update(g.get("subject_ids") or ())
+        for f in g.get("facts") or ():
+            out.update(f.get("ids") or ())
+        w = g.get("wanted") or {}
+        out.update(w.get("segments") or ())
+        out.update(w.get("exclude") or ())
+        out.update(g.get("cut_off_examples") or ())
+    return out
+
+
+def _ids_in(obj) -> set[str]:
+    """Every record id a plain-data result names (``id`` and ``ids`` at any depth)."""
+    out: set[str] = set()
+    stack = [obj]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            if isinstance(x.get("id"), str):
+                out.add(x["id"])
+            if isinstance(x.get("ids"), list):
+                out.update(i for i in x["ids"] if isinstance(i, str))
+            stack.extend(v for v in x.values() if isinstance(v, (dict, list)))
+        elif isinstance(x, list):
+            stack.extend(v for v in x if isinstance(v, (dict, list)))
+    return out
+
+
+def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
+    got = {}
+    for f in firms:
+        d = chain.node[f]
+        bits = [d.get("name") or "", *(d.get("aliases") or ()), d.get("description") or ""]
+        bits += [(s.get("quote") or "") for s in d.get("sources") or () if isinstance(s, dict)]
+        got[f] = " ".join(bits)
+    return got
+
+
+def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set) -> tuple:
+    """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
+    candidate; else those firms scored again (graph.candidates._rescored)."""
+    result, deps = entry
+    ctx, firms = deps["ctx"], deps["firms"]
+    if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
+            not shown_near.intersection(c["id"] for c in result["candidates"]):
+        return entry  # no score changed, and no candidate shown names a record that changed
+    new = _rescored(chain, deps["gap"], deps["limit"], deps, near)
+    return (result if new == result else new), deps

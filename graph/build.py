@@ -4,11 +4,14 @@ The graph contract: one node per entity (node id = ``entity["id"]``, node
 attributes = the entity dict) and one edge per relation (edge key = the
 relation type, edge attributes = the relation dict, with ``id`` and ``basis``
 filled in when the row lacks them).  Every analysis in ``graph`` takes such
-a graph as its first argument and never changes it.
+a graph as its first argument and never changes it; only a write does, through
+:func:`graph_changes` and :func:`apply_changes` (``graph.Analysis.apply``), in
+place, or :func:`patch_graph`, into a new graph.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 import networkx as nx
@@ -18,7 +21,7 @@ from registry.model import KINDS, RELATION_TYPES, basis_of, endpoints_allowed, r
 
 from .errors import InvalidGraphData
 
-__all__ = ["build_graph", "patch_graph"]
+__all__ = ["build_graph", "patch_graph", "graph_changes", "apply_changes", "GraphChanges"]
 
 
 def build_graph(entities: Iterable[Mapping[str, Any]], relations: Iterable[Mapping[str, Any]]) -> nx.MultiDiGraph:
@@ -166,6 +169,115 @@ def patch_graph(G: nx.MultiDiGraph, *, nodes: Mapping[str, Mapping | None] = (),
     H.add_nodes_from((n, node_rows[n]) for n in (sorted(node_rows) if added else node_rows))
     H.add_edges_from(edge_rows[i] for i in sorted(edge_rows))
     return H
+
+
+@dataclass
+class GraphChanges:
+    """What a delta changes in a graph, record by record and relation by relation (nothing unchanged).
+
+    ``nodes``: id -> (attributes before or None when new, row after or None when gone);
+    ``edges_removed`` / ``edges_added``: ``(source, target, type, attributes)``; a relation whose attributes
+    change is in both (its old attributes dict, then its new one).
+    """
+
+    nodes: dict = field(default_factory=dict)
+    edges_removed: list = field(default_factory=list)
+    edges_added: list = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.nodes or self.edges_removed or self.edges_added)
+
+
+def graph_changes(G: nx.MultiDiGraph, *, nodes: Mapping[str, Mapping | None] = (),
+                  edges_of: Mapping[str, Iterable[Mapping]] = (),
+                  relations: Mapping[str, tuple] = (), **_ignored) -> GraphChanges:
+    """What applying a delta (as :func:`patch_graph` takes it) would change in ``G``, checked as
+    :func:`build_graph` checks rows (:class:`InvalidGraphData`) — before anything is changed, so a refused
+    delta leaves ``G`` as it was. ``G`` is not changed (see :func:`apply_changes`).
+
+    >>> G = build_graph([{"id": "a", "kind": "enterprise"}, {"id": "b", "kind": "enterprise", "phone": "1"}], [])
+    >>> ch = graph_changes(G, nodes={"a": {"id": "a", "kind": "enterprise"}, "b": {"id": "b", "kind": "enterprise"}})
+    >>> sorted(ch.nodes), ch.edges_added
+    (['b'], [])
+    """
+    rows = dict(nodes)
+
+    def kind_of(n):
+        if n in rows:
+            row = rows[n]
+            return row.get("kind") if row is not None else None
+        return G.nodes[n].get("kind") if n in G else None
+
+    for n, row in rows.items():
+        if row is not None:
+            eid, _ = _entity(row)
+            if eid != n:
+                raise InvalidGraphData(message("err.graph.duplicate_id", id=n))
+    desired: dict[tuple, dict | None] = {}  # (source, target, type) -> attributes, or None: gone
+
+    def incident(n):
+        return (*G.out_edges(n, keys=True), *G.in_edges(n, keys=True)) if n in G else ()
+
+    for n, row in rows.items():
+        if row is None:
+            for e in incident(n):
+                desired[e] = None
+    for n, rel_rows in dict(edges_of).items():
+        if kind_of(n) is None:
+            continue
+        for e in incident(n):
+            desired[e] = None
+        for r in rel_rows:
+            src, dst, rtype, attrs = _edge(r, kind_of)
+            desired[(src, dst, rtype)] = attrs
+    for rid, (src, rtype, dst, row) in dict(relations).items():
+        if row is None:
+            desired[(src, dst, rtype)] = None
+            continue
+        src, dst, rtype, attrs = _edge(row, kind_of)
+        desired[(src, dst, rtype)] = attrs
+    out = GraphChanges()
+    for n, row in rows.items():
+        if n in G:
+            before = G.nodes[n]
+            if row is None or dict(row) != before:
+                out.nodes[n] = (dict(before), row)
+        elif row is not None:
+            out.nodes[n] = (None, row)
+    for (u, v, t), attrs in desired.items():
+        cur = G.succ[u][v].get(t) if u in G and v in G.succ[u] else None
+        if attrs is None:
+            if cur is not None:
+                out.edges_removed.append((u, v, t, cur))
+        elif cur is None:
+            out.edges_added.append((u, v, t, attrs))
+        elif cur != attrs:
+            out.edges_removed.append((u, v, t, cur))
+            out.edges_added.append((u, v, t, attrs))
+    return out
+
+
+def apply_changes(G: nx.MultiDiGraph, changes: GraphChanges) -> None:
+    """Make the changes (from :func:`graph_changes` on this same ``G``) in ``G`` itself, through networkx's
+    public API: relations removed, records removed, records added or their attribute dicts updated in place,
+    relations added. Afterwards the entries of ``changes.edges_added`` are the graph's own attribute dicts."""
+    for u, v, t, _ in changes.edges_removed:
+        G.remove_edge(u, v, key=t)
+    for n, (before, row) in changes.nodes.items():
+        if row is None:
+            G.remove_node(n)
+        elif before is None:
+            G.add_node(n, **row)
+        else:
+            attrs = G.nodes[n]
+            for k in [k for k in attrs if k not in row]:
+                del attrs[k]
+            attrs.update(row)
+    added = []
+    for u, v, t, attrs in changes.edges_added:
+        G.add_edge(u, v, key=t, **attrs)
+        added.append((u, v, t, G.edges[u, v, t]))
+    changes.edges_added = added
 
 
 def _short(v: Any) -> str:

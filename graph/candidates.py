@@ -33,9 +33,11 @@ would produce candidates (the segments and words looked for).
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from functools import lru_cache
+from typing import Iterable
 
 from pypinyin.constants import PINYIN_DICT
 
@@ -244,34 +246,97 @@ def _scope(chain: Chain, segs: list[str]) -> dict:
     return {"below": below, "inside": inside, "parents": parents, "ups": ups, "downs": downs, "words": words}
 
 
-def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
+def _context(chain: Chain, gap: dict) -> dict:
+    """What a gap asks of its candidates: the segments around the wanted ones (in the order fits are offered),
+    the product, the words, the firms to exclude."""
     wanted = gap.get("wanted") or {}
     segs = [s for s in wanted.get("segments") or () if chain.kind(s) == "segment"]
     product = (wanted.get("product") or "").strip() or None
-    exclude = set(wanted.get("exclude") or ())
-    loc, node = chain.loc, chain.node
     scope = _scope(chain, segs)
     wanted_set = set(segs)
+    # every segment fit in the order it is offered: (segment, rank, code); the first of the lowest rank wins
+    offers = [(s, 0, "segment") if s in wanted_set else (s, 1, "sub_segment") for s in scope["below"]]
+    offers += [(p, 2, "parent_segment") for p in scope["parents"]]
+    offers += [(s, 3, "adjacent_segment") for s in scope["ups"] + scope["downs"]]
+    words = scope["words"]
+    return {"segs": segs, "product": product, "exclude": set(wanted.get("exclude") or ()), "scope": scope,
+            "offers": offers, "words": words,
+            "anyword": re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None}
+
+
+def _eligible(chain: Chain, ctx: dict, f: str) -> bool:
+    return f not in ctx["exclude"] and chain.loc[f] != LOCAL and chain.node[f].get("kind") == "enterprise"
+
+
+def _firm_fit(chain: Chain, ctx: dict, f: str) -> tuple | None:
+    """How one firm fits a gap — (segment fit, products, buys, keywords), each None when it does not — or None
+    when it is no candidate; the same as the scan of every firm in :func:`_candidates` finds for it."""
+    if f not in chain.node or not _eligible(chain, ctx, f):
+        return None
+    fsegs = chain.ent_segs.get(f, ())
+    fit = None
+    if fsegs:
+        for s, rank, code in ctx["offers"]:
+            if s in fsegs and (fit is None or rank < fit[0]):
+                fit = (rank, code, s)
+    prods = None
+    product = ctx["product"]
+    if product:
+        got = set()
+        for _, d in chain.sup_out.get(f, ()):
+            p = (d.get("product") or "").strip()
+            if p and (p == product or product in p or p in product):
+                got.add(p)
+        prods = sorted(got) or None
+    buys = None
+    if ctx["scope"]["ups"]:
+        got = []
+        ins = chain.sup_in.get(f, ())
+        for u in ctx["scope"]["ups"]:
+            below = set(chain.seg_subtree.get(u, [u]))
+            for s, d in ins:
+                if chain.kind(s) == "enterprise" and below.intersection(chain.ent_segs.get(s, ())):
+                    got.append((s, (d.get("product") or "").strip()))
+        buys = got or None
+    kw = None
+    if ctx["anyword"] is not None and not (fit and fit[0] <= 1):
+        txt = _texts(chain).get(f)
+        if txt is not None and ctx["anyword"].search(txt) is not None:
+            kw = [w for w in ctx["words"] if w in txt]
+    if fit is None and prods is None and buys is None and kw is None:
+        return None
+    return (fit, prods, buys, kw)
+
+
+def _fit_points(fit: tuple) -> int:
+    seg, prods, buys, kw = fit
+    return ((PART_POINTS[seg[1]] if seg else 0) + (PART_POINTS["product"] if prods else 0)
+            + (PART_POINTS["buys_input"] if buys and (not seg or seg[0] > 1) else 0)
+            + (PART_POINTS["keyword"] if kw else 0))
+
+
+def _scored(chain: Chain, f: str, fit: tuple) -> tuple:
+    name = chain.name(f)
+    return (-(_fit_points(fit) + _standing_points(chain, f)), pinyin_key(name), f, name)
+
+
+def _candidates(chain: Chain, gap: dict, limit: int | None = 10, deps: dict | None = None) -> dict:
+    """``deps``, when given, is filled with what the result depends on and what :func:`_rescored` needs to
+    bring it up to date (graph.Analysis): ``firms`` (firm -> its score tuple), ``scored`` (every candidate's
+    score tuple, best first), ``segments`` (every segment of the scope) and ``ctx`` (the gap's context)."""
+    ctx = _context(chain, gap)
+    loc, node, scope, product = chain.loc, chain.node, ctx["scope"], ctx["product"]
+    exclude = ctx["exclude"]
 
     def eligible(f):
         return f not in exclude and loc[f] != LOCAL and node[f].get("kind") == "enterprise"
 
     # the closest segment fit of every eligible firm: (rank, code, segment)
     seg_fit: dict[str, tuple[int, str, str]] = {}
-
-    def offer(f, rank, code, seg):
-        if eligible(f) and (f not in seg_fit or rank < seg_fit[f][0]):
-            seg_fit[f] = (rank, code, seg)
-
-    for s in scope["below"]:
+    for s, rank, code in ctx["offers"]:
         for f in chain.direct.get(s, ()):
-            offer(f, 0 if s in wanted_set else 1, "segment" if s in wanted_set else "sub_segment", s)
-    for p in scope["parents"]:
-        for f in chain.direct.get(p, ()):
-            offer(f, 2, "parent_segment", p)
-    for s in scope["ups"] + scope["downs"]:
-        for f in chain.direct.get(s, ()):
-            offer(f, 3, "adjacent_segment", s)
+            if eligible(f) and (f not in seg_fit or rank < seg_fit[f][0]):
+                seg_fit[f] = (rank, code, s)
     products: dict[str, list[str]] = {}
     if product:
         index = _product_suppliers(chain)
@@ -287,25 +352,48 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
                 if eligible(c):
                     buys.setdefault(c, []).append((s, (d.get("product") or "").strip()))
     keyword: dict[str, list[str]] = {}
-    if scope["words"]:
+    if ctx["anyword"] is not None:
         # one scan of every firm's text for any of the words (a regex alternation runs in C), then which ones
-        anyword = re.compile("|".join(re.escape(w) for w in sorted(scope["words"], key=len, reverse=True)))
+        anyword = ctx["anyword"]
         for f, txt in _texts(chain).items():
             if anyword.search(txt) is None or seg_fit.get(f, (9,))[0] <= 1 or not eligible(f):
                 continue
-            keyword[f] = [w for w in scope["words"] if w in txt]
+            keyword[f] = [w for w in ctx["words"] if w in txt]
 
     firms = set(seg_fit) | set(products) | set(buys) | set(keyword)
+    fits = {f: (seg_fit.get(f), products.get(f), buys.get(f), keyword.get(f)) for f in firms}
+    # the totals of every firm first (numbers only); parts are written for the candidates returned
+    scored = [_scored(chain, f, fits[f]) for f in firms]
+    scored.sort()  # score, pinyin, id: the id breaks every tie, so the names never compare
+    if deps is not None:
+        deps.update(firms={x[2]: x for x in scored}, scored=scored, ctx=ctx,
+                    segments=set(scope["below"]) | set(scope["parents"]) | set(scope["ups"]) | set(scope["downs"])
+                    | set(ctx["segs"]))
+    return _result(chain, gap, ctx, scored, limit, fits.__getitem__)
 
-    def fit_points(f):
-        fit = seg_fit.get(f)
-        return ((PART_POINTS[fit[1]] if fit else 0) + (PART_POINTS["product"] if f in products else 0)
-                + (PART_POINTS["buys_input"] if f in buys and (not fit or fit[0] > 1) else 0)
-                + (PART_POINTS["keyword"] if f in keyword else 0))
+
+def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str]) -> dict:
+    """:func:`_candidates` again after the records ``near`` changed (or their neighbours did), from the
+    scores kept in ``deps`` (filled by :func:`_candidates` on the same gap, scope unchanged): only those
+    firms are scored again."""
+    ctx, scored, firms = deps["ctx"], deps["scored"], deps["firms"]
+    for f in near:
+        old = firms.pop(f, None)
+        if old is not None:
+            del scored[bisect.bisect_left(scored, old)]
+        fit = _firm_fit(chain, ctx, f)
+        if fit is not None:
+            firms[f] = t = _scored(chain, f, fit)
+            bisect.insort(scored, t)
+    return _result(chain, gap, ctx, scored, limit, lambda f: _firm_fit(chain, ctx, f))
+
+
+def _result(chain: Chain, gap: dict, ctx: dict, scored: list, limit: int | None, fit_of) -> dict:
+    loc, node, scope = chain.loc, chain.node, ctx["scope"]
 
     def fit_parts(f):
         parts = []
-        fit = seg_fit.get(f)
+        fit, prods, buys, kw = fit_of(f)
         if fit:
             _, code, s = fit
             if code == "adjacent_segment":
@@ -318,29 +406,22 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
             else:
                 parts.append(_part(code, PART_POINTS[code], {"segment": s},
                                    message(f"cand.part.{code}", segment=chain.name(s)), [s]))
-        if f in products:
-            ps = products[f]
-            customers = sorted({c for c, d in chain.sup_out.get(f, ()) if (d.get("product") or "").strip() in ps})
-            parts.append(_part("product", PART_POINTS["product"], {"products": ps, "customers": customers},
-                               message("cand.part.product", products=ps,
+        if prods:
+            customers = sorted({c for c, d in chain.sup_out.get(f, ()) if (d.get("product") or "").strip() in prods})
+            parts.append(_part("product", PART_POINTS["product"], {"products": prods, "customers": customers},
+                               message("cand.part.product", products=prods,
                                        customers=[chain.name(c) for c in customers[:3]]), customers))
-        if f in buys and (not fit or fit[0] > 1):
-            sellers = sorted({s for s, _ in buys[f]})
-            goods = sorted({p for _, p in buys[f] if p})
+        if buys and (not fit or fit[0] > 1):
+            sellers = sorted({s for s, _ in buys})
+            goods = sorted({p for _, p in buys if p})
             parts.append(_part("buys_input", PART_POINTS["buys_input"], {"suppliers": sellers, "products": goods},
                                message("cand.part.buys_input", suppliers=[chain.name(s) for s in sellers[:3]],
                                        products=goods or "-"), sellers))
-        if f in keyword:
-            parts.append(_part("keyword", PART_POINTS["keyword"], {"words": keyword[f]},
-                               message("cand.part.keyword", words=keyword[f][:3]), [f]))
+        if kw:
+            parts.append(_part("keyword", PART_POINTS["keyword"], {"words": kw},
+                               message("cand.part.keyword", words=kw[:3]), [f]))
         return parts
 
-    # the totals of every firm first (numbers only); parts are written for the candidates returned
-    scored = []
-    for f in firms:
-        name = chain.name(f)
-        scored.append((-(fit_points(f) + _standing_points(chain, f)), pinyin_key(name), f, name))
-    scored.sort(key=lambda x: x[:3])
     chosen = scored if limit is None else scored[:limit]
     out = []
     for neg, _, f, name in chosen:
@@ -349,9 +430,10 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10) -> dict:
                    if p["points"] or p["part"] == "locality" and p["facts"]["locality"] == "unknown"]
         out.append({"id": f, "name": name, "locality": loc[f], "roles": list(node[f].get("roles") or ()),
                     "score": -neg, "parts": parts, "reasons": reasons})
+    segs, product = ctx["segs"], ctx["product"]
     result = {
         "gap_id": gap.get("id"),
-        "wanted": {"segments": [chain.ref(s) for s in segs], "product": product, "exclude": sorted(exclude)},
+        "wanted": {"segments": [chain.ref(s) for s in segs], "product": product, "exclude": sorted(ctx["exclude"])},
         "score_formula": CANDIDATE_FORMULA,
         "total": len(scored),
         "candidates": out,

@@ -349,6 +349,7 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
                     folded.add(d["id"])
 
     edges: dict[tuple, dict] = {}
+    first: dict[tuple, str] = {}
     rel_set = set(rel)
     for u, v, k, d in G.edges(keys=True, data=True):
         if k not in rel_set:
@@ -360,17 +361,22 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
         if u in folded and v in folded:  # between two folded segments: a hairball of box-to-box lines at 10k
             continue
         e = edges.get((a, b, k))
-        if e is None:  # the first relation drawn as this edge names it; the others are counted
-            # a shown member's relation with a folded segment's member ends at that segment's box: the map
-            # keeps it for when the member is picked (dozens of such lines per firm at 10k firms)
-            e = edges[(a, b, k)] = {"from": a, "to": b, "type": k, "count": 0, "source_name": analysis.name(u),
-                                    "target_name": analysis.name(v), "product": d.get("product"),
+        rid = d.get("id") or ""
+        if e is None or rid < first[(a, b, k)]:
+            # the relation with the smallest id drawn as this edge names it (whatever order the graph holds
+            # them in); the others are counted. A shown member's relation with a folded segment's member ends
+            # at that segment's box: the map keeps it for when the member is picked (dozens of such lines per
+            # firm at 10k firms)
+            first[(a, b, k)] = rid
+            e = edges[(a, b, k)] = {"from": a, "to": b, "type": k, "count": e["count"] if e else 0,
+                                    "source_name": analysis.name(u), "target_name": analysis.name(v),
+                                    "product": d.get("product"),
                                     "to_folded": u in folded or v in folded}
         e["count"] += 1
     member_total = sum(len(ms) for _, ms in lanes)
     return {
         "nodes": nodes,
-        "edges": list(edges.values()),
+        "edges": [edges[key] for key in sorted(edges)],  # one order, whatever order the graph holds
         "stats": {"segments": len(shown_segs), "members": member_total, "visible_members": member_total - n_hidden,
                   "aggregated": n_hidden, "nodes": len(nodes), "edges": len(edges), "max_nodes": max_nodes},
         "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand), "more": sorted(more_set),

@@ -32,45 +32,48 @@ FIELDS = ("segment", "locality", "location", "credit_code")
 
 # --- segment gaps ----------------------------------------------------------------------------
 def _segment_gaps(chain: Chain, few: int = DEFAULT_FEW) -> list[dict]:
-    gaps = []
-    for seg in chain.seg_order:
-        local = chain.local_firms(seg)
-        if len(local) >= few:
-            continue
-        m = chain.members(seg)
-        outside = [f for f in m.get("enterprise", ()) if chain.is_outside(f)]
-        platforms, projects = m.get("platform", []), m.get("project", [])
-        name = chain.name(seg)
-        sub = chain.seg_subtree.get(seg, [seg])
-        facts = [fact("fact.segment.local", local, n=len(local), names=names(chain, local)) if local else
-                 fact("fact.segment.local.none", local, n=len(local)),
-                 fact("fact.segment.outside", outside[:20], n=len(outside)),
-                 fact("fact.segment.platforms_projects", platforms + projects, platforms=len(platforms),
-                      projects=len(projects))]
-        if len(sub) > 1:
-            facts.append(fact("fact.segment.sub_segments", sub[1:], n=len(sub) - 1))
-        downs = chain.feeds_out.get(seg, [])
-        if downs:
-            facts.append(fact("fact.segment.feeds", downs, segments=names(chain, downs)))
-        if not local:
-            kind, severity = "no_local", "high"
-            reason = message("gap.segment.no_local.reason_attract", name=name, outside=len(outside)) if outside \
-                else message("gap.segment.no_local.reason", name=name)
-            title = message("gap.segment.no_local.title", name=name)
-        else:
-            kind, severity = "few_local", "medium"
-            params = {"name": name, "n": len(local), "names": names(chain, local), "few": few}
-            reason = message("gap.segment.few_local.reason_attract", outside=len(outside), **params) if outside \
-                else message("gap.segment.few_local.reason", **params)
-            title = message("gap.segment.few_local.title", name=name)
-        gaps.append(make_gap(
-            gid=f"segment:{seg}", category="segment", kind=kind, severity=severity,
-            subjects=[chain.ref(seg)], title=title, reason=reason, facts=facts,
-            sources=clean_sources(chain.node[seg].get("sources")), impact=len(sub) * 10 + len(downs),
-            wanted={"segments": [seg], "product": None, "exclude": []},
-            counts={"local_enterprises": len(local), "outside_enterprises": len(outside)}))
+    gaps = [g for g in (_segment_gap(chain, seg, few) for seg in chain.seg_order) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _segment_gap(chain: Chain, seg: str, few: int = DEFAULT_FEW) -> dict | None:
+    """The segment gap of one segment, or None (kept up to date per segment by graph.Analysis)."""
+    local = chain.local_firms(seg)
+    if len(local) >= few:
+        return None
+    m = chain.members(seg)
+    outside = [f for f in m.get("enterprise", ()) if chain.is_outside(f)]
+    platforms, projects = m.get("platform", []), m.get("project", [])
+    name = chain.name(seg)
+    sub = chain.seg_subtree.get(seg, [seg])
+    facts = [fact("fact.segment.local", local, n=len(local), names=names(chain, local)) if local else
+             fact("fact.segment.local.none", local, n=len(local)),
+             fact("fact.segment.outside", outside[:20], n=len(outside)),
+             fact("fact.segment.platforms_projects", platforms + projects, platforms=len(platforms),
+                  projects=len(projects))]
+    if len(sub) > 1:
+        facts.append(fact("fact.segment.sub_segments", sub[1:], n=len(sub) - 1))
+    downs = chain.feeds_out.get(seg, [])
+    if downs:
+        facts.append(fact("fact.segment.feeds", downs, segments=names(chain, downs)))
+    if not local:
+        kind, severity = "no_local", "high"
+        reason = message("gap.segment.no_local.reason_attract", name=name, outside=len(outside)) if outside \
+            else message("gap.segment.no_local.reason", name=name)
+        title = message("gap.segment.no_local.title", name=name)
+    else:
+        kind, severity = "few_local", "medium"
+        params = {"name": name, "n": len(local), "names": names(chain, local), "few": few}
+        reason = message("gap.segment.few_local.reason_attract", outside=len(outside), **params) if outside \
+            else message("gap.segment.few_local.reason", **params)
+        title = message("gap.segment.few_local.title", name=name)
+    return make_gap(
+        gid=f"segment:{seg}", category="segment", kind=kind, severity=severity,
+        subjects=[chain.ref(seg)], title=title, reason=reason, facts=facts,
+        sources=clean_sources(chain.node[seg].get("sources")), impact=len(sub) * 10 + len(downs),
+        wanted={"segments": [seg], "product": None, "exclude": []},
+        counts={"local_enterprises": len(local), "outside_enterprises": len(outside)})
 
 
 def segment_gaps(G, *, few: int = DEFAULT_FEW) -> list[dict]:
@@ -92,42 +95,45 @@ def segment_gaps(G, *, few: int = DEFAULT_FEW) -> list[dict]:
 
 # --- upstream gaps ---------------------------------------------------------------------------
 def _upstream_gaps(chain: Chain) -> list[dict]:
-    gaps = []
-    for up, down, d in chain.feeds:
-        up_local, down_local = chain.local_firms(up), chain.local_firms(down)
-        un, dn = chain.name(up), chain.name(down)
-        product = d.get("product")
-        what = message("gap.part.product", product=product) if product else ""
-        facts = [fact("fact.upstream.up_local", up_local, segment=un, n=len(up_local)),
-                 fact("fact.upstream.down_local", down_local, segment=dn, n=len(down_local))]
-        if not up_local:
-            kind = "no_local_upstream"
-            severity = "high" if down_local else "medium"
-            if down_local:
-                reason = message("gap.upstream.no_local_upstream.reason", down=dn, up=un, what=what,
-                                 n=len(down_local), names=names(chain, down_local))
-            else:
-                reason = message("gap.upstream.no_local_upstream.reason_no_downstream", down=dn, up=un, what=what)
-        else:
-            # local upstream firms exist: do the recorded supplies into the local downstream firms use them?
-            up_members = set(chain.members(up).get("enterprise", ()))
-            links = sorted({(s, c) for c in down_local for s, _ in chain.sup_in.get(c, ()) if s in up_members})
-            if not links or any(chain.is_local(s) for s, _ in links):
-                continue
-            kind, severity = "local_upstream_unused", "medium"
-            outside = sorted({s for s, _ in links})
-            facts.append(fact("fact.upstream.supplies_from_outside", outside, n=len(links), up=un, down=dn,
-                              names=names(chain, outside)))
-            reason = message("gap.upstream.local_upstream_unused.reason", up=un, down=dn,
-                             names=names(chain, up_local))
-        gaps.append(make_gap(
-            gid=f"upstream:{down}:{up}", category="upstream", kind=kind, severity=severity,
-            subjects=[chain.ref(down), chain.ref(up)],
-            title=message("gap.upstream.title", down=dn, up=un), reason=reason, facts=facts,
-            sources=clean_sources(d.get("sources")) or clean_sources(chain.node[up].get("sources")),
-            impact=len(down_local) * 10 + 1, wanted={"segments": [up], "product": product, "exclude": []}))
+    gaps = [g for g in (_upstream_gap(chain, up, down, d) for up, down, d in chain.feeds) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _upstream_gap(chain: Chain, up: str, down: str, d: dict) -> dict | None:
+    """The upstream gap of one FEEDS relation, or None (kept up to date per relation by graph.Analysis)."""
+    up_local, down_local = chain.local_firms(up), chain.local_firms(down)
+    un, dn = chain.name(up), chain.name(down)
+    product = d.get("product")
+    what = message("gap.part.product", product=product) if product else ""
+    facts = [fact("fact.upstream.up_local", up_local, segment=un, n=len(up_local)),
+             fact("fact.upstream.down_local", down_local, segment=dn, n=len(down_local))]
+    if not up_local:
+        kind = "no_local_upstream"
+        severity = "high" if down_local else "medium"
+        if down_local:
+            reason = message("gap.upstream.no_local_upstream.reason", down=dn, up=un, what=what,
+                             n=len(down_local), names=names(chain, down_local))
+        else:
+            reason = message("gap.upstream.no_local_upstream.reason_no_downstream", down=dn, up=un, what=what)
+    else:
+        # local upstream firms exist: do the recorded supplies into the local downstream firms use them?
+        up_members = set(chain.members(up).get("enterprise", ()))
+        links = sorted({(s, c) for c in down_local for s, _ in chain.sup_in.get(c, ()) if s in up_members})
+        if not links or any(chain.is_local(s) for s, _ in links):
+            return None
+        kind, severity = "local_upstream_unused", "medium"
+        outside = sorted({s for s, _ in links})
+        facts.append(fact("fact.upstream.supplies_from_outside", outside, n=len(links), up=un, down=dn,
+                          names=names(chain, outside)))
+        reason = message("gap.upstream.local_upstream_unused.reason", up=un, down=dn,
+                         names=names(chain, up_local))
+    return make_gap(
+        gid=f"upstream:{down}:{up}", category="upstream", kind=kind, severity=severity,
+        subjects=[chain.ref(down), chain.ref(up)],
+        title=message("gap.upstream.title", down=dn, up=un), reason=reason, facts=facts,
+        sources=clean_sources(d.get("sources")) or clean_sources(chain.node[up].get("sources")),
+        impact=len(down_local) * 10 + 1, wanted={"segments": [up], "product": product, "exclude": []})
 
 
 def upstream_gaps(G) -> list[dict]:
@@ -346,54 +352,66 @@ def needs(G, *, few: int = DEFAULT_FEW) -> list[dict]:
 
 # --- data gaps -------------------------------------------------------------------------------
 def _data_gaps(chain: Chain) -> list[dict]:
-    gaps = []
-    for n in chain.by_kind.get("enterprise", ()):
-        d = chain.node[n]
-        missing = []
-        if not chain.ent_segs.get(n):
-            missing.append("segment")
-        loc = d.get("locality") or "unknown"
-        if loc in ("unknown", "ganzhou"):  # "ganzhou": in Ganzhou, not stated whether in the cluster
-            missing.append("locality")
-        if not d.get("location") and not chain.located.get(n):
-            missing.append("location")
-        if not d.get("credit_code"):
-            missing.append("credit_code")
-        if not missing:
-            continue
-        if loc == "cluster":
-            severity = "high" if "segment" in missing else "medium"
-        elif loc in ("unknown", "ganzhou"):
-            severity = "medium"
-        else:
-            severity = "low"
-        name = chain.name(n)
-        degree = chain.degree(n)
-        lead = chain.has_lead_role(n) or bool(d.get("roles"))
-        gaps.append(make_gap(
-            gid=f"data:{n}", category="data", kind="missing_fields", severity=severity,
-            subjects=[chain.ref(n)], title=message("gap.data.missing_fields.title", name=name),
-            reason=message("gap.data.missing_fields.reason", name=name, locality=locality(loc),
-                           fields=[{"label": "inline.field", "code": f} for f in missing]),
-            facts=[fact("fact.data.relations", [n], n=degree)]
-            + ([fact("fact.data.roles", [n], roles=role_labels(d.get("roles")))] if lead else []),
-            sources=clean_sources(d.get("sources")), impact=degree + (10 if lead else 0),
-            missing=missing))
-    for d in chain.implied:
-        rid = d.get("id")
-        rtype, src, dst = d.get("type"), d.get("source"), d.get("target")
-        notes = [s.get("note") for s in clean_sources(d.get("sources")) if s.get("note")]
-        severity = "medium" if rtype in ("SUPPLIES", "CHAIN_LEADER", "IN_SEGMENT") else "low"
-        ends = {"source": chain.name(src), "type": rtype, "target": chain.name(dst)}
-        gaps.append(make_gap(
-            gid=f"data:relation:{rid}", category="data", kind="implied_relation", severity=severity,
-            subjects=[chain.ref(src), chain.ref(dst)], title=message("gap.data.implied_relation.title", **ends),
-            reason=message("gap.data.implied_relation.reason_note", note=notes[0], **ends) if notes else
-            message("gap.data.implied_relation.reason", **ends),
-            facts=[fact("fact.data.relation_id", [src, dst], id=rid)],
-            sources=clean_sources(d.get("sources")), impact=1, missing=["basis"], relation_id=rid))
+    gaps = [g for g in (_firm_data_gap(chain, n) for n in chain.by_kind.get("enterprise", ())) if g is not None]
+    gaps += _implied_gaps(chain)
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _firm_data_gap(chain: Chain, n: str) -> dict | None:
+    """The data gap of one enterprise (the fields it lacks), or None (kept up to date per firm by graph.Analysis)."""
+    d = chain.node[n]
+    missing = []
+    if not chain.ent_segs.get(n):
+        missing.append("segment")
+    loc = d.get("locality") or "unknown"
+    if loc in ("unknown", "ganzhou"):  # "ganzhou": in Ganzhou, not stated whether in the cluster
+        missing.append("locality")
+    if not d.get("location") and not chain.located.get(n):
+        missing.append("location")
+    if not d.get("credit_code"):
+        missing.append("credit_code")
+    if not missing:
+        return None
+    if loc == "cluster":
+        severity = "high" if "segment" in missing else "medium"
+    elif loc in ("unknown", "ganzhou"):
+        severity = "medium"
+    else:
+        severity = "low"
+    name = chain.name(n)
+    degree = chain.degree(n)
+    lead = chain.has_lead_role(n) or bool(d.get("roles"))
+    return make_gap(
+        gid=f"data:{n}", category="data", kind="missing_fields", severity=severity,
+        subjects=[chain.ref(n)], title=message("gap.data.missing_fields.title", name=name),
+        reason=message("gap.data.missing_fields.reason", name=name, locality=locality(loc),
+                       fields=[{"label": "inline.field", "code": f} for f in missing]),
+        facts=[fact("fact.data.relations", [n], n=degree)]
+        + ([fact("fact.data.roles", [n], roles=role_labels(d.get("roles")))] if lead else []),
+        sources=clean_sources(d.get("sources")), impact=degree + (10 if lead else 0),
+        missing=missing)
+
+
+def _implied_gaps(chain: Chain) -> list[dict]:
+    """The data gaps of relations only implied (not stated by a source), in the order of chain.implied."""
+    return [_implied_gap(chain, d) for d in chain.implied]
+
+
+def _implied_gap(chain: Chain, d: dict) -> dict:
+    """The data gap of one relation only implied (kept up to date per relation by graph.Analysis)."""
+    rid = d.get("id")
+    rtype, src, dst = d.get("type"), d.get("source"), d.get("target")
+    notes = [s.get("note") for s in clean_sources(d.get("sources")) if s.get("note")]
+    severity = "medium" if rtype in ("SUPPLIES", "CHAIN_LEADER", "IN_SEGMENT") else "low"
+    ends = {"source": chain.name(src), "type": rtype, "target": chain.name(dst)}
+    return make_gap(
+        gid=f"data:relation:{rid}", category="data", kind="implied_relation", severity=severity,
+        subjects=[chain.ref(src), chain.ref(dst)], title=message("gap.data.implied_relation.title", **ends),
+        reason=message("gap.data.implied_relation.reason_note", note=notes[0], **ends) if notes else
+        message("gap.data.implied_relation.reason", **ends),
+        facts=[fact("fact.data.relation_id", [src, dst], id=rid)],
+        sources=clean_sources(d.get("sources")), impact=1, missing=["basis"], relation_id=rid)
 
 
 def data_gaps(G) -> list[dict]:

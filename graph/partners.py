@@ -67,18 +67,25 @@ def _row(a, n: str, relation: dict, *, rank: str = "other", rel: dict | None = N
     }
 
 
+def _by_id(edges) -> list:
+    """Relations in the order of their ids, whatever order the graph holds them in (a graph brought up to
+    date in place holds a new relation last)."""
+    return sorted(edges, key=lambda e: e[3].get("id") or "")
+
+
 def _edges(G, n: str):
-    """(other end, relation type, outgoing?, relation dict) for every relation touching ``n``."""
-    for _, v, k, d in G.out_edges(n, keys=True, data=True):
+    """(other end, relation type, outgoing?, relation dict) for every relation touching ``n``: outgoing, then
+    incoming, each in relation-id order."""
+    for _, v, k, d in _by_id(G.out_edges(n, keys=True, data=True)):
         yield v, k, True, d
-    for u, _, k, d in G.in_edges(n, keys=True, data=True):
+    for u, _, k, d in _by_id(G.in_edges(n, keys=True, data=True)):
         yield u, k, False, d
 
 
 def _leader_rows(a, segments: Iterable[str], exclude: str | None = None) -> list[dict]:
     rows, seen = [], set()
     for seg in segments:
-        for u, _, k, d in a.G.in_edges(seg, keys=True, data=True):
+        for u, _, k, d in _by_id(a.G.in_edges(seg, keys=True, data=True)):
             if k == "CHAIN_LEADER" and u != exclude and u not in seen:
                 seen.add(u)
                 rows.append(_row(a, u, message("partner.leader", segment=a.name(seg)), rank="leader", rel=d))
@@ -119,7 +126,7 @@ def segment_partners(a, seg: str) -> list[dict]:
     seen = {r["id"] for r in rows}
     members = []
     for s in sub:
-        for u, _, k, d in a.G.in_edges(s, keys=True, data=True):
+        for u, _, k, d in _by_id(a.G.in_edges(s, keys=True, data=True)):
             if k == "IN_SEGMENT" and u not in seen:
                 seen.add(u)
                 members.append((u, s, d))

@@ -237,7 +237,22 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
     members_limit = coverage["members_limit"]
     progress(2, total, "coverage")
     grouped, rows, step, aliases, data = _gaps_by_category(chain, few=few, progress=progress, step=2, total=total)
-    ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
+    report = _assemble(chain, coverage, grouped, rows, aliases, data, few=few, top=top,
+                       candidates_per_gap=candidates_per_gap)
+    progress(total, total, "done")
+    return report
+
+
+def _assemble(chain: Chain, coverage: dict, grouped: dict, rows: list, aliases: dict, data: list, *, few: int,
+              top: int, candidates_per_gap: int, candidates: Callable | None = None,
+              ordered: list | None = None) -> dict:
+    """The report from its parts: every gap by category, target rows, aliases and data gaps, computed here or
+    kept up to date by ``graph.Analysis``; ``candidates(entry, limit)`` gives a first-screen entry's
+    candidates (default: computed); ``ordered``: every gap in :func:`_order` already, when the caller has it."""
+    candidates = candidates or (lambda entry, k: _candidates(chain, entry, k))
+    members_limit = coverage["members_limit"]
+    if ordered is None:
+        ordered = sorted((g for c in CATEGORIES for g in grouped[c]), key=_order)
     # a pool larger than the first screen: its candidates decide which gaps make the first screen
     pool_size = top * TOP_POOL_FACTOR
     pool, seen_subjects, by_clause = [], set(), {}
@@ -267,7 +282,7 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
         if entry["grouped"]:
             entry = pool[i] = _merge_clause_group(chain, entry)
         if entry["wanted"]["segments"] or entry["wanted"]["product"]:
-            got = _candidates(chain, entry, candidates_per_gap)
+            got = candidates(entry, candidates_per_gap)
             entry["candidates"], entry["candidates_total"] = got["candidates"], got["total"]
             entry["data_needed"] = got["data_needed"]
         else:
@@ -278,7 +293,6 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
     if not candidates_per_gap:
         for entry in top_gaps:
             entry["candidates"] = []
-    progress(step + 1, total, "candidates")
 
     kinds = {k: len(v) for k, v in sorted(chain.by_kind.items()) if k}
     firms = chain.by_kind.get("enterprise", [])
@@ -319,7 +333,6 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
              what="listing_limits", exact=True),
         dict(message("analysis.approx.betweenness"), what="betweenness", exact=None),
     ]
-    progress(total, total, "done")
     return {
         "summary": summary,
         "top_gaps": top_gaps,

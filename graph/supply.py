@@ -36,77 +36,82 @@ def _cut_severity(cut_local: int, cut_total: int) -> str:
 
 # --- single supplier and outside-only suppliers ----------------------------------------------
 def _dependence_gaps(chain: Chain) -> list[dict]:
-    gaps = []
-    loc, LOCAL_ = chain.loc, "cluster"
-    for c in chain.by_kind.get("enterprise", ()):
-        ins = chain.sup_in.get(c)
-        if not ins or loc[c] != LOCAL_:
-            continue
-        cname = chain.name(c)
-        suppliers = [s for s, _ in ins]  # sorted, one edge per supplier
-        by_product: dict[str, list[str]] = {}
-        unnamed = []
-        for s, d in ins:
-            p = d.get("product")
-            p = p.strip() if p else ""
-            if p:
-                by_product.setdefault(p, []).append(s)
-            else:
-                unnamed.append(s)
-        outs = chain.sup_out.get(c, ())
-        n_customers = len(outs)
-        singles: list[tuple[str | None, str, dict]] = []
-        if len(ins) == 1:
-            products = sorted(by_product)
-            singles.append(("、".join(products) if products else None, ins[0][0], ins[0][1]))
-        else:
-            edge_of = dict(ins)
-            for p in sorted(by_product):
-                if len(by_product[p]) == 1:
-                    s = by_product[p][0]
-                    singles.append((p, s, edge_of[s]))
-        common = []
-        if singles:
-            common.append(fact("fact.dependence.suppliers", suppliers, firm=cname, n=len(suppliers)))
-            if unnamed and len(suppliers) > 1:
-                common.append(fact("fact.dependence.unnamed", unnamed, n=len(unnamed), names=names(chain, unnamed)))
-            if n_customers:
-                common.append(fact("fact.dependence.customers", [x for x, _ in outs[:20]], firm=cname, n=n_customers))
-        for product, s, edge in singles:
-            sname, sloc = chain.name(s), loc[s]
-            what = message("gap.part.product_quoted", product=product) if product else \
-                message("gap.part.product_unrecorded")
-            gaps.append(make_gap(
-                gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
-                severity="medium" if sloc == LOCAL_ else "high",
-                subjects=[chain.ref(c), chain.ref(s)],
-                title=message("gap.dependence.single_supplier.title", firm=cname, supplier=sname),
-                reason=message("gap.dependence.single_supplier.reason", firm=cname, what=what, supplier=sname,
-                               locality=locality(sloc)),
-                facts=[fact("fact.dependence.supplier", [s], supplier=sname, locality=locality(sloc))] + common,
-                sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
-                wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
-                product=product))
-        if all(loc[s] in OUTSIDE for s in suppliers):
-            abroad = [s for s in suppliers if loc[s] == "abroad"]
-            shown = [message("fact.part.firm_at", name=chain.name(s), locality=locality(loc[s]))
-                     for s in suppliers[:10]]
-            facts = [fact("fact.dependence.all_outside", suppliers, n=len(suppliers),
-                          suppliers={"list": shown, "sep": "list.semi"})]
-            if abroad:
-                facts.append(fact("fact.dependence.abroad", abroad, n=len(abroad)))
-            segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
-            gaps.append(make_gap(
-                gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
-                severity="high" if abroad else "medium",
-                subjects=[chain.ref(c)],
-                title=message("gap.dependence.all_suppliers_outside.title", firm=cname),
-                reason=message("gap.dependence.all_suppliers_outside.reason", firm=cname, n=len(suppliers),
-                               names=names(chain, suppliers)),
-                facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
-                impact=len(suppliers) + n_customers,
-                wanted={"segments": segs, "product": None, "exclude": [c]}))
+    gaps = [g for c in chain.by_kind.get("enterprise", ()) for g in _firm_dependence_gaps(chain, c)]
     gaps.sort(key=gap_sort_key)
+    return gaps
+
+
+def _firm_dependence_gaps(chain: Chain, c: str) -> list[dict]:
+    """The dependence gaps of one local firm (kept up to date per firm by graph.Analysis)."""
+    gaps: list[dict] = []
+    loc, LOCAL_ = chain.loc, "cluster"
+    ins = chain.sup_in.get(c)
+    if not ins or loc[c] != LOCAL_:
+        return gaps
+    cname = chain.name(c)
+    suppliers = [s for s, _ in ins]  # sorted, one edge per supplier
+    by_product: dict[str, list[str]] = {}
+    unnamed = []
+    for s, d in ins:
+        p = d.get("product")
+        p = p.strip() if p else ""
+        if p:
+            by_product.setdefault(p, []).append(s)
+        else:
+            unnamed.append(s)
+    outs = chain.sup_out.get(c, ())
+    n_customers = len(outs)
+    singles: list[tuple[str | None, str, dict]] = []
+    if len(ins) == 1:
+        products = sorted(by_product)
+        singles.append(("、".join(products) if products else None, ins[0][0], ins[0][1]))
+    else:
+        edge_of = dict(ins)
+        for p in sorted(by_product):
+            if len(by_product[p]) == 1:
+                s = by_product[p][0]
+                singles.append((p, s, edge_of[s]))
+    common = []
+    if singles:
+        common.append(fact("fact.dependence.suppliers", suppliers, firm=cname, n=len(suppliers)))
+        if unnamed and len(suppliers) > 1:
+            common.append(fact("fact.dependence.unnamed", unnamed, n=len(unnamed), names=names(chain, unnamed)))
+        if n_customers:
+            common.append(fact("fact.dependence.customers", [x for x, _ in outs[:20]], firm=cname, n=n_customers))
+    for product, s, edge in singles:
+        sname, sloc = chain.name(s), loc[s]
+        what = message("gap.part.product_quoted", product=product) if product else \
+            message("gap.part.product_unrecorded")
+        gaps.append(make_gap(
+            gid=f"dependence:single:{c}:{product or '-'}", category="dependence", kind="single_supplier",
+            severity="medium" if sloc == LOCAL_ else "high",
+            subjects=[chain.ref(c), chain.ref(s)],
+            title=message("gap.dependence.single_supplier.title", firm=cname, supplier=sname),
+            reason=message("gap.dependence.single_supplier.reason", firm=cname, what=what, supplier=sname,
+                           locality=locality(sloc)),
+            facts=[fact("fact.dependence.supplier", [s], supplier=sname, locality=locality(sloc))] + common,
+            sources=clean_sources(edge.get("sources")), impact=1 + n_customers,
+            wanted={"segments": list(chain.ent_segs.get(s, ())), "product": product, "exclude": [c, s]},
+            product=product))
+    if all(loc[s] in OUTSIDE for s in suppliers):
+        abroad = [s for s in suppliers if loc[s] == "abroad"]
+        shown = [message("fact.part.firm_at", name=chain.name(s), locality=locality(loc[s]))
+                 for s in suppliers[:10]]
+        facts = [fact("fact.dependence.all_outside", suppliers, n=len(suppliers),
+                      suppliers={"list": shown, "sep": "list.semi"})]
+        if abroad:
+            facts.append(fact("fact.dependence.abroad", abroad, n=len(abroad)))
+        segs = sorted({x for s in suppliers for x in chain.ent_segs.get(s, ())})
+        gaps.append(make_gap(
+            gid=f"dependence:outside:{c}", category="dependence", kind="all_suppliers_outside",
+            severity="high" if abroad else "medium",
+            subjects=[chain.ref(c)],
+            title=message("gap.dependence.all_suppliers_outside.title", firm=cname),
+            reason=message("gap.dependence.all_suppliers_outside.reason", firm=cname, n=len(suppliers),
+                           names=names(chain, suppliers)),
+            facts=facts, sources=[x for _, d in ins[:10] for x in clean_sources(d.get("sources"))][:10],
+            impact=len(suppliers) + n_customers,
+            wanted={"segments": segs, "product": None, "exclude": [c]}))
     return gaps
 
 
@@ -186,16 +191,21 @@ class _CutStructure:
             a, b = links[e]
             bridges.append((a, b) if disc[a] < disc[b] else (b, a))
         progress(N, N, "supply network")
-        loc = chain.loc
-        prefix = [0] * (N + 1)
-        acc = 0
-        for i, x in enumerate(order):
-            acc += loc[nodes[x]] == "cluster"
-            prefix[i + 1] = acc
         self.chain, self.nodes, self.idx, self.n_links = chain, nodes, idx, len(links)
         self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp, order
-        self.comps, self.prefix, self.sep_children = comps, prefix, sep_children
+        self.comps, self.sep_children = comps, sep_children
         self.cut_points, self.bridge_list = sorted(cut_points), bridges
+        self.relocal()
+
+    def relocal(self) -> None:
+        """Count the local firms along the search order again (after localities changed; the network did not)."""
+        loc, nodes = self.chain.loc, self.nodes
+        prefix = [0] * (len(nodes) + 1)
+        acc = 0
+        for i, x in enumerate(self.order):
+            acc += loc[nodes[x]] == "cluster"
+            prefix[i + 1] = acc
+        self.prefix = prefix
 
     def _local_range(self, a: int, b: int) -> int:
         return self.prefix[b] - self.prefix[a]
@@ -313,70 +323,76 @@ def supply_cut_structure(G) -> dict:
 
 
 def _cut_point_gaps(chain: Chain, cs: _CutStructure, min_cut_off: int = 1) -> list[dict]:
-    gaps = []
-    for a in cs.articulation_points():
-        if a["cut_total"] < min_cut_off:
-            continue
-        n = a["node"]
-        name = chain.name(n)
-        examples = []
-        for p in sorted(a["cut"], key=lambda p: -p["size"]):
-            examples.extend(cs.piece_members(p, a["v"]))
-            if len(examples) >= EXAMPLES:
-                break
-        examples = examples[:EXAMPLES]
-        k, loc = a["cut_total"], a["cut_local"]
-        customers = [x for x, _ in chain.sup_out.get(n, ())]
-        suppliers = [x for x, _ in chain.sup_in.get(n, ())]
-        facts = [fact("fact.cut_point.cuts_off", examples, n=k, local=loc, pieces=len(a["cut"]),
-                      examples=names(chain, examples)),
-                 fact("fact.cut_point.neighbours", customers[:20] + suppliers[:20], customers=len(customers),
-                      suppliers=len(suppliers)),
-                 fact("fact.cut_point.rest", [], n=a["rest"]["size"])]
-        gaps.append(make_gap(
-            gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
-            severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
-            title=message("gap.cut_point.articulation_point.title", name=name),
-            reason=message("gap.cut_point.articulation_point.reason", name=name, locality=locality(chain.locality(n)),
-                           n=k, local=loc, examples=names(chain, examples, 3)),
-            facts=facts, impact=k * 10 + loc,
-            wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
-            cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps = [g for g in (_cut_point_gap(chain, cs, a, min_cut_off) for a in cs.articulation_points()) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _cut_point_gap(chain: Chain, cs: _CutStructure, a: dict, min_cut_off: int = 1) -> dict | None:
+    """The gap of one cut point (an entry of ``cs.articulation_points()``), or None."""
+    if a["cut_total"] < min_cut_off:
+        return None
+    n = a["node"]
+    name = chain.name(n)
+    examples = []
+    for p in sorted(a["cut"], key=lambda p: -p["size"]):
+        examples.extend(cs.piece_members(p, a["v"]))
+        if len(examples) >= EXAMPLES:
+            break
+    examples = examples[:EXAMPLES]
+    k, loc = a["cut_total"], a["cut_local"]
+    customers = [x for x, _ in chain.sup_out.get(n, ())]
+    suppliers = [x for x, _ in chain.sup_in.get(n, ())]
+    facts = [fact("fact.cut_point.cuts_off", examples, n=k, local=loc, pieces=len(a["cut"]),
+                  examples=names(chain, examples)),
+             fact("fact.cut_point.neighbours", customers[:20] + suppliers[:20], customers=len(customers),
+                  suppliers=len(suppliers)),
+             fact("fact.cut_point.rest", [], n=a["rest"]["size"])]
+    return make_gap(
+        gid=f"cut_point:{n}", category="cut_point", kind="articulation_point",
+        severity=_cut_severity(loc, k), subjects=[chain.ref(n)],
+        title=message("gap.cut_point.articulation_point.title", name=name),
+        reason=message("gap.cut_point.articulation_point.reason", name=name, locality=locality(chain.locality(n)),
+                       n=k, local=loc, examples=names(chain, examples, 3)),
+        facts=facts, impact=k * 10 + loc,
+        wanted={"segments": list(chain.ent_segs.get(n, ())), "product": None, "exclude": [n]},
+        cut_off=k, cut_off_local=loc, cut_off_examples=examples)
 
 
 def _bridge_gaps(chain: Chain, cs: _CutStructure, min_side: int = 2) -> list[dict]:
-    gaps = []
-    G = chain.G
-    for b in cs.bridges():
-        cut = b["cut"]
-        if cut["size"] < min_side:
-            continue
-        x, y = b["ends"]
-        if G.has_edge(x, y, "SUPPLIES"):
-            sup, cus = x, y
-        else:
-            sup, cus = y, x
-        d = G.edges[sup, cus, "SUPPLIES"]
-        product = d.get("product")
-        examples = cs.piece_members(cut)
-        k, loc = cut["size"], cut["local"]
-        sn, cn = chain.name(sup), chain.name(cus)
-        what = message("gap.part.product", product=product) if product else ""
-        gaps.append(make_gap(
-            gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
-            severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
-            title=message("gap.bridge.bridge.title", supplier=sn, customer=cn),
-            reason=message("gap.bridge.bridge.reason", supplier=sn, customer=cn, what=what, n=k, local=loc,
-                           examples=names(chain, examples, 3)),
-            facts=[fact("fact.bridge.cut_side", examples, n=k, local=loc, examples=names(chain, examples)),
-                   fact("fact.bridge.other_side", [], n=b["rest_size"])],
-            sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
-            wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
-            relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples))
+    gaps = [g for g in (_bridge_gap(chain, cs, b, min_side) for b in cs.bridges()) if g is not None]
     gaps.sort(key=gap_sort_key)
     return gaps
+
+
+def _bridge_gap(chain: Chain, cs: _CutStructure, b: dict, min_side: int = 2) -> dict | None:
+    """The gap of one bridge (an entry of ``cs.bridges()``), or None."""
+    G = chain.G
+    cut = b["cut"]
+    if cut["size"] < min_side:
+        return None
+    x, y = b["ends"]
+    if G.has_edge(x, y, "SUPPLIES"):
+        sup, cus = x, y
+    else:
+        sup, cus = y, x
+    d = G.edges[sup, cus, "SUPPLIES"]
+    product = d.get("product")
+    examples = cs.piece_members(cut)
+    k, loc = cut["size"], cut["local"]
+    sn, cn = chain.name(sup), chain.name(cus)
+    what = message("gap.part.product", product=product) if product else ""
+    return make_gap(
+        gid=f"bridge:{d.get('id')}", category="bridge", kind="bridge",
+        severity=_cut_severity(loc, k), subjects=[chain.ref(sup), chain.ref(cus)],
+        title=message("gap.bridge.bridge.title", supplier=sn, customer=cn),
+        reason=message("gap.bridge.bridge.reason", supplier=sn, customer=cn, what=what, n=k, local=loc,
+                       examples=names(chain, examples, 3)),
+        facts=[fact("fact.bridge.cut_side", examples, n=k, local=loc, examples=names(chain, examples)),
+               fact("fact.bridge.other_side", [], n=b["rest_size"])],
+        sources=clean_sources(d.get("sources")), impact=k * 10 + loc,
+        wanted={"segments": list(chain.ent_segs.get(sup, ())), "product": product, "exclude": [sup, cus]},
+        relation_id=d.get("id"), cut_off=k, cut_off_local=loc, cut_off_examples=examples)
 
 
 def cut_point_gaps(G, *, min_cut_off: int = 1) -> list[dict]:

@@ -1,0 +1,260 @@
+"""Incremental analysis (issue 12) against the truth: after each of many random writes made through the real
+Registry on the embedded store, the analysis brought up to date in place (``graph.Analysis.apply``, through
+the web snapshot) gives what a fresh ``Analysis(build_graph(*reg.export_graph()))`` gives — the whole report,
+coverage, every gap, the candidates of every gap, the data gaps and to-do list, the board, the chain map,
+counts, chain leaders and partner lists. On the small test chain, on the seed dataset and on a small
+synthetic registry."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from graph.analysis import Analysis
+from graph.build import build_graph
+from registry import tabular
+from registry.importer import apply_import, plan_import, undo_import
+from registry.messages import label
+from registry.repository import Registry
+from tests.diffing import differences
+from web.analysis import _cache, snapshot
+from web.store import store_holder
+
+BY = "editor1"
+PRODUCTS = ("氧化镨钕", "钕铁硼磁钢", "稀土金属", "伺服电机")
+ROLES = ("chain_leader", "leading", "listed", "high_tech", "above_scale", "specialised")
+LOCALITIES = ("cluster", "ganzhou", "jiangxi", "china", "abroad", "unknown")
+
+
+def _results(a: Analysis, probe: list[str]) -> dict:
+    """Everything the pages ask of an analysis (asking also fills the memo the next write must keep right)."""
+    from web.chainmap import DEFAULT_RELATIONS, MEMBER_KINDS
+
+    out = {"report": a.report(), "coverage": a.coverage(), "all_gaps": a.all_gaps(), "data_gaps": a.data_gaps(),
+           "data_todo": a.data_todo(), "board": a.board(), "counts": a.counts(), "leaders": a.chain_leaders(),
+           "gap_counts": a.gap_counts(), "target_progress": a.target_progress(),
+           "map": a.chain_map(rel=list(DEFAULT_RELATIONS), kinds=list(MEMBER_KINDS)),
+           "candidates": {g["id"]: a.candidates(g, limit=5) for g in a.all_gaps()},
+           "top_candidates": {g["id"]: a.candidates(g) for g in a.all_gaps()[:15]},
+           "partners": {n: a.partners("enterprise", n) for n in probe if a.record(n)
+                        and a.record(n).get("kind") == "enterprise"}}
+    for gid in list(out["report"]["aliases"])[:3]:
+        out[f"gap:{gid}"] = a.gap(gid)
+    from web.views_data import _with_candidates
+
+    for g in a.all_gaps()[:12]:  # the web layer's memo of a gap as shown (kept across a write when unchanged)
+        _with_candidates(a, g, 5)
+    return out
+
+
+def _shown_gaps(a: Analysis, fresh: Analysis) -> tuple[dict, dict]:
+    """Every gap the web layer holds as shown on the kept analysis, and the same made on the fresh one."""
+    from web.views_data import present
+
+    kept, made = {}, {}
+    by_id = {g["id"]: g for g in fresh.all_gaps()}
+    for key, value in list(a._memo.items()):
+        if key.startswith("presented-gap:"):
+            gid, limit = key[len("presented-gap:"):].rsplit(":", 1)
+            g = by_id.get(gid)
+            if g is None:  # kept for a gap that is gone: a defect
+                made[key] = None
+            else:
+                c = fresh.candidates(g, limit=int(limit))
+                made[key] = present(dict(g, candidates=c["candidates"], candidates_total=c["total"],
+                                         data_needed=c.get("data_needed")))
+            kept[key] = value
+    return kept, made
+
+
+class Writer:
+    """Random writes of every kind the issue names, through the real Registry."""
+
+    def __init__(self, reg: Registry, rng: random.Random):
+        self.reg, self.rng, self.n = reg, rng, 0
+        self.kinds_done: dict[str, int] = {}
+
+    def ids(self, kind: str) -> list[str]:
+        return sorted(e["id"] for e in self.reg.list(kinds=[kind], per_page=500)["items"])
+
+    def rels(self, rtype: str) -> list[str]:
+        G = build_graph(*self.reg.export_graph())
+        return sorted(d["id"] for _, _, k, d in G.edges(keys=True, data=True) if k == rtype)
+
+    def update(self, n: str, changes: dict) -> None:
+        cur = self.reg.get(n)
+        self.reg.update(n, changes, version=cur["version"], by=BY, why="random write")
+
+    def relate(self, rtype: str, src: str, dst: str, **extra) -> None:
+        self.reg.relate({"type": rtype, "source": src, "target": dst, **extra}, by=BY, why="random write")
+
+    def step(self) -> str:
+        r, firms, segs = self.rng, self.ids("enterprise"), self.ids("segment")
+        self.n += 1
+        kind = r.choice(["unread", "field", "locality", "name", "roles", "in_segment", "in_segment_off",
+                         "supplies", "supplies_off", "part_of", "chain_leader", "located_in", "create", "delete",
+                         "partner", "feeds", "segment_field", "target"])
+        f, g = r.choice(firms), r.choice(firms)
+        s = r.choice(segs)
+        if kind == "unread":
+            self.update(f, {"phone": f"0797-{r.randrange(10**7):07d}", "website": f"https://e{r.randrange(99)}.cn"})
+        elif kind == "field":
+            self.update(f, r.choice([{"credit_code": None}, {"location": r.choice(["章贡区", "赣县区", None])},
+                                     {"description": r.choice(["永磁电机研发", "稀土冶炼分离", ""]) or None},
+                                     {"aliases": [r.choice(["磁材", "冶炼", "电机"])]},
+                                     {"revenue_band": r.choice(["lt_20m", "20m_100m", None])}]))
+        elif kind == "locality":
+            self.update(f, {"locality": r.choice(LOCALITIES)})
+        elif kind == "name":
+            self.update(f, {"name": f"改名测试企业{self.n}号{r.choice(['甲', '乙', 'A'])}"})
+        elif kind == "roles":
+            self.update(f, {"roles": r.sample(ROLES, r.randrange(3))})
+        elif kind == "in_segment":
+            self.relate("IN_SEGMENT", f, s)
+        elif kind == "in_segment_off" and self.rels("IN_SEGMENT"):
+            self.reg.unrelate(r.choice(self.rels("IN_SEGMENT")), by=BY, why="random write")
+        elif kind == "supplies" and f != g:
+            self.relate("SUPPLIES", f, g, product=r.choice(PRODUCTS))
+        elif kind == "supplies_off" and self.rels("SUPPLIES"):
+            self.reg.unrelate(r.choice(self.rels("SUPPLIES")), by=BY, why="random write")
+        elif kind == "part_of" and len(segs) > 2:
+            own = [x for x in self.rels("PART_OF") if x.startswith(s + ">")]
+            if own:
+                self.reg.unrelate(own[0], by=BY, why="random write")
+            else:
+                self.relate("PART_OF", s, r.choice([x for x in segs if x != s]))
+        elif kind == "chain_leader":
+            self.relate("CHAIN_LEADER", f, s)
+        elif kind == "located_in":
+            parks = self.ids("project")
+            if parks:
+                self.relate("LOCATED_IN", f, r.choice(parks))
+        elif kind == "create":
+            new = f"ent-rnd{self.n}"
+            self.reg.create({"kind": "enterprise", "id": new, "name": f"随机新企业{self.n}",
+                             "locality": r.choice(LOCALITIES), "roles": r.sample(ROLES, r.randrange(2))},
+                            by=BY, why="random write")
+            self.relate("IN_SEGMENT", new, s)
+            self.relate("SUPPLIES", new, g, product=r.choice(PRODUCTS))
+        elif kind == "delete":
+            self.reg.delete(f, by=BY, why="random write")
+        elif kind == "partner" and f != g:
+            self.relate("RESEARCH_PARTNER", f, g)
+        elif kind == "feeds" and len(segs) > 1:
+            self.relate("FEEDS", s, r.choice([x for x in segs if x != s]), product=r.choice(PRODUCTS))
+        elif kind == "segment_field":
+            self.update(s, r.choice([{"name": f"改名环节{self.n}"}, {"aliases": [f"别名{self.n}"]}]))
+        elif kind == "target":
+            targets = self.ids("target")
+            if targets:
+                self.update(r.choice(targets), {"value": float(r.randrange(1, 50))})
+        else:
+            kind = "unread"
+            self.update(f, {"email": f"e{self.n}@example.cn"})
+        self.kinds_done[kind] = self.kinds_done.get(kind, 0) + 1
+        return kind
+
+
+KEPT: list[int] = []  # how many gaps as shown each write kept (so that the check above is not vacuous)
+
+
+def _check(app, reg: Registry, probe: list[str], what: str) -> Analysis:
+    with app.test_request_context("/"):
+        snap = snapshot()
+        last = dict(_cache().last or {})
+    assert last["mode"] == "patch", (what, last)  # brought up to date, not read whole
+    fresh_analysis = Analysis(build_graph(*reg.export_graph()))
+    with app.test_request_context("/"):
+        kept, made = _shown_gaps(snap.analysis, fresh_analysis)
+        assert kept == made, (what, differences(kept, made))
+        KEPT.append(len(kept))
+        inc = _results(snap.analysis, probe)
+        fresh = _results(fresh_analysis, probe)
+    for key in fresh:
+        assert inc[key] == fresh[key], (what, key, differences(inc[key], fresh[key]))
+    return snap.analysis
+
+
+def _run(app, reg: Registry, steps: int, seed: int, monkeypatch) -> dict:
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)  # the writes follow each other within milliseconds
+    monkeypatch.setattr("web.analysis.PATCH_MIN", 10_000)
+    with app.test_request_context("/"):
+        first = snapshot().analysis
+        assert _cache().last["mode"] == "full"
+    probe = sorted(first.chain.by_kind.get("enterprise", ()))[:4]
+    with app.test_request_context("/"):
+        _results(first, probe)  # every result memoised, so that each write has something to keep up to date
+    w = Writer(reg, random.Random(seed))
+    KEPT.clear()
+    for i in range(steps):
+        kind = w.step()
+        a = _check(app, reg, probe, f"step {i}: {kind}")
+        assert a is first  # one analysis, brought up to date in place
+    assert sum(KEPT) > 0  # some writes kept gaps as shown, and they were right
+    return w.kinds_done
+
+
+def _import_and_undo(app, reg: Registry, probe: list[str]) -> None:
+    cluster = label("locality", "cluster")
+    head = "编号,名称,集群内外"
+    data = "\n".join([head, f",导入随机企业甲,{cluster}", f",导入随机企业乙,{cluster}"]).encode("utf-8-sig")
+    plan = plan_import(reg, tabular.read_file(data, "名录.csv", kind="enterprise"), file="名录.csv", by=BY)
+    result = apply_import(reg, plan, by=BY, why="t")
+    _check(app, reg, probe, "import")
+    undo_import(reg, result["change_set"], by=BY, why="t")
+    _check(app, reg, probe, "undo of the import")
+
+
+def test_random_writes_on_the_small_chain(small_app, reg, monkeypatch):
+    done = _run(small_app, reg, 40, seed=12, monkeypatch=monkeypatch)
+    _import_and_undo(small_app, reg, [])
+    assert len(done) >= 12, done  # most kinds of write were made
+
+
+def test_random_writes_on_the_seed_dataset(app, monkeypatch):
+    from seed.loader import load_seed
+
+    reg = Registry(store_holder(app).get())
+    with app.app_context():
+        load_seed(reg)
+    done = _run(app, reg, 30, seed=7, monkeypatch=monkeypatch)
+    assert len(done) >= 10, done
+
+
+def test_random_writes_on_a_small_synthetic_registry(app, monkeypatch):
+    from graph.synthetic import synthetic_registry
+
+    reg = Registry(store_holder(app).get())
+    entities, relations = synthetic_registry(300, seed=3)
+    reg.upsert_many(entities, by="synthetic-generator", why="test (SYNTHETIC data)")
+    reg.upsert_relations(relations, by="synthetic-generator", why="test (SYNTHETIC data)")
+    done = _run(app, reg, 30, seed=5, monkeypatch=monkeypatch)
+    assert len(done) >= 10, done
+
+
+@pytest.mark.parametrize("write", ["phone", "rename"])
+def test_a_write_recomputes_only_what_it_reaches(small_app, reg, monkeypatch, write):
+    """A phone number keeps every result (the same objects); a rename keeps the chain index and what does
+    not show the name."""
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
+    with small_app.test_request_context("/"):
+        a = snapshot().analysis
+        _results(a, [])
+    before = dict(a._memo)
+    cur = reg.get("ent-a")
+    change = {"phone": "0797-2222222"} if write == "phone" else {"name": "改名后的示范企业"}
+    reg.update("ent-a", change, version=cur["version"], by=BY, why="t")
+    _check(small_app, reg, [], write)
+    assert a.chain is before["chain"]
+    if write == "phone":
+        assert a.last_apply["quiet"] is True
+        assert a.report() is before["report"] and a.coverage() is before["coverage"]
+    else:
+        assert a.last_apply["quiet"] is False and a.last_apply["records"] == 1
+        assert a.report() is not before["report"]
+        # the coverage rows of segments the firm is not in are the same objects
+        segs = set(a.chain.segments_with_ancestors("ent-a"))
+        same = [r["id"] for r in a.coverage()["segments"]
+                if any(r is x for x in before["coverage"]["segments"])]
+        assert same and not segs & set(same)
