@@ -388,9 +388,9 @@ def run(F, firms: int, base: Path, *, probes=PROBES) -> None:
             # compacted and stopped between the load and the measurements
             folder = base / f"syn-{sz}"
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "config.py").exists() or (folder / "config.py").write_text(
-                f"# A SYNTHETIC benchmark registry ({firms} firms): not real enterprises.\nSEED_ON_START = False\n"
-                "READ_OPEN = True\n", encoding="utf-8")
+            if not (folder / "config.py").exists():
+                from bench.synth import CONFIG
+                (folder / "config.py").write_text(CONFIG.format(firms=firms), encoding="utf-8")
             holder = instance_holder(folder)
             holder.get()
             try:

@@ -27,6 +27,7 @@ from pathlib import Path
 CONFIG = '''# A SYNTHETIC benchmark registry, made by `python -m bench.synth` ({firms} firms): not real enterprises.
 SEED_ON_START = False   # the seed's real records must not mix with synthetic ones
 READ_OPEN = True        # pages readable without signing in (benchmarks on loopback)
+STORE_TIMEOUT = 60.0    # counting the relations of a million records takes longer than a page's 3 s
 '''
 
 
