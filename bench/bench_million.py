@@ -144,6 +144,14 @@ def make_instance(folder: Path, n: int, *, keeper: bool = True) -> dict:
     from registry.instance import open_registry
 
     info = folder / "synth.json"
+    busy = folder / "synth.pid"  # a bench.synth filling this folder already (started by hand or another run)
+    while busy.exists() and not info.exists():
+        try:
+            os.kill(int(busy.read_text().split()[0]), 0)
+        except (OSError, ValueError):
+            break
+        say(f"  waiting for the bench.synth already filling {folder} (pid file {busy.name}) ...")
+        time.sleep(30)
     if info.exists():
         made = json.loads(info.read_text(encoding="utf-8"))
         if made.get("firms") == n and made.get("seed", 0) == 0:

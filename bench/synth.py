@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -78,6 +79,8 @@ def make(firms: int, instance: str | Path, *, seed: int = 0, quiet: bool = False
     n_ents = n_rels = w_ents = w_rels = 0
     t_gen = t_ents = t_rels = 0.0
     t_start = time.perf_counter()
+    busy = folder / "synth.pid"  # says "being filled" to a benchmark that wants this folder (bench_million)
+    busy.write_text(str(os.getpid()), encoding="utf-8")
     with open_registry(folder, setup=True) as reg:
         pieces = synthetic_chunks(firms, seed=seed, chunk=chunk)
         while True:
@@ -119,6 +122,7 @@ def make(firms: int, instance: str | Path, *, seed: int = 0, quiet: bool = False
     out["made_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     out["seed"] = seed
     (folder / "synth.json").write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    busy.unlink(missing_ok=True)
     return out
 
 
