@@ -19,6 +19,11 @@ Sections (each calls the existing bench scripts' functions where they have one):
   load       8 concurrent clients through the real waitress server (`xijin serve`) on loopback, bounded in
              requests and time: p95 of /, search, an entity page, /chain, /gaps and an XLSX partner list.
   graph      (--full) bench_graph.run_tree: build, chain index, gap report, betweenness at each size.
+  million    (--full, or --only million; never --quick) bench/bench_million.py at 1M firms (--firms N for
+             another size): the load, point lookup, search and 2-hop p95, the in-process analysis (gap
+             report, partner XLSX) probed at 10% and 30% of the size first and run at the full size only
+             if the projection fits in memory (else igraph over the supply network), peak memory of every
+             process and of the store. A long run (about an hour at 1M).
 Every record is synthetic (ids syn-..., names 合成.../SYNTHETIC). Progress and detail go to stderr.
 """
 
@@ -712,7 +717,7 @@ def main(argv=None) -> int:
     mode.add_argument("--full", action="store_true", help="10k and 100k firms, more runs: a long run")
     ap.add_argument("--json", action="store_true", help="one JSON line per figure on stdout")
     ap.add_argument("--markdown", metavar="PATH", help="write the figures and tables of this run as Markdown")
-    ap.add_argument("--only", nargs="+", choices=("loader", "import", "snapshot", "search", "load", "graph"),
+    ap.add_argument("--only", nargs="+", choices=("loader", "import", "snapshot", "search", "load", "graph", "million"),
                     help="run only these sections")
     ap.add_argument("--profile", action="store_true",
                     help="cProfile one first /gaps after a write, and one loader run (per size)")
@@ -725,7 +730,7 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", metavar="DIR", help="make the synthetic instances in DIR and keep them")
     args = ap.parse_args(argv)
     full = args.full
-    want = set(args.only or ("loader", "import", "snapshot", "search", "load") + (("graph",) if full else ()))
+    want = set(args.only or ("loader", "import", "snapshot", "search", "load") + (("graph", "million") if full else ()))
     F = Figures(args.json)
     started = datetime.now(timezone.utc)
     info = machine()
@@ -776,6 +781,10 @@ def main(argv=None) -> int:
             bench_load(F, instance(sizes[0]), 10 if full else 4, 120 if full else 45)
         if "graph" in want:
             bench_graph_sizes(F, sizes)
+        if "million" in want:
+            from bench import bench_million
+
+            bench_million.run(F, args.firms or 1_000_000, base / "million")
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
 from registry.model import uscc_check_char
 
-__all__ = ["synthetic_registry", "SYNTHETIC_SEGMENTS"]
+__all__ = ["synthetic_registry", "synthetic_chunks", "SYNTHETIC_SEGMENTS"]
 
 with Path(__file__).with_name("synthetic.yaml").open(encoding="utf-8") as _fh:
     _DATA = yaml.safe_load(_fh)  # names, roles and targets: data, kept out of the code
@@ -61,7 +62,8 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     location for local firms, research partners, alliance membership; plus
     segments, platforms, projects, parks, units and targets.  Some fields
     are left empty and some links marked implied on purpose, as in a real
-    registry.  Same ``seed``, same registry.
+    registry.  Same ``seed``, same registry.  ``synthetic_chunks`` yields the
+    same rows piece by piece (for registries too big to hold whole).
 
     Examples
     --------
@@ -69,6 +71,28 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     >>> all(e["id"].startswith("syn-") for e in ents), all("合成" in e["name"] or "SYNTHETIC" in e["name"] for e in ents)
     (True, True)
     """
+    entities: list[dict] = []
+    relations: list[dict] = []
+    for ents, rels in synthetic_chunks(n_enterprises, seed=seed):
+        entities += ents
+        relations += rels
+    return entities, relations
+
+
+def synthetic_chunks(n_enterprises: int, *, seed: int = 0, chunk: int = 50_000) -> Iterator[tuple[list[dict], list[dict]]]:
+    """``synthetic_registry``'s rows in pieces of about ``chunk`` firms: ``(entities, relations)`` pairs whose
+    concatenation is ``synthetic_registry(n_enterprises, seed=seed)``, row for row and in the same order.
+    Every relation's ends are in its own piece's entities or in an earlier piece's, so the pieces can be
+    written one after another. What is held between pieces is the generator's state (segments, degrees,
+    the supply pairs seen), not the rows: a million firms fit.
+
+    >>> whole = synthetic_registry(120, seed=5)
+    >>> pieces = list(synthetic_chunks(120, seed=5, chunk=7))
+    >>> [e for es, _ in pieces for e in es] == whole[0], [r for _, rs in pieces for r in rs] == whole[1]
+    (True, True)
+    """
+    if chunk < 1:
+        raise ValueError("chunk must be 1 or more")
     rng = random.Random(seed)
     src = [{"by": "synthetic-generator", "basis": "reported", "note": _NAMES["note"]}]
     entities: list[dict] = []
@@ -76,6 +100,12 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
 
     def rel(t, s, d, **kw):
         relations.append({"type": t, "source": s, "target": d, "sources": src, **kw})
+
+    def take() -> tuple[list[dict], list[dict]]:
+        out = (entities[:], relations[:])
+        entities.clear()
+        relations.clear()
+        return out
 
     seg_id = {k: f"syn-seg-{k}" for k, *_ in SYNTHETIC_SEGMENTS}
     seg_pos = {k: pos for k, _, _, pos, _, _ in SYNTHETIC_SEGMENTS}
@@ -103,6 +133,7 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
     for i, p in enumerate(parks):
         entities.append({"id": p, "kind": "project", "name": _NAMES["park"].format(i=i), "project_type": "park",
                          "status": "operating", "locality": "cluster", "sources": src})
+    yield take()  # the segments (a PART_OF may name a parent listed after it), units and parks
 
     firms = [f"syn-ent-{i:06d}" for i in range(n_enterprises)]
     firm_seg: list[str] = []
@@ -134,6 +165,10 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
                     rel("IN_SEGMENT", f, seg_id[other])
         if loc == "cluster" and rng.random() < 0.9:
             rel("LOCATED_IN", f, rng.choice(parks))
+        if len(entities) >= chunk:
+            yield take()
+    if entities or relations:
+        yield take()
 
     # supply network: preferential attachment; goods flow from the upstream segment to the downstream one
     repeated: list[int] = []
@@ -161,6 +196,9 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
             repeated.extend((i, j))
         if i < start:
             repeated.append(i)
+        if len(relations) >= 3 * chunk:
+            yield take()
+    del seen_pairs
 
     n_platforms = max(5, n_enterprises // 200)
     plats = [f"syn-plat-{i:05d}" for i in range(n_platforms)]
@@ -179,6 +217,8 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
             rel("RESEARCH_PARTNER", f, plats[rng.randrange(n_platforms)])
         if local[i] and rng.random() < 0.4:
             rel("MEMBER_OF", f, alliance)
+        if len(relations) >= 3 * chunk:
+            yield take()
     n_projects = max(3, n_enterprises // 300)
     for i in range(n_projects):
         p = f"syn-proj-{i:05d}"
@@ -208,4 +248,4 @@ def synthetic_registry(n_enterprises: int, *, seed: int = 0) -> tuple[list[dict]
         rel("RESPONSIBLE_FOR", units[0], t)
         if k == "motor":
             rel("ABOUT", t, seg_id["motor"])
-    return entities, relations
+    yield take()

@@ -169,10 +169,6 @@ Q_REL_DELETE = (
     "RETURN count(*) AS deleted")
 
 _REL_ROW = "properties(r) AS r, type(r) AS type, startNode(r).id AS source, endNode(r).id AS target"
-Q_TOUCHING = (
-    "MATCH (n:Entity)-[r]-(m:Entity) WHERE n.id IN $ids "
-    "RETURN DISTINCT " + _REL_ROW + ", properties(m) AS m "
-    "LIMIT $limit")
 
 # The whole graph for analysis: named columns rather than property maps, and none of the search
 # helpers — at 10k firms the reply is parsed in Python and its size is the cost. The column names
@@ -295,6 +291,14 @@ Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
 SEARCH_ITEM_FIELDS = tuple(dict.fromkeys(GRAPH_NODE_FIELDS + META_FIELDS))
 Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
                   + ", ".join("n." + f + " AS " + f for f in SEARCH_ITEM_FIELDS))
+# A record's neighbours, in named columns (m_<field>) rather than properties(m): the search helpers (some 60
+# search_tokens a record) made most of the reply, parsed in Python and then dropped (entity_out); the busiest
+# firm's neighbourhood at 10k firms read in 61 ms instead of 140 ms
+TOUCHING_FIELDS = SEARCH_ITEM_FIELDS
+Q_TOUCHING = (
+    "MATCH (n:Entity)-[r]-(m:Entity) WHERE n.id IN $ids "
+    "RETURN DISTINCT " + _REL_ROW + ", " + ", ".join("m." + f + " AS m_" + f for f in TOUCHING_FIELDS) + " "
+    "LIMIT $limit")
 
 
 # ---------------------------------------------------------------- helpers
@@ -1257,7 +1261,7 @@ class Registry:
                     truncated = True
                     break
                 rels[rel["id"]] = rel
-                m = entity_out(row["m"])
+                m = entity_out({f: row["m_" + f] for f in TOUCHING_FIELDS if row["m_" + f] is not None})
                 if m["id"] not in nodes:
                     nodes[m["id"]] = m
                     nxt.append(m["id"])
