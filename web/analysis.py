@@ -105,7 +105,8 @@ def _next_snapshot(old: Snapshot | None, key: tuple) -> Snapshot:
                 gone = any(row is None for row in delta["nodes"].values())
                 synthetic = (analysis.has_id_prefix(SYNTHETIC_PREFIX) if gone else
                              old.synthetic or any(i.startswith(SYNTHETIC_PREFIX) for i in delta["nodes"]))
-                gc.freeze()  # what the write added lives as long as the snapshot (see below)
+                gc.collect(1)  # the young generations first (cheap: what requests left since), so that their
+                gc.freeze()    # cyclic garbage is not frozen with what the write added (see below)
                 _cache().last = {"mode": "patch", "changes": delta["changes"], "records": len(delta["nodes"]),
                                  "relations": len(delta["relations"]), "read_seconds": t_read,
                                  "touched": touched.as_dict(), "seconds": time.perf_counter() - t0}
