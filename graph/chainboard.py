@@ -156,9 +156,12 @@ def _passes(d: dict, kinds: Iterable[str], locality: str) -> bool:
     return True
 
 
+_KIND_RANK = {k: i for i, k in enumerate(MEMBER_KINDS)}
+
+
 def _member_rank(d: dict) -> tuple:
     roles = d.get("roles") or []
-    return (MEMBER_KINDS.index(d["kind"]), d.get("locality") != LOCAL,
+    return (_KIND_RANK[d["kind"]], d.get("locality") != LOCAL,
             not any(r in LEAD_ROLES for r in roles), d.get("sort_key") or d.get("name", ""), d["id"])
 
 
@@ -210,17 +213,19 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
     col_index = {p: i for i, p in enumerate(positions)}
 
     # members by primary segment: the first of its segments in chain order
+    # (one pass over the records with the chain index's tables: its segments by id, as Analysis.segments_of;
+    # the segments' names looked up for the members drawn only)
     members: dict[str, list[dict]] = defaultdict(list)
-    seg_names: dict[str, list[str]] = {}
     unassigned: list[dict] = []
+    ent_segs = analysis.chain.ent_segs
+    kind_set = set(kinds) & set(MEMBER_KINDS)
     for n, d in G.nodes(data=True):
-        if d.get("kind") not in MEMBER_KINDS or not _passes(d, kinds, locality):
+        if d.get("kind") not in kind_set or not _passes(d, kinds, locality):
             continue
-        segs = analysis.segments_of(n)
-        seg_names[n] = [analysis.name(s) for s in segs]
-        inside = sorted((s for s in segs if s in shown_set), key=order.__getitem__)
+        segs = ent_segs.get(n, ())
+        inside = [s for s in segs if s in shown_set]
         if inside:
-            members[inside[0]].append(d)
+            members[min(inside, key=order.__getitem__) if len(inside) > 1 else inside[0]].append(d)
         elif not segs and not segment:
             unassigned.append(d)
     lanes = [(s, members.get(s, [])) for s in shown_segs]
@@ -327,7 +332,7 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
                           "aliases": list(d.get("aliases") or ()), "locality": d.get("locality"),
                           "has_locality": "locality" in d, "roles": list(d.get("roles") or ()),
                           "segment": None if s == UNASSIGNED else s,
-                          "segment_names": seg_names.get(d["id"], []),
+                          "segment_names": [analysis.name(x) for x in ent_segs.get(d["id"], ())],
                           "x": x0 + q * CELL_W + CELL_W / 2, "y": y0 + SEG_PITCH + r_ * CELL_H + 14})
             where[d["id"]] = d["id"]
         hidden = ms_sorted[cap:]
