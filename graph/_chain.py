@@ -327,19 +327,26 @@ class LocalChain(Chain):
         self.leaders, self.located = _PerNode(ends(pred, "CHAIN_LEADER")), _PerNode(ends(succ, "LOCATED_IN"))
         self.about, self.about_rev = _PerNode(ends(succ, "ABOUT")), _PerNode(ends(pred, "ABOUT"))
         self.responsible = _PerNode(ends(pred, "RESPONSIBLE_FOR"))
-        parent: dict[str, list[str]] = defaultdict(list)
-        children: dict[str, list[str]] = defaultdict(list)
-        feeds: list[tuple[str, str, dict]] = []
-        for s in self.by_kind.get("segment", ()):
-            for m, keyed in succ[s].items():
-                if "PART_OF" in keyed:
-                    parent[s].append(m)
-                    children[m].append(s)
-                if "FEEDS" in keyed:
-                    feeds.append((s, m, keyed["FEEDS"]))
-        feeds.sort(key=_first_two)
+        parent, children, feeds = _segment_links(succ, self.by_kind.get("segment", ()))
         self.feeds = feeds
         self._segment_tree(parent, children, feeds)
+
+
+def _segment_links(succ, segments: Iterable[str]) -> tuple[dict, dict, list]:
+    """The segment tree's PART_OF links (parent and children lists) and the FEEDS relations, sorted, read
+    from the graph's successor table for ``segments``."""
+    parent: dict[str, list[str]] = defaultdict(list)
+    children: dict[str, list[str]] = defaultdict(list)
+    feeds: list[tuple[str, str, dict]] = []
+    for s in segments:
+        for m, keyed in succ[s].items():
+            if "PART_OF" in keyed:
+                parent[s].append(m)
+                children[m].append(s)
+            if "FEEDS" in keyed:
+                feeds.append((s, m, keyed["FEEDS"]))
+    feeds.sort(key=_first_two)
+    return parent, children, feeds
 
 
 def require_node(G, n: str, kind: str | Iterable[str] | None = None) -> dict:
@@ -517,18 +524,7 @@ def chain_apply(chain: "Chain", *, nodes_before: dict, edges_removed: list, edge
                 put(chain.partners, u, (v, t, d), _first_two)
                 put(chain.partners, v, (u, t, d), _first_two)
     if tree:
-        parent: dict[str, list[str]] = defaultdict(list)
-        children: dict[str, list[str]] = defaultdict(list)
-        feeds: list[tuple[str, str, dict]] = []
-        succ = G.succ
-        for s in chain.by_kind.get("segment", ()):
-            for m, keyed in succ[s].items():
-                if "PART_OF" in keyed:
-                    parent[s].append(m)
-                    children[m].append(s)
-                if "FEEDS" in keyed:
-                    feeds.append((s, m, keyed["FEEDS"]))
-        feeds.sort(key=_first_two)
+        parent, children, feeds = _segment_links(G.succ, chain.by_kind.get("segment", ()))
         chain.feeds = feeds
         chain._segment_tree(parent, children, feeds)  # also empties the members cache
     return tree

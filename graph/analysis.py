@@ -31,7 +31,7 @@ from ._chain import Chain, chain_apply, gap_sort_key, patch_members
 from .build import apply_changes, graph_changes
 from .candidates import _candidates, _firm_fit, _rescored
 from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
-from .gaps import DEFAULT_FEW, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
+from .gaps import DEFAULT_FEW, _ancestors, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
 from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
 from .targets import _progress_row, _target_gaps, _target_progress
@@ -766,17 +766,6 @@ class Analysis:
         n_edges = counts["total_relations"] + len(changes.edges_added) - len(changes.edges_removed)
         return {"entities": kinds, "relations": dict(sorted(rels.items())), "total_entities": n_nodes,
                 "total_relations": n_edges}
-
-
-def _ancestors(chain: Chain, s: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(chain.seg_parents.get(s, ()))
-    while stack:
-        x = stack.pop()
-        if x not in seen:
-            seen.add(x)
-            stack.extend(chain.seg_parents.get(x, ()))
-    return seen
 
 
 def _index_of(lst: list, item, key) -> int:
