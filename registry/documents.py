@@ -23,6 +23,7 @@ DOCX_SUFFIXES = (".docx",)
 PDF_SUFFIXES = (".pdf",)
 READABLE = (".txt", ".docx", ".pdf")      # what the upload form offers
 MAX_PAGES = 500
+MAX_DOCX_UNPACKED = 100 * 1024 * 1024  # a .docx is a zip: what it unpacks to is checked before reading (a zip bomb)
 MIN_TEXT_CHARS = 20                       # a PDF with less text than this over all its pages is taken for a scan
 _HAN_OR_WORD = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 
@@ -89,6 +90,18 @@ def _docx(data: bytes, name: str) -> str:
         from docx import Document
     except ImportError as exc:  # pragma: no cover - a dependency of the project (pyproject.toml)
         raise _refuse("未安装 python-docx，不能读取 .docx", "python-docx is not installed") from exc
+    try:
+        # the sizes the zip declares bound what reading it unpacks (zipfile stops at each member's file_size)
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except zipfile.BadZipFile as exc:
+        raise _refuse(f"{name} 不是有效的 Word（.docx）文件", f"{name} is not a valid Word (.docx) file",
+                      value=name) from exc
+    if unpacked > MAX_DOCX_UNPACKED:
+        raise _refuse(f"{name} 解压后有 {unpacked // 1048576} MB，超过上限 {MAX_DOCX_UNPACKED // 1048576} MB："
+                      "请另存为较小的文件或粘贴文字",
+                      f"{name} unpacks to {unpacked // 1048576} MB, more than {MAX_DOCX_UNPACKED // 1048576} MB: "
+                      "save a smaller file or paste the text", value=name)
     try:
         doc = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -117,3 +117,30 @@ def test_gb18030_text_and_windows_line_ends():
 def test_tidying_keeps_headings_and_sentence_ends():
     assert tidy_pdf_text("二、重点任务\n（一）科技协同\n1．提升能力。\n2．加快转化") == "二、重点任务\n（一）科技协同\n1．提升能力。\n2．加快转化"
     assert tidy_pdf_text("Plan of\nthe county") == "Plan of\nthe county"  # not Chinese: left as it is
+
+
+def test_a_docx_that_unpacks_to_too_much_is_refused_before_it_is_read(monkeypatch):
+    """A .docx is a zip: one that would unpack past the limit (a zip bomb) is refused from the sizes it declares,
+    before python-docx unpacks anything; a real document under the limit still reads."""
+    import zipfile
+
+    from docx import Document
+
+    from registry import documents
+
+    buf = io.BytesIO()
+    d = Document()
+    d.add_paragraph(SHORT)
+    d.save(buf)
+    real = buf.getvalue()
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(real)) as src, zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as out:
+        for item in src.infolist():
+            out.writestr(item, src.read(item.filename))
+        out.writestr("word/media/padding.bin", b"\0" * (3 * 1024 * 1024))  # 3 MB of zeros: a few KB packed
+    assert len(bomb.getvalue()) < 100_000
+    monkeypatch.setattr(documents, "MAX_DOCX_UNPACKED", 2 * 1024 * 1024)
+    with pytest.raises(InvalidInput) as exc:
+        text_of_bytes(bomb.getvalue(), "方案.docx")
+    assert "超过上限 2 MB" in str(exc.value)
+    assert "培育龙头企业" in text_of_bytes(real, "方案.docx")
