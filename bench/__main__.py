@@ -734,7 +734,8 @@ def main(argv=None) -> int:
     F = Figures(args.json)
     started = datetime.now(timezone.utc)
     info = machine()
-    say(f"python -m bench {'--full' if full else '--quick'}: {info['nproc']} CPUs ({info['cpu']}), "
+    given = " ".join(sys.argv[1:] if argv is None else argv) or "--quick"
+    say(f"python -m bench {given}: {info['nproc']} CPUs ({info['cpu']}), "
         f"{info['ram_mb']} MB RAM, load {info['load'][0]:.1f}; started {started:%Y-%m-%d %H:%M:%S} UTC")
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="xijin-bench-"))
     base.mkdir(parents=True, exist_ok=True)
