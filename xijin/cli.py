@@ -167,6 +167,10 @@ def serve(instance, host, port, no_seed, threads, get_path, output):
                    err=True)
         server.run()
     finally:
+        # a second TERM or Ctrl-C while the store is closing must not cut the close short (the store would be
+        # left running, its last writes unconfirmed): from here on both are ignored
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         if server is not None:
             server.close()
         problem = holder.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -199,3 +200,49 @@ def test_seed_lists_the_fields_a_user_changed(runner, instance):
     assert r.exit_code == 0
     assert "1 field(s) were changed by users" in r.stdout
     assert "ent-china-rare-earth-group · description" in r.stdout and "'用户的简介'" in r.stdout
+
+
+def test_serve_stopped_twice_in_a_row_still_closes_its_store(tmp_path):
+    """A TERM while the store is closing (a second Ctrl-C, or a supervisor sending TERM again) must not cut the
+    close short: the embedded store is stopped and its log confirmed, whatever comes after the first TERM."""
+    import signal
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "xijin", "serve", "--instance", str(tmp_path), "--no-seed",
+                             "--port", str(port)], stderr=subprocess.PIPE, text=True)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        pid = int((tmp_path / "store" / "falkordb.pid").read_text().strip())
+        proc.send_signal(signal.SIGTERM)
+        for _ in range(5):  # more while it closes
+            time.sleep(0.02)
+            proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopped, data saved" in err, err
+    def running() -> bool:  # a zombie has exited: only its parent's reaping is left
+        try:
+            return (Path("/proc") / str(pid) / "stat").read_text().split()[2] != "Z"
+        except FileNotFoundError:
+            return False
+
+    end = time.monotonic() + 10
+    while time.monotonic() < end and running():
+        time.sleep(0.1)
+    assert not running(), "the store's server outlived serve"
