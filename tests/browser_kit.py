@@ -122,3 +122,16 @@ def shot(drv, name: str, *, full: bool = True, top: bool = False, room: int = 40
         drv.set_window_size(WINDOW[0], min(h + room, 5000))
     drv.save_screenshot(str(SHOTS / f"{name}.png"))
     drv.set_window_size(*WINDOW)
+
+
+def sign_in(drv, url: str, name: str, password: str, *, seconds: float = 20) -> None:
+    """Sign in through the page at ``url``/login and wait until the page shows the sign-out link."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    drv.get(url + "/login")
+    drv.find_element(By.ID, "l-name").send_keys(name)
+    drv.find_element(By.ID, "l-password").send_keys(password)
+    drv.find_element(By.ID, "l-submit").click()
+    WebDriverWait(drv, seconds).until(EC.presence_of_element_located((By.ID, "logout")))

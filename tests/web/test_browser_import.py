@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from openpyxl import load_workbook
 
-from browser_kit import served
+from browser_kit import served, sign_in
 from test_browser import (csp_violations, downloads, driver, shot,  # noqa: F401 (fixtures)
                           wait, wait_for_download)
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -29,14 +29,6 @@ def import_server(store_dir, tmp_path_factory):
 
     with served(store_dir, tmp_path_factory.mktemp("import-instance"), fill=lambda reg, app: load_small_chain(reg)) as s:
         yield s
-
-
-def sign_in(drv, url: str, name: str, password: str) -> None:
-    drv.get(url + "/login")
-    drv.find_element(By.ID, "l-name").send_keys(name)
-    drv.find_element(By.ID, "l-password").send_keys(password)
-    drv.find_element(By.ID, "l-submit").click()
-    wait(drv).until(EC.presence_of_element_located((By.ID, "logout")))
 
 
 def sign_out(drv) -> None:

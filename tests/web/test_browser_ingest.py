@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from browser_kit import SHOTS, served
+from browser_kit import SHOTS, served, sign_in
 from test_browser import csp_violations, downloads, driver, shot, wait  # noqa: F401 (fixtures)
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
@@ -28,14 +28,6 @@ MOTORS = ("风电电机", "新能源汽车驱动电机", "机器人专用电机"
 def empty_server(store_dir, tmp_path_factory):
     with served(store_dir, tmp_path_factory.mktemp("ingest-instance")) as s:
         yield s
-
-
-def sign_in(drv, url: str, name: str, password: str) -> None:
-    drv.get(url + "/login")
-    drv.find_element(By.ID, "l-name").send_keys(name)
-    drv.find_element(By.ID, "l-password").send_keys(password)
-    drv.find_element(By.ID, "l-submit").click()
-    wait(drv).until(EC.presence_of_element_located((By.ID, "logout")))
 
 
 def click(drv, el) -> None:
