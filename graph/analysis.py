@@ -445,8 +445,10 @@ class Analysis:
         return self.memo("board_structure", lambda: structure(self.coverage()["segments"]))
 
     def chain_map(self, **filters) -> dict:
-        """The chain map's nodes and edges within a node budget (see :func:`graph.chainboard.chain_map`)."""
-        from .chainboard import chain_map
+        """The chain map's nodes and edges within a node budget (see :func:`graph.chainboard.chain_map`): the
+        same object until a write touches the view; then the view kept for these filters is patched
+        (:class:`graph.chainboard.MapView`), or made whole when the segment tree changed."""
+        from .chainboard import MapView
 
         key = "chain_map:" + repr(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
         views = self.memo("chain_maps", dict)
@@ -455,8 +457,12 @@ class Analysis:
             if got is None:
                 if len(views) > 64:
                     views.clear()
-                got = views[key] = chain_map(self, **filters)
-        return got
+                got = views[key] = MapView(self, **filters)
+            try:
+                return got.view(self)
+            except BaseException:
+                views.pop(key, None)  # never a half-patched view: the next request makes it whole
+                raise
 
     def partners(self, scope: str, ident: str) -> list[dict]:
         """The partner rows of one enterprise, platform, segment or gap (see :mod:`graph.partners`)."""
@@ -582,6 +588,16 @@ class Analysis:
         self._update_chain_caches(chain, fp, changes)
         if "counts" in old:
             keep["counts"] = self._updated_counts(old["counts"], changes)
+        # the chain map's views: patched from the footprint on their next request, unless the tree changed;
+        # the web layer's drawings of them check themselves against the view they were drawn from
+        if "chain_maps" in old and not fp.tree:
+            rels = {(u, v, t) for u, v, t, _ in (*changes.edges_removed, *changes.edges_added)}
+            for view in old["chain_maps"].values():
+                view.touch(fp.recs, rels)
+            keep["chain_maps"] = old["chain_maps"]
+        for k in ("vis_views", "vis_parts"):
+            if k in old:
+                keep[k] = old[k]
         tree = fp.tree
         segs = fp.segments
         changed_gaps: set[str] = set()

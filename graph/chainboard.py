@@ -13,6 +13,7 @@ the web turns them into labels, tooltips and colours.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from typing import Any, Iterable
 
@@ -20,7 +21,7 @@ from registry.model import LEAD_ROLES, LOCAL, OUTSIDE_SET, locality_group
 
 from .errors import EntityNotFound
 
-__all__ = ["structure", "board", "group_coverage", "chain_map", "find_in_map", "MEMBER_KINDS", "PER_SEGMENT", "EXPANDED_CAP", "MAX_NODES"]
+__all__ = ["structure", "board", "group_coverage", "chain_map", "MapView", "find_in_map", "MEMBER_KINDS", "PER_SEGMENT", "EXPANDED_CAP", "MAX_NODES"]
 
 MEMBER_KINDS = ("enterprise", "platform", "project")
 PER_SEGMENT = 0  # the default view: segments with counts; a segment's members come when it is expanded
@@ -157,6 +158,7 @@ def _passes(d: dict, kinds: Iterable[str], locality: str) -> bool:
 
 
 _KIND_RANK = {k: i for i, k in enumerate(MEMBER_KINDS)}
+_MEMBER_KIND_BY_RANK = dict(enumerate(MEMBER_KINDS))
 
 
 def _member_rank(d: dict) -> tuple:
@@ -185,208 +187,439 @@ def chain_map(analysis, *, rel: list[str], kinds: list[str], locality: str = "al
     Node kinds: ``segment`` (with level, score and counts), ``unassigned`` (members with no segment),
     a member kind (with its ``group``: local / outside / unknown / platform / project) and
     ``aggregate`` (the members left out of a segment, counted by kind).
+
+    The view is made whole here; :class:`MapView` keeps what it is made of so that a write patches it
+    (what ``Analysis.chain_map`` memoises).
     """
-    G = analysis.G
-    cov = analysis.coverage()["segments"]
-    order = {r["id"]: i for i, r in enumerate(cov)}
-    by_seg = {r["id"]: r for r in cov}
-    if segment is not None and segment not in by_seg:
-        raise EntityNotFound(f"no chain segment with id '{segment}'", details={"segment": segment})
-    st = analysis.board_structure()
-    group_set = st["group_set"]
-    shown_segs = list(st["lane_order"]) + list(st["groups"])
-    if segment:
-        keep, stack = set(), [segment]
-        while stack:
-            s = stack.pop()
-            if s not in keep:
-                keep.add(s)
-                stack.extend(by_seg[s].get("children") or [])
-        shown_segs = [s for s in shown_segs if s in keep]
-    shown_set = set(shown_segs)
+    return MapView(analysis, rel=rel, kinds=kinds, locality=locality, expand=expand, per_segment=per_segment,
+                   max_nodes=max_nodes, segment=segment, more=more).view(analysis)
 
-    def column_key(s: str):  # a segment's column: its top card's position; groups stand left of all
-        if s in group_set:
-            return -1
-        return by_seg[st["top_of"][s]].get("position") or 0
-    positions = sorted({column_key(s) for s in shown_segs})
-    col_index = {p: i for i, p in enumerate(positions)}
 
-    # members by primary segment: the first of its segments in chain order
-    # (one pass over the records with the chain index's tables: its segments by id, as Analysis.segments_of;
-    # the segments' names looked up for the members drawn only)
-    members: dict[str, list[dict]] = defaultdict(list)
-    unassigned: list[dict] = []
-    ent_segs = analysis.chain.ent_segs
-    kind_set = set(kinds) & set(MEMBER_KINDS)
-    for n, d in G.nodes(data=True):
-        if d.get("kind") not in kind_set or not _passes(d, kinds, locality):
-            continue
+class MapView:
+    """One chain-map view (one set of filters) as the pieces it is assembled from, kept across writes.
+
+    What a write can change is kept per member and per relation: each member's lane (its primary segment
+    under the view's filters) in rank order, where it is drawn (itself, its segment's aggregate node or its
+    folded segment's box), and each relation's contribution to a drawn edge (from, to, type) with every
+    relation of that edge (the one with the smallest id names it). :meth:`touch` marks the records a write
+    reached (and the relations it added or removed); the next :meth:`view` moves those members between
+    lanes, redraws the members whose place changed (theirs, and those that came into or fell out of a
+    lane's shown first ones), takes the relations at them out and puts them back, and assembles nodes and
+    edges again — the segments (a few hundred) and the shown members only. What depends on the segment
+    tree (which segments are shown, their order, columns and nesting) is fixed at construction: a write
+    that changes the tree drops the view (``Analysis._update_memo``).
+    """
+
+    def __init__(self, analysis, *, rel: list[str], kinds: list[str], locality: str = "all",
+                 expand: list[str] = (), per_segment: int = PER_SEGMENT, max_nodes: int = MAX_NODES,
+                 segment: str | None = None, more: list[str] = ()):
+        cov = analysis.coverage()["segments"]
+        by_seg = {r["id"]: r for r in cov}
+        if segment is not None and segment not in by_seg:
+            raise EntityNotFound(f"no chain segment with id '{segment}'", details={"segment": segment})
+        self.rel, self.kinds, self.locality, self.segment = rel, kinds, locality, segment
+        self.expand, self.per_segment, self.max_nodes = list(expand), per_segment, max_nodes
+        self.rel_set, self.kind_set = set(rel), set(kinds) & set(MEMBER_KINDS)
+        self.expand_set = set(expand)
+        self.more_set = set(more) & self.expand_set
+        self.patches = 0  # how many times a write was patched in (rather than the view made whole)
+        st = analysis.board_structure()
+        self.st_kids = st["kids"]
+        self.group_set = group_set = st["group_set"]
+        self.order = {r["id"]: i for i, r in enumerate(cov)}
+        shown_segs = list(st["lane_order"]) + list(st["groups"])
+        if segment:
+            keep, stack = set(), [segment]
+            while stack:
+                s = stack.pop()
+                if s not in keep:
+                    keep.add(s)
+                    stack.extend(by_seg[s].get("children") or [])
+            shown_segs = [s for s in shown_segs if s in keep]
+        self.shown_segs = shown_segs
+        self.seg_node = {s: f"seg:{s}" for s in shown_segs}
+
+        def column_key(s: str):  # a segment's column: its top card's position; groups stand left of all
+            if s in group_set:
+                return -1
+            return by_seg[st["top_of"][s]].get("position") or 0
+        self.column = {s: column_key(s) for s in shown_segs}
+        positions = sorted(set(self.column.values()))
+        self.col_index = {p: i for i, p in enumerate(positions)}
+        self.n_positions = len(positions)
+        self.top_of = {s: st["top_of"].get(s, s) for s in shown_segs}
+        self.depth = {s: 0 if s in group_set else _nesting(s, st) for s in shown_segs}
+        self.depth[UNASSIGNED] = 0
+
+        # members by lane (primary segment: the first of its segments in chain order), in rank order
+        G = analysis.G
+        self.lane_of: dict[str, str] = {}
+        self.rank_of: dict[str, tuple] = {}
+        self.lanes: dict[str, list[tuple]] = defaultdict(list)
+        self.kind_count: dict[str, dict[str, int]] = defaultdict(dict)
+        ent_segs = analysis.chain.ent_segs
+        for n, d in G.nodes(data=True):
+            lane = self._lane(n, d, ent_segs)
+            if lane is not None:
+                self._join(n, d, lane, sort=False)
+        for ms in self.lanes.values():
+            ms.sort()
+        # where each member is drawn, and the lanes' shown counts
+        self.where: dict[str, str] = {}
+        self.folded: set[str] = set()
+        self.shown_ids: dict[str, list[str]] = {}
+        self.caps, self.more_of = self._caps()
+        for lane, ms in self.lanes.items():
+            self._place_lane(lane, ms)
+        # the relations drawn: each one's edge key, each edge's relations (id by relation), the relations at a member
+        self.rel_key: dict[tuple, tuple] = {}
+        self.groups: dict[tuple, dict[tuple, str]] = {}
+        self.rels_at: dict[str, set] = defaultdict(set)
+        self._dirty_keys: set[tuple] = set()  # the edges whose relations changed since the last assembly
+        rel_set = self.rel_set
+        for u, v, k, d in G.edges(keys=True, data=True):
+            if k in rel_set:
+                self._count((u, v, k), d)
+        self.edges: dict[tuple, dict] = {}
+        self.edge_keys: list[tuple] = []
+        self._touched: set[str] = set()
+        self._touched_rels: set[tuple] = set()
+        self._result: dict | None = None
+
+    # ---------------------------------------------------------------- members and their lanes
+    def _lane(self, n: str, d: dict, ent_segs: dict) -> str | None:
+        """The lane a record is drawn in under this view's filters (None: not in this view)."""
+        if d.get("kind") not in self.kind_set or not _passes(d, self.kinds, self.locality):
+            return None
         segs = ent_segs.get(n, ())
-        inside = [s for s in segs if s in shown_set]
+        inside = [s for s in segs if s in self.seg_node]
         if inside:
-            members[min(inside, key=order.__getitem__) if len(inside) > 1 else inside[0]].append(d)
-        elif not segs and not segment:
-            unassigned.append(d)
-    lanes = [(s, members.get(s, [])) for s in shown_segs]
-    if unassigned:
-        lanes.append((UNASSIGNED, unassigned))
+            return min(inside, key=self.order.__getitem__) if len(inside) > 1 else inside[0]
+        if not segs and not self.segment:
+            return UNASSIGNED
+        return None
 
-    # the node budget: segments always; expanded segments first, then an even share each
-    budget = max(0, max_nodes - len(lanes))
-    expand_set = set(expand)
-    more_set = set(more) & expand_set
-
-    def first_cap(s: str) -> int:
-        if s in more_set:
-            return EXPANDED_CAP
-        return max(per_segment, EXPAND_FIRST) if s in expand_set else per_segment
-    caps = {s: min(len(ms), first_cap(s)) for s, ms in lanes}
-
-    def total():
-        return sum(caps[s] + (1 if 0 < caps[s] < len(ms) or (s in expand_set and caps[s] < len(ms)) else 0)
-                   for s, ms in lanes)
-    while total() > budget and any(caps.values()):
-        biggest = max(caps, key=lambda s: (s not in expand_set, caps[s]))
-        if caps[biggest] == 0:
-            break
-        over = total() - budget
-        caps[biggest] = max(0, caps[biggest] - max(1, min(over, caps[biggest] // 2 or 1)))
-
-    # blocks: a segment's box, then its shown members in a grid under it (and an aggregate node)
-    blocks: dict[str, dict] = {}
-    for s, ms in lanes:
-        shown = min(caps[s], len(ms))
-        more = len(ms) > shown and (shown > 0 or s in expand_set)
-        rows = -(-shown // GRID_COLS) + (1 if more else 0)
-        depth = 0 if s in group_set or s == UNASSIGNED else _nesting(s, st)
-        width = depth * INDENT + max(SEG_W, min(GRID_COLS, max(shown, 1)) * CELL_W if shown else SEG_W)
-        blocks[s] = {"depth": depth, "shown": shown, "more": more, "w": width,
-                     "h": SEG_PITCH + (rows * CELL_H + 12 if rows else 0)}
-
-    # cards (a top segment with the segments nested in it) stacked in columns upstream -> downstream; a
-    # column taller than MAX_COL_H is split into sub-columns, whole cards only; groups form a row above
-    cards: dict[Any, list[tuple[str, list[str]]]] = defaultdict(list)  # column -> [(top, its shown lanes)]
-    group_row: list[str] = []
-    for s, _ in lanes:
-        if s in group_set:
-            group_row.append(s)
-            continue
-        col = len(positions) if s == UNASSIGNED else col_index[column_key(s)]
-        top = s if s == UNASSIGNED else st["top_of"].get(s, s)
-        if not cards[col] or cards[col][-1][0] != top:
-            cards[col].append((top, [s]))
+    def _join(self, n: str, d: dict, lane: str, *, sort: bool = True) -> None:
+        rank = _member_rank(d)
+        self.lane_of[n], self.rank_of[n] = lane, rank
+        if sort:
+            bisect.insort(self.lanes[lane], rank)
         else:
-            cards[col][-1][1].append(s)
-    origin: dict[str, tuple[float, float]] = {}
-    x, y_top = 0.0, 0.0
-    if group_row:
-        for s in group_row:
-            origin[s] = (x, 0.0)
-            x += blocks[s]["w"] + COL_GAP
-        y_top = max(blocks[s]["h"] for s in group_row) + 20
-    x = 0.0
-    for col in sorted(cards):
-        subcols: list[list[str]] = [[]]
-        height = 0.0
-        for _, card_ in cards[col]:
-            h = sum(blocks[s]["h"] for s in card_)
-            if subcols[-1] and height + h > MAX_COL_H:
-                subcols.append([])
-                height = 0.0
-            subcols[-1].extend(card_)
-            height += h
-        for sub in subcols:
-            y = y_top
-            for s in sub:
-                origin[s] = (x, y)
-                y += blocks[s]["h"]
-            x += max(blocks[s]["w"] for s in sub) + COL_GAP
+            self.lanes[lane].append(rank)
+        kc = self.kind_count[lane]
+        kc[d["kind"]] = kc.get(d["kind"], 0) + 1
 
-    nodes: list[dict] = []
-    where: dict[str, str] = {}  # entity id -> node id it is drawn as (itself, its aggregate or its segment)
-    folded: set[str] = set()  # members drawn as their folded segment's box
-    n_hidden = 0
-    for s, ms in lanes:
-        b = blocks[s]
-        x0, y0 = origin[s]
-        x0 += b["depth"] * INDENT
-        head = (x0 + SEG_W / 2 - 5, y0 + SEG_PITCH / 2 - 4)
-        if s == UNASSIGNED:
-            nodes.append({"id": f"seg:{UNASSIGNED}", "kind": "unassigned", "x": head[0], "y": head[1],
-                          "count": len(ms)})
-            name = None
-        else:
-            r = by_seg[s]
-            name = r["name"]
-            # a group (the whole chain) takes the level most of its segments reach, as on the board
-            level = group_coverage(s, st)["level"] if s in group_set else r["level"]
-            nodes.append({"id": f"seg:{s}", "kind": "segment", "segment": s, "name": name, "depth": b["depth"],
-                          "x": head[0], "y": head[1], "level": level, "score": r["score"],
-                          "counts": r["counts"], "members": len(ms), "expanded": s in expand_set})
-        ms_sorted = sorted(ms, key=_member_rank)
-        cap = b["shown"]
-        for i, d in enumerate(ms_sorted[:cap]):
-            r_, q = divmod(i, GRID_COLS)
-            nodes.append({"id": d["id"], "kind": d["kind"], "group": member_class(d), "name": d.get("name") or d["id"],
-                          "aliases": list(d.get("aliases") or ()), "locality": d.get("locality"),
-                          "has_locality": "locality" in d, "roles": list(d.get("roles") or ()),
-                          "segment": None if s == UNASSIGNED else s,
-                          "segment_names": [analysis.name(x) for x in ent_segs.get(d["id"], ())],
-                          "x": x0 + q * CELL_W + CELL_W / 2, "y": y0 + SEG_PITCH + r_ * CELL_H + 14})
-            where[d["id"]] = d["id"]
-        hidden = ms_sorted[cap:]
-        if hidden:
-            n_hidden += len(hidden)
-            if b["more"]:
-                agg = f"agg:{s}"
-                counts: dict[str, int] = {}
-                for d in hidden:
-                    counts[d["kind"]] = counts.get(d["kind"], 0) + 1
-                    where[d["id"]] = agg
-                rows_used = -(-cap // GRID_COLS)
-                nodes.append({"id": agg, "kind": "aggregate", "segment": s, "name": name, "hidden_count": len(hidden),
-                              "hidden_by_kind": counts, "x": x0 + SEG_W / 2 - 5,
-                              "y": y0 + SEG_PITCH + rows_used * CELL_H + 20})
-            else:  # a folded segment stands for its members: their relations with shown ones start at its box
-                for d in hidden:
-                    where[d["id"]] = f"seg:{s}"
-                    folded.add(d["id"])
+    def _leave(self, n: str) -> str | None:
+        lane = self.lane_of.pop(n, None)
+        if lane is None:
+            return None
+        rank = self.rank_of.pop(n)
+        ms = self.lanes[lane]
+        i = bisect.bisect_left(ms, rank)
+        del ms[i]
+        kind = _MEMBER_KIND_BY_RANK[rank[0]]
+        kc = self.kind_count[lane]
+        kc[kind] -= 1
+        if not kc[kind]:
+            del kc[kind]
+        return lane
 
-    edges: dict[tuple, dict] = {}
-    first: dict[tuple, str] = {}
-    rel_set = set(rel)
-    for u, v, k, d in G.edges(keys=True, data=True):
-        if k not in rel_set:
-            continue
-        a = f"seg:{u}" if u in shown_set else where.get(u)
-        b = f"seg:{v}" if v in shown_set else where.get(v)
+    def _lane_list(self) -> list[str]:
+        """The lanes drawn, in order: every shown segment, then the members in no segment (when there are any)."""
+        return self.shown_segs + ([UNASSIGNED] if self.lanes.get(UNASSIGNED) else [])
+
+    def _caps(self) -> tuple[dict, dict]:
+        """How many members each lane shows, and whether it has an aggregate ("more") node: the node budget
+        holds the segments always; expanded segments come first, then an even share each."""
+        lanes = self._lane_list()
+        size = {s: len(self.lanes.get(s, ())) for s in lanes}
+        budget = max(0, self.max_nodes - len(lanes))
+        expand_set, more_set, per_segment = self.expand_set, self.more_set, self.per_segment
+
+        def first_cap(s: str) -> int:
+            if s in more_set:
+                return EXPANDED_CAP
+            return max(per_segment, EXPAND_FIRST) if s in expand_set else per_segment
+        caps = {s: min(size[s], first_cap(s)) for s in lanes}
+
+        def total():
+            return sum(caps[s] + (1 if 0 < caps[s] < size[s] or (s in expand_set and caps[s] < size[s]) else 0)
+                       for s in lanes)
+        if any(caps.values()):
+            while total() > budget and any(caps.values()):
+                biggest = max(caps, key=lambda s: (s not in expand_set, caps[s]))
+                if caps[biggest] == 0:
+                    break
+                over = total() - budget
+                caps[biggest] = max(0, caps[biggest] - max(1, min(over, caps[biggest] // 2 or 1)))
+        more_of = {s: size[s] > caps[s] and (caps[s] > 0 or s in expand_set) for s in lanes}
+        return caps, more_of
+
+    def _place_lane(self, lane: str, ms: list[tuple], only: Iterable[str] | None = None) -> None:
+        """Where the members of a lane are drawn (all of them, or ``only`` these): its first ``caps[lane]``
+        as themselves, the rest as its aggregate node or, when it has none, as its (folded) box."""
+        cap = self.caps.get(lane, 0)
+        shown = [r[-1] for r in ms[:cap]]
+        self.shown_ids[lane] = shown
+        hidden_at = f"agg:{lane}" if self.more_of.get(lane) else f"seg:{lane}"
+        fold = not self.more_of.get(lane)
+        where, folded = self.where, self.folded
+        shown_set = set(shown)
+        for n in (shown if only is None else only):
+            if n in shown_set:
+                where[n] = n
+                folded.discard(n)
+        for n in ((r[-1] for r in ms[cap:]) if only is None else only):
+            if n not in shown_set and self.lane_of.get(n) == lane:
+                where[n] = hidden_at
+                if fold:
+                    folded.add(n)
+                else:
+                    folded.discard(n)
+
+    # ---------------------------------------------------------------- relations and the edges they draw
+    def _end(self, n: str) -> str | None:
+        return self.seg_node.get(n) or self.where.get(n)
+
+    def _count(self, h: tuple, d: dict) -> None:
+        u, v, k = h
+        a, b = self._end(u), self._end(v)
         if a is None or b is None or a == b:
-            continue
-        if u in folded and v in folded:  # between two folded segments: a hairball of box-to-box lines at 10k
-            continue
-        e = edges.get((a, b, k))
-        rid = d.get("id") or ""
-        if e is None or rid < first[(a, b, k)]:
-            # the relation with the smallest id drawn as this edge names it (whatever order the graph holds
-            # them in); the others are counted. A shown member's relation with a folded segment's member ends
-            # at that segment's box: the map keeps it for when the member is picked (dozens of such lines per
-            # firm at 10k firms)
-            first[(a, b, k)] = rid
-            e = edges[(a, b, k)] = {"from": a, "to": b, "type": k, "count": e["count"] if e else 0,
-                                    "source_name": analysis.name(u), "target_name": analysis.name(v),
-                                    "product": d.get("product"),
-                                    "to_folded": u in folded or v in folded}
-        e["count"] += 1
-    member_total = sum(len(ms) for _, ms in lanes)
-    return {
-        "nodes": nodes,
-        "edges": [edges[key] for key in sorted(edges)],  # one order, whatever order the graph holds
-        "stats": {"segments": len(shown_segs), "members": member_total, "visible_members": member_total - n_hidden,
-                  "aggregated": n_hidden, "nodes": len(nodes), "edges": len(edges), "max_nodes": max_nodes},
-        "filters": {"rel": rel, "kinds": kinds, "locality": locality, "expand": list(expand), "more": sorted(more_set),
-                    "per_segment": per_segment, "max_nodes": max_nodes, "segment": segment},
-    }
+            return
+        if u in self.folded and v in self.folded:  # between two folded segments: a hairball of box-to-box lines
+            return
+        key = (a, b, k)
+        self.rel_key[h] = key
+        self.groups.setdefault(key, {})[h] = d.get("id") or ""
+        self.rels_at[u].add(h)
+        self.rels_at[v].add(h)
+        self._dirty_keys.add(key)
+
+    def _uncount(self, h: tuple) -> None:
+        key = self.rel_key.pop(h, None)
+        if key is None:
+            return
+        group = self.groups[key]
+        del group[h]
+        if not group:
+            del self.groups[key]
+        for n in h[:2]:
+            at = self.rels_at.get(n)
+            if at is not None:
+                at.discard(h)
+                if not at:
+                    del self.rels_at[n]
+        self._dirty_keys.add(key)
+
+    def _edge(self, analysis, key: tuple) -> dict:
+        """A drawn edge, named by the relation with the smallest id of those it stands for; the others are
+        counted. A shown member's relation with a folded segment's member ends at that segment's box: the map
+        keeps it for when the member is picked (dozens of such lines per firm at 10k firms)."""
+        group = self.groups[key]
+        h = min(group, key=lambda x: (group[x], x))
+        u, v, k = h
+        d = analysis.G.edges[u, v, k]
+        return {"from": key[0], "to": key[1], "type": k, "count": len(group),
+                "source_name": analysis.name(u), "target_name": analysis.name(v), "product": d.get("product"),
+                "to_folded": u in self.folded or v in self.folded}
+
+    # ---------------------------------------------------------------- a write
+    def touch(self, recs: Iterable[str], rels: Iterable[tuple] = ()) -> None:
+        """Mark what a write reached (records whose analysed fields changed, came or went, or at an end of a
+        changed relation; the relations added or removed as (source, target, type)): the next :meth:`view`
+        brings the view up to date. The segment tree must be as it was (else drop the view)."""
+        self._touched.update(recs)
+        self._touched_rels.update(h for h in rels if h[2] in self.rel_set)
+        self._result = None  # the segments' counts and levels are read again in any case
+
+    def _patch(self, analysis) -> None:
+        G, ent_segs = analysis.G, analysis.chain.ent_segs
+        touched, self._touched = self._touched, set()
+        rels, self._touched_rels = self._touched_rels, set()
+        self.patches += 1
+        lanes_changed: set[str] = set()
+        members: set[str] = set()  # members whose relations are counted again
+        for n in touched:
+            was = self._leave(n)
+            if was is not None:
+                lanes_changed.add(was)
+                members.add(n)
+            d = G.nodes[n] if n in G else None
+            lane = self._lane(n, d, ent_segs) if d is not None else None
+            if lane is not None:
+                self._join(n, d, lane)
+                lanes_changed.add(lane)
+                members.add(n)
+            if was is not None and lane is None:
+                self.where.pop(n, None)
+                self.folded.discard(n)
+        old_caps, old_more = self.caps, self.more_of
+        self.caps, self.more_of = self._caps()
+        for lane in set(old_caps) | set(self.caps):
+            if lane in lanes_changed or old_caps.get(lane) != self.caps.get(lane) or \
+                    old_more.get(lane) != self.more_of.get(lane):
+                lanes_changed.add(lane)
+        for lane in lanes_changed:
+            ms = self.lanes.get(lane, [])
+            old_shown = self.shown_ids.get(lane, [])
+            if old_more.get(lane) != self.more_of.get(lane) or (lane not in old_caps) != (lane not in self.caps):
+                self._place_lane(lane, ms)  # every hidden member moves between the aggregate and the box
+                members.update(r[-1] for r in ms)
+            else:
+                cap = self.caps.get(lane, 0)
+                now = [r[-1] for r in ms[:cap]]
+                moved = (set(old_shown) ^ set(now)) | {n for n in touched if self.lane_of.get(n) == lane}
+                self._place_lane(lane, ms, only=moved)
+                members.update(moved)
+            members.update(n for n in old_shown if self.lane_of.get(n) != lane)
+        for n in lanes_changed - set(self.caps):
+            self.shown_ids.pop(n, None)
+        # the relations at every member whose place changed (and those the write added or removed), again
+        hs = set(rels)
+        for n in members:
+            hs.update(self.rels_at.get(n, ()))
+            if n in G:
+                for v, by_type in G.succ[n].items():
+                    hs.update((n, v, k) for k in by_type if k in self.rel_set)
+                for u, by_type in G.pred[n].items():
+                    hs.update((u, n, k) for k in by_type if k in self.rel_set)
+        for h in hs:
+            self._uncount(h)
+        for h in hs:
+            u, v, k = h
+            if G.has_edge(u, v, k):
+                self._count(h, G.edges[u, v, k])
+
+    # ---------------------------------------------------------------- the view
+    def view(self, analysis) -> dict:
+        """The view as plain data (the same object until a write touches it)."""
+        if self._touched or self._touched_rels:
+            self._patch(analysis)
+        if self._result is None:
+            self._result = self._assemble(analysis)
+        return self._result
+
+    def _assemble(self, analysis) -> dict:
+        by_seg = analysis.coverage_by_segment()
+        group_set, caps, more_of = self.group_set, self.caps, self.more_of
+        lanes = self._lane_list()
+        size = {s: len(self.lanes.get(s, ())) for s in lanes}
+        # blocks: a segment's box, then its shown members in a grid under it (and an aggregate node)
+        blocks: dict[str, dict] = {}
+        for s in lanes:
+            shown = caps[s]
+            rows = -(-shown // GRID_COLS) + (1 if more_of[s] else 0)
+            depth = self.depth[s]
+            width = depth * INDENT + max(SEG_W, min(GRID_COLS, max(shown, 1)) * CELL_W if shown else SEG_W)
+            blocks[s] = {"depth": depth, "shown": shown, "more": more_of[s], "w": width,
+                         "h": SEG_PITCH + (rows * CELL_H + 12 if rows else 0)}
+
+        # cards (a top segment with the segments nested in it) stacked in columns upstream -> downstream; a
+        # column taller than MAX_COL_H is split into sub-columns, whole cards only; groups form a row above
+        cards: dict[Any, list[tuple[str, list[str]]]] = defaultdict(list)  # column -> [(top, its shown lanes)]
+        group_row: list[str] = []
+        for s in lanes:
+            if s in group_set:
+                group_row.append(s)
+                continue
+            col = self.n_positions if s == UNASSIGNED else self.col_index[self.column[s]]
+            top = s if s == UNASSIGNED else self.top_of[s]
+            if not cards[col] or cards[col][-1][0] != top:
+                cards[col].append((top, [s]))
+            else:
+                cards[col][-1][1].append(s)
+        origin: dict[str, tuple[float, float]] = {}
+        x, y_top = 0.0, 0.0
+        if group_row:
+            for s in group_row:
+                origin[s] = (x, 0.0)
+                x += blocks[s]["w"] + COL_GAP
+            y_top = max(blocks[s]["h"] for s in group_row) + 20
+        x = 0.0
+        for col in sorted(cards):
+            subcols: list[list[str]] = [[]]
+            height = 0.0
+            for _, card_ in cards[col]:
+                h = sum(blocks[s]["h"] for s in card_)
+                if subcols[-1] and height + h > MAX_COL_H:
+                    subcols.append([])
+                    height = 0.0
+                subcols[-1].extend(card_)
+                height += h
+            for sub in subcols:
+                y = y_top
+                for s in sub:
+                    origin[s] = (x, y)
+                    y += blocks[s]["h"]
+                x += max(blocks[s]["w"] for s in sub) + COL_GAP
+
+        st = {"by_id": by_seg, "kids": self.st_kids}
+        G, ent_segs = analysis.G, analysis.chain.ent_segs
+        nodes: list[dict] = []
+        n_hidden = 0
+        for s in lanes:
+            b = blocks[s]
+            x0, y0 = origin[s]
+            x0 += b["depth"] * INDENT
+            head = (x0 + SEG_W / 2 - 5, y0 + SEG_PITCH / 2 - 4)
+            n_members = size[s]
+            if s == UNASSIGNED:
+                nodes.append({"id": f"seg:{UNASSIGNED}", "kind": "unassigned", "x": head[0], "y": head[1],
+                              "count": n_members})
+                name = None
+            else:
+                r = by_seg[s]
+                name = r["name"]
+                # a group (the whole chain) takes the level most of its segments reach, as on the board
+                level = group_coverage(s, st)["level"] if s in group_set else r["level"]
+                nodes.append({"id": f"seg:{s}", "kind": "segment", "segment": s, "name": name, "depth": b["depth"],
+                              "x": head[0], "y": head[1], "level": level, "score": r["score"],
+                              "counts": r["counts"], "members": n_members, "expanded": s in self.expand_set})
+            shown = self.shown_ids.get(s, [])
+            shown_kinds: dict[str, int] = {}
+            for i, m in enumerate(shown):
+                d = G.nodes[m]
+                r_, q = divmod(i, GRID_COLS)
+                shown_kinds[d["kind"]] = shown_kinds.get(d["kind"], 0) + 1
+                nodes.append({"id": d["id"], "kind": d["kind"], "group": member_class(d), "name": d.get("name") or d["id"],
+                              "aliases": list(d.get("aliases") or ()), "locality": d.get("locality"),
+                              "has_locality": "locality" in d, "roles": list(d.get("roles") or ()),
+                              "segment": None if s == UNASSIGNED else s,
+                              "segment_names": [analysis.name(x) for x in ent_segs.get(d["id"], ())],
+                              "x": x0 + q * CELL_W + CELL_W / 2, "y": y0 + SEG_PITCH + r_ * CELL_H + 14})
+            hidden = n_members - len(shown)
+            if hidden:
+                n_hidden += hidden
+                if b["more"]:
+                    kc = self.kind_count[s]
+                    counts = {k: c for k in MEMBER_KINDS if (c := kc.get(k, 0) - shown_kinds.get(k, 0)) > 0}
+                    rows_used = -(-len(shown) // GRID_COLS)
+                    nodes.append({"id": f"agg:{s}", "kind": "aggregate", "segment": s, "name": name,
+                                  "hidden_count": hidden, "hidden_by_kind": counts, "x": x0 + SEG_W / 2 - 5,
+                                  "y": y0 + SEG_PITCH + rows_used * CELL_H + 20})
+
+        # the edges: those whose relations changed made again, kept in one order (whatever order the graph holds)
+        edges, keys = self.edges, self.edge_keys
+        for key in self._dirty_keys:
+            if key in self.groups:
+                if key not in edges:
+                    bisect.insort(keys, key)
+                edges[key] = self._edge(analysis, key)
+            elif key in edges:
+                del edges[key]
+                del keys[bisect.bisect_left(keys, key)]
+        self._dirty_keys = set()
+        member_total = sum(size.values())
+        return {
+            "nodes": nodes,
+            "edges": [edges[key] for key in keys],
+            "stats": {"segments": len(self.shown_segs), "members": member_total,
+                      "visible_members": member_total - n_hidden, "aggregated": n_hidden, "nodes": len(nodes),
+                      "edges": len(edges), "max_nodes": self.max_nodes},
+            "filters": {"rel": self.rel, "kinds": self.kinds, "locality": self.locality, "expand": list(self.expand),
+                        "more": sorted(self.more_set), "per_segment": self.per_segment, "max_nodes": self.max_nodes,
+                        "segment": self.segment},
+        }
 
 
 def find_in_map(analysis, q: str, *, limit: int = 8) -> list[dict]:

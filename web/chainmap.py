@@ -216,23 +216,54 @@ def _edge(e: dict) -> dict:
 
 
 def graph_view(analysis, *, segment: str | None = None, **filters) -> dict:
-    """The chain map of ``graph.chainboard.chain_map`` as vis-network data, in the page's language."""
+    """The chain map of ``graph.chainboard.chain_map`` as vis-network data, in the page's language.
+
+    Memoised per language and filters against the very view it was drawn from: ``Analysis.chain_map``
+    returns the same object until a write touches it, and after a write (it patches the view) only the
+    nodes and edges that differ are worded again (:func:`_drawn`); both memos outlive a write."""
     if segment is not None and segment not in analysis.coverage_by_segment():
         raise NotFound(f"环节 '{segment}' 不存在 / no chain segment with id '{segment}'")
     lang = current_lang()
+    view = analysis.chain_map(segment=segment, **filters)
     key = f"vis:{lang}:" + repr((segment, sorted((k, tuple(v) if isinstance(v, list) else v)
                                                  for k, v in filters.items())))
-
-    def compute():
-        view = analysis.chain_map(segment=segment, **filters)
-        return dict(view, nodes=[_node(n) for n in view["nodes"]], edges=[_edge(e) for e in view["edges"]])
-    views = analysis.memo("vis_views", dict)  # the drawn views of this snapshot, per language and filters
+    views = analysis.memo("vis_views", dict)  # the drawn views, per language and filters: (view, drawing)
     got = views.get(key)
-    if got is None:
-        if len(views) > 64:
-            views.clear()
-        got = views[key] = compute()
-    return got
+    if got is not None and got[0] is view:
+        return got[1]
+    parts = analysis.memo("vis_parts", dict)  # per language: node id / edge key -> (as given, as drawn)
+    nodes, edges = parts.setdefault(f"{lang}:nodes", {}), parts.setdefault(f"{lang}:edges", {})
+    if len(nodes) + len(edges) > PARTS_KEPT:
+        nodes.clear()
+        edges.clear()
+    drawn = dict(view, nodes=[_drawn(n, nodes, n["id"], _node) for n in view["nodes"]],
+                 edges=[_drawn(e, edges, (e["from"], e["to"], e["type"]), _edge) for e in view["edges"]])
+    if len(views) > 64:
+        views.clear()
+    views[key] = (view, drawn)
+    return drawn
+
+
+PARTS_KEPT = 50_000  # drawn nodes and edges kept per language for the next drawing (about 2 KB each)
+_PLACE = ("x", "y")
+
+
+def _drawn(item: dict, kept: dict, key, draw) -> dict:
+    """A node or edge as drawn: the one drawn before when it is the same (or only moved: then a copy at its
+    new place), else drawn anew (its words through the catalogue)."""
+    hit = kept.get(key)
+    if hit is not None:
+        was, out = hit
+        if was is item or was == item:
+            return out
+        if "x" in item and len(was) == len(item) and all(
+                k in _PLACE or was.get(k, was) == v for k, v in item.items()):
+            out = dict(out, x=item["x"], y=item["y"])
+            kept[key] = (item, out)
+            return out
+    out = draw(item)
+    kept[key] = (item, out)
+    return out
 
 
 VIS_OPTIONS = {

@@ -34,7 +34,7 @@ def _results(a: Analysis, probe: list[str]) -> dict:
     out = {"report": a.report(), "coverage": a.coverage(), "all_gaps": a.all_gaps(), "data_gaps": a.data_gaps(),
            "data_todo": a.data_todo(), "board": a.board(), "counts": a.counts(), "leaders": a.chain_leaders(),
            "gap_counts": a.gap_counts(), "target_progress": a.target_progress(),
-           "map": a.chain_map(rel=list(DEFAULT_RELATIONS), kinds=list(MEMBER_KINDS)),
+           "maps": _maps(a),
            "candidates": {g["id"]: a.candidates(g, limit=5) for g in a.all_gaps()},
            "top_candidates": {g["id"]: a.candidates(g) for g in a.all_gaps()[:15]},
            "partners": {n: a.partners("enterprise", n) for n in probe if a.record(n)
@@ -46,6 +46,38 @@ def _results(a: Analysis, probe: list[str]) -> dict:
     for g in a.all_gaps()[:12]:  # the web layer's memo of a gap as shown (kept across a write when unchanged)
         _with_candidates(a, g, 5)
     return out
+
+
+def _map_views(a: Analysis) -> dict[str, dict]:
+    """The chain-map views checked after every write (each asked before the next write too, so that the write
+    patches it): the default view, expanded segments (one with all its members, and the members in no
+    segment), a locality filter, one segment's subtree under a tight budget, a relation and a kind filter."""
+    from web.chainmap import DEFAULT_RELATIONS, MEMBER_KINDS
+
+    segs = sorted(r["id"] for r in a.coverage()["segments"])
+    rel, kinds = list(DEFAULT_RELATIONS), list(MEMBER_KINDS)
+    return {"default": dict(rel=rel, kinds=kinds),
+            "expand": dict(rel=rel, kinds=kinds, expand=[segs[0], segs[-1], "__unassigned__"], more=[segs[-1]]),
+            "local": dict(rel=rel, kinds=kinds, locality="in", expand=[segs[0]]),
+            "outside_budget": dict(rel=rel, kinds=kinds, locality="out", per_segment=3, max_nodes=50),
+            "segment": dict(rel=rel, kinds=kinds, segment=segs[len(segs) // 2], per_segment=60, max_nodes=600),
+            "supplies": dict(rel=["SUPPLIES", "RESEARCH_PARTNER"], kinds=["enterprise"], per_segment=2)}
+
+
+def _maps(a: Analysis) -> dict:
+    out = {name: a.chain_map(**f) for name, f in _map_views(a).items()}
+    from flask import has_request_context
+
+    if has_request_context():  # the same views as the web draws them
+        from web.chainmap import graph_view
+
+        out.update({f"drawn:{name}": graph_view(a, **f) for name, f in _map_views(a).items()})
+    return out
+
+
+def _map_patches(a: Analysis) -> int:
+    """How many times a write was patched into the chain-map views the analysis keeps."""
+    return sum(v.patches for v in a._memo.get("chain_maps", {}).values())
 
 
 def _shown_gaps(a: Analysis, fresh: Analysis) -> tuple[dict, dict]:
@@ -157,11 +189,14 @@ class Writer:
 
 
 KEPT: list[int] = []  # how many gaps as shown each write kept (so that the check above is not vacuous)
+PATCHED: list[int] = []  # how many chain-map views each write patched (not made whole)
+APPLIED: list[dict] = []  # what bringing the snapshot up to date said, write by write (the same object: no change)
 
 
 def _check(app, reg: Registry, probe: list[str], what: str) -> Analysis:
     with app.test_request_context("/"):
         snap = snapshot()
+        APPLIED.append(_cache().last)
         last = dict(_cache().last or {})
     assert last["mode"] == "patch", (what, last)  # brought up to date, not read whole
     fresh_analysis = Analysis(build_graph(*reg.export_graph()))
@@ -169,7 +204,9 @@ def _check(app, reg: Registry, probe: list[str], what: str) -> Analysis:
         kept, made = _shown_gaps(snap.analysis, fresh_analysis)
         assert kept == made, (what, differences(kept, made))
         KEPT.append(len(kept))
+        patches = _map_patches(snap.analysis)
         inc = _results(snap.analysis, probe)
+        PATCHED.append(_map_patches(snap.analysis) - patches)
         fresh = _results(fresh_analysis, probe)
     for key in fresh:
         assert inc[key] == fresh[key], (what, key, differences(inc[key], fresh[key]))
@@ -187,11 +224,17 @@ def _run(app, reg: Registry, steps: int, seed: int, monkeypatch) -> dict:
         _results(first, probe)  # every result memoised, so that each write has something to keep up to date
     w = Writer(reg, random.Random(seed))
     KEPT.clear()
+    PATCHED.clear()
     for i in range(steps):
         kind = w.step()
         a = _check(app, reg, probe, f"step {i}: {kind}")
         assert a is first  # one analysis, brought up to date in place
+        applied = len(APPLIED) < 2 or APPLIED[-1] is not APPLIED[-2]  # (a write may have had nothing to do)
+        if applied and not a.last_apply["quiet"] and not a.last_apply["tree"]:
+            # every view asked before the write was patched (and came out equal to the one made whole)
+            assert PATCHED[-1] >= len(_map_views(a)), (i, kind, PATCHED[-1])
     assert sum(KEPT) > 0  # some writes kept gaps as shown, and they were right
+    assert sum(PATCHED) >= steps  # the chain-map views were patched, and they were right
     return w.kinds_done
 
 
