@@ -718,6 +718,9 @@ class Analysis:
         memo.update(keep)
         if "_grouped" in old and not tree:
             memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in)
+            if "gap_counts" in old:  # the chain board's gap counts: the gaps that went out and came in, counted
+                memo["gap_counts"] = _recounted(old["gap_counts"], old["_grouped"]["grouped"],
+                                                memo["_grouped"]["grouped"], dep_out, dep_in)
         elif "_grouped" in old:
             changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
         for k, v in old.items():
@@ -782,6 +785,27 @@ class Analysis:
         n_edges = counts["total_relations"] + len(changes.edges_added) - len(changes.edges_removed)
         return {"entities": kinds, "relations": dict(sorted(rels.items())), "total_entities": n_nodes,
                 "total_relations": n_edges}
+
+
+def _recounted(counts: dict[str, int], was: dict, now: dict, dep_out: list, dep_in: list) -> dict[str, int]:
+    """Segment id -> number of gaps concerning it (``Analysis.gap_counts``) after a write, from the counts
+    before: the gaps of each category list that went out are taken off and those that came in added (the
+    dependence gaps, thousands, by what went and came; the other lists, made again per write, by identity)."""
+    out = dict(counts)
+    gone, came = list(dep_out), list(dep_in)
+    for c, lst in now.items():
+        if c == "dependence" or lst is was.get(c):
+            continue
+        ids_was, ids_now = {id(g) for g in was.get(c, ())}, {id(g) for g in lst}
+        gone += [g for g in was.get(c, ()) if id(g) not in ids_now]
+        came += [g for g in lst if id(g) not in ids_was]
+    for gaps, sign in ((gone, -1), (came, 1)):
+        for g in gaps:
+            for s in gap_segments(g):
+                n = out[s] = out.get(s, 0) + sign
+                if not n:
+                    del out[s]
+    return out
 
 
 def _index_of(lst: list, item, key) -> int:
