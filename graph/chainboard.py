@@ -264,13 +264,12 @@ class MapView:
                 self._join(n, d, lane, sort=False)
         for ms in self.lanes.values():
             ms.sort()
-        # where each member is drawn, and the lanes' shown counts
-        self.where: dict[str, str] = {}
-        self.folded: set[str] = set()
+        # the lanes' shown counts and members (the others are drawn as their lane's aggregate node or box)
+        self.shown: set[str] = set()
         self.shown_ids: dict[str, list[str]] = {}
         self.caps, self.more_of = self._caps()
         for lane, ms in self.lanes.items():
-            self._place_lane(lane, ms)
+            self._show(lane, ms)
         # the relations drawn: each one's edge key, each edge's relations (id by relation), the relations at a member
         self.rel_key: dict[tuple, tuple] = {}
         self.groups: dict[tuple, dict[tuple, str]] = {}
@@ -355,38 +354,35 @@ class MapView:
         more_of = {s: size[s] > caps[s] and (caps[s] > 0 or s in expand_set) for s in lanes}
         return caps, more_of
 
-    def _place_lane(self, lane: str, ms: list[tuple], only: Iterable[str] | None = None) -> None:
-        """Where the members of a lane are drawn (all of them, or ``only`` these): its first ``caps[lane]``
-        as themselves, the rest as its aggregate node or, when it has none, as its (folded) box."""
-        cap = self.caps.get(lane, 0)
-        shown = [r[-1] for r in ms[:cap]]
-        self.shown_ids[lane] = shown
-        hidden_at = f"agg:{lane}" if self.more_of.get(lane) else f"seg:{lane}"
-        fold = not self.more_of.get(lane)
-        where, folded = self.where, self.folded
-        shown_set = set(shown)
-        for n in (shown if only is None else only):
-            if n in shown_set:
-                where[n] = n
-                folded.discard(n)
-        for n in ((r[-1] for r in ms[cap:]) if only is None else only):
-            if n not in shown_set and self.lane_of.get(n) == lane:
-                where[n] = hidden_at
-                if fold:
-                    folded.add(n)
-                else:
-                    folded.discard(n)
+    def _show(self, lane: str, ms: list[tuple]) -> list[str]:
+        """A lane's first ``caps[lane]`` members, drawn as themselves (those it showed before are taken out
+        of ``shown`` first, for every lane that changed: a member may have moved between them)."""
+        shown = [r[-1] for r in ms[:self.caps.get(lane, 0)]]
+        if shown:
+            self.shown_ids[lane] = shown
+            self.shown.update(shown)
+        return shown
 
     # ---------------------------------------------------------------- relations and the edges they draw
-    def _end(self, n: str) -> str | None:
-        return self.seg_node.get(n) or self.where.get(n)
+    def _end(self, n: str) -> tuple[str | None, bool]:
+        """Where a record is drawn (its box, itself, its lane's aggregate node or its folded lane's box; None:
+        not in this view) and whether it is folded into its lane's box."""
+        got = self.seg_node.get(n)
+        if got is not None or n in self.shown:
+            return got or n, False
+        lane = self.lane_of.get(n)
+        if lane is None:
+            return None, False
+        if self.more_of.get(lane):
+            return f"agg:{lane}", False
+        return f"seg:{lane}", True
 
     def _count(self, h: tuple, d: dict) -> None:
         u, v, k = h
-        a, b = self._end(u), self._end(v)
+        (a, fa), (b, fb) = self._end(u), self._end(v)
         if a is None or b is None or a == b:
             return
-        if u in self.folded and v in self.folded:  # between two folded segments: a hairball of box-to-box lines
+        if fa and fb:  # between two folded segments: a hairball of box-to-box lines at 10k
             return
         key = (a, b, k)
         self.rel_key[h] = key
@@ -421,7 +417,7 @@ class MapView:
         d = analysis.G.edges[u, v, k]
         return {"from": key[0], "to": key[1], "type": k, "count": len(group),
                 "source_name": analysis.name(u), "target_name": analysis.name(v), "product": d.get("product"),
-                "to_folded": u in self.folded or v in self.folded}
+                "to_folded": self._end(u)[1] or self._end(v)[1]}
 
     # ---------------------------------------------------------------- a write
     def touch(self, recs: Iterable[str], rels: Iterable[tuple] = ()) -> None:
@@ -450,30 +446,22 @@ class MapView:
                 self._join(n, d, lane)
                 lanes_changed.add(lane)
                 members.add(n)
-            if was is not None and lane is None:
-                self.where.pop(n, None)
-                self.folded.discard(n)
         old_caps, old_more = self.caps, self.more_of
         self.caps, self.more_of = self._caps()
         for lane in set(old_caps) | set(self.caps):
             if lane in lanes_changed or old_caps.get(lane) != self.caps.get(lane) or \
                     old_more.get(lane) != self.more_of.get(lane):
                 lanes_changed.add(lane)
-        for lane in lanes_changed:
+        olds = {lane: self.shown_ids.pop(lane, []) for lane in lanes_changed}
+        for was in olds.values():
+            self.shown.difference_update(was)
+        for lane, was in olds.items():
             ms = self.lanes.get(lane, [])
-            old_shown = self.shown_ids.get(lane, [])
-            if old_more.get(lane) != self.more_of.get(lane) or (lane not in old_caps) != (lane not in self.caps):
-                self._place_lane(lane, ms)  # every hidden member moves between the aggregate and the box
-                members.update(r[-1] for r in ms)
+            self._show(lane, ms)
+            if old_more.get(lane) != self.more_of.get(lane):
+                members.update(r[-1] for r in ms)  # every hidden member moves between the aggregate and the box
             else:
-                cap = self.caps.get(lane, 0)
-                now = [r[-1] for r in ms[:cap]]
-                moved = (set(old_shown) ^ set(now)) | {n for n in touched if self.lane_of.get(n) == lane}
-                self._place_lane(lane, ms, only=moved)
-                members.update(moved)
-            members.update(n for n in old_shown if self.lane_of.get(n) != lane)
-        for n in lanes_changed - set(self.caps):
-            self.shown_ids.pop(n, None)
+                members.update(set(was).symmetric_difference(self.shown_ids.get(lane, ())))
         # the relations at every member whose place changed (and those the write added or removed), again
         hs = set(rels)
         for n in members:
