@@ -42,6 +42,8 @@ __all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distanc
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 REPORT_TOP = 10
 REPORT_CANDIDATES = 3
+# chain-map views kept (and patched by each write): each holds every member's lane, ~1.4 MB at 10k firms
+MAP_VIEWS_KEPT = 16
 # record fields no analysis reads (only the partner lists show them, and those are dropped on every write):
 # a change to these alone keeps every result (tests/graph/test_incremental.py checks graph/ never names them)
 UNREAD_FIELDS = frozenset({"address", "contact_person", "email", "phone", "website", "version", "date", "doc_no",
@@ -453,11 +455,12 @@ class Analysis:
         key = "chain_map:" + repr(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in filters.items()))
         views = self.memo("chain_maps", dict)
         with self._lock:
-            got = views.get(key)
+            got = views.pop(key, None)
             if got is None:
-                if len(views) > 64:
-                    views.clear()
-                got = views[key] = MapView(self, **filters)
+                while len(views) >= MAP_VIEWS_KEPT:  # the least recently asked for goes
+                    del views[next(iter(views))]
+                got = MapView(self, **filters)
+            views[key] = got  # (last: the most recently asked for)
             try:
                 return got.view(self)
             except BaseException:
