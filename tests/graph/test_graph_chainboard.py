@@ -118,3 +118,102 @@ def test_the_default_view_at_10k_firms_carries_no_firm():
     full = a.chain_map(**ALL, expand=[big["segment"]], more=[big["segment"]])
     assert full["stats"]["visible_members"] == min(big["members"], 1000)
     assert clashes(full["nodes"]) == []
+
+
+# ------------------------------------------------------------------ kept across writes (issue 12)
+def _fresh(a: Analysis) -> Analysis:
+    return Analysis(build_graph([dict(d) for _, d in a.G.nodes(data=True)],
+                                [dict(d, type=k, source=u, target=v) for u, v, k, d in a.G.edges(keys=True, data=True)]))
+
+
+def _views(segs: list[str]) -> dict[str, dict]:
+    return {"default": dict(ALL),
+            "expand_more": dict(ALL, expand=[segs[2], segs[-1], "__unassigned__"], more=[segs[-1]]),
+            # a tight budget: a lane growing by one takes room from others (their first members change)
+            "tight": dict(ALL, per_segment=3, max_nodes=100),
+            "tight_local": dict(ALL, locality="in", per_segment=2, max_nodes=30, expand=[segs[3]]),
+            "subtree": dict(ALL, segment=segs[0], per_segment=60, max_nodes=200),
+            "supplies": dict(rel=["SUPPLIES"], kinds=["enterprise"], locality="out", per_segment=5)}
+
+
+def test_views_patched_by_each_write_equal_views_made_whole():
+    """Every kind of write the map draws differently (a member moving lanes, coming or going, a relation coming
+    or going, a rename, a locality, the lane of members in no segment coming and going), applied one by one:
+    the views asked before each write are patched (not made whole) and equal the views of a fresh analysis."""
+    import random
+
+    entities, relations = synthetic_registry(400, seed=2)
+    a = Analysis(build_graph(entities, relations))
+    segs = [r["id"] for r in a.coverage()["segments"]]
+    views = _views(segs)
+    rng = random.Random(9)
+    rows = lambda n: dict(a.G.nodes[n])  # noqa: E731
+
+    def firms():
+        return sorted(n for n in a.chain.by_kind["enterprise"])
+
+    def rel(u, t, v, **extra):
+        return {f"{u}>{t}>{v}": (u, t, v, {"type": t, "source": u, "target": v, **extra})}
+    made = [{name: a.chain_map(**f) for name, f in views.items()}]
+    for step in range(40):
+        f, g = rng.sample(firms(), 2)
+        s = rng.choice(segs)
+        kind = step % 8
+        if kind == 0:
+            delta = {"nodes": {f: dict(rows(f), locality=rng.choice(["cluster", "china", "abroad", "unknown"]))}}
+        elif kind == 1:
+            delta = {"relations": rel(f, "IN_SEGMENT", s)}
+        elif kind == 2:
+            own = [(u, v) for u, v, k in a.G.out_edges(f, keys=True) if k == "IN_SEGMENT"]
+            delta = {"relations": {f"{u}>IN_SEGMENT>{v}": (u, "IN_SEGMENT", v, None) for u, v in own}}  # no segment
+        elif kind == 3:
+            delta = {"relations": rel(f, "SUPPLIES", g, product=rng.choice(["钕铁硼", "氧化镨钕"]))}
+        elif kind == 4:
+            sup = sorted((u, v) for u, v, k in a.G.edges(keys=True) if k == "SUPPLIES")
+            u, v = rng.choice(sup)
+            delta = {"relations": {f"{u}>SUPPLIES>{v}": (u, "SUPPLIES", v, None)}}
+        elif kind == 5:
+            delta = {"nodes": {f: dict(rows(f), name=f"改名{step}（SYNTHETIC）", roles=["chain_leader"])}}
+        elif kind == 6:
+            delta = {"nodes": {f: None}}
+        else:
+            new = f"syn-new-{step}"
+            delta = {"nodes": {new: {"id": new, "kind": rng.choice(["enterprise", "platform"]), "name": f"新{step}",
+                                     "locality": "cluster"}}, **({"relations": rel(new, "IN_SEGMENT", s)} if step % 16 else {})}
+        fp = a.apply(delta)
+        assert not fp.tree, (step, delta)
+        kept = list(a._memo["chain_maps"].values())
+        patches = sum(v.patches for v in kept)
+        fresh = _fresh(a)
+        for name, f_ in views.items():
+            got = a.chain_map(**f_)
+            assert got == fresh.chain_map(**f_), (step, name)
+            # made again (the counts in its boxes changed at least), unless the write changed nothing
+            assert (got is made[-1][name]) == fp.quiet, (step, name, fp.as_dict())
+        assert list(a._memo["chain_maps"].values()) == kept  # none made whole …
+        assert sum(v.patches for v in kept) == patches + (0 if fp.quiet else len(views))  # … each patched once
+        made.append({name: a.chain_map(**f_) for name, f_ in views.items()})
+        assert all(made[-1][n] is a.chain_map(**f_) for n, f_ in views.items())  # the same until the next write
+    # the writes reached what they should: lanes' first members changed under the tight budgets
+    firsts = [tuple(n["id"] for n in m["tight"]["nodes"] if n["kind"] == "enterprise") for m in made]
+    assert len(set(firsts)) > 5
+    assert any(m["expand_more"]["stats"]["aggregated"] != made[0]["expand_more"]["stats"]["aggregated"] for m in made)
+
+
+def test_a_tree_change_makes_the_views_again_and_few_are_kept():
+    from graph.analysis import MAP_VIEWS_KEPT
+
+    entities, relations = synthetic_registry(200, seed=3)
+    a = Analysis(build_graph(entities, relations))
+    segs = [r["id"] for r in a.coverage()["segments"]]
+    before = a.chain_map(**ALL)
+    a.apply({"nodes": {segs[1]: dict(a.G.nodes[segs[1]], name="改名的环节")}})  # a segment's own record: the tree
+    assert a._memo.get("chain_maps") is None
+    after = a.chain_map(**ALL)
+    assert after == _fresh(a).chain_map(**ALL) and after != before
+    assert [n["name"] for n in after["nodes"] if n["id"] == f"seg:{segs[1]}"] == ["改名的环节"]
+    for i in range(MAP_VIEWS_KEPT + 5):
+        a.chain_map(**ALL, per_segment=i)
+    a.chain_map(**ALL, per_segment=MAP_VIEWS_KEPT + 4)  # the most recent stays, the oldest went
+    kept = list(a._memo["chain_maps"])
+    assert len(kept) == MAP_VIEWS_KEPT and "per_segment', 0" not in kept[0] and "per_segment', 24" not in kept[0]
