@@ -123,3 +123,35 @@ def test_offline_file_carries_the_legend_and_the_view_asked_for(seeded_client):
     assert 'id="chain-legend"' in html and "国内（未写明在赣州）" in html
     data = script_json(html, "graph-data")
     assert any(n["id"] == "ent-northern-rare-earth" for n in data["nodes"])
+
+
+def test_a_write_redraws_only_the_nodes_that_changed(small_app, reg, monkeypatch):
+    """After a write, /chain's drawing is patched: the drawn nodes whose data did not change are the ones drawn
+    before (not worded again), the rest are new, and the whole equals a drawing made on a fresh analysis."""
+    from graph.analysis import Analysis
+    from graph.build import build_graph
+    from web.analysis import snapshot
+
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
+    f = {"rel": list(chainmap.DEFAULT_RELATIONS), "kinds": list(chainmap.MEMBER_KINDS)}
+    with small_app.test_request_context("/"):
+        a = snapshot().analysis
+        seg = next(n for n in a.chain_map(**f)["nodes"] if n["kind"] == "segment" and n["members"])
+        seg = {"id": seg["segment"]}
+        before = chainmap.graph_view(a, **f, expand=[seg["id"]])
+        assert chainmap.graph_view(a, **f, expand=[seg["id"]]) is before  # memoised
+        firm = next(n["id"] for n in before["nodes"] if n["kind"] == "enterprise")
+    cur = reg.get(firm)
+    reg.update(firm, {"name": "改名后的企业（重画）"}, version=cur["version"], by="editor1", why="t")
+    with small_app.test_request_context("/"):
+        assert snapshot().analysis is a
+        after = chainmap.graph_view(a, **f, expand=[seg["id"]])
+        fresh = chainmap.graph_view(Analysis(build_graph(*reg.export_graph())), **f, expand=[seg["id"]])
+    assert after == fresh and after is not before
+    was = {n["id"]: n for n in before["nodes"]}
+    renamed = next(n for n in after["nodes"] if n["id"] == firm)
+    assert renamed["label"].startswith("改名后的") and renamed is not was[firm]
+    same = [n for n in after["nodes"] if n["id"] != firm and n is was.get(n["id"])]
+    assert len(same) >= len(after["nodes"]) // 2  # most kept as drawn
+    assert all(n == was[n["id"]] for n in after["nodes"] if n["id"] in was and n["id"] != firm
+               and n["kind"] != "segment")
