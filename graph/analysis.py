@@ -285,10 +285,11 @@ class Analysis:
             return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
         return self.memo("_grouped", compute)
 
-    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set]:
+    def _regrouped(self, old: dict, dep_out: list, dep_in: list, moved: tuple | None = None) -> tuple[dict, set]:
         """The grouping of every gap after a write, from the previous one: each category list and the ordered
         list lose the gaps that went and take the new ones in place. Returns it and the ids of the gaps that
-        changed (came, went, or differ from the gap of the same id before)."""
+        changed (came, went, or differ from the gap of the same id before); ``moved`` (two lists) takes the
+        gaps that went out and came in."""
         chain = self.chain
         seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
         cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, self.few), seg)
@@ -321,6 +322,9 @@ class Analysis:
                 del ordered[_index_of(ordered, g, _order)]
             for g in came:
                 bisect.insort(ordered, g, key=_order)
+        if moved is not None:
+            moved[0].extend(gone)
+            moved[1].extend(came)
         before = {g["id"]: g for g in gone}
         changed = {g["id"] for g in came if before.get(g["id"]) != g}
         changed |= set(before) - {g["id"] for g in came}
@@ -720,10 +724,10 @@ class Analysis:
         memo.clear()
         memo.update(keep)
         if "_grouped" in old and not tree:
-            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in)
+            moved: tuple[list, list] = ([], [])
+            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in, moved)
             if "gap_counts" in old:  # the chain board's gap counts: the gaps that went out and came in, counted
-                memo["gap_counts"] = _recounted(old["gap_counts"], old["_grouped"]["grouped"],
-                                                memo["_grouped"]["grouped"], dep_out, dep_in)
+                memo["gap_counts"] = _recounted(old["gap_counts"], *moved)
         elif "_grouped" in old:
             changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
         for k, v in old.items():
@@ -790,24 +794,25 @@ class Analysis:
                 "total_relations": n_edges}
 
 
-def _recounted(counts: dict[str, int], was: dict, now: dict, dep_out: list, dep_in: list) -> dict[str, int]:
+def _recounted(counts: dict[str, int], gone: list[dict], came: list[dict]) -> dict[str, int]:
     """Segment id -> number of gaps concerning it (``Analysis.gap_counts``) after a write, from the counts
-    before: the gaps of each category list that went out are taken off and those that came in added (the
-    dependence gaps, thousands, by what went and came; the other lists, made again per write, by identity)."""
+    before and the gaps that went out and came in (a gap made again about the same segments counts as it did)."""
+    def about(g: dict) -> tuple:
+        return tuple(g.get("subject_ids") or ()), tuple((g.get("wanted") or {}).get("segments") or ())
+    was = {g["id"]: g for g in gone}
     out = dict(counts)
-    gone, came = list(dep_out), list(dep_in)
-    for c, lst in now.items():
-        if c == "dependence" or lst is was.get(c):
+    for g in came:
+        o = was.get(g["id"])
+        if o is not None and about(o) == about(g):
+            del was[g["id"]]
             continue
-        ids_was, ids_now = {id(g) for g in was.get(c, ())}, {id(g) for g in lst}
-        gone += [g for g in was.get(c, ()) if id(g) not in ids_now]
-        came += [g for g in lst if id(g) not in ids_was]
-    for gaps, sign in ((gone, -1), (came, 1)):
-        for g in gaps:
-            for s in gap_segments(g):
-                n = out[s] = out.get(s, 0) + sign
-                if not n:
-                    del out[s]
+        for s in gap_segments(g):
+            out[s] = out.get(s, 0) + 1
+    for g in was.values():
+        for s in gap_segments(g):
+            n = out[s] = out[s] - 1
+            if not n:
+                del out[s]
     return out
 
 
