@@ -244,7 +244,7 @@ def graph_view(analysis, *, segment: str | None = None, **filters) -> dict:
     return drawn
 
 
-PARTS_KEPT = 50_000  # drawn nodes and edges kept per language for the next drawing (about 2 KB each)
+PARTS_KEPT = 10_000  # drawn nodes and edges kept per language for the next drawing (a few KB each, with their data)
 _PLACE = ("x", "y")
 
 
