@@ -378,3 +378,56 @@ def test_entity_graph_colours_by_locality_and_coverage(driver, seeded_server, en
     show_graph(driver)
     shot(driver, f"chainmap-entity-{name}")
     assert console_errors(driver) == []
+
+
+# ---------------------------------------------------------------- after an edit (issue 12: the map patched)
+@pytest.fixture(scope="module")
+def editable_server(store_dir, tmp_path_factory):
+    """The seed dataset in a graph of its own (this test writes to it)."""
+    from seed.loader import load_seed
+
+    def fill(reg, app):
+        with app.app_context():
+            load_seed(reg)
+
+    with served(store_dir, tmp_path_factory.mktemp("editable-instance"), fill=fill) as (srv, reg):
+        yield srv, reg
+
+
+def test_the_map_after_an_edit_shows_it(driver, editable_server):
+    """A firm renamed and another put into the expanded segment after the map was drawn: the next /chain (the
+    kept view patched, when the snapshot is) draws both, still legible and apart, with no error."""
+    srv, reg = editable_server
+    seg = "seg-re-smelting-separation"
+    url = srv.url + f"/chain?expand={seg}"
+    driver.get(url)
+    graph_ready(driver)
+    members = "return window.__network.body.data.nodes.get({filter: function (n) {" \
+              f" return n.segment === '{seg}' && n.kind === 'enterprise'; }}}}).map(function (n) {{ return [n.id, n.label]; }})"
+    before = dict(driver.execute_script(members))
+    box = f"return window.__network.body.data.nodes.get('seg:{seg}').members"
+    n_before = driver.execute_script(box)
+    firm = sorted(before)[0]
+    cur = reg.get(firm)
+    reg.update(firm, {"name": "改名后的冶炼企业"}, version=cur["version"], by="editor1", why="browser test")
+    from registry.errors import NotFound
+
+    def outside(fid: str) -> bool:
+        try:
+            reg.get_relation(f"{fid}>IN_SEGMENT>{seg}")
+        except NotFound:
+            return True
+        return False
+    newcomer = next(e["id"] for e in reg.list(kinds=["enterprise"], per_page=200)["items"] if outside(e["id"]))
+    reg.relate({"type": "IN_SEGMENT", "source": newcomer, "target": seg}, by="editor1", why="browser test")
+    driver.get(url)
+    graph_ready(driver)
+    after = dict(driver.execute_script(members))
+    assert after[firm].startswith("改名后的")
+    # the newcomer is drawn here when this is the first of its segments in chain order (else where it was)
+    assert driver.execute_script(box) == n_before + (1 if newcomer in after else 0)
+    m = driver.execute_script(MEASURE_JS)
+    assert_legible(m, at_least=20)
+    show_graph(driver)
+    shot(driver, "chainmap-after-edit")
+    assert console_errors(driver) == []
