@@ -569,7 +569,8 @@ class MapView:
                 d = G.nodes[m]
                 r_, q = divmod(i, GRID_COLS)
                 shown_kinds[d["kind"]] = shown_kinds.get(d["kind"], 0) + 1
-                nodes.append({"id": d["id"], "kind": d["kind"], "group": member_class(d), "name": d.get("name") or d["id"],
+                nodes.append({"id": d["id"], "kind": d["kind"], "group": member_class(d),
+                              "name": d.get("name") or d["id"],
                               "aliases": list(d.get("aliases") or ()), "locality": d.get("locality"),
                               "has_locality": "locality" in d, "roles": list(d.get("roles") or ()),
                               "segment": None if s == UNASSIGNED else s,

@@ -403,7 +403,8 @@ def test_the_map_after_an_edit_shows_it(driver, editable_server):
     driver.get(url)
     graph_ready(driver)
     members = "return window.__network.body.data.nodes.get({filter: function (n) {" \
-              f" return n.segment === '{seg}' && n.kind === 'enterprise'; }}}}).map(function (n) {{ return [n.id, n.label]; }})"
+              f" return n.segment === '{seg}' && n.kind === 'enterprise'; }}}})" \
+              ".map(function (n) { return [n.id, n.label]; })"
     before = dict(driver.execute_script(members))
     box = f"return window.__network.body.data.nodes.get('seg:{seg}').members"
     n_before = driver.execute_script(box)
