@@ -11,8 +11,8 @@ A write to the registry is applied to the same object (:meth:`Analysis.apply`): 
 graph is changed in place and each memoised piece is brought up to date in
 proportion to what the write touched — the chain index table by table, coverage and
 segment gaps per touched segment, dependence and data gaps per touched firm,
-candidates per gap whose scope the write reached, and the rest only when its inputs
-changed (see :class:`Footprint`). Every computation, and the change itself, holds
+candidates per gap whose scope the write reached, the chain map's views member by member
+(:class:`graph.chainboard.MapView`), and the rest only when its inputs changed (see :class:`Footprint`). Every computation, and the change itself, holds
 one lock, so a request never sees a half-applied change (a request still holding
 the previous snapshot sees the newer data). The result equals a fresh
 ``Analysis(build_graph(...))`` over the registry as it is now
