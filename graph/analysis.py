@@ -13,8 +13,9 @@ proportion to what the write touched — the chain index table by table, coverag
 segment gaps per touched segment, dependence and data gaps per touched firm,
 candidates per gap whose scope the write reached, the chain map's views member by member
 (:class:`graph.chainboard.MapView`), and the rest only when its inputs changed (see
-:class:`Footprint`). Every computation, and the change itself, holds one lock, so a request never sees a half-applied change (a request still holding
-the previous snapshot sees the newer data). The result equals a fresh
+:class:`Footprint`). Every computation, and the change itself, holds one lock, so a
+request never sees a half-applied change (a request still holding the previous
+snapshot sees the newer data). The result equals a fresh
 ``Analysis(build_graph(...))`` over the registry as it is now
 (tests/graph/test_incremental.py holds it to that after random writes).
 """
