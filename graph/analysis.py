@@ -591,11 +591,13 @@ class Analysis:
         # coverage rows: the touched segments (all of them when the tree changed)
         if "_cov_rows" in old and not tree:
             rows = old["_cov_rows"]  # in place: the one analysis, under its lock
+            where = old.get("_cov_keys") or {}  # segment -> listed member -> (its list, its sort key)
             for s in segs:
                 if s in rows:
-                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs))
+                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs, where.setdefault(s, {})))
                     changed_rows.add(s)
             keep["_cov_rows"] = rows
+            keep["_cov_keys"] = where
         # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
         if "_seg_gaps" in old and not tree:
             got = old["_seg_gaps"]  # in place: the one analysis, under its lock
@@ -678,10 +680,15 @@ class Analysis:
                     fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
                 pass  # made again on demand
             else:  # only the rows naming a touched record or segment (a counted firm, a segment it is about)
-                near = fp.recs | fp.segments
+                # firms only renamed (no relation of theirs changed): what the rows count stands; the rows that
+                # list them take their new names (a full count again would walk every firm)
+                renamed = {n for n in fp.recs if fp.fields.get(n) and fp.fields[n] <= {"name"}
+                           and n not in fp.edge_types and chain.kind(n) == "enterprise"}
+                near = fp.recs | fp.segments if renamed != fp.recs else renamed
                 redo = {t for t, ids in tg["ids"].items() if ids & near}
                 keep["_targets"] = tg if not redo else self._targets_from(
-                    [_progress_row(chain, r["id"]) if r["id"] in redo else r for r in tg["rows"]])
+                    [(_renamed_row(chain, r, renamed) if renamed == fp.recs else None) or _progress_row(chain, r["id"])
+                     if r["id"] in redo else r for r in tg["rows"]])
         # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
         # tree changed, every per-segment piece is recomputed on demand
         if tree:
@@ -766,6 +773,19 @@ class Analysis:
         n_edges = counts["total_relations"] + len(changes.edges_added) - len(changes.edges_removed)
         return {"entities": kinds, "relations": dict(sorted(rels.items())), "total_entities": n_nodes,
                 "total_relations": n_edges}
+
+
+_REF_LISTS = ("counted", "about", "responsible_units")
+
+
+def _renamed_row(chain: Chain, row: dict, renamed: set) -> dict | None:
+    """A target row with the refs of the ``renamed`` firms made again (their names), or None when the row
+    names one of them elsewhere than in its lists of refs (then it is made again whole)."""
+    listed = {e.get("id") for k in _REF_LISTS for e in row.get(k) or ()}
+    if (_ids_in(row) & renamed) - listed:
+        return None
+    return dict(row, **{k: [chain.ref(e["id"]) if e.get("id") in renamed else e for e in row[k]]
+                        for k in _REF_LISTS if row.get(k)})
 
 
 def _index_of(lst: list, item, key) -> int:
