@@ -845,5 +845,5 @@ def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set) -> tuple:
     if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
             not shown_near.intersection(c["id"] for c in result["candidates"]):
         return entry  # no score changed, and no candidate shown names a record that changed
-    new = _rescored(chain, deps["gap"], deps["limit"], deps, near)
+    new = _rescored(chain, deps["gap"], deps["limit"], deps, near, prev=result, shown_near=shown_near)
     return (result if new == result else new), deps

@@ -372,11 +372,15 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10, deps: dict | No
     return _result(chain, gap, ctx, scored, limit, fits.__getitem__)
 
 
-def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str]) -> dict:
+def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str],
+              prev: dict | None = None, shown_near: set = frozenset()) -> dict:
     """:func:`_candidates` again after the records ``near`` changed (or their neighbours did), from the
     scores kept in ``deps`` (filled by :func:`_candidates` on the same gap, scope unchanged): only those
-    firms are scored again."""
+    firms are scored again. ``prev``: the result before; when the same firms stand first, none of them
+    among ``near`` or ``shown_near`` (records whose change a shown entry may name), their entries are kept
+    (only the total may change) instead of being written again."""
     ctx, scored, firms = deps["ctx"], deps["scored"], deps["firms"]
+    near = set(near)
     for f in near:
         old = firms.pop(f, None)
         if old is not None:
@@ -385,6 +389,11 @@ def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iter
         if fit is not None:
             firms[f] = t = _scored(chain, f, fit)
             bisect.insort(scored, t)
+    if prev is not None:
+        top = [x[2] for x in (scored if limit is None else scored[:limit])]
+        if top == [c["id"] for c in prev["candidates"]] and near.isdisjoint(top) and shown_near.isdisjoint(top) \
+                and bool(scored) == bool(prev["total"]):
+            return prev if prev["total"] == len(scored) else dict(prev, total=len(scored))
     return _result(chain, gap, ctx, scored, limit, lambda f: _firm_fit(chain, ctx, f))
 
 
