@@ -106,6 +106,7 @@ class Footprint:
         self.tree = False
         self.near: set[str] = set()
         self.score_near: set[str] = set()  # the firms whose candidate score may have changed (see _touch)
+        self.buy_near: dict[str, set] = {}  # customer -> segments a supplier of it joined or left
         self.edge_types: dict[str, set] = {}  # record -> types of the changed relations at it
         self.supply_net: set[str] = set()
         self.kinds: set[str] = set()
@@ -554,7 +555,12 @@ class Analysis:
                     if whole:
                         fp.score_near.add(x[0])
             if "IN_SEGMENT" in fp.edge_types.get(n, ()):
-                fp.score_near.update(c for c, _ in chain.sup_out.get(n, ()))
+                # a customer buys the input of the segments the record joined or left: its fit changes only
+                # for a gap whose upstream scope holds one of them (see _refreshed)
+                segs = {v for u, v, t, _ in (*changes.edges_added, *changes.edges_removed)
+                        if t == "IN_SEGMENT" and u == n}
+                for c, _ in chain.sup_out.get(n, ()):
+                    fp.buy_near.setdefault(c, set()).update(segs)
             if n in chain.sup_in or n in chain.sup_out:
                 fp.supply_net.add(n)
 
@@ -696,7 +702,7 @@ class Analysis:
                 keep.pop(k, None)
         # candidates: again for every gap whose scope the change reached
         if "_cands" in old:
-            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near)
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near, fp.buy_near)
                                               for k, v in old["_cands"].items()}
         # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
         # before) all came out unchanged
@@ -837,11 +843,19 @@ def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
     return got
 
 
-def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set) -> tuple:
+def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near: dict | None = None) -> tuple:
     """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
-    candidate; else those firms scored again (graph.candidates._rescored)."""
+    candidate; else those firms scored again (graph.candidates._rescored). ``buy_near``: customers of a firm
+    whose segments changed, each with those segments; they count as near only for a gap whose upstream scope
+    holds one of the segments (what they buy is all that changed for them)."""
     result, deps = entry
     ctx, firms = deps["ctx"], deps["firms"]
+    if buy_near:
+        ups = ctx["ups_below"]
+        extra = {c for c, segs in buy_near.items()
+                 if c not in near and any(not b.isdisjoint(segs) for b in ups)} if ups else ()
+        if extra:
+            near = near | extra
     if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
             not shown_near.intersection(c["id"] for c in result["candidates"]):
         return entry  # no score changed, and no candidate shown names a record that changed
