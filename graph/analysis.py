@@ -284,10 +284,10 @@ class Analysis:
             return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
         return self.memo("_grouped", compute)
 
-    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set]:
+    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set, list, list]:
         """The grouping of every gap after a write, from the previous one: each category list and the ordered
-        list lose the gaps that went and take the new ones in place. Returns it and the ids of the gaps that
-        changed (came, went, or differ from the gap of the same id before)."""
+        list lose the gaps that went and take the new ones in place. Returns it, the ids of the gaps that
+        changed (came, went, or differ from the gap of the same id before), and the gaps gone and come."""
         chain = self.chain
         seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
         cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, self.few), seg)
@@ -323,7 +323,7 @@ class Analysis:
         before = {g["id"]: g for g in gone}
         changed = {g["id"] for g in came if before.get(g["id"]) != g}
         changed |= set(before) - {g["id"] for g in came}
-        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed
+        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed, gone, came
 
     def report(self) -> dict:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
@@ -714,7 +714,16 @@ class Analysis:
         memo.clear()
         memo.update(keep)
         if "_grouped" in old and not tree:
-            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in)
+            memo["_grouped"], changed_gaps, gone, came = self._regrouped(old["_grouped"], dep_out, dep_in)
+            if "gap_counts" in old:  # by difference: the gaps gone and come
+                counts = dict(old["gap_counts"])
+                for gs, sign in ((gone, -1), (came, 1)):
+                    for g in gs:
+                        for seg in gap_segments(g):
+                            counts[seg] = counts.get(seg, 0) + sign
+                            if not counts[seg]:
+                                del counts[seg]
+                memo["gap_counts"] = counts
         elif "_grouped" in old:
             changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
         for k, v in old.items():
