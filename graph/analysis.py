@@ -32,7 +32,7 @@ from .build import apply_changes, graph_changes
 from .candidates import _candidates, _firm_fit, _rescored
 from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
 from .gaps import DEFAULT_FEW, _ancestors, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
-from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
+from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order, _tallies, tally
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
 from .targets import _progress_row, _target_gaps, _target_progress
 
@@ -332,8 +332,12 @@ class Analysis:
             return _assemble(self.chain, limit_members(self.coverage()), gr["grouped"], self._targets()["rows"],
                              gr["aliases"], self.data_gaps(), few=self.few, top=REPORT_TOP,
                              candidates_per_gap=REPORT_CANDIDATES, candidates=self._entry_candidates,
-                             ordered=gr["ordered"])
+                             ordered=gr["ordered"], tallies=self._counted())
         return self.memo("report", compute)
+
+    def _counted(self) -> dict:
+        """The counts of the report's summary (graph.report._tallies), kept up to date by difference."""
+        return self.memo("_tallies", lambda: _tallies(self.chain, self._grouped()["grouped"], self.data_gaps()))
 
     def all_gaps(self) -> list[dict]:
         """Every gap of the report as one list: severity, then category, impact and id."""
@@ -594,6 +598,8 @@ class Analysis:
         changed_rows: set[str] = set()
         dep_out: list[dict] = []  # dependence gaps gone and come (kept apart: they are thousands)
         dep_in: list[dict] = []
+        data_out: list[dict] = []  # data gaps gone and come (for the summary's counts)
+        data_in: list[dict] = []
         # coverage rows: the touched segments (all of them when the tree changed)
         if "_cov_rows" in old and not tree:
             rows = old["_cov_rows"]  # in place: the one analysis, under its lock
@@ -638,11 +644,14 @@ class Analysis:
         if "_data_firm" in old:
             got = old["_data_firm"]  # in place: the one analysis, under its lock
             for n in fp.recs:
-                got.pop(n, None)
+                g = got.pop(n, None)
+                if g is not None:
+                    data_out.append(g)
                 if chain.kind(n) == "enterprise":
                     g = _firm_data_gap(chain, n)
                     if g is not None:
                         got[n] = g
+                        data_in.append(g)
             keep["_data_firm"] = got
         if "_implied" in old:
             own = {n for n in fp.recs if fp.fields.get(n)}  # records whose own fields changed (names, kinds)
@@ -651,8 +660,12 @@ class Analysis:
                 rid = d.get("id")
                 got = was.get(rid)
                 if got is None or got[0] is not d or d.get("source") in own or d.get("target") in own:
+                    if got is not None:
+                        data_out.append(got[1])
                     got = (d, _implied_gap(chain, d))
+                    data_in.append(got[1])
                 now[rid] = got
+            data_out.extend(g for rid, (_, g) in was.items() if rid not in now)
             keep["_implied"] = now
         # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
         # gaps alone again when a firm they mention changed otherwise
@@ -715,6 +728,22 @@ class Analysis:
         memo.update(keep)
         if "_grouped" in old and not tree:
             memo["_grouped"], changed_gaps, gone, came = self._regrouped(old["_grouped"], dep_out, dep_in)
+            if "_tallies" in old and "_data_firm" in old and "_implied" in old:  # by difference
+                t = old["_tallies"]  # in place: the one analysis, under its lock
+                for g in gone:
+                    tally(t, gap=g, sign=-1)
+                for g in came:
+                    tally(t, gap=g)
+                for g in data_out:
+                    tally(t, data_gap=g, sign=-1)
+                for g in data_in:
+                    tally(t, data_gap=g)
+                for before, row in changes.nodes.values():
+                    if before is not None:
+                        tally(t, firm=before, sign=-1)
+                    if row is not None:
+                        tally(t, firm=row)
+                memo["_tallies"] = t
             if "gap_counts" in old:  # by difference: the gaps gone and come
                 counts = dict(old["gap_counts"])
                 for gs, sign in ((gone, -1), (came, 1)):
