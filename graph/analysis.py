@@ -698,16 +698,24 @@ class Analysis:
             if tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
                     fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
                 pass  # made again on demand
-            else:  # only the rows naming a touched record or segment (a counted firm, a segment it is about)
-                # firms only renamed (no relation of theirs changed): what the rows count stands; the rows that
-                # list them take their new names (a full count again would walk every firm)
-                renamed = {n for n in fp.recs if fp.fields.get(n) and fp.fields[n] <= {"name"}
-                           and n not in fp.edge_types and chain.kind(n) == "enterprise"}
-                near = fp.recs | fp.segments if renamed != fp.recs else renamed
-                redo = {t for t, ids in tg["ids"].items() if ids & near}
-                keep["_targets"] = tg if not redo else self._targets_from(
-                    [(_renamed_row(chain, r, renamed) if renamed == fp.recs else None) or _progress_row(chain, r["id"])
-                     if r["id"] in redo else r for r in tg["rows"]])
+            else:
+                # no counted field, kind or target changed: a row counting by fields (roles, revenue band,
+                # platforms…) counts the same, so it is made again only when it names a renamed firm (its
+                # refs take the new name); a row counting the firms of its segments (about_segments) again
+                # when a touched record or segment is among what it names
+                renamed = {n for n in fp.recs if "name" in fp.fields.get(n, ()) and chain.kind(n) == "enterprise"}
+                near = fp.recs | fp.segments
+                rows, redone = [], False
+                for r in tg["rows"]:
+                    ids = tg["ids"][r["id"]]
+                    if r.get("rule") == "about_segments" and not ids.isdisjoint(near):
+                        r = _progress_row(chain, r["id"])
+                        redone = True
+                    elif not ids.isdisjoint(renamed):
+                        r = _renamed_row(chain, r, renamed) or _progress_row(chain, r["id"])
+                        redone = True
+                    rows.append(r)
+                keep["_targets"] = self._targets_from(rows) if redone else tg
         # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
         # tree changed, every per-segment piece is recomputed on demand
         if tree:
