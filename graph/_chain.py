@@ -535,17 +535,37 @@ def _implied_key(d: dict) -> str:
 
 
 def patch_members(chain: "Chain", seg: str, touched: set) -> None:
-    """Bring the cached members of ``seg`` (:meth:`Chain.members`) up to date after the records ``touched``
-    changed (memberships, kinds, or came or went): they are taken out and put back where they now belong."""
-    chain._local.pop(seg, None)
+    """Bring the cached members of ``seg`` (:meth:`Chain.members`) and its local firms
+    (:meth:`Chain.local_firms`) up to date after the records ``touched`` changed (memberships, kinds,
+    localities, or came or went): they are taken out and put back where they now belong, in time
+    proportional to the touched records (the lists are sorted by id; each is copied, so a result that holds
+    the list from before keeps it)."""
     got = chain._members.get(seg)
     if got is None:
+        chain._local.pop(seg, None)
         return
     subset = set(chain.seg_subtree.get(seg, [seg]))
+    order = sorted(touched)
+    local = chain._local.get(seg)
+    if local is not None:
+        local = chain._local[seg] = list(local)
     for kind in list(got):
-        ids = got[kind] = [n for n in got[kind] if n not in touched]
+        ids = got[kind] = list(got[kind])
+        for n in order:
+            i = bisect.bisect_left(ids, n)
+            if i < len(ids) and ids[i] == n:
+                del ids[i]
         if not ids:
             del got[kind]
-    for n in sorted(touched):
+    if local is not None:
+        for n in order:
+            i = bisect.bisect_left(local, n)
+            if i < len(local) and local[i] == n:
+                del local[i]
+    loc = chain.loc
+    for n in order:
         if n in chain.node and subset.intersection(chain.ent_segs.get(n, ())):
-            _sorted_add(got, chain.node[n].get("kind"), n)
+            kind = chain.node[n].get("kind")
+            _sorted_add(got, kind, n)
+            if local is not None and kind == "enterprise" and loc[n] == LOCAL:
+                bisect.insort(local, n)

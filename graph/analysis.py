@@ -33,7 +33,7 @@ from .build import apply_changes, graph_changes
 from .candidates import _candidates, _firm_fit, _rescored
 from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
 from .gaps import DEFAULT_FEW, _ancestors, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
-from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order
+from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order, _tallies, tally
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
 from .targets import _progress_row, _target_gaps, _target_progress
 
@@ -109,6 +109,7 @@ class Footprint:
         self.tree = False
         self.near: set[str] = set()
         self.score_near: set[str] = set()  # the firms whose candidate score may have changed (see _touch)
+        self.buy_near: dict[str, set] = {}  # customer -> segments a supplier of it joined or left
         self.edge_types: dict[str, set] = {}  # record -> types of the changed relations at it
         self.supply_net: set[str] = set()
         self.kinds: set[str] = set()
@@ -286,11 +287,10 @@ class Analysis:
             return {"grouped": grouped, "aliases": aliases, "ordered": ordered}
         return self.memo("_grouped", compute)
 
-    def _regrouped(self, old: dict, dep_out: list, dep_in: list, moved: tuple | None = None) -> tuple[dict, set]:
+    def _regrouped(self, old: dict, dep_out: list, dep_in: list) -> tuple[dict, set, list, list]:
         """The grouping of every gap after a write, from the previous one: each category list and the ordered
-        list lose the gaps that went and take the new ones in place. Returns it and the ids of the gaps that
-        changed (came, went, or differ from the gap of the same id before); ``moved`` (two lists) takes the
-        gaps that went out and came in."""
+        list lose the gaps that went and take the new ones in place. Returns it, the ids of the gaps that
+        changed (came, went, or differ from the gap of the same id before), and the gaps gone and come."""
         chain = self.chain
         seg = sorted((g for g in self._seg_gaps().values() if g is not None), key=gap_sort_key)
         cap, seg, aliases = _merge_needs(chain, _capability_gaps(chain, self.few), seg)
@@ -323,13 +323,10 @@ class Analysis:
                 del ordered[_index_of(ordered, g, _order)]
             for g in came:
                 bisect.insort(ordered, g, key=_order)
-        if moved is not None:
-            moved[0].extend(gone)
-            moved[1].extend(came)
         before = {g["id"]: g for g in gone}
         changed = {g["id"] for g in came if before.get(g["id"]) != g}
         changed |= set(before) - {g["id"] for g in came}
-        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed
+        return {"grouped": grouped, "aliases": aliases, "ordered": ordered}, changed, gone, came
 
     def report(self) -> dict:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
@@ -338,8 +335,12 @@ class Analysis:
             return _assemble(self.chain, limit_members(self.coverage()), gr["grouped"], self._targets()["rows"],
                              gr["aliases"], self.data_gaps(), few=self.few, top=REPORT_TOP,
                              candidates_per_gap=REPORT_CANDIDATES, candidates=self._entry_candidates,
-                             ordered=gr["ordered"])
+                             ordered=gr["ordered"], tallies=self._counted())
         return self.memo("report", compute)
+
+    def _counted(self) -> dict:
+        """The counts of the report's summary (graph.report._tallies), kept up to date by difference."""
+        return self.memo("_tallies", lambda: _tallies(self.chain, self._grouped()["grouped"], self.data_gaps()))
 
     def all_gaps(self) -> list[dict]:
         """Every gap of the report as one list: severity, then category, impact and id."""
@@ -568,7 +569,12 @@ class Analysis:
                     if whole:
                         fp.score_near.add(x[0])
             if "IN_SEGMENT" in fp.edge_types.get(n, ()):
-                fp.score_near.update(c for c, _ in chain.sup_out.get(n, ()))
+                # a customer buys the input of the segments the record joined or left: its fit changes only
+                # for a gap whose upstream scope holds one of them (see _refreshed)
+                segs = {v for u, v, t, _ in (*changes.edges_added, *changes.edges_removed)
+                        if t == "IN_SEGMENT" and u == n}
+                for c, _ in chain.sup_out.get(n, ()):
+                    fp.buy_near.setdefault(c, set()).update(segs)
             if n in chain.sup_in or n in chain.sup_out:
                 fp.supply_net.add(n)
 
@@ -612,14 +618,18 @@ class Analysis:
         changed_rows: set[str] = set()
         dep_out: list[dict] = []  # dependence gaps gone and come (kept apart: they are thousands)
         dep_in: list[dict] = []
+        data_out: list[dict] = []  # data gaps gone and come (for the summary's counts)
+        data_in: list[dict] = []
         # coverage rows: the touched segments (all of them when the tree changed)
         if "_cov_rows" in old and not tree:
             rows = old["_cov_rows"]  # in place: the one analysis, under its lock
+            where = old.get("_cov_keys") or {}  # segment -> listed member -> (its list, its sort key)
             for s in segs:
                 if s in rows:
-                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs))
+                    rows[s] = _row(chain, s, None, patch=(rows[s], fp.recs, where.setdefault(s, {})))
                     changed_rows.add(s)
             keep["_cov_rows"] = rows
+            keep["_cov_keys"] = where
         # segment gaps per segment, upstream gaps per FEEDS relation touching a touched segment
         if "_seg_gaps" in old and not tree:
             got = old["_seg_gaps"]  # in place: the one analysis, under its lock
@@ -654,11 +664,14 @@ class Analysis:
         if "_data_firm" in old:
             got = old["_data_firm"]  # in place: the one analysis, under its lock
             for n in fp.recs:
-                got.pop(n, None)
+                g = got.pop(n, None)
+                if g is not None:
+                    data_out.append(g)
                 if chain.kind(n) == "enterprise":
                     g = _firm_data_gap(chain, n)
                     if g is not None:
                         got[n] = g
+                        data_in.append(g)
             keep["_data_firm"] = got
         if "_implied" in old:
             own = {n for n in fp.recs if fp.fields.get(n)}  # records whose own fields changed (names, kinds)
@@ -667,8 +680,12 @@ class Analysis:
                 rid = d.get("id")
                 got = was.get(rid)
                 if got is None or got[0] is not d or d.get("source") in own or d.get("target") in own:
+                    if got is not None:
+                        data_out.append(got[1])
                     got = (d, _implied_gap(chain, d))
+                    data_in.append(got[1])
                 now[rid] = got
+            data_out.extend(g for rid, (_, g) in was.items() if rid not in now)
             keep["_implied"] = now
         # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
         # gaps alone again when a firm they mention changed otherwise
@@ -701,11 +718,24 @@ class Analysis:
             if tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
                     fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
                 pass  # made again on demand
-            else:  # only the rows naming a touched record or segment (a counted firm, a segment it is about)
+            else:
+                # no counted field, kind or target changed: a row counting by fields (roles, revenue band,
+                # platforms…) counts the same, so it is made again only when it names a renamed firm (its
+                # refs take the new name); a row counting the firms of its segments (about_segments) again
+                # when a touched record or segment is among what it names
+                renamed = {n for n in fp.recs if "name" in fp.fields.get(n, ()) and chain.kind(n) == "enterprise"}
                 near = fp.recs | fp.segments
-                redo = {t for t, ids in tg["ids"].items() if ids & near}
-                keep["_targets"] = tg if not redo else self._targets_from(
-                    [_progress_row(chain, r["id"]) if r["id"] in redo else r for r in tg["rows"]])
+                rows, redone = [], False
+                for r in tg["rows"]:
+                    ids = tg["ids"][r["id"]]
+                    if r.get("rule") == "about_segments" and not ids.isdisjoint(near):
+                        r = _progress_row(chain, r["id"])
+                        redone = True
+                    elif not ids.isdisjoint(renamed):
+                        r = _renamed_row(chain, r, renamed) or _progress_row(chain, r["id"])
+                        redone = True
+                    rows.append(r)
+                keep["_targets"] = self._targets_from(rows) if redone else tg
         # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
         # tree changed, every per-segment piece is recomputed on demand
         if tree:
@@ -713,7 +743,7 @@ class Analysis:
                 keep.pop(k, None)
         # candidates: again for every gap whose scope the change reached
         if "_cands" in old:
-            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near)
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near, fp.buy_near)
                                               for k, v in old["_cands"].items()}
         # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
         # before) all came out unchanged
@@ -725,10 +755,25 @@ class Analysis:
         memo.clear()
         memo.update(keep)
         if "_grouped" in old and not tree:
-            moved: tuple[list, list] = ([], [])
-            memo["_grouped"], changed_gaps = self._regrouped(old["_grouped"], dep_out, dep_in, moved)
+            memo["_grouped"], changed_gaps, gone, came = self._regrouped(old["_grouped"], dep_out, dep_in)
+            if "_tallies" in old and "_data_firm" in old and "_implied" in old:  # by difference
+                t = old["_tallies"]  # in place: the one analysis, under its lock
+                for g in gone:
+                    tally(t, gap=g, sign=-1)
+                for g in came:
+                    tally(t, gap=g)
+                for g in data_out:
+                    tally(t, data_gap=g, sign=-1)
+                for g in data_in:
+                    tally(t, data_gap=g)
+                for before, row in changes.nodes.values():
+                    if before is not None:
+                        tally(t, firm=before, sign=-1)
+                    if row is not None:
+                        tally(t, firm=row)
+                memo["_tallies"] = t
             if "gap_counts" in old:  # the chain board's gap counts: the gaps that went out and came in, counted
-                memo["gap_counts"] = _recounted(old["gap_counts"], *moved)
+                memo["gap_counts"] = _recounted(old["gap_counts"], gone, came)
         elif "_grouped" in old:
             changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
         for k, v in old.items():
@@ -817,6 +862,19 @@ def _recounted(counts: dict[str, int], gone: list[dict], came: list[dict]) -> di
     return out
 
 
+_REF_LISTS = ("counted", "about", "responsible_units")
+
+
+def _renamed_row(chain: Chain, row: dict, renamed: set) -> dict | None:
+    """A target row with the refs of the ``renamed`` firms made again (their names), or None when the row
+    names one of them elsewhere than in its lists of refs (then it is made again whole)."""
+    listed = {e.get("id") for k in _REF_LISTS for e in row.get(k) or ()}
+    if (_ids_in(row) & renamed) - listed:
+        return None
+    return dict(row, **{k: [chain.ref(e["id"]) if e.get("id") in renamed else e for e in row[k]]
+                        for k in _REF_LISTS if row.get(k)})
+
+
 def _index_of(lst: list, item, key) -> int:
     """Where ``item`` itself stands in ``lst`` (sorted by ``key``, keys unique)."""
     i = bisect.bisect_left(lst, key(item), key=key)
@@ -866,13 +924,21 @@ def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
     return got
 
 
-def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set) -> tuple:
+def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near: dict | None = None) -> tuple:
     """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
-    candidate; else those firms scored again (graph.candidates._rescored)."""
+    candidate; else those firms scored again (graph.candidates._rescored). ``buy_near``: customers of a firm
+    whose segments changed, each with those segments; they count as near only for a gap whose upstream scope
+    holds one of the segments (what they buy is all that changed for them)."""
     result, deps = entry
     ctx, firms = deps["ctx"], deps["firms"]
+    if buy_near:
+        ups = ctx["ups_below"]
+        extra = {c for c, segs in buy_near.items()
+                 if c not in near and any(not b.isdisjoint(segs) for b in ups)} if ups else ()
+        if extra:
+            near = near | extra
     if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
             not shown_near.intersection(c["id"] for c in result["candidates"]):
         return entry  # no score changed, and no candidate shown names a record that changed
-    new = _rescored(chain, deps["gap"], deps["limit"], deps, near)
+    new = _rescored(chain, deps["gap"], deps["limit"], deps, near, prev=result, shown_near=shown_near)
     return (result if new == result else new), deps

@@ -259,8 +259,15 @@ def _context(chain: Chain, gap: dict) -> dict:
     offers += [(p, 2, "parent_segment") for p in scope["parents"]]
     offers += [(s, 3, "adjacent_segment") for s in scope["ups"] + scope["downs"]]
     words = scope["words"]
+    # for one firm at a time (_firm_fit): each offered segment's place — its lowest rank, then the first
+    # offer of that rank — and the subtree of each upstream segment
+    best: dict[str, tuple[int, int, str]] = {}
+    for i, (s, rank, code) in enumerate(offers):
+        if s not in best or rank < best[s][0]:
+            best[s] = (rank, i, code)
     return {"segs": segs, "product": product, "exclude": set(wanted.get("exclude") or ()), "scope": scope,
-            "offers": offers, "words": words,
+            "offers": offers, "offer_at": best, "words": words,
+            "ups_below": [set(chain.seg_subtree.get(u, [u])) for u in scope["ups"]],
             "anyword": re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None}
 
 
@@ -275,10 +282,11 @@ def _firm_fit(chain: Chain, ctx: dict, f: str) -> tuple | None:
         return None
     fsegs = chain.ent_segs.get(f, ())
     fit = None
-    if fsegs:
-        for s, rank, code in ctx["offers"]:
-            if s in fsegs and (fit is None or rank < fit[0]):
-                fit = (rank, code, s)
+    if fsegs:  # the lowest rank among its segments offered, the first offer of it (as the scan of the offers)
+        at = ctx["offer_at"]
+        got = min((at[s] + (s,) for s in fsegs if s in at), default=None)
+        if got is not None:
+            fit = (got[0], got[2], got[3])
     prods = None
     product = ctx["product"]
     if product:
@@ -292,8 +300,7 @@ def _firm_fit(chain: Chain, ctx: dict, f: str) -> tuple | None:
     if ctx["scope"]["ups"]:
         got = []
         ins = chain.sup_in.get(f, ())
-        for u in ctx["scope"]["ups"]:
-            below = set(chain.seg_subtree.get(u, [u]))
+        for below in ctx["ups_below"] if ins else ():
             for s, d in ins:
                 if chain.kind(s) == "enterprise" and below.intersection(chain.ent_segs.get(s, ())):
                     got.append((s, (d.get("product") or "").strip()))
@@ -372,11 +379,15 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10, deps: dict | No
     return _result(chain, gap, ctx, scored, limit, fits.__getitem__)
 
 
-def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str]) -> dict:
+def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str],
+              prev: dict | None = None, shown_near: set = frozenset()) -> dict:
     """:func:`_candidates` again after the records ``near`` changed (or their neighbours did), from the
     scores kept in ``deps`` (filled by :func:`_candidates` on the same gap, scope unchanged): only those
-    firms are scored again."""
+    firms are scored again. ``prev``: the result before; when the same firms stand first, none of them
+    among ``near`` or ``shown_near`` (records whose change a shown entry may name), their entries are kept
+    (only the total may change) instead of being written again."""
     ctx, scored, firms = deps["ctx"], deps["scored"], deps["firms"]
+    near = set(near)
     for f in near:
         old = firms.pop(f, None)
         if old is not None:
@@ -385,6 +396,11 @@ def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iter
         if fit is not None:
             firms[f] = t = _scored(chain, f, fit)
             bisect.insort(scored, t)
+    if prev is not None:
+        top = [x[2] for x in (scored if limit is None else scored[:limit])]
+        if top == [c["id"] for c in prev["candidates"]] and near.isdisjoint(top) and shown_near.isdisjoint(top) \
+                and bool(scored) == bool(prev["total"]):
+            return prev if prev["total"] == len(scored) else dict(prev, total=len(scored))
     return _result(chain, gap, ctx, scored, limit, lambda f: _firm_fit(chain, ctx, f))
 
 

@@ -103,13 +103,31 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                  "unknown_locality_enterprises": firms_out(unknown),
                  "platforms": [other(p) for p in platforms[:limit]], "projects": [other(p) for p in projects[:limit]]}
     else:
-        before, touched = patch
-        lists = {k: [e for e in before[k] if e["id"] not in touched] for k in LISTS}
+        before, touched, keys = patch if len(patch) == 3 else (*patch, None)
+        lists = {k: list(before[k]) for k in LISTS}  # copies (C speed): the row from before stays as it was
         lead = chain.lead
 
         def firm_key(e):
             return (e["id"] not in lead, e["name"], e["id"])
 
+        def id_key(e):
+            return e["id"]
+
+        if keys:  # where each listed member stands (its list and sort key when it was put in): bisect it out
+            def stored(e):
+                return keys[e["id"]][1]
+            for f in touched:
+                got = keys.get(f)
+                if got is not None:
+                    lst = lists[got[0]]
+                    i = bisect.bisect_left(lst, got[1], key=stored)
+                    if i < len(lst) and lst[i]["id"] == f:
+                        del lst[i]
+                    else:  # not where its key says: a defect, but never a wrong row
+                        lists[got[0]] = [e for e in lst if e["id"] != f]
+                    del keys[f]
+        else:
+            lists = {k: [e for e in lists[k] if e["id"] not in touched] for k in LISTS}
         for f in sorted(touched):
             if f not in chain.node or not subset.intersection(chain.ent_segs.get(f, ())):
                 continue
@@ -118,15 +136,27 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                 x = loc[f]
                 key = "local_enterprises" if x == LOCAL else "outside_enterprises" if x in OUTSIDE \
                     else "unknown_locality_enterprises"
-                bisect.insort(lists[key], dict(chain.firm_ref(f), via=via(f)), key=firm_key)
+                e = dict(chain.firm_ref(f), via=via(f))
+                bisect.insort(lists[key], e, key=firm_key)
+                if keys:
+                    keys[f] = (key, firm_key(e))
             elif kind in ("platform", "project") and chain.node[f].get("locality") not in OUTSIDE:
-                bisect.insort(lists[kind + "s"], other(f), key=lambda e: e["id"])
-        local = [e["id"] for e in lists["local_enterprises"]]
+                bisect.insort(lists[kind + "s"], other(f), key=id_key)
+                if keys:
+                    keys[f] = (kind + "s", f)
+        if keys is not None and not keys:  # the first patch of this segment: index its members once
+            for k in LISTS:
+                kf = id_key if k in ("platforms", "projects") else firm_key
+                keys.update((e["id"], (k, kf(e))) for e in lists[k])
+        local = lists["local_enterprises"]
         outside, unknown = lists["outside_enterprises"], lists["unknown_locality_enterprises"]
         platforms = [e["id"] for e in lists["platforms"]]
         projects = [e["id"] for e in lists["projects"]]
     leaders = sorted({f for s in sub for f in chain.leaders.get(s, ())})
-    local_leaders = sorted({f for f in leaders if chain.is_local(f)} | {f for f in local if f in chain.lead})
+    # the local leading firms: the segment's CHAIN_LEADER firms that are local, and the local firms in it with a
+    # leading role (chain.lead: a few, so this does not walk the members)
+    local_leaders = sorted({f for f in leaders if chain.is_local(f)} | {
+        f for f in chain.lead if chain.is_local(f) and not subset.isdisjoint(chain.ent_segs.get(f, ()))})
     p_count = sum(_weight(chain, p) for p in platforms)
     j_count = sum(_weight(chain, p) for p in projects)
     sc = coverage_score(len(local), bool(local_leaders), p_count, j_count)

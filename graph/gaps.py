@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from registry.messages import message
+from registry.model import LOCAL
 
 from ._chain import Chain, clean_sources, fact, gap_sort_key, locality, make_gap, names, role_labels
 from .vocabulary import words as vocabulary
@@ -118,10 +119,21 @@ def _upstream_gap(chain: Chain, up: str, down: str, d: dict) -> dict | None:
             reason = message("gap.upstream.no_local_upstream.reason_no_downstream", down=dn, up=un, what=what)
     else:
         # local upstream firms exist: do the recorded supplies into the local downstream firms use them?
-        up_members = set(chain.members(up).get("enterprise", ()))
-        links = sorted({(s, c) for c in down_local for s, _ in chain.sup_in.get(c, ()) if s in up_members})
-        if not links or any(chain.is_local(s) for s, _ in links):
+        # the supplies from the upstream segment's firms into the local downstream firms; none local among
+        # them (the first local one ends it). A supplier is upstream when it is an enterprise in a segment of
+        # the upstream subtree (as chain.members(up), without building that set: it may be every firm).
+        up_sub = set(chain.seg_subtree.get(up, [up]))
+        ent_segs, node, loc = chain.ent_segs, chain.node, chain.loc
+        found = set()
+        for c in down_local:
+            for s, _ in chain.sup_in.get(c, ()):
+                if s in node and not up_sub.isdisjoint(ent_segs.get(s, ())) and node[s].get("kind") == "enterprise":
+                    if loc[s] == LOCAL:
+                        return None
+                    found.add((s, c))
+        if not found:
             return None
+        links = sorted(found)
         kind, severity = "local_upstream_unused", "medium"
         outside = sorted({s for s, _ in links})
         facts.append(fact("fact.upstream.supplies_from_outside", outside, n=len(links), up=un, down=dn,

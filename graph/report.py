@@ -8,6 +8,8 @@ is ``xijin.report_text``).
 
 from __future__ import annotations
 
+from collections import Counter
+from operator import itemgetter
 from typing import Callable, Optional
 
 from registry.messages import message
@@ -243,12 +245,46 @@ def _gap_report(G, *, progress=noop_progress, few=DEFAULT_FEW, top=10, candidate
     return report
 
 
+_severity = itemgetter("severity")
+
+
+def _tallies(chain: Chain, grouped: dict, data: list) -> dict:
+    """The counts the report's summary is made of: enterprises by locality, gaps by category and severity,
+    data gaps by severity, missing field and kind. :func:`tally` keeps them up to date by difference."""
+    t = {"locs": Counter(map(chain.loc.__getitem__, chain.by_kind.get("enterprise", ()))),
+         "sev": {c: Counter(map(_severity, grouped[c])) for c in CATEGORIES},
+         "data": {"total": 0, "sev": Counter(), "missing": Counter(), "implied": 0}}
+    for g in data:
+        tally(t, data_gap=g)
+    return t
+
+
+def tally(t: dict, *, gap: dict | None = None, data_gap: dict | None = None, firm: dict | None = None,
+          sign: int = 1) -> None:
+    """Count one gap, data gap or enterprise record into (``sign`` -1: out of) tallies of :func:`_tallies`."""
+    if gap is not None:
+        t["sev"][gap["category"]][gap["severity"]] += sign
+    if data_gap is not None:
+        dt = data_gap
+        d = t["data"]
+        d["total"] += sign
+        d["sev"][dt["severity"]] += sign
+        for f in dt.get("missing", ()):
+            d["missing"][f] += sign
+        if dt["kind"] == "implied_relation":
+            d["implied"] += sign
+    if firm is not None and firm.get("kind") == "enterprise":
+        t["locs"][firm.get("locality") or "unknown"] += sign
+
+
 def _assemble(chain: Chain, coverage: dict, grouped: dict, rows: list, aliases: dict, data: list, *, few: int,
               top: int, candidates_per_gap: int, candidates: Callable | None = None,
-              ordered: list | None = None) -> dict:
+              ordered: list | None = None, tallies: dict | None = None) -> dict:
     """The report from its parts: every gap by category, target rows, aliases and data gaps, computed here or
     kept up to date by ``graph.Analysis``; ``candidates(entry, limit)`` gives a first-screen entry's
-    candidates (default: computed); ``ordered``: every gap in :func:`_order` already, when the caller has it."""
+    candidates (default: computed); ``ordered``: every gap in :func:`_order` already, when the caller has it;
+    ``tallies``: the counts of the summary (:func:`_tallies`), when the caller keeps them (then ``data`` is not
+    read)."""
     candidates = candidates or (lambda entry, k: _candidates(chain, entry, k))
     members_limit = coverage["members_limit"]
     if ordered is None:
@@ -296,19 +332,19 @@ def _assemble(chain: Chain, coverage: dict, grouped: dict, rows: list, aliases: 
 
     kinds = {k: len(v) for k, v in sorted(chain.by_kind.items()) if k}
     firms = chain.by_kind.get("enterprise", [])
-    locs = [chain.loc[f] for f in firms]
-    n_local = locs.count(LOCAL)
-    n_outside = sum(locs.count(x) for x in OUTSIDE)
-    by_cat = {c: {s: sum(1 for g in grouped[c] if g["severity"] == s) for s in SEVERITIES} for c in CATEGORIES}
+    t = tallies if tallies is not None else _tallies(chain, grouped, data)
+    locs, dt = t["locs"], t["data"]
+    n_local = locs[LOCAL]
+    n_outside = sum(locs[x] for x in OUTSIDE)
+    by_cat = {}
     for c in CATEGORIES:
+        sev = t["sev"][c]
+        by_cat[c] = {s: sev[s] for s in SEVERITIES}
         by_cat[c]["total"] = len(grouped[c])
     by_sev = {s: sum(by_cat[c][s] for c in CATEGORIES) for s in SEVERITIES}
-    missing = {f: 0 for f in FIELDS}
-    for g in data:
-        for f in g.get("missing", ()):
-            if f in missing:
-                missing[f] += 1
-    implied = sum(1 for g in data if g["kind"] == "implied_relation")
+    missing = {f: dt["missing"][f] for f in FIELDS}
+    implied = dt["implied"]
+    data_sev = dt["sev"]
     summary = {
         "entities": kinds,
         "relations": chain.n_edges,
@@ -322,8 +358,7 @@ def _assemble(chain: Chain, coverage: dict, grouped: dict, rows: list, aliases: 
         "data_missing_fields": missing,
         "implied_relations": implied,
         # what went to the data to-do list instead of the gaps
-        "data_todo": {"total": len(data), "by_severity": {s: sum(1 for g in data if g["severity"] == s)
-                                                          for s in SEVERITIES}},
+        "data_todo": {"total": dt["total"], "by_severity": {s: data_sev[s] for s in SEVERITIES}},
         "merged_gaps": len(aliases),
     }
     approximations = [

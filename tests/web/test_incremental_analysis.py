@@ -114,6 +114,12 @@ class Writer:
         G = build_graph(*self.reg.export_graph())
         return sorted(d["id"] for _, _, k, d in G.edges(keys=True, data=True) if k == rtype)
 
+    def counted(self) -> list[str]:
+        """The enterprises some target row lists as counted."""
+        a = Analysis(build_graph(*self.reg.export_graph()))
+        return sorted({c["id"] for row in a.target_progress() for c in row["counted"]
+                       if c.get("kind") == "enterprise"})
+
     def update(self, n: str, changes: dict) -> None:
         cur = self.reg.get(n)
         self.reg.update(n, changes, version=cur["version"], by=BY, why="random write")
@@ -126,7 +132,7 @@ class Writer:
         self.n += 1
         kind = r.choice(["unread", "field", "locality", "name", "roles", "in_segment", "in_segment_off",
                          "supplies", "supplies_off", "part_of", "chain_leader", "located_in", "create", "delete",
-                         "partner", "feeds", "segment_field", "target"])
+                         "partner", "feeds", "segment_field", "target", "counted_name", "counted_in_segment"])
         f, g = r.choice(firms), r.choice(firms)
         s = r.choice(segs)
         if kind == "unread":
@@ -177,6 +183,15 @@ class Writer:
             self.relate("FEEDS", s, r.choice([x for x in segs if x != s]), product=r.choice(PRODUCTS))
         elif kind == "segment_field":
             self.update(s, r.choice([{"name": f"改名环节{self.n}"}, {"aliases": [f"别名{self.n}"]}]))
+        elif kind in ("counted_name", "counted_in_segment") and self.counted():
+            # a firm a target row lists: renamed (the rows listing it take the new name, nothing is counted
+            # again), or put in one more segment (rows counting by fields stand; rows counting a segment's
+            # firms follow)
+            c = r.choice(self.counted())
+            if kind == "counted_name":
+                self.update(c, {"name": f"被计数企业改名{self.n}"})
+            else:
+                self.relate("IN_SEGMENT", c, s)
         elif kind == "target":
             targets = self.ids("target")
             if targets:
@@ -301,3 +316,41 @@ def test_a_write_recomputes_only_what_it_reaches(small_app, reg, monkeypatch, wr
         same = [r["id"] for r in a.coverage()["segments"]
                 if any(r is x for x in before["coverage"]["segments"])]
         assert same and not segs & set(same)
+
+
+def test_a_firm_a_target_counts_renamed_and_moved_on_the_seed(app, monkeypatch):
+    """The target rows after a write to a firm they list: a rename re-refs the rows (no count again), one more
+    segment keeps the rows counting by fields; both equal a fresh analysis, and the renamed name shows."""
+    from seed.loader import load_seed
+
+    import graph.analysis as ga
+
+    reg = Registry(store_holder(app).get())
+    with app.app_context():
+        load_seed(reg)
+    w = Writer(reg, random.Random(1))
+    fresh = Analysis(build_graph(*reg.export_graph()))
+    local = [n for n in fresh.chain.by_kind["enterprise"] if fresh.chain.is_local(n)][:3]
+    for n in local:  # the seed carries no roles a target counts by: three local firms take some
+        w.update(n, {"roles": list(ROLES)})
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
+    monkeypatch.setattr("web.analysis.PATCH_MIN", 10_000)
+    with app.test_request_context("/"):
+        a = snapshot().analysis
+        _results(a, [])
+    counted = w.counted()
+    assert counted, "the seed's target rows list no enterprise"
+    made: list[str] = []
+    orig = ga._progress_row
+    monkeypatch.setattr(ga, "_progress_row", lambda chain, t: made.append(t) or orig(chain, t))
+    firm = counted[0]
+    w.update(firm, {"name": "被计数企业改名（测试）"})
+    a = _check(app, reg, [], "rename of a counted firm")
+    assert made == []  # re-refed, not counted again
+    assert any(c["name"] == "被计数企业改名（测试）" for row in a.target_progress() for c in row["counted"])
+    segs = w.ids("segment")
+    new_seg = next(s for s in segs if s not in a.segments_of(firm))
+    w.relate("IN_SEGMENT", firm, new_seg)
+    a = _check(app, reg, [], "a counted firm in one more segment")
+    rules = {row["id"]: row["rule"] for row in a.target_progress()}
+    assert all(rules[t] == "about_segments" for t in made), made  # only rows counting a segment's firms again
