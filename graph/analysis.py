@@ -31,7 +31,7 @@ from registry.model import ROLE_CHAIN_LEADER
 from ._chain import Chain, chain_apply, gap_sort_key, patch_members
 from .build import apply_changes, graph_changes
 from .candidates import _candidates, _firm_fit, _rescored
-from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members
+from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members, row_keys
 from .gaps import DEFAULT_FEW, _ancestors, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
 from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order, _tallies, tally
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
@@ -197,7 +197,12 @@ class Analysis:
     def _cov_rows(self) -> dict[str, dict]:
         """Segment id -> its coverage row (every member listed), each computed once and again only when
         the segment is touched."""
-        return self.memo("_cov_rows", lambda: {s: _row(self.chain, s, None) for s in self.chain.seg_order})
+        def compute():
+            rows = {s: _row(self.chain, s, None) for s in self.chain.seg_order}
+            # where each listed member stands in its rows (a write patches the rows with it: see _update_memo)
+            self._memo["_cov_keys"] = {s: row_keys(self.chain, r) for s, r in rows.items()}
+            return rows
+        return self.memo("_cov_rows", compute)
 
     def coverage(self) -> dict:
         """Coverage of every segment with every member listed (see :func:`graph.chain_coverage`)."""
@@ -685,7 +690,7 @@ class Analysis:
                     got = (d, _implied_gap(chain, d))
                     data_in.append(got[1])
                 now[rid] = got
-            data_out.extend(g for rid, (_, g) in was.items() if rid not in now)
+            data_out.extend(was[rid][1] for rid in was.keys() - now.keys())
             keep["_implied"] = now
         # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
         # gaps alone again when a firm they mention changed otherwise

@@ -66,6 +66,19 @@ def _firm_order(chain: Chain):
 LISTS = ("local_enterprises", "outside_enterprises", "unknown_locality_enterprises", "platforms", "projects")
 
 
+def row_keys(chain: Chain, row: dict) -> dict[str, tuple[str, tuple | str]]:
+    """Where each member listed in a coverage row stands: id -> (its list, its sort key), which
+    :func:`_row` patches a row with (the enterprises by leading role, name and id; the rest by id)."""
+    lead = chain.lead
+    out: dict[str, tuple[str, tuple | str]] = {}
+    for k in LISTS:
+        if k in ("platforms", "projects"):
+            out.update((e["id"], (k, e["id"])) for e in row[k])
+        else:
+            out.update((e["id"], (k, (e["id"] not in lead, e["name"], e["id"]))) for e in row[k])
+    return out
+
+
 def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] | None = None) -> dict:
     """A segment's coverage row. ``patch=(row, touched)``: the same, from this segment's row as it was before
     the records ``touched`` changed (every member listed, ``limit`` None): the lists keep their other
@@ -145,9 +158,7 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                 if keys:
                     keys[f] = (kind + "s", f)
         if keys is not None and not keys:  # the first patch of this segment: index its members once
-            for k in LISTS:
-                kf = id_key if k in ("platforms", "projects") else firm_key
-                keys.update((e["id"], (k, kf(e))) for e in lists[k])
+            keys.update(row_keys(chain, lists))
         local = lists["local_enterprises"]
         outside, unknown = lists["outside_enterprises"], lists["unknown_locality_enterprises"]
         platforms = [e["id"] for e in lists["platforms"]]
@@ -178,8 +189,8 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
         "downstream": sorted(chain.feeds_out.get(seg, ())),
         "counts": {
             "local_enterprises": len(local),
-            "direct_local_enterprises": sum(1 for f in chain.direct.get(seg, ()) if chain.kind(f) == "enterprise"
-                                            and chain.is_local(f)),
+            "direct_local_enterprises": sum(1 for f in chain.direct.get(seg, ())
+                                            if loc[f] == LOCAL and chain.node[f].get("kind") == "enterprise"),
             "outside_enterprises": len(outside),
             "unknown_locality_enterprises": len(unknown),
             "platforms": len(platforms),
