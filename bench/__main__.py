@@ -215,14 +215,14 @@ def _loader_profile(store, records, rels) -> list[list]:
         ("validation (pydantic models, endpoint kinds)", ("validate_entity", "check_endpoints", "validate_relation")),
         ("search tokens", ("search_tokens",)), ("search text", ("search_text",)), ("sort key (pinyin)", ("sort_key",)),
         ("hashing", ("_hash",)), ("the loader's reads (ids, kinds, stored relations)", ("kinds_of", "stored_relations")),
-        ("parameter text (client)", ("_build_params_header",)), ("NUL check of parameters", ("_refuse_nul",)),
+        ("parameter text and NUL check (store.params_text)", ("params_text",)),
         ("server's answer (engine time, seen from the client)", ("read_response",)),
     ]
     total = sum(v[3] for (f, _, name), v in stats.items() if name in ("upsert_many", "upsert_relations"))
     rows = []
     for label, names in parts:
         cum = sum(v[3] for (f, _, name), v in stats.items() if name in names and "registry" in f or
-                  name in names and name in ("_build_params_header", "read_response"))
+                  name in names and name == "read_response")
         rows.append([label, f"{cum:.2f}", f"{100 * cum / total:.0f}%"])
     rows.append(["whole loader (under cProfile)", f"{total:.2f}", "100%"])
     return rows

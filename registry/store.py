@@ -9,8 +9,10 @@ error hierarchy, so nothing above this module knows which store it runs on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -190,6 +192,77 @@ def _refuse_nul(value: Any, path: str = "") -> None:
             _refuse_nul(v, f"{path}[{i}]")
 
 
+# ---- the parameter text of a statement --------------------------------------------------------------
+# FalkorDB takes parameters as text before the query: ``CYPHER `name`=value … MATCH …``, values written as
+# Cypher literals. The falkordb client builds that text one Python call per value (its
+# ``stringify_param_value``), and the NUL check walked every value once more: for a batch of records with
+# 63 search tokens each, most of the writer's own time (BENCHMARKS.md, "Loader near the engine").
+# ``_value_text`` builds the same literals in one pass of the json module's C encoder:
+#   - strings: JSON quoting. FalkorDB's string literals read \" \\ \n \t \r \b \f as JSON does; they do
+#     NOT read \uXXXX, which JSON writes for the other control characters (NUL included): a value whose
+#     text holds ``\u`` goes the client's way (the characters as they are), after the NUL check — so the
+#     NUL check is one search of the built text;
+#   - map keys: JSON writes ``"key"`` then the key separator, here \x01 (JSON escapes every control
+#     character inside a string, so a raw \x01 is a key separator and nothing else); ``{"key"\x01`` and
+#     ``,"key"\x01`` become ``{`key`:`` and ``,`key`:`` for each identifier key of the value's maps (the
+#     top level's through ``str.replace``, deeper ones through a regular expression). A \x01 left over is a
+#     key of another form: that value goes the client's way (which backticks it, and refuses an empty key
+#     or one with a backtick, as before);
+#   - numbers as ``repr`` (floats round-trip), true/false/null; NaN, infinities and types JSON does not
+#     know go the client's way too.
+# The client's way is exactly what the client sends (``stringify_param_value``), so every value means
+# what it meant before; tests/registry/test_params_text.py reads both back through the server.
+_PARAM_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", "\x01"), allow_nan=False,
+                               check_circular=False)
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_JSON_KEY = re.compile('([{,])"([A-Za-z_][A-Za-z0-9_]*)"\x01')
+
+
+def _top_keys(value: Any) -> set:
+    """The keys of a map, or of the maps in a list (a batch's rows)."""
+    if isinstance(value, dict):
+        return set(value)
+    if isinstance(value, (list, tuple)):
+        maps = [v for v in value if isinstance(v, dict)]
+        return set().union(*maps) if maps else set()
+    return set()
+
+
+def _value_text(value: Any, name: str) -> str:
+    """One parameter's value as a Cypher literal (see above); a NUL anywhere is refused (``_refuse_nul``)."""
+    try:
+        text = _PARAM_JSON.encode(value)
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and "\\u" not in text:
+        if "\x01" not in text:
+            return text
+        for key in _top_keys(value):
+            if isinstance(key, str) and _IDENT.match(key):
+                text = text.replace(f'{{"{key}"\x01', f"{{`{key}`:").replace(f',"{key}"\x01', f",`{key}`:")
+        if "\x01" in text:
+            text = _JSON_KEY.sub("\\1`\\2`:", text)
+        if "\x01" not in text:
+            return text
+    _refuse_nul(value, name)
+    from falkordb.helpers import stringify_param_value
+    return stringify_param_value(value)
+
+
+def params_text(params: Mapping[str, Any] | None) -> str:
+    """The ``CYPHER `name`=value …`` text of a statement's parameters, as the falkordb client writes it
+    (``Graph._build_params_header``), built in one pass per value; InvalidInput if a value holds a NUL."""
+    if not params:
+        return "CYPHER " if params is not None else ""
+    out = ["CYPHER "]
+    for key, value in params.items():
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if name == "" or "`" in name:
+            raise ValueError(f"Cypher parameter name cannot be empty or hold a backtick: {name!r}")
+        out.append(f"`{name}`={_value_text(value, name)} ")
+    return "".join(out)
+
+
 class FalkorStore(GraphStore):
     dialect = "falkordb"
 
@@ -243,16 +316,12 @@ class FalkorStore(GraphStore):
 
     def atomic(self, statements, *, precheck=None, progress=None):
         import redis as _redis
-        from falkordb.graph import Graph as _Graph
 
         statements = list(statements)
-        for stmt in statements:
-            _refuse_nul(stmt[1])
+        texts = [params_text(dict(params or {})) + query for query, params in statements]  # (refuses a NUL)
         if not self.db.connection.exists(self.graph_name):
             self.setup_schema()  # a graph nobody wrote to yet: give it its schema first
         errs = self._redis_errors
-        header = _Graph._build_params_header
-        texts = [header(None, dict(params or {})) + query for query, params in statements]
         for _ in range(self.ATOMIC_TRIES):
             conn = _redis.Redis(unix_socket_path=self.socket_path, socket_timeout=self.slow_timeout,
                                 socket_connect_timeout=min(5.0, self.slow_timeout), retry=self._no_retry())
@@ -318,12 +387,12 @@ class FalkorStore(GraphStore):
 
     def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool, slow: bool = False) -> list[Row]:
         errs = self._redis_errors
-        _refuse_nul(params)
+        text = params_text(dict(params or {})) + query  # the parameter text, built here (refuses a NUL)
         try:
             if read_only:
-                result = (self._slow_graph() if slow else self.graph).ro_query(query, dict(params or {}))
+                result = (self._slow_graph() if slow else self.graph).ro_query(text)
             else:
-                result = self.graph.query(query, dict(params or {}))
+                result = self.graph.query(text)
         except errs.ResponseError as exc:
             msg = str(exc)
             if not read_only and self._disk_full(exc):
