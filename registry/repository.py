@@ -401,19 +401,31 @@ def _gram_list(text: str, n: int) -> list[str]:
     return [run[i:i + n] for run in text.split() for i in range(len(run) - n + 1)]
 
 
+def _pairs(run: str) -> map:
+    return map(str.__add__, run, run[1:])
+
+
+def _triples(run: str) -> map:
+    return map("".join, zip(run, run[1:], run[2:]))
+
+
 def _part_tokens(p: str) -> set[str]:
-    """The tokens of one normalised name or alias (see the comment above ``search_tokens``)."""
-    toks = {"=" + p}
-    toks.update(_gram_list(p, 1))
-    toks.update(_gram_list(p, 2))
+    """The tokens of one normalised name or alias (see the comment above ``search_tokens``): the same as
+    the grams of ``_gram_list``, built without a Python step per gram (``p`` is normalised: its only
+    whitespace is single spaces; pinyin has none)."""
+    toks = set(p)
+    toks.discard(" ")  # every character of each run
+    toks.add("=" + p)
+    for run in (p.split(" ") if " " in p else (p,)):
+        toks.update(_pairs(run))
     for run in _LATIN_RUN.findall(p):
-        toks.update([run[i:i + 3] for i in range(len(run) - 2)])
+        toks.update(_triples(run))
     full, initials = _han_pinyin(p)
     if full:
-        toks.update(_gram_list(full, 3))
-        toks.update(_gram_list(initials, 1))
-        toks.update(_gram_list(initials, 2))
-        toks.update(_gram_list(initials, 3))
+        toks.update(_triples(full))
+        toks.update(initials)
+        toks.update(_pairs(initials))
+        toks.update(_triples(initials))
     return toks
 
 

@@ -203,45 +203,68 @@ def _refuse_nul(value: Any, path: str = "") -> None:
 #     text holds ``\u`` goes the client's way (the characters as they are), after the NUL check — so the
 #     NUL check is one search of the built text;
 #   - map keys: JSON writes ``"key"`` then the key separator, here \x01 (JSON escapes every control
-#     character inside a string, so a raw \x01 is a key separator and nothing else); ``{"key"\x01`` and
-#     ``,"key"\x01`` become ``{`key`:`` and ``,`key`:`` for each identifier key of the value's maps (the
-#     top level's through ``str.replace``, deeper ones through a regular expression). A \x01 left over is a
-#     key of another form: that value goes the client's way (which backticks it, and refuses an empty key
-#     or one with a backtick, as before);
+#     character inside a string, so a raw \x01 is a key separator and nothing else). The keys of the
+#     value's maps (of the map itself, or of the maps of a list: a batch's rows) are first given a marker
+#     in front, U+E000 (private use): when the text holds as many separators and as many markers as those
+#     maps hold keys, every key is one of them and every marker starts one, so two plain replaces make ``"\ue000key"\x01`` into
+#     ``\`key\`:``. Otherwise (a marker inside a value, maps deeper down) a regular expression backticks
+#     the identifier keys (a key's quote follows ``{`` or ``,``); a \x01 left over is a key of another
+#     form and the value goes the client's way (which backticks it, and refuses an empty key or one with a
+#     backtick, as before);
 #   - numbers as ``repr`` (floats round-trip), true/false/null; NaN, infinities and types JSON does not
 #     know go the client's way too.
 # The client's way is exactly what the client sends (``stringify_param_value``), so every value means
 # what it meant before; tests/registry/test_params_text.py reads both back through the server.
 _PARAM_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", "\x01"), allow_nan=False,
                                check_circular=False)
+_KEY_MARK = "\ue000"
+_MARKED: dict[str, str] = {}  # identifier key -> the key with the marker in front
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _JSON_KEY = re.compile('([{,])"([A-Za-z_][A-Za-z0-9_]*)"\x01')
 
 
-def _top_keys(value: Any) -> set:
-    """The keys of a map, or of the maps in a list (a batch's rows)."""
+def _marked(key: Any) -> str | None:
+    m = _MARKED.get(key)
+    if m is None and isinstance(key, str) and _IDENT.match(key):
+        m = _MARKED.setdefault(key, _KEY_MARK + key) if len(_MARKED) < 10000 else _KEY_MARK + key
+    return m
+
+
+def _with_marked_keys(value: Any) -> tuple[Any, int] | None:
+    """``value`` with the keys of its map (or of its list's maps) marked, and how many keys those maps
+    hold; None if one is not an identifier (that value then takes the slower ways below)."""
     if isinstance(value, dict):
-        return set(value)
-    if isinstance(value, (list, tuple)):
-        maps = [v for v in value if isinstance(v, dict)]
-        return set().union(*maps) if maps else set()
-    return set()
+        maps, single = [value], True
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        maps, single = value, False
+    else:
+        return None
+    keys = set().union(*maps)
+    mark = {k: _marked(k) for k in keys}
+    if None in mark.values():
+        return None
+    get = mark.__getitem__
+    out = [dict(zip(map(get, m), m.values())) for m in maps]
+    return (out[0] if single else out), sum(map(len, maps))
 
 
 def _value_text(value: Any, name: str) -> str:
     """One parameter's value as a Cypher literal (see above); a NUL anywhere is refused (``_refuse_nul``)."""
+    marked = _with_marked_keys(value)
     try:
-        text = _PARAM_JSON.encode(value)
+        text = _PARAM_JSON.encode(value if marked is None else marked[0])
     except (TypeError, ValueError):
         text = None
     if text is not None and "\\u" not in text:
-        if "\x01" not in text:
+        keys = text.count("\x01")
+        if not keys:
             return text
-        for key in _top_keys(value):
-            if isinstance(key, str) and _IDENT.match(key):
-                text = text.replace(f'{{"{key}"\x01', f"{{`{key}`:").replace(f',"{key}"\x01', f",`{key}`:")
-        if "\x01" in text:
-            text = _JSON_KEY.sub("\\1`\\2`:", text)
+        # every key is a marked one (no maps deeper down) and every marker starts a key (none in a value)
+        if marked is not None and keys == marked[1] == text.count(_KEY_MARK):
+            return text.replace('"' + _KEY_MARK, "`").replace('"\x01', "`:")
+        if marked is not None:  # a marker inside a value: encode the value as it is
+            text = _PARAM_JSON.encode(value)
+        text = _JSON_KEY.sub("\\1`\\2`:", text)
         if "\x01" not in text:
             return text
     _refuse_nul(value, name)

@@ -23,7 +23,8 @@ VALUES = [
     [], {}, ["a", "b"], [1, "a", None, True, 2.5], [["nested", ["deeper", 1]], []],
     {"a": 1, "b_2": "x", "_c": [1, 2], "d": {"e": "f"}}, {"名称": "中文键", "with space": 1, "a-b": 2, "@type": 3},
     {"k": 'a\\"b', "j": ["x", "\\"]}, [{"id": "s-1", "name": 'q"uote', "sources_json": '[{"t": "a"}]'}] * 3,
-    ("tuple", 1),
+    ("tuple", 1), {"m": "\ue000 the key marker in a value"}, [{"a": "\ue000"}, {"b": {"c": "\ue000x"}}],
+    [{"a": 1, "nested": {"b": [{"c": "d"}]}}, {"a": 2}], [{"a": 1}, "not a map"], {"a": {"\ue000": 1}},
 ]
 
 
