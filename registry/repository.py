@@ -333,8 +333,13 @@ def _syllables(text: str) -> tuple[str, ...]:
         return tuple(text.lower().split())
     out: list[str] = []
     for part in _HAN_OR_OTHER.findall(text):
-        for word in (_han_words(part) if RE_HANS.match(part) else (part,)):
-            out += _word_syllables(word)
+        if RE_HANS.match(part):
+            for word in _han_words(part):
+                out += _word_syllables(word)
+        elif part.isascii():  # kept as it is, lower-cased (what the converter gives, without its cost: a
+            out.append(part.lower())  # new name's digits are a new word each time)
+        else:
+            out += _word_syllables(part)
     return tuple(out)
 
 

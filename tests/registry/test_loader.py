@@ -56,7 +56,11 @@ def test_remembered_pinyin_equals_lazy_pinyin_for_thousands_of_characters_and_te
     mixed = ["".join(rng.choice(chars) for _ in range(rng.randint(2, 14))) for _ in range(3000)]
     awkward = ["赣州稀土ＡＢＣ１２３集团", "合成企业0012号（SYNTHETIC）", "ABC中国 x  y", "〇一二", "中\n国\t人",
                "Tesla 中国", "稀土-永磁/电机", "", " ", "a", "稀", "（赣州）稀土有限公司"]
-    texts = chars + mixed + POLYPHONES + awkward + _seed_texts()
+    # Han runs between ASCII runs (spaces, digits, punctuation, case): the ASCII runs skip the converter
+    ascii_bits = ["0012", " ", "  x Y ", "(Tesla)", "-", "A.B", "\t", "~!@#$%^&*_+=|;:'\",<>?/", "Co., Ltd"]
+    mixed_ascii = ["".join(rng.choice([rng.choice(chars), rng.choice(ascii_bits)]) for _ in range(rng.randint(2, 9)))
+                   for _ in range(1000)]
+    texts = chars + mixed + mixed_ascii + POLYPHONES + awkward + _seed_texts()
     assert len(texts) > 10_000 and len(_seed_texts()) > 500
     R._syllables.cache_clear()
     R._word_syllables.cache_clear()
