@@ -317,7 +317,7 @@ def bench_loader(F: Figures, sizes: list[int], runs: int, headline: bool = True,
 
 
 def bench_import_vs_raw(F: Figures, sizes: list[int]) -> None:
-    say("== import: bench_import.run (read, preview, apply) vs raw UNWIND ... CREATE of the same rows")
+    say("== import: bench_import.run (read, preview, apply) vs raw UNWIND ... CREATE of the records it stored")
     rows = []
     for name, opener in bench_import.stores():
         for n in sizes:
@@ -325,11 +325,16 @@ def bench_import_vs_raw(F: Figures, sizes: list[int]) -> None:
                 r = bench_import.run(n, name, opener)
             share = r["raw_unwind_s"] / max(r["total_s"], 1e-9)
             F.add(f"import_vs_raw_unwind_{name}_{size_name(n)}", share, "share of raw rate", target=LOADER_TARGET,
-                  met=ratio_met(share, LOADER_TARGET, at_most=False))
+                  met=ratio_met(share, LOADER_TARGET, at_most=False),
+                  note="raw: UNWIND ... CREATE of the records with every property the import stored")
+            F.add(f"import_vs_raw_input_rows_{name}_{size_name(n)}", r["raw_input_s"] / max(r["total_s"], 1e-9),
+                  "share of raw rate", note="raw: the input columns only (3 properties, no search fields): for reference")
             rows.append([name, f"{n:,}", r["read_s"], r["preview_s"], r["apply_s"], r["total_s"], r["raw_unwind_s"],
-                         f"{share:.2f}"])
-    F.table("Import (bench_import.run) against raw UNWIND ... CREATE",
-            ["store", "rows", "read s", "preview s", "apply s", "total s", "raw s", "share"], rows)
+                         f"{share:.2f}", r["raw_input_s"], f"{r['raw_input_s'] / max(r['total_s'], 1e-9):.2f}"])
+    F.table("Import (bench_import.run) against raw UNWIND ... CREATE of the records it stored (every property) "
+            "and, for reference, of the input columns only",
+            ["store", "rows", "read s", "preview s", "apply s", "total s", "raw (stored props) s", "share",
+             "raw (input columns) s", "share"], rows)
 
 
 def bench_neo4j_naive(F: Figures, n: int) -> None:
