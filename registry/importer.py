@@ -43,6 +43,7 @@ from .model import (
     validate_relation,
 )
 from .repository import (
+    bulk_work,
     META_FIELDS,
     Registry,
     _change,
@@ -300,6 +301,7 @@ def _import_source(by: str, at: str, file: str, sheet: str, row: int) -> dict[st
 
 
 # ---------------------------------------------------------------- planning
+@bulk_work
 def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: dict[str, str] | None = None,
                 progress: Progress = None) -> Plan:
     """What importing ``tables`` (from ``registry.tabular.read_file``) would do, without writing anything.
@@ -580,6 +582,7 @@ def _resolve_end(index: _Index, rtype: str, end: str, ref: str):
 
 
 # ---------------------------------------------------------------- applying
+@bulk_work
 def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: bool = False,
                  progress: Progress = None) -> dict[str, Any]:
     """Write what ``plan`` says, all or nothing; returns the plan's summary with ``applied`` and the change set.
