@@ -9,7 +9,8 @@
 Sections (each calls the existing bench scripts' functions where they have one):
   loader     Registry.upsert_many / upsert_relations against the engine's own ``UNWIND $rows ... MERGE`` of
              the same rows on the same embedded server, alternating, and an import (bench_import.run)
-             against its raw ``UNWIND ... CREATE``; on Neo4j (NEO4J_URI set) also against one
+             against the raw ``UNWIND ... CREATE`` of the records as it stored them (every property; the
+             input columns only, for reference); on Neo4j (NEO4J_URI set) also against one
              transaction per row.
   snapshot   a synthetic registry made with bench.synth; the first /gaps and /chain after one write
              (incremental analysis: web/analysis.py) against the same page warm, and the old path (the
