@@ -25,6 +25,7 @@ import creates or changes gains a source saying who imported it, when, from whic
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -43,6 +44,7 @@ from .model import (
     validate_relation,
 )
 from .repository import (
+    bulk_work,
     META_FIELDS,
     Registry,
     _change,
@@ -189,19 +191,24 @@ _PLACES = ("中国", "江西省", "江西", "赣州市", "赣州", "赣县区", 
 _PUNCT = re.compile(r"[\s()（）【】\[\]·,，.。、\-—_]+")
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def core_name(name: str) -> str:
     """A name without the place in front and the company-form words behind, for near-duplicate matching:
-    江西金力永磁科技股份有限公司 -> 金力永磁."""
+    江西金力永磁科技股份有限公司 -> 金力永磁. (Asked three times for each row of an import — its match, its
+    near duplicates, its new id — hence remembered; each pass looks at the word lists only when the name
+    starts or ends with one of them.)"""
     s = _PUNCT.sub("", name)
     changed = True
     while changed:
         changed = False
-        for p in _PLACES:
-            if s.startswith(p) and len(s) > len(p) + 1:
-                s, changed = s[len(p):], True
-        for x in _SUFFIXES:
-            if s.endswith(x) and len(s) > len(x) + 1:
-                s, changed = s[:-len(x)], True
+        if s.startswith(_PLACES):
+            for p in _PLACES:
+                if s.startswith(p) and len(s) > len(p) + 1:
+                    s, changed = s[len(p):], True
+        if s.endswith(_SUFFIXES):
+            for x in _SUFFIXES:
+                if s.endswith(x) and len(s) > len(x) + 1:
+                    s, changed = s[:-len(x)], True
     return s.lower()
 
 
@@ -300,6 +307,7 @@ def _import_source(by: str, at: str, file: str, sheet: str, row: int) -> dict[st
 
 
 # ---------------------------------------------------------------- planning
+@bulk_work
 def plan_import(reg: Registry, tables: list, *, file: str, by: str, decisions: dict[str, str] | None = None,
                 progress: Progress = None) -> Plan:
     """What importing ``tables`` (from ``registry.tabular.read_file``) would do, without writing anything.
@@ -580,6 +588,7 @@ def _resolve_end(index: _Index, rtype: str, end: str, ref: str):
 
 
 # ---------------------------------------------------------------- applying
+@bulk_work
 def apply_import(reg: Registry, plan: Plan, *, by: str, why: str, skip_invalid: bool = False,
                  progress: Progress = None) -> dict[str, Any]:
     """Write what ``plan`` says, all or nothing; returns the plan's summary with ``applied`` and the change set.

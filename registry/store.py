@@ -9,8 +9,10 @@ error hierarchy, so nothing above this module knows which store it runs on.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -190,6 +192,100 @@ def _refuse_nul(value: Any, path: str = "") -> None:
             _refuse_nul(v, f"{path}[{i}]")
 
 
+# ---- the parameter text of a statement --------------------------------------------------------------
+# FalkorDB takes parameters as text before the query: ``CYPHER `name`=value … MATCH …``, values written as
+# Cypher literals. The falkordb client builds that text one Python call per value (its
+# ``stringify_param_value``), and the NUL check walked every value once more: for a batch of records with
+# 63 search tokens each, most of the writer's own time (BENCHMARKS.md, "Loader near the engine").
+# ``_value_text`` builds the same literals in one pass of the json module's C encoder:
+#   - strings: JSON quoting. FalkorDB's string literals read \" \\ \n \t \r \b \f as JSON does; they do
+#     NOT read \uXXXX, which JSON writes for the other control characters (NUL included): a value whose
+#     text holds ``\u`` goes the client's way (the characters as they are), after the NUL check — so the
+#     NUL check is one search of the built text;
+#   - map keys: JSON writes ``"key"`` then the key separator, here \x01 (JSON escapes every control
+#     character inside a string, so a raw \x01 is a key separator and nothing else). The keys of the
+#     value's maps (of the map itself, or of the maps of a list: a batch's rows) are first given a marker
+#     in front, U+E000 (private use): when the text holds as many separators and as many markers as those
+#     maps hold keys, every key is one of them and every marker starts one, so two plain replaces make ``"\ue000key"\x01`` into
+#     ``\`key\`:``. Otherwise (a marker inside a value, maps deeper down) a regular expression backticks
+#     the identifier keys (a key's quote follows ``{`` or ``,``); a \x01 left over is a key of another
+#     form and the value goes the client's way (which backticks it, and refuses an empty key or one with a
+#     backtick, as before);
+#   - numbers as ``repr`` (floats round-trip), true/false/null; NaN, infinities and types JSON does not
+#     know go the client's way too.
+# The client's way is exactly what the client sends (``stringify_param_value``), so every value means
+# what it meant before; tests/registry/test_params_text.py reads both back through the server.
+_PARAM_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", "\x01"), allow_nan=False,
+                               check_circular=False)
+_KEY_MARK = "\ue000"
+_MARKED: dict[str, str] = {}  # identifier key -> the key with the marker in front
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_JSON_KEY = re.compile('([{,])"([A-Za-z_][A-Za-z0-9_]*)"\x01')
+
+
+def _marked(key: Any) -> str | None:
+    m = _MARKED.get(key)
+    if m is None and isinstance(key, str) and _IDENT.match(key):
+        m = _MARKED.setdefault(key, _KEY_MARK + key) if len(_MARKED) < 10000 else _KEY_MARK + key
+    return m
+
+
+def _with_marked_keys(value: Any) -> tuple[Any, int] | None:
+    """``value`` with the keys of its map (or of its list's maps) marked, and how many keys those maps
+    hold; None if one is not an identifier (that value then takes the slower ways below)."""
+    if isinstance(value, dict):
+        maps, single = [value], True
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        maps, single = value, False
+    else:
+        return None
+    keys = set().union(*maps)
+    mark = {k: _marked(k) for k in keys}
+    if None in mark.values():
+        return None
+    get = mark.__getitem__
+    out = [dict(zip(map(get, m), m.values())) for m in maps]
+    return (out[0] if single else out), sum(map(len, maps))
+
+
+def _value_text(value: Any, name: str) -> str:
+    """One parameter's value as a Cypher literal (see above); a NUL anywhere is refused (``_refuse_nul``)."""
+    marked = _with_marked_keys(value)
+    try:
+        text = _PARAM_JSON.encode(value if marked is None else marked[0])
+    except (TypeError, ValueError):
+        text = None
+    if text is not None and "\\u" not in text:
+        keys = text.count("\x01")
+        if not keys:
+            return text
+        # every key is a marked one (no maps deeper down) and every marker starts a key (none in a value)
+        if marked is not None and keys == marked[1] == text.count(_KEY_MARK):
+            return text.replace('"' + _KEY_MARK, "`").replace('"\x01', "`:")
+        if marked is not None:  # a marker inside a value: encode the value as it is
+            text = _PARAM_JSON.encode(value)
+        text = _JSON_KEY.sub("\\1`\\2`:", text)
+        if "\x01" not in text:
+            return text
+    _refuse_nul(value, name)
+    from falkordb.helpers import stringify_param_value
+    return stringify_param_value(value)
+
+
+def params_text(params: Mapping[str, Any] | None) -> str:
+    """The ``CYPHER `name`=value …`` text of a statement's parameters, as the falkordb client writes it
+    (``Graph._build_params_header``), built in one pass per value; InvalidInput if a value holds a NUL."""
+    if not params:
+        return "CYPHER " if params is not None else ""
+    out = ["CYPHER "]
+    for key, value in params.items():
+        name = key.decode() if isinstance(key, bytes) else str(key)
+        if name == "" or "`" in name:
+            raise ValueError(f"Cypher parameter name cannot be empty or hold a backtick: {name!r}")
+        out.append(f"`{name}`={_value_text(value, name)} ")
+    return "".join(out)
+
+
 class FalkorStore(GraphStore):
     dialect = "falkordb"
 
@@ -243,16 +339,12 @@ class FalkorStore(GraphStore):
 
     def atomic(self, statements, *, precheck=None, progress=None):
         import redis as _redis
-        from falkordb.graph import Graph as _Graph
 
         statements = list(statements)
-        for stmt in statements:
-            _refuse_nul(stmt[1])
+        texts = [params_text(dict(params or {})) + query for query, params in statements]  # (refuses a NUL)
         if not self.db.connection.exists(self.graph_name):
             self.setup_schema()  # a graph nobody wrote to yet: give it its schema first
         errs = self._redis_errors
-        header = _Graph._build_params_header
-        texts = [header(None, dict(params or {})) + query for query, params in statements]
         for _ in range(self.ATOMIC_TRIES):
             conn = _redis.Redis(unix_socket_path=self.socket_path, socket_timeout=self.slow_timeout,
                                 socket_connect_timeout=min(5.0, self.slow_timeout), retry=self._no_retry())
@@ -318,12 +410,12 @@ class FalkorStore(GraphStore):
 
     def _run(self, query: str, params: Mapping[str, Any] | None, read_only: bool, slow: bool = False) -> list[Row]:
         errs = self._redis_errors
-        _refuse_nul(params)
+        text = params_text(dict(params or {})) + query  # the parameter text, built here (refuses a NUL)
         try:
             if read_only:
-                result = (self._slow_graph() if slow else self.graph).ro_query(query, dict(params or {}))
+                result = (self._slow_graph() if slow else self.graph).ro_query(text)
             else:
-                result = self.graph.query(query, dict(params or {}))
+                result = self.graph.query(text)
         except errs.ResponseError as exc:
             msg = str(exc)
             if not read_only and self._disk_full(exc):

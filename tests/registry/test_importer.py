@@ -251,3 +251,32 @@ def test_undo_of_a_change_puts_the_fields_back_as_a_new_version(seeded):
 def test_a_reason_is_required(seeded):
     with pytest.raises(InvalidInput, match="why"):
         apply_import(seeded, plan_of(seeded, template_with([firm_row("新企业丁")])), by=BY, why=" ")
+
+
+def test_core_name_equals_its_plain_definition_on_thousands_of_names():
+    """core_name skips the word lists when no word can match, and is remembered: the same result as the
+    plain loop over every place and form word, pass after pass."""
+    import random
+
+    from registry import importer as I
+
+    def plain(name):
+        s = I._PUNCT.sub("", name)
+        changed = True
+        while changed:
+            changed = False
+            for p in I._PLACES:
+                if s.startswith(p) and len(s) > len(p) + 1:
+                    s, changed = s[len(p):], True
+            for x in I._SUFFIXES:
+                if s.endswith(x) and len(s) > len(x) + 1:
+                    s, changed = s[:-len(x)], True
+        return s.lower()
+
+    rng = random.Random(3)
+    bits = list(I._PLACES) + list(I._SUFFIXES) + ["金力", "永磁", "稀土", "ABC", "（", "）", " ", "-", "江", "司", "中"]
+    names = ["".join(rng.choice(bits) for _ in range(rng.randint(0, 8))) for _ in range(5000)]
+    names += ["江西金力永磁科技股份有限公司", "中国稀土集团有限公司", "赣州市", "公司", "中国中国", ""]
+    I.core_name.cache_clear()
+    assert [I.core_name(n) for n in names] == [plain(n) for n in names]
+    assert I.core_name("江西金力永磁科技股份有限公司") == "金力永磁"

@@ -56,7 +56,11 @@ def test_remembered_pinyin_equals_lazy_pinyin_for_thousands_of_characters_and_te
     mixed = ["".join(rng.choice(chars) for _ in range(rng.randint(2, 14))) for _ in range(3000)]
     awkward = ["赣州稀土ＡＢＣ１２３集团", "合成企业0012号（SYNTHETIC）", "ABC中国 x  y", "〇一二", "中\n国\t人",
                "Tesla 中国", "稀土-永磁/电机", "", " ", "a", "稀", "（赣州）稀土有限公司"]
-    texts = chars + mixed + POLYPHONES + awkward + _seed_texts()
+    # Han runs between ASCII runs (spaces, digits, punctuation, case): the ASCII runs skip the converter
+    ascii_bits = ["0012", " ", "  x Y ", "(Tesla)", "-", "A.B", "\t", "~!@#$%^&*_+=|;:'\",<>?/", "Co., Ltd"]
+    mixed_ascii = ["".join(rng.choice([rng.choice(chars), rng.choice(ascii_bits)]) for _ in range(rng.randint(2, 9)))
+                   for _ in range(1000)]
+    texts = chars + mixed + mixed_ascii + POLYPHONES + awkward + _seed_texts()
     assert len(texts) > 10_000 and len(_seed_texts()) > 500
     R._syllables.cache_clear()
     R._word_syllables.cache_clear()
@@ -233,3 +237,32 @@ def test_a_record_created_meanwhile_is_refused_not_overwritten(registry, monkeyp
     monkeypatch.setattr(registry.store, "read", real_read)
     rec = registry.get("ent-l1")
     assert rec["name"] == "别人刚建的企业" and rec["updated_by"] == "someone" and rec["version"] == 1
+
+
+def test_the_collector_is_paused_for_a_batch_and_resumed_as_it_was(registry, monkeypatch):
+    import gc
+
+    seen = []
+    write = registry.store.write
+
+    def spy(query, params=None):
+        seen.append(gc.isenabled())
+        return write(query, params)
+
+    monkeypatch.setattr(registry.store, "write", spy)
+    assert gc.isenabled()
+    registry.upsert_many([{"kind": "enterprise", "id": "gc-1", "name": "甲公司"},
+                          {"kind": "enterprise", "id": "gc-2", "name": "乙公司"}], by="t", why="t")
+    registry.upsert_seed([{"kind": "enterprise", "id": "gc-3", "name": "丙公司"}],
+                         [{"type": "SUPPLIES", "source": "gc-1", "target": "gc-3"}], by="t")
+    assert seen and not any(seen)  # paused while writing, nested calls included
+    assert gc.isenabled()          # and resumed after
+    with pytest.raises(InvalidInput):
+        registry.upsert_many([{"kind": "enterprise", "id": "gc-4"}], by="t", why="t")  # no name
+    assert gc.isenabled()          # resumed after a refusal too
+    gc.disable()
+    try:
+        registry.upsert_many([{"kind": "enterprise", "id": "gc-5", "name": "丁公司"}], by="t", why="t")
+        assert not gc.isenabled()  # a collector paused by the caller stays paused
+    finally:
+        gc.enable()
