@@ -112,6 +112,8 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
             (local if x == LOCAL else outside if x in OUTSIDE else unknown).append(f)
         platforms = [p for p in m.get("platform", []) if chain.node[p].get("locality") not in OUTSIDE]
         projects = [p for p in m.get("project", []) if chain.node[p].get("locality") not in OUTSIDE]
+        direct_local = sum(1 for f in chain.direct.get(seg, ())
+                           if loc[f] == LOCAL and chain.node[f].get("kind") == "enterprise")
         lists = {"local_enterprises": firms_out(local), "outside_enterprises": firms_out(outside),
                  "unknown_locality_enterprises": firms_out(unknown),
                  "platforms": [other(p) for p in platforms[:limit]], "projects": [other(p) for p in projects[:limit]]}
@@ -126,6 +128,7 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
         def id_key(e):
             return e["id"]
 
+        gone_local: list[dict] = []  # the entries of touched local firms taken out
         if keys:  # where each listed member stands (its list and sort key when it was put in): bisect it out
             def stored(e):
                 return keys[e["id"]][1]
@@ -134,13 +137,20 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                 if got is not None:
                     lst = lists[got[0]]
                     i = bisect.bisect_left(lst, got[1], key=stored)
+                    if got[0] == "local_enterprises":
+                        gone_local.extend(e for e in lst[i:i + 1] if e["id"] == f)
                     if i < len(lst) and lst[i]["id"] == f:
                         del lst[i]
                     else:  # not where its key says: a defect, but never a wrong row
+                        gone_local.extend(e for e in lst if e["id"] == f and got[0] == "local_enterprises")
                         lists[got[0]] = [e for e in lst if e["id"] != f]
                     del keys[f]
         else:
+            gone_local.extend(e for e in before["local_enterprises"] if e["id"] in touched)
             lists = {k: [e for e in lists[k] if e["id"] not in touched] for k in LISTS}
+        # the local firms directly in this segment, by difference (a listed firm's ``via`` names the segments of
+        # this subtree it is directly in), not a pass over the segment's direct members
+        direct_local = before["counts"]["direct_local_enterprises"] - sum(1 for e in gone_local if seg in e["via"])
         for f in sorted(touched):
             if f not in chain.node or not subset.intersection(chain.ent_segs.get(f, ())):
                 continue
@@ -151,6 +161,8 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                     else "unknown_locality_enterprises"
                 e = dict(chain.firm_ref(f), via=via(f))
                 bisect.insort(lists[key], e, key=firm_key)
+                if key == "local_enterprises" and seg in e["via"]:
+                    direct_local += 1
                 if keys:
                     keys[f] = (key, firm_key(e))
             elif kind in ("platform", "project") and chain.node[f].get("locality") not in OUTSIDE:
@@ -189,8 +201,7 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
         "downstream": sorted(chain.feeds_out.get(seg, ())),
         "counts": {
             "local_enterprises": len(local),
-            "direct_local_enterprises": sum(1 for f in chain.direct.get(seg, ())
-                                            if loc[f] == LOCAL and chain.node[f].get("kind") == "enterprise"),
+            "direct_local_enterprises": direct_local,
             "outside_enterprises": len(outside),
             "unknown_locality_enterprises": len(unknown),
             "platforms": len(platforms),
