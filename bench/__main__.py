@@ -384,10 +384,19 @@ def bench_neo4j_naive(F: Figures, n: int) -> None:
 class Instance:
     """A synthetic registry made by bench.synth, and the app over it (in-process, test client)."""
 
-    def __init__(self, base: Path, n: int):
+    def __init__(self, base: Path, n: int, reuse: bool = False):
         from bench import synth
 
         self.n, self.folder = n, base / f"syn-{size_name(n)}"
+        made = self.folder / "synth.json"
+        self.reused = False
+        if reuse and made.exists() and not (self.folder / "synth.pid").exists():
+            got = json.loads(made.read_text(encoding="utf-8"))
+            if got.get("firms") == n:
+                say(f"  reusing the SYNTHETIC registry made {got.get('made_at')} in {self.folder} (--reuse; earlier "
+                    "runs' benchmark edits are in it)")
+                self.made, self.load_s, self.reused, self.app = got, float(got["total_s"]), True, None
+                return
         t0 = time.perf_counter()
         self.made = synth.make(n, self.folder)
         self.load_s = time.perf_counter() - t0
@@ -741,6 +750,9 @@ def main(argv=None) -> int:
                     help="runs of the first page after a write (default 2; 3 with --full) and of the loader "
                          "(default 1; 3 with --full)")
     ap.add_argument("--keep", metavar="DIR", help="make the synthetic instances in DIR and keep them")
+    ap.add_argument("--reuse", action="store_true",
+                    help="with --keep: use a synthetic instance of the same size already made in DIR instead of "
+                         "making it again (its load time is the one recorded when it was made)")
     args = ap.parse_args(argv)
     full = args.full
     want = set(args.only or ("loader", "import", "snapshot", "search", "load") + (("graph", "million") if full else ()))
@@ -757,9 +769,10 @@ def main(argv=None) -> int:
     def instance(n: int) -> Instance:
         if n not in made:
             say(f"== making a SYNTHETIC registry of {n:,} firms (python -m bench.synth)")
-            made[n] = Instance(base, n)
+            made[n] = Instance(base, n, reuse=bool(args.reuse and args.keep))
             F.add(f"synth_load_s_{size_name(n)}", made[n].load_s, "s",
-                  note=f"{made[n].made['records']:,} records, {made[n].made['relations']:,} relations through the batch loader")
+                  note=f"{made[n].made['records']:,} records, {made[n].made['relations']:,} relations through the batch "
+                       f"loader" + (f" (made {made[n].made.get('made_at')}, reused)" if made[n].reused else ""))
         return made[n]
 
     try:
