@@ -206,16 +206,20 @@ class _CutStructure:
         # each block hangs below its first-visited firm (its top) through the top's one child in the search
         # tree inside it.  That child's subtree is a piece the top cuts off (unless the top is a root whose
         # only block this is).
-        blocks, cut_points = net.biconnected_components(return_articulation_points=True)
-        blocks = list(blocks)
+        # igraph gives each block as the edges of a spanning tree of it: its firms are their ends
+        trees, cut_points = igraph.GraphBase.biconnected_components(net, True)
         sep_children: dict[int, list[int]] = {}
         block_of = np.full(N, -1, dtype=np.int64)
         cut_blocks: dict[int, set] = {c: set() for c in cut_points}
-        block_len = [len(b) for b in blocks]
-        if blocks:
-            lens = np.asarray(block_len, dtype=np.int64)
-            flat = np.fromiter(itertools.chain.from_iterable(blocks), dtype=np.int64, count=int(lens.sum()))
-            bid = np.repeat(np.arange(len(blocks)), lens)
+        block_len: list[int] = []
+        if trees:
+            t_lens = np.fromiter(map(len, trees), dtype=np.int64, count=len(trees))
+            t_edges = np.fromiter(itertools.chain.from_iterable(trees), dtype=np.int64, count=int(t_lens.sum()))
+            t_bid = np.repeat(np.arange(len(trees)), t_lens)
+            pairs = np.unique(np.concatenate((t_bid * N + e[t_edges, 0], t_bid * N + e[t_edges, 1])))
+            bid, flat = pairs // N, pairs % N  # by block, then firm
+            lens = np.bincount(bid, minlength=len(trees))
+            block_len = lens.tolist()
             firsts = np.concatenate(([0], np.cumsum(lens)[:-1]))
             top = order_a[np.minimum.reduceat(disc_a[flat], firsts)]
             inside = parent_a[flat] == top[bid]  # the top's child in the block: exactly one per block
