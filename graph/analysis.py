@@ -271,7 +271,7 @@ class Analysis:
                 for i in ids:
                     index.setdefault(i, set()).add(k)
         cut = {"cs": cs, "items": items, "by": by, "sig": sig, "ment": ment, "index": index, "path": "new"}
-        cut["runs"] = _cut_runs(items)
+        cut["runs"] = None  # made when a locality first asks (_cut_runs)
         return self._cut_lists(cut)
 
     def _cut_updated(self, cut: dict, fp: "Footprint", changes) -> tuple[dict, set]:
@@ -289,18 +289,22 @@ class Analysis:
         was = {g["id"] for g in (*cut["cut_point"], *cut["bridge"])}
         if (removed - added or any(not cs.same_block(u, v) for u, v in came)
                 or any("kind" in fp.fields.get(n, ()) for n in fp.supply_net)):
-            new = self._cut_from(_CutStructure(chain), cut, fp.recs)
+            new = self._cut_from(_CutStructure(chain, previous=cs, removed=removed - added, added=came,
+                                              touched=fp.recs), cut, fp.recs)
             new["path"] = "rebuild"
             kept = {id(g) for g in (*cut["cut_point"], *cut["bridge"])}
             changed = {g["id"] for g in (*new["cut_point"], *new["bridge"]) if id(g) not in kept}
             return new, changed | (was - {g["id"] for g in (*new["cut_point"], *new["bridge"])})
         redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
+        cs.add_links(sorted(came))
         for u, v in came:
             cs.resort(u)
             cs.resort(v)
         moved = [pos for n in sorted(fp.recs & fp.supply_net) if (pos := cs.set_local(n)) is not None]
         if moved:
             cs.refresh_counts()
+            if cut["runs"] is None:
+                cut["runs"] = _cut_runs(cut["items"])
             lo, hi, keys = cut["runs"]
             for pos in moved:
                 redo.update(keys[i] for i in np.flatnonzero((lo <= pos) & (pos < hi)).tolist())
@@ -329,7 +333,7 @@ class Analysis:
                 index.setdefault(i, set()).add(k)
             ment[k] = ids
         if runs_moved:
-            cut["runs"] = _cut_runs(items)
+            cut["runs"] = None
         return self._cut_lists(cut), changed
 
     @staticmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections import deque
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import igraph
 import numpy as np
@@ -165,15 +165,45 @@ class _CutStructure:
     change of locality (:meth:`set_local`, then :meth:`refresh_counts`).
     """
 
-    def __init__(self, chain: Chain, progress: Progress = None):
+    def __init__(self, chain: Chain, progress: Progress = None, *, previous: "_CutStructure | None" = None,
+                 removed: Iterable[tuple[str, str]] = (), added: Iterable[tuple[str, str]] = (),
+                 touched: Iterable[str] = ()):
+        """``previous``: the structure of the same chain before SUPPLIES links ``removed`` and ``added``
+        (pairs source, customer) and a change to the records ``touched``: its firms, links and locality keys
+        are taken over (made only when a firm joins or leaves the network)."""
         progress = progress or noop_progress
-        nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
-        idx = {n: i for i, n in enumerate(nodes)}
-        N = len(nodes)
-        # one link per SUPPLIES edge: a pair that supplies each other is two links, so not a bridge
-        links = [(idx[s], idx[c]) for c, lst in chain.sup_in.items() for s, _ in lst]
-        self.chain, self.nodes, self.idx, self.n_links = chain, nodes, idx, len(links)
-        net = igraph.Graph(n=N, edges=links)
+        removed, added = list(removed), list(added)
+        ends = {x for link in (*removed, *added) for x in link}
+        if previous is not None and previous.chain is chain and all(
+                x in previous.idx and (x in chain.sup_in or x in chain.sup_out) for x in ends):
+            nodes, idx = previous.nodes, previous.idx
+            N = len(nodes)
+            e = previous._links
+            if removed:
+                gone = np.asarray([idx[u] * N + idx[v] for u, v in removed], dtype=np.int64)
+                e = e[~np.isin(e[:, 0] * N + e[:, 1], gone)]
+            if added:
+                e = np.concatenate((e, np.asarray([(idx[u], idx[v]) for u, v in added], dtype=np.int64)))
+            key_idx = previous._key_idx.copy()
+            self.made_from = "previous"
+            for n in touched:
+                i = idx.get(n)
+                if i is not None:
+                    key_idx[i] = (0 if chain.is_local(n) else N) + i
+        else:
+            nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
+            idx = {n: i for i, n in enumerate(nodes)}
+            N = len(nodes)
+            # one link per SUPPLIES edge: a pair that supplies each other is two links, so not a bridge
+            links = []
+            for c, lst in chain.sup_in.items():
+                i = idx[c]
+                links.extend([(idx[s], i) for s, _ in lst])
+            e = np.asarray(links, dtype=np.int64).reshape(-1, 2)
+            key_idx = None
+            self.made_from = "chain"
+        self.chain, self.nodes, self.idx, self.n_links, self._links = chain, nodes, idx, len(e), e
+        net = igraph.Graph(n=N, edges=e)
         membership = np.asarray(net.connected_components().membership, dtype=np.int64)
         roots = np.sort(np.unique(membership, return_index=True)[1]) if N else np.zeros(0, np.int64)
         comp_of_label = np.empty(len(roots), dtype=np.int64)
@@ -183,7 +213,6 @@ class _CutStructure:
         starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(roots) else sizes
         # one search over all components: a virtual root (N) linked to the root of each, taken in id order
         if N:
-            e = np.asarray(links, dtype=np.int64).reshape(-1, 2)
             rows = np.concatenate((e[:, 0], e[:, 1], np.full(len(roots), N)))
             cols = np.concatenate((e[:, 1], e[:, 0], roots))
             adj = csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(N + 1, N + 1))
@@ -233,7 +262,7 @@ class _CutStructure:
                 cut_blocks[v].add(b)
         bridges = []
         for eid in net.bridges():
-            a, b = links[eid]
+            a, b = e[eid].tolist()
             bridges.append((a, b) if disc[a] < disc[b] else (b, a))
         progress(N, N, "supply network")
         self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp.tolist(), order
@@ -241,14 +270,17 @@ class _CutStructure:
         self.sep_children = sep_children
         self.cut_points, self.bridge_list = sorted(cut_points), bridges
         self.block_of, self.cut_blocks, self.block_len = block_of.tolist(), cut_blocks, block_len
-        self.relocal()
+        self.relocal(key_idx)
 
     # ------------------------------------------------------------------ localities: counts and examples
-    def relocal(self) -> None:
+    def relocal(self, keys=None) -> None:
         """Count the local firms along the search order again, and the examples' keys (after localities
-        changed; the network did not)."""
+        changed; the network did not). ``keys``: firm index -> key (not local, index), when known."""
         N, nodes, is_local = len(self.nodes), self.nodes, self.chain.is_local
-        keys = np.fromiter(((0 if is_local(n) else N) + i for i, n in enumerate(nodes)), dtype=np.int64, count=N)
+        if keys is None:
+            keys = np.fromiter(((0 if is_local(n) else N) + i for i, n in enumerate(nodes)), dtype=np.int64,
+                               count=N)
+        self._key_idx = keys
         self._keypos = keys[np.asarray(self.order, dtype=np.int64)] if N else keys
         self._keys = self._keypos.tolist()
         # segment tree over the search order: node k holds the first EXAMPLES keys of its run, sorted
@@ -275,6 +307,7 @@ class _CutStructure:
             return None
         self._keys[pos] = key
         self._keypos[pos] = key
+        self._key_idx[i] = key
         tree, k = self._tree, self._P + pos
         tree[k, 0] = key
         k >>= 1
@@ -331,6 +364,13 @@ class _CutStructure:
         can make a bridge a non-bridge)."""
         return any(self.block_len[b] >= 3 for b in self.blocks_of(x) & self.blocks_of(y))
 
+    def add_links(self, links: list[tuple[str, str]]) -> None:
+        """Take new links inside blocks into the link list (the structure stands: see :meth:`same_block`)."""
+        if links:
+            new = np.asarray([(self.idx[u], self.idx[v]) for u, v in links], dtype=np.int64)
+            self._links = np.concatenate((self._links, new))
+            self.n_links = len(self._links)
+
     def resort(self, n: str) -> None:
         """Order the pieces below a cut point as a fresh search would: by the first neighbour the cut point
         has in each (after a new link at it; the pieces themselves did not change)."""
@@ -354,23 +394,27 @@ class _CutStructure:
     def cut_point(self, v: int) -> dict:
         """One cut point with the pieces its removal leaves, the largest one first ("the rest")."""
         seps = self.sep_children[v]
+        disc, sub, prefix = self.disc, self.sub, self.prefix
         is_root = self.parent[v] == -1
         start, size = self.comps[self.comp[v]]
         pieces = []
+        total = local = 0
         for c in seps:
-            a = self.disc[c]
-            pieces.append({"size": self.sub[c], "local": self._local_range(a, a + self.sub[c]),
-                           "ranges": [(a, a + self.sub[c])], "parent_side": False})
+            a = disc[c]
+            b = a + sub[c]
+            n_local = prefix[b] - prefix[a]
+            total += sub[c]
+            local += n_local
+            pieces.append({"size": sub[c], "local": n_local, "ranges": [(a, b)], "parent_side": False})
         if not is_root:
-            psize = size - 1 - sum(p["size"] for p in pieces)
-            plocal = (self._comp_local(v) - int(self.chain.is_local(self.nodes[v]))
-                      - sum(p["local"] for p in pieces))
-            pieces.append({"size": psize, "local": plocal, "ranges": None, "parent_side": True})
+            plocal = (prefix[start + size] - prefix[start] - (prefix[disc[v] + 1] - prefix[disc[v]]) - local)
+            pieces.append({"size": size - 1 - total, "local": plocal, "ranges": None, "parent_side": True})
         # the rest = the largest piece (ties: the side towards the search root, then the earlier subtree)
         rest_i = max(range(len(pieces)), key=lambda i: (pieces[i]["size"], pieces[i]["parent_side"], -i))
-        cut = [p for i, p in enumerate(pieces) if i != rest_i]
-        if not is_root and not pieces[rest_i]["parent_side"]:  # the side towards the root is cut off: its runs
-            dv = self.disc[v]
+        rest = pieces[rest_i]
+        cut = pieces[:rest_i] + pieces[rest_i + 1:]
+        if not is_root and not rest["parent_side"]:  # the side towards the root is cut off: its runs
+            dv = disc[v]
             skip = sorted([(dv, dv + 1)] + [p["ranges"][0] for p in pieces if not p["parent_side"]])
             runs, at = [], start
             for a, b in skip:
@@ -380,8 +424,10 @@ class _CutStructure:
             if at < start + size:
                 runs.append((at, start + size))
             pieces[-1]["ranges"] = runs
-        return {"node": self.nodes[v], "v": v, "pieces": pieces, "rest": pieces[rest_i], "cut": cut,
-                "cut_total": sum(p["size"] for p in cut), "cut_local": sum(p["local"] for p in cut)}
+        whole_size = total + (size - 1 - total if not is_root else 0)
+        whole_local = local + (pieces[-1]["local"] if not is_root else 0)
+        return {"node": self.nodes[v], "v": v, "pieces": pieces, "rest": rest, "cut": cut,
+                "cut_total": whole_size - rest["size"], "cut_local": whole_local - rest["local"]}
 
     def articulation_points(self) -> list[dict]:
         """Each cut point (:meth:`cut_point`), by id."""

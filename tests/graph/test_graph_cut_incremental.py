@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from graph.analysis import Analysis
+from graph.analysis import Analysis, _cut_runs
 from graph.build import build_graph
 from graph.supply import _CutStructure
 from graph.synthetic import synthetic_registry
@@ -67,12 +67,13 @@ def test_the_kept_cut_structure_equals_a_fresh_one_after_each_kind_of_write(seed
     a = Analysis(build_graph(entities, relations))
     a.report()
     rng = random.Random(seed)
-    paths = []
+    paths, made = [], []
 
     def write(delta, what, expect):
         a.apply(delta)
         got = _same_as_fresh(a, what)
         paths.append(got)
+        made.append(a._cut()["cs"].made_from)
         assert got == expect, (what, got)
 
     for i in range(3):
@@ -89,7 +90,7 @@ def test_the_kept_cut_structure_equals_a_fresh_one_after_each_kind_of_write(seed
     before = cut["by"][("c", item["node"])]
     write(_relocate(a, inside), f"locality of {inside}, cut off by {item['node']}", "locality")
     assert a._cut()["by"][("c", item["node"])] != before  # its local count changed
-    lo_, hi_, _ = a._cut()["runs"]
+    lo_, hi_, _ = _cut_runs(a._cut()["items"])
     free = [n for n in cs.nodes if not ((lo_ <= cs.disc[cs.idx[n]]) & (cs.disc[cs.idx[n]] < hi_)).any()]
     kept = {k: g for k, g in a._cut()["by"].items()}
     write(_relocate(a, free[0]), f"locality of {free[0]}, in no cut-off piece", "locality")
@@ -115,6 +116,8 @@ def test_the_kept_cut_structure_equals_a_fresh_one_after_each_kind_of_write(seed
     named = next(iter(a._cut()["ment"][next(k for k in a._cut()["by"] if a._cut()["by"][k])]))
     write({"nodes": {named: dict(a.G.nodes[named], name="改名（SYNTHETIC）")}}, "rename", "mentions")
     assert {"same-block", "rebuild", "locality", "mentions"} <= set(paths)
+    # a rebuild took the firms, links and keys over from the structure before, except when a firm came
+    assert made[paths.index("rebuild")] == "previous" and "chain" in made
 
 
 def _ring(ids):

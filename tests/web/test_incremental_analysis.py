@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from graph.analysis import Analysis
+from graph.analysis import Analysis, _cut_runs
 from graph.build import build_graph
 from registry import tabular
 from registry.importer import apply_import, plan_import, undo_import
@@ -283,7 +283,7 @@ def test_supply_writes_of_every_kind_through_the_registry(app, monkeypatch):
     inside = cs.nodes[cs.order[item["cut"][0]["ranges"][0][0]]]
     w.update(inside, {"locality": "abroad" if cs.chain.is_local(inside) else "cluster"})
     check("locality inside a cut-off piece", "locality")
-    lo, hi, _ = cut()["runs"]
+    lo, hi, _ = _cut_runs(cut()["items"])
     free = next(n for n in cs.nodes if not ((lo <= cs.disc[cs.idx[n]]) & (cs.disc[cs.idx[n]] < hi)).any())
     w.update(free, {"locality": "abroad" if cs.chain.is_local(free) else "cluster"})
     check("locality outside every cut-off piece", "locality")
