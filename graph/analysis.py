@@ -315,10 +315,12 @@ class Analysis:
         changed = set()
         items, by, sig, ment, index = cut["items"], cut["by"], cut["sig"], cut["ment"], cut["index"]
         runs_moved = False
+        swaps = []  # (category, gap out, gap in)
         for k in redo:
             item = items[k]
             if by[k] is not None:
                 changed.add(by[k]["id"])
+            old_gap = by[k]
             new = cs.cut_point(item["v"]) if k[0] == "c" else cs.bridge(item["p"], item["c"])
             runs_moved |= _item_runs(new) != _item_runs(item)
             items[k] = new
@@ -326,6 +328,7 @@ class Analysis:
             g = by[k] = _cut_gap(chain, cs, k, new, s)
             if g is not None:
                 changed.add(g["id"])
+            swaps.append(("cut_point" if k[0] == "c" else "bridge", old_gap, g))
             ids = _cut_mentions(k, g)
             for i in ment[k] - ids:
                 index[i].discard(k)
@@ -334,7 +337,18 @@ class Analysis:
             ment[k] = ids
         if runs_moved:
             cut["runs"] = None
-        return self._cut_lists(cut), changed
+        if len(swaps) > 200:
+            return self._cut_lists(cut), changed
+        # the sorted lists: new ones (the grouping compares them by identity), the gaps swapped in place
+        for c in ("cut_point", "bridge"):
+            lst = cut[c] = list(cut[c])
+            for cat, out, came in swaps:
+                if cat == c and out is not None:
+                    del lst[_index_of(lst, out, gap_sort_key)]
+            for cat, out, came in swaps:
+                if cat == c and came is not None:
+                    bisect.insort(lst, came, key=gap_sort_key)
+        return cut, changed
 
     @staticmethod
     def _cut_lists(cut: dict) -> dict:
