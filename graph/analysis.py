@@ -286,12 +286,12 @@ class Analysis:
         removed = {(u, v) for u, v, t, _ in changes.edges_removed if t == "SUPPLIES" and u != v}
         added = {(u, v) for u, v, t, _ in changes.edges_added if t == "SUPPLIES" and u != v}
         came = added - removed
-        was = {g["id"] for g in (*cut["cut_point"], *cut["bridge"])}
         if (removed - added or any(not cs.same_block(u, v) for u, v in came)
                 or any("kind" in fp.fields.get(n, ()) for n in fp.supply_net)):
             new = self._cut_from(_CutStructure(chain, previous=cs, removed=removed - added, added=came,
                                               touched=fp.recs), cut, fp.recs)
             new["path"] = "rebuild"
+            was = {g["id"] for g in (*cut["cut_point"], *cut["bridge"])}
             kept = {id(g) for g in (*cut["cut_point"], *cut["bridge"])}
             changed = {g["id"] for g in (*new["cut_point"], *new["bridge"]) if id(g) not in kept}
             return new, changed | (was - {g["id"] for g in (*new["cut_point"], *new["bridge"])})

@@ -174,16 +174,22 @@ class _CutStructure:
         progress = progress or noop_progress
         removed, added = list(removed), list(added)
         ends = {x for link in (*removed, *added) for x in link}
-        if previous is not None and previous.chain is chain and all(
+        if previous is not None and previous.chain is chain and previous._net is not None and all(
                 x in previous.idx and (x in chain.sup_in or x in chain.sup_out) for x in ends):
             nodes, idx = previous.nodes, previous.idx
             N = len(nodes)
-            e = previous._links
+            # igraph's graph changed in place (it is the previous structure's no more), the link array in
+            # step with it: igraph keeps the order of the edges it keeps and adds new ones last
+            e, net = previous._links, previous._net
+            previous._net = None
             if removed:
-                gone = np.asarray([idx[u] * N + idx[v] for u, v in removed], dtype=np.int64)
-                e = e[~np.isin(e[:, 0] * N + e[:, 1], gone)]
+                gone = sorted(net.get_eid(idx[u], idx[v]) for u, v in removed)
+                net.delete_edges(gone)
+                e = np.delete(e, gone, axis=0)
             if added:
-                e = np.concatenate((e, np.asarray([(idx[u], idx[v]) for u, v in added], dtype=np.int64)))
+                pairs = [(idx[u], idx[v]) for u, v in added]
+                net.add_edges(pairs)
+                e = np.concatenate((e, np.asarray(pairs, dtype=np.int64)))
             key_idx = previous._key_idx.copy()
             self.made_from = "previous"
             for n in touched:
@@ -200,10 +206,10 @@ class _CutStructure:
                 i = idx[c]
                 links.extend([(idx[s], i) for s, _ in lst])
             e = np.asarray(links, dtype=np.int64).reshape(-1, 2)
+            net = igraph.Graph(n=N, edges=links)
             key_idx = None
             self.made_from = "chain"
-        self.chain, self.nodes, self.idx, self.n_links, self._links = chain, nodes, idx, len(e), e
-        net = igraph.Graph(n=N, edges=e)
+        self.chain, self.nodes, self.idx, self.n_links, self._links, self._net = chain, nodes, idx, len(e), e, net
         membership = np.asarray(net.connected_components().membership, dtype=np.int64)
         roots = np.sort(np.unique(membership, return_index=True)[1]) if N else np.zeros(0, np.int64)
         comp_of_label = np.empty(len(roots), dtype=np.int64)
@@ -367,8 +373,9 @@ class _CutStructure:
     def add_links(self, links: list[tuple[str, str]]) -> None:
         """Take new links inside blocks into the link list (the structure stands: see :meth:`same_block`)."""
         if links:
-            new = np.asarray([(self.idx[u], self.idx[v]) for u, v in links], dtype=np.int64)
-            self._links = np.concatenate((self._links, new))
+            pairs = [(self.idx[u], self.idx[v]) for u, v in links]
+            self._net.add_edges(pairs)
+            self._links = np.concatenate((self._links, np.asarray(pairs, dtype=np.int64)))
             self.n_links = len(self._links)
 
     def resort(self, n: str) -> None:

@@ -32,6 +32,12 @@ def _same_as_fresh(a: Analysis, what: str) -> str:
     """Assert the kept cut gaps equal a fresh analysis's; returns the way the last write took."""
     cut = a._cut()
     fresh = Analysis(a.G.copy())._cut()
+    # the links kept (and igraph's graph changed in place, in step with them) are the network's links
+    cs, fs = cut["cs"], fresh["cs"]
+    links = [tuple(sorted(x)) for x in cs._links.tolist()]
+    assert [tuple(sorted(x)) for x in cs._net.get_edgelist()] == links, what
+    assert sorted(tuple(sorted((cs.nodes[u], cs.nodes[v]))) for u, v in links) == sorted(
+        tuple(sorted((fs.nodes[u], fs.nodes[v]))) for u, v in fs._links.tolist()), what
     assert cut["cut_point"] == fresh["cut_point"], what
     assert cut["bridge"] == fresh["bridge"], what
     # the index of mentioned ids names every gap that mentions a record
