@@ -160,9 +160,16 @@ class _CutStructure:
     for any numbering of the same pieces, and a kept structure gives what a
     fresh one gives).
 
+    Everything a gap shows is a function of the network, not of the search:
+    the rest of a cut point is its largest piece (ties: the side holding the
+    component's smallest id, then the piece holding its smallest neighbour),
+    the other pieces in that order too; a bridge cuts off its smaller side
+    (ties: the side without the smallest id).
+
     The structure is kept across writes that change no cut point, bridge or
-    piece (:meth:`same_block`: a new link inside one block), and across a
-    change of locality (:meth:`set_local`, then :meth:`refresh_counts`).
+    piece (:meth:`same_block`: a new link inside one block; :meth:`resort`
+    orders the pieces at its ends again), and across a change of locality
+    (:meth:`set_local`, then :meth:`refresh_counts`).
     """
 
     def __init__(self, chain: Chain, progress: Progress = None, *, previous: "_CutStructure | None" = None,
