@@ -181,3 +181,38 @@ def test_examples_are_the_first_firms_of_the_whole_piece_by_locality_then_id():
     assert a.gap("cut_point:hub")["cut_off_examples"] == ["f007", "f100", "f250", "f299"] + path[:6]
     assert a.gap("cut_point:hub")["cut_off_local"] == 4
     _same_as_fresh(a, "f100 local")
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+def test_random_supply_and_locality_writes_keep_the_cut_gaps_equal_to_fresh_ones(seed):
+    # many small writes of the kinds the cut structure tells apart, at random, on a sparse network (many
+    # blocks, cut points and bridges); after each the kept gaps equal a fresh analysis's
+    rng = random.Random(seed)
+    firms = [f"f{i:03d}" for i in range(120)]
+    links = set()
+    for i in range(1, len(firms)):  # a random tree, then a few more links: a network with many cut points
+        links.add((firms[rng.randrange(i)], firms[i]))
+    for _ in range(25):
+        u, v = rng.sample(firms, 2)
+        links.add((u, v))
+    G = build_graph([{"id": f, "kind": "enterprise", "name": f, "locality": rng.choice(["cluster", "china"])}
+                     for f in firms], [{"type": "SUPPLIES", "source": u, "target": v} for u, v in sorted(links)])
+    a = Analysis(G)
+    a.report()
+    paths = []
+    for step in range(60):
+        r = rng.random()
+        edges = sorted((u, v) for u, v, t in a.G.edges(keys=True) if t == "SUPPLIES")
+        if r < 0.35:
+            u, v = rng.sample(firms, 2)
+            delta = _add(u, v)
+        elif r < 0.6 and edges:
+            delta = _remove(*rng.choice(edges))
+        elif r < 0.85:
+            delta = _relocate(a, rng.choice(firms))
+        else:  # a link and a locality in one write
+            u, v = rng.sample(firms, 2)
+            delta = {**_add(u, v), **_relocate(a, rng.choice(firms))}
+        a.apply(delta)
+        paths.append(_same_as_fresh(a, f"step {step}"))
+    assert {"same-block", "rebuild", "locality"} <= set(paths), paths
