@@ -244,7 +244,7 @@ class Analysis:
         no record it mentions is in ``touched``."""
         chain = self.chain
         items = {("c", a["node"]): a for a in cs.articulation_points()}
-        items.update((("b", b["ends"]), b) for b in cs.bridges())
+        items.update((("b", b["ends"]), b) for b in cs.bridges(BRIDGE_MIN_SIDE))  # the others have no gap
         by, sig, ment = {}, {}, {}
         index: dict[str, set] = old["index"] if old else {}
         if old:
@@ -850,6 +850,9 @@ class Analysis:
                 "total_relations": n_edges}
 
 
+BRIDGE_MIN_SIDE = 2  # supply._bridge_gap's default min_side: a bridge to one firm is a dependence gap
+
+
 def _cut_sig(cs, k: tuple, item: dict) -> tuple | None:
     """What a cut-point or bridge gap shows of the structure: sizes, local counts and examples (with the
     records it mentions, it makes the gap; None: no gap)."""
@@ -857,7 +860,7 @@ def _cut_sig(cs, k: tuple, item: dict) -> tuple | None:
         return (item["cut_total"], item["cut_local"], len(item["cut"]), item["rest"]["size"],
                 tuple(cs.cut_point_examples(item)))
     cut = item["cut"]
-    if cut["size"] < 2:  # supply._bridge_gap's min_side
+    if cut["size"] < BRIDGE_MIN_SIDE:
         return None
     return cut["size"], cut["local"], item["rest_size"], tuple(cs.piece_members(cut))
 

@@ -217,7 +217,7 @@ class _CutStructure:
             key_idx = None
             self.made_from = "chain"
         self.chain, self.nodes, self.idx, self.n_links, self._links, self._net = chain, nodes, idx, len(e), e, net
-        membership = np.asarray(net.connected_components().membership, dtype=np.int64)
+        membership = np.asarray(igraph.GraphBase.connected_components(net), dtype=np.int64)
         roots = np.sort(np.unique(membership, return_index=True)[1]) if N else np.zeros(0, np.int64)
         comp_of_label = np.empty(len(roots), dtype=np.int64)
         comp_of_label[membership[roots]] = np.arange(len(roots))
@@ -459,8 +459,11 @@ class _CutStructure:
             cut = {"size": other_size, "local": other_local, "ranges": runs, "side": p}
         return {"ends": (self.nodes[p], self.nodes[c]), "p": p, "c": c, "cut": cut, "rest_size": size - cut["size"]}
 
-    def bridges(self) -> list[dict]:
-        out = [self.bridge(p, c) for p, c in self.bridge_list]
+    def bridges(self, min_side: int = 0) -> list[dict]:
+        """Each bridge (:meth:`bridge`) whose smaller side holds at least ``min_side`` firms, by its ends."""
+        sub, comp, comps = self.sub, self.comp, self.comps
+        out = [self.bridge(p, c) for p, c in self.bridge_list
+               if min(sub[c], comps[comp[c]][1] - sub[c]) >= min_side]
         out.sort(key=lambda x: tuple(sorted(x["ends"])))
         return out
 
