@@ -26,6 +26,8 @@ import bisect
 import threading
 from typing import Any, Callable, Iterable
 
+import numpy as np
+
 from registry.model import ROLE_CHAIN_LEADER
 
 from ._chain import Chain, chain_apply, gap_sort_key, patch_members
@@ -245,17 +247,117 @@ class Analysis:
         """The supply network's cut structure and its two categories, gap by gap, with the ids each mentions."""
         return self.memo("_cut", lambda: self._cut_from(_CutStructure(self.chain)))
 
-    def _cut_from(self, cs) -> dict:
+    def _cut_from(self, cs, old: dict | None = None, touched: set = frozenset()) -> dict:
+        """The cut points and bridges of structure ``cs`` with their gaps. ``old``: the previous ``_cut`` (over
+        another structure); each of its gaps is kept when its item's counts and examples are the same and
+        no record it mentions is in ``touched``."""
         chain = self.chain
-        aps = {("c", a["node"]): a for a in cs.articulation_points()}
-        brs = {("b", b["ends"]): b for b in cs.bridges()}
-        by = {k: _cut_point_gap(chain, cs, a) for k, a in aps.items()}
-        by.update((k, _bridge_gap(chain, cs, b)) for k, b in brs.items())
-        index: dict[str, set] = {}
-        for k, g in by.items():
-            for i in _mentioned([g] if g else []) | ({k[1]} if k[0] == "c" else set(k[1])):
+        items = {("c", a["node"]): a for a in cs.articulation_points()}
+        items.update((("b", b["ends"]), b) for b in cs.bridges(BRIDGE_MIN_SIDE))  # the others have no gap
+        by, sig, ment = {}, {}, {}
+        index: dict[str, set] = old["index"] if old else {}
+        if old:
+            dirty = {k for n in touched for k in index.get(n, ())}
+            ob, osig, oment = old["by"], old["sig"], old["ment"]
+        for k, item in items.items():
+            s = sig[k] = _cut_sig(cs, k, item)
+            if old and k in osig and osig[k] == s and k not in dirty:
+                by[k], ment[k] = ob[k], oment[k]
+                continue
+            g = by[k] = _cut_gap(chain, cs, k, item, s)
+            ment[k] = _cut_mentions(k, g)
+        if old:  # the index: out with what went or was made again, in with what came
+            for k, ids in oment.items():
+                if ment.get(k) is not ids:
+                    for i in ids:
+                        got = index.get(i)
+                        if got is not None:
+                            got.discard(k)
+                            if not got:
+                                del index[i]
+        for k, ids in ment.items():
+            if not old or oment.get(k) is not ids:
+                for i in ids:
+                    index.setdefault(i, set()).add(k)
+        cut = {"cs": cs, "items": items, "by": by, "sig": sig, "ment": ment, "index": index, "path": "new"}
+        cut["runs"] = None  # made when a locality first asks (_cut_runs)
+        return self._cut_lists(cut)
+
+    def _cut_updated(self, cut: dict, fp: "Footprint", changes) -> tuple[dict, set]:
+        """``_cut`` after a write, and the ids of the gaps made again or gone. The structure is made again
+        only when a cut point, a bridge or a piece can have changed: a SUPPLIES link removed, one added
+        between two blocks or components or to a firm new to the network, a firm's kind changed in it.
+        Else it stands: a new link inside one block changes no piece (only the gaps that mention its ends,
+        and the order of the pieces at its ends, are made again); a firm's new locality is put in its place
+        in the search order and only the gaps whose cut-off pieces hold it, or that mention it, are made
+        again."""
+        chain, cs = self.chain, cut["cs"]
+        removed = {(u, v) for u, v, t, _ in changes.edges_removed if t == "SUPPLIES" and u != v}
+        added = {(u, v) for u, v, t, _ in changes.edges_added if t == "SUPPLIES" and u != v}
+        came = added - removed
+        if (removed - added or any(not cs.same_block(u, v) for u, v in came)
+                or any("kind" in fp.fields.get(n, ()) for n in fp.supply_net)):
+            new = self._cut_from(_CutStructure(chain, previous=cs, removed=removed - added, added=came,
+                                              touched=fp.recs), cut, fp.recs)
+            new["path"] = "rebuild"
+            was = {g["id"] for g in (*cut["cut_point"], *cut["bridge"])}
+            kept = {id(g) for g in (*cut["cut_point"], *cut["bridge"])}
+            changed = {g["id"] for g in (*new["cut_point"], *new["bridge"]) if id(g) not in kept}
+            return new, changed | (was - {g["id"] for g in (*new["cut_point"], *new["bridge"])})
+        redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
+        cs.add_links(sorted(came))
+        for u, v in came:
+            cs.resort(u)
+            cs.resort(v)
+        moved = [pos for n in sorted(fp.recs & fp.supply_net) if (pos := cs.set_local(n)) is not None]
+        if moved:
+            cs.refresh_counts()
+            if cut["runs"] is None:
+                cut["runs"] = _cut_runs(cut["items"])
+            lo, hi, keys = cut["runs"]
+            for pos in moved:
+                redo.update(keys[i] for i in np.flatnonzero((lo <= pos) & (pos < hi)).tolist())
+        # which way the last write went (the tests count them)
+        cut["path"] = " ".join(w for w, on in (("same-block", came), ("locality", moved)) if on) or "mentions"
+        if not redo:
+            return cut, set()
+        changed = set()
+        items, by, sig, ment, index = cut["items"], cut["by"], cut["sig"], cut["ment"], cut["index"]
+        runs_moved = False
+        swaps = []  # (category, gap out, gap in)
+        for k in redo:
+            item = items[k]
+            if by[k] is not None:
+                changed.add(by[k]["id"])
+            old_gap = by[k]
+            new = cs.cut_point(item["v"]) if k[0] == "c" else cs.bridge(item["p"], item["c"])
+            runs_moved |= _item_runs(new) != _item_runs(item)
+            items[k] = new
+            s = sig[k] = _cut_sig(cs, k, new)
+            g = by[k] = _cut_gap(chain, cs, k, new, s)
+            if g is not None:
+                changed.add(g["id"])
+            swaps.append(("cut_point" if k[0] == "c" else "bridge", old_gap, g))
+            ids = _cut_mentions(k, g)
+            for i in ment[k] - ids:
+                index[i].discard(k)
+            for i in ids - ment[k]:
                 index.setdefault(i, set()).add(k)
-        return self._cut_lists({"cs": cs, "items": {**aps, **brs}, "by": by, "index": index})
+            ment[k] = ids
+        if runs_moved:
+            cut["runs"] = None
+        if len(swaps) > 200:
+            return self._cut_lists(cut), changed
+        # the sorted lists: new ones (the grouping compares them by identity), the gaps swapped in place
+        for c in ("cut_point", "bridge"):
+            lst = cut[c] = list(cut[c])
+            for cat, out, came in swaps:
+                if cat == c and out is not None:
+                    del lst[_index_of(lst, out, gap_sort_key)]
+            for cat, out, came in swaps:
+                if cat == c and came is not None:
+                    bisect.insort(lst, came, key=gap_sort_key)
+        return cut, changed
 
     @staticmethod
     def _cut_lists(cut: dict) -> dict:
@@ -692,31 +794,11 @@ class Analysis:
                 now[rid] = got
             data_out.extend(was[rid][1] for rid in was.keys() - now.keys())
             keep["_implied"] = now
-        # cut points and bridges: again when the supply network or the standing of a firm in it changed; the
-        # gaps alone again when a firm they mention changed otherwise
+        # cut points and bridges: the structure kept when no cut point, bridge or piece changed; the gaps
+        # made again whose pieces' counts or examples changed or that mention a touched record
         if "_cut" in old:
-            net, cut = fp.supply_net, old["_cut"]
-            if "SUPPLIES" in fp.types or any("kind" in fp.fields.get(n, ()) for n in net):
-                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
-            elif any("locality" in fp.fields.get(n, ()) for n in net):
-                # the same network, other local counts: its structure stands, the gaps are made again
-                changed_gaps.update(g["id"] for g in cut["cut_point"] + cut["bridge"])
-                cut["cs"].relocal()
-                keep["_cut"] = self._cut_from(cut["cs"])
-            else:  # the same network: the gaps that mention a touched record again, from the same structure
-                redo = {k for n in fp.recs for k in cut["index"].get(n, ())}
-                if redo:
-                    for k in redo:
-                        g = cut["by"][k]
-                        if g is not None:
-                            changed_gaps.add(g["id"])
-                        item = cut["items"][k]
-                        g = cut["by"][k] = (_cut_point_gap(chain, cut["cs"], item) if k[0] == "c" else
-                                            _bridge_gap(chain, cut["cs"], item))
-                        for i in _mentioned([g] if g else []):
-                            cut["index"].setdefault(i, set()).add(k)
-                    cut = self._cut_lists(cut)
-                keep["_cut"] = cut
+            keep["_cut"], ids = self._cut_updated(old["_cut"], fp, changes)
+            changed_gaps.update(ids)
         # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
         if "_targets" in old:
             tg = old["_targets"]
@@ -878,6 +960,49 @@ def _renamed_row(chain: Chain, row: dict, renamed: set) -> dict | None:
         return None
     return dict(row, **{k: [chain.ref(e["id"]) if e.get("id") in renamed else e for e in row[k]]
                         for k in _REF_LISTS if row.get(k)})
+
+
+BRIDGE_MIN_SIDE = 2  # supply._bridge_gap's default min_side: a bridge to one firm is a dependence gap
+
+
+def _cut_sig(cs, k: tuple, item: dict) -> tuple | None:
+    """What a cut-point or bridge gap shows of the structure: sizes, local counts and examples (with the
+    records it mentions, it makes the gap; None: no gap)."""
+    if k[0] == "c":
+        return (item["cut_total"], item["cut_local"], len(item["cut"]), item["rest"]["size"],
+                tuple(cs.cut_point_examples(item)))
+    cut = item["cut"]
+    if cut["size"] < BRIDGE_MIN_SIDE:
+        return None
+    return cut["size"], cut["local"], item["rest_size"], tuple(cs.piece_members(cut))
+
+
+def _cut_gap(chain: Chain, cs, k: tuple, item: dict, sig: tuple | None) -> dict | None:
+    if k[0] == "c":
+        return _cut_point_gap(chain, cs, item, examples=list(sig[4]))
+    return None if sig is None else _bridge_gap(chain, cs, item, examples=list(sig[3]))
+
+
+def _cut_mentions(k: tuple, g: dict | None) -> frozenset:
+    return frozenset(_mentioned([g] if g else [])) | ({k[1]} if k[0] == "c" else set(k[1]))
+
+
+def _item_runs(item: dict) -> list:
+    """The runs of the search order a cut point's or a bridge's cut-off pieces cover."""
+    if "cut_total" in item:
+        return [r for p in item["cut"] for r in p["ranges"]]
+    return list(item["cut"]["ranges"])
+
+
+def _cut_runs(items: dict) -> tuple:
+    """Every cut-off run as arrays (start, end) with its item's key: which items a firm's position falls in."""
+    lo, hi, keys = [], [], []
+    for k, item in items.items():
+        for a, b in _item_runs(item):
+            lo.append(a)
+            hi.append(b)
+            keys.append(k)
+    return np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64), keys
 
 
 def _index_of(lst: list, item, key) -> int:

@@ -10,10 +10,15 @@ in id order, so results do not depend on insertion order.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import deque
-from typing import Callable, Optional
+from typing import Callable, Iterable, Optional
 
 import igraph
+import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import depth_first_order
 
 from registry.messages import message
 
@@ -142,70 +147,215 @@ class _CutStructure:
     """Articulation points and bridges of the undirected supply network, with the pieces each one cuts off.
 
     igraph finds the blocks (biconnected components), the cut points and the
-    bridges.  Its depth-first search, rooted at the smallest id of each
-    component and taking neighbours in id order, numbers the firms so that
-    every piece a cut point or a bridge cuts off is one run of numbers (or a
-    component less such runs): sizes and local counts come from subtree
+    bridges.  A depth-first search (scipy's, in C), rooted at the smallest id
+    of each component and taking neighbours in id order, numbers the firms so
+    that every piece a cut point or a bridge cuts off is one run of numbers
+    (or a component less such runs): sizes and local counts come from subtree
     sizes and prefix sums, linear in the size of the network.
+
+    The examples of a piece are the ``EXAMPLES`` members that come first by
+    (not local, id) over the whole piece: a segment tree over the search order
+    whose nodes hold the first keys of their run answers them in
+    O(log n) per run, whatever the order of the search (so they are the same
+    for any numbering of the same pieces, and a kept structure gives what a
+    fresh one gives).
+
+    Everything a gap shows is a function of the network, not of the search:
+    the rest of a cut point is its largest piece (ties: the side holding the
+    component's smallest id, then the piece holding its smallest neighbour),
+    the other pieces in that order too; a bridge cuts off its smaller side
+    (ties: the side without the smallest id).
+
+    The structure is kept across writes that change no cut point, bridge or
+    piece (:meth:`same_block`: a new link inside one block; :meth:`resort`
+    orders the pieces at its ends again), and across a change of locality
+    (:meth:`set_local`, then :meth:`refresh_counts`).
     """
 
-    def __init__(self, chain: Chain, progress: Progress = None):
+    def __init__(self, chain: Chain, progress: Progress = None, *, previous: "_CutStructure | None" = None,
+                 removed: Iterable[tuple[str, str]] = (), added: Iterable[tuple[str, str]] = (),
+                 touched: Iterable[str] = ()):
+        """``previous``: the structure of the same chain before SUPPLIES links ``removed`` and ``added``
+        (pairs source, customer) and a change to the records ``touched``: its firms, links and locality keys
+        are taken over (made only when a firm joins or leaves the network)."""
         progress = progress or noop_progress
-        nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
-        idx = {n: i for i, n in enumerate(nodes)}
-        N = len(nodes)
-        # one link per SUPPLIES edge: a pair that supplies each other is two links, so not a bridge
-        links = [(idx[s], idx[c]) for c, lst in chain.sup_in.items() for s, _ in lst]
-        net = igraph.Graph(n=N, edges=links)
-        disc = [-1] * N  # position in the depth-first order
-        parent = [-1] * N
-        comp = [0] * N
-        order: list[int] = []
-        comps: list[tuple[int, int]] = []  # (start in order, size)
-        for cid, members in enumerate(net.connected_components()):
-            start = len(order)
-            for v, _, p in net.dfsiter(min(members), mode="all", advanced=True):
-                i = v.index
-                disc[i] = len(order)
-                order.append(i)
-                comp[i] = cid
-                if p is not None:
-                    parent[i] = p.index
-            comps.append((start, len(order) - start))
+        removed, added = list(removed), list(added)
+        ends = {x for link in (*removed, *added) for x in link}
+        if previous is not None and previous.chain is chain and previous._net is not None and all(
+                x in previous.idx and (x in chain.sup_in or x in chain.sup_out) for x in ends):
+            nodes, idx = previous.nodes, previous.idx
+            N = len(nodes)
+            # igraph's graph changed in place (it is the previous structure's no more), the link array in
+            # step with it: igraph keeps the order of the edges it keeps and adds new ones last
+            e, net = previous._links, previous._net
+            previous._net = None
+            if removed:
+                gone = sorted(net.get_eid(idx[u], idx[v]) for u, v in removed)
+                net.delete_edges(gone)
+                e = np.delete(e, gone, axis=0)
+            if added:
+                pairs = [(idx[u], idx[v]) for u, v in added]
+                net.add_edges(pairs)
+                e = np.concatenate((e, np.asarray(pairs, dtype=np.int64)))
+            key_idx = previous._key_idx.copy()
+            self.made_from = "previous"
+            for n in touched:
+                i = idx.get(n)
+                if i is not None:
+                    key_idx[i] = (0 if chain.is_local(n) else N) + i
+        else:
+            nodes = sorted(set(chain.sup_in) | set(chain.sup_out))
+            idx = {n: i for i, n in enumerate(nodes)}
+            N = len(nodes)
+            # one link per SUPPLIES edge: a pair that supplies each other is two links, so not a bridge
+            links = []
+            for c, lst in chain.sup_in.items():
+                i = idx[c]
+                links.extend([(idx[s], i) for s, _ in lst])
+            e = np.asarray(links, dtype=np.int64).reshape(-1, 2)
+            net = igraph.Graph(n=N, edges=links)
+            key_idx = None
+            self.made_from = "chain"
+        self.chain, self.nodes, self.idx, self.n_links, self._links, self._net = chain, nodes, idx, len(e), e, net
+        membership = np.asarray(igraph.GraphBase.connected_components(net), dtype=np.int64)
+        roots = np.sort(np.unique(membership, return_index=True)[1]) if N else np.zeros(0, np.int64)
+        comp_of_label = np.empty(len(roots), dtype=np.int64)
+        comp_of_label[membership[roots]] = np.arange(len(roots))
+        comp = comp_of_label[membership] if N else membership
+        sizes = np.bincount(comp, minlength=len(roots))
+        starts = np.concatenate(([0], np.cumsum(sizes)[:-1])) if len(roots) else sizes
+        # one search over all components: a virtual root (N) linked to the root of each, taken in id order
+        if N:
+            rows = np.concatenate((e[:, 0], e[:, 1], np.full(len(roots), N)))
+            cols = np.concatenate((e[:, 1], e[:, 0], roots))
+            adj = csr_matrix((np.ones(len(rows), dtype=np.int32), (rows, cols)), shape=(N + 1, N + 1))
+            adj.sum_duplicates()
+            adj.sort_indices()
+            order_a, pred = depth_first_order(adj, N, directed=True, return_predecessors=True)
+            order_a = order_a[1:]
+            parent_a = pred[:N].astype(np.int64)
+            parent_a[parent_a == N] = -1
+        else:
+            order_a = parent_a = np.zeros(0, np.int64)
+        disc_a = np.empty(N, dtype=np.int64)
+        disc_a[order_a] = np.arange(N)
+        order, parent, disc = order_a.tolist(), parent_a.tolist(), disc_a.tolist()
         sub = [1] * N
         for i in reversed(order):
-            if parent[i] != -1:
-                sub[parent[i]] += sub[i]
-        # each block hangs below its first-visited firm (its top) through the top's child in the search
-        # tree that enters it: the block's second-visited firm.  That child's subtree is a piece the top
-        # cuts off (unless the top is a root whose only block this is).
+            p = parent[i]
+            if p != -1:
+                sub[p] += sub[i]
+        # each block hangs below its first-visited firm (its top) through the top's one child in the search
+        # tree inside it.  That child's subtree is a piece the top cuts off (unless the top is a root whose
+        # only block this is).
+        # igraph gives each block as the edges of a spanning tree of it: its firms are their ends
+        trees, cut_points = igraph.GraphBase.biconnected_components(net, True)
         sep_children: dict[int, list[int]] = {}
-        blocks, cut_points = net.biconnected_components(return_articulation_points=True)
-        for block in blocks:
-            top, child = sorted(block, key=disc.__getitem__)[:2]
-            sep_children.setdefault(top, []).append(child)
-        for children in sep_children.values():
-            children.sort(key=disc.__getitem__)
+        block_of = np.full(N, -1, dtype=np.int64)
+        cut_blocks: dict[int, set] = {c: set() for c in cut_points}
+        block_len: list[int] = []
+        if trees:
+            t_lens = np.fromiter(map(len, trees), dtype=np.int64, count=len(trees))
+            t_edges = np.fromiter(itertools.chain.from_iterable(trees), dtype=np.int64, count=int(t_lens.sum()))
+            t_bid = np.repeat(np.arange(len(trees)), t_lens)
+            pairs = np.unique(np.concatenate((t_bid * N + e[t_edges, 0], t_bid * N + e[t_edges, 1])))
+            bid, flat = pairs // N, pairs % N  # by block, then firm
+            lens = np.bincount(bid, minlength=len(trees))
+            block_len = lens.tolist()
+            firsts = np.concatenate(([0], np.cumsum(lens)[:-1]))
+            top = order_a[np.minimum.reduceat(disc_a[flat], firsts)]
+            inside = parent_a[flat] == top[bid]  # the top's child in the block: exactly one per block
+            for t, c in sorted(zip(top.tolist(), flat[inside].tolist()), key=lambda tc: disc[tc[1]]):
+                sep_children.setdefault(t, []).append(c)
+            block_of[flat] = bid
+            is_cut = np.zeros(N, dtype=bool)
+            is_cut[cut_points] = True
+            on_cut = is_cut[flat]
+            for v, b in zip(flat[on_cut].tolist(), bid[on_cut].tolist()):
+                cut_blocks[v].add(b)
         bridges = []
-        for e in net.bridges():
-            a, b = links[e]
+        for eid in net.bridges():
+            a, b = e[eid].tolist()
             bridges.append((a, b) if disc[a] < disc[b] else (b, a))
         progress(N, N, "supply network")
-        self.chain, self.nodes, self.idx, self.n_links = chain, nodes, idx, len(links)
-        self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp, order
-        self.comps, self.sep_children = comps, sep_children
+        self.disc, self.sub, self.parent, self.comp, self.order = disc, sub, parent, comp.tolist(), order
+        self.comps = list(zip(starts.tolist(), sizes.tolist()))
+        self.sep_children = sep_children
         self.cut_points, self.bridge_list = sorted(cut_points), bridges
-        self.relocal()
+        self.block_of, self.cut_blocks, self.block_len = block_of.tolist(), cut_blocks, block_len
+        self.relocal(key_idx)
 
-    def relocal(self) -> None:
-        """Count the local firms along the search order again (after localities changed; the network did not)."""
-        loc, nodes = self.chain.loc, self.nodes
-        prefix = [0] * (len(nodes) + 1)
-        acc = 0
-        for i, x in enumerate(self.order):
-            acc += loc[nodes[x]] == "cluster"
-            prefix[i + 1] = acc
-        self.prefix = prefix
+    # ------------------------------------------------------------------ localities: counts and examples
+    def relocal(self, keys=None) -> None:
+        """Count the local firms along the search order again, and the examples' keys (after localities
+        changed; the network did not). ``keys``: firm index -> key (not local, index), when known."""
+        N, nodes, is_local = len(self.nodes), self.nodes, self.chain.is_local
+        if keys is None:
+            keys = np.fromiter(((0 if is_local(n) else N) + i for i, n in enumerate(nodes)), dtype=np.int64,
+                               count=N)
+        self._key_idx = keys
+        self._keypos = keys[np.asarray(self.order, dtype=np.int64)] if N else keys
+        self._keys = self._keypos.tolist()
+        # segment tree over the search order: node k holds the first EXAMPLES keys of its run, sorted
+        P = 1 << max(0, (N - 1).bit_length())
+        tree = np.full((2 * P, EXAMPLES), 2 * N, dtype=np.int64)
+        tree[P:P + N, 0] = self._keypos
+        h = P // 2
+        while h >= 1:
+            tree[h:2 * h] = np.sort(tree[2 * h:4 * h].reshape(h, 2 * EXAMPLES), axis=1)[:, :EXAMPLES]
+            h //= 2
+        self._P, self._tree = P, tree
+        self.refresh_counts()
+
+    def set_local(self, n: str) -> int | None:
+        """Take a firm's locality as it is now; its position in the search order if that changed anything
+        (then :meth:`refresh_counts` before counting)."""
+        i = self.idx.get(n)
+        if i is None:
+            return None
+        N = len(self.nodes)
+        key = (0 if self.chain.is_local(n) else N) + i
+        pos = self.disc[i]
+        if self._keys[pos] == key:
+            return None
+        self._keys[pos] = key
+        self._keypos[pos] = key
+        self._key_idx[i] = key
+        tree, k = self._tree, self._P + pos
+        tree[k, 0] = key
+        k >>= 1
+        while k:
+            tree[k] = np.sort(tree[2 * k:2 * k + 2].ravel())[:EXAMPLES]
+            k >>= 1
+        return pos
+
+    def refresh_counts(self) -> None:
+        N = len(self.nodes)
+        self.prefix = np.concatenate(([0], np.cumsum(self._keypos < N))).tolist()
+
+    def _top(self, ranges, limit: int = EXAMPLES) -> list[str]:
+        """The ``limit`` firms of some runs of the search order that come first by (not local, id)."""
+        total = sum(b - a for a, b in ranges)
+        if total <= 4 * EXAMPLES:
+            got = [k for a, b in ranges for k in self._keys[a:b]]
+            got.sort()
+        else:
+            ids = []
+            P = self._P
+            for a, b in ranges:
+                lo, hi = a + P, b + P
+                while lo < hi:
+                    if lo & 1:
+                        ids.append(lo)
+                        lo += 1
+                    if hi & 1:
+                        hi -= 1
+                        ids.append(hi)
+                    lo >>= 1
+                    hi >>= 1
+            got = np.sort(self._tree[ids].ravel())[:limit].tolist()
+        N = len(self.nodes)
+        return [self.nodes[k % N] for k in got[:limit] if k < 2 * N]
 
     def _local_range(self, a: int, b: int) -> int:
         return self.prefix[b] - self.prefix[a]
@@ -214,80 +364,121 @@ class _CutStructure:
         start, size = self.comps[self.comp[v]]
         return self._local_range(start, start + size)
 
-    def articulation_points(self) -> list[dict]:
-        """Each cut point with the pieces its removal leaves, the largest one first ("the rest")."""
-        out = []
-        chain = self.chain
-        for v in self.cut_points:
-            seps = self.sep_children[v]
-            is_root = self.parent[v] == -1
-            start, size = self.comps[self.comp[v]]
-            pieces = []
-            for c in seps:
-                a = self.disc[c]
-                pieces.append({"size": self.sub[c], "local": self._local_range(a, a + self.sub[c]),
-                               "ranges": [(a, a + self.sub[c])], "parent_side": False})
-            if not is_root:
-                psize = size - 1 - sum(p["size"] for p in pieces)
-                plocal = (self._comp_local(v) - int(chain.is_local(self.nodes[v]))
-                          - sum(p["local"] for p in pieces))
-                pieces.append({"size": psize, "local": plocal, "ranges": None, "parent_side": True})
-            # the rest = the largest piece (ties: the side towards the search root, then the earlier subtree)
-            rest_i = max(range(len(pieces)), key=lambda i: (pieces[i]["size"], pieces[i]["parent_side"], -i))
-            cut = [p for i, p in enumerate(pieces) if i != rest_i]
-            out.append({"node": self.nodes[v], "v": v, "pieces": pieces, "rest": pieces[rest_i], "cut": cut,
-                        "cut_total": sum(p["size"] for p in cut), "cut_local": sum(p["local"] for p in cut)})
-        out.sort(key=lambda x: x["node"])
-        return out
+    # ------------------------------------------------------------------ kept across a write
+    def blocks_of(self, n: str) -> set[int]:
+        i = self.idx.get(n)
+        if i is None:
+            return set()
+        return self.cut_blocks.get(i) or {self.block_of[i]}
 
-    def bridges(self) -> list[dict]:
-        out = []
-        for p, c in self.bridge_list:
-            start, size = self.comps[self.comp[p]]
-            a = self.disc[c]
-            child_size, child_local = self.sub[c], self._local_range(a, a + self.sub[c])
-            other_size, other_local = size - child_size, self._comp_local(p) - child_local
-            if child_size <= other_size:
-                cut = {"size": child_size, "local": child_local, "ranges": [(a, a + child_size)], "side": c}
-            else:
-                cut = {"size": other_size, "local": other_local, "ranges": None, "side": p,
-                       "exclude": (a, a + child_size), "comp": (start, start + size)}
-            out.append({"ends": (self.nodes[p], self.nodes[c]), "p": p, "c": c, "cut": cut,
-                        "rest_size": size - cut["size"]})
+    def same_block(self, x: str, y: str) -> bool:
+        """Whether a new link x–y leaves every cut point, bridge and piece as it is: both ends in one block
+        of three firms or more (a link added to a block of two, a bridge or a pair that supplies each other,
+        can make a bridge a non-bridge)."""
+        return any(self.block_len[b] >= 3 for b in self.blocks_of(x) & self.blocks_of(y))
+
+    def add_links(self, links: list[tuple[str, str]]) -> None:
+        """Take new links inside blocks into the link list (the structure stands: see :meth:`same_block`)."""
+        if links:
+            pairs = [(self.idx[u], self.idx[v]) for u, v in links]
+            self._net.add_edges(pairs)
+            self._links = np.concatenate((self._links, np.asarray(pairs, dtype=np.int64)))
+            self.n_links = len(self._links)
+
+    def resort(self, n: str) -> None:
+        """Order the pieces below a cut point as a fresh search would: by the first neighbour the cut point
+        has in each (after a new link at it; the pieces themselves did not change)."""
+        v = self.idx.get(n)
+        seps = self.sep_children.get(v) if v is not None else None
+        if not seps or len(seps) < 2:
+            return
+        chain, idx, disc = self.chain, self.idx, self.disc
+        starts = sorted((disc[c], c) for c in seps)
+        first: dict[int, int] = {}
+        for w, _ in (*chain.sup_in.get(n, ()), *chain.sup_out.get(n, ())):
+            j = idx[w]
+            k = bisect.bisect_right(starts, (disc[j], len(self.nodes))) - 1
+            if k >= 0:
+                a, c = starts[k]
+                if disc[j] < a + self.sub[c] and j < first.get(c, j + 1):
+                    first[c] = j
+        seps.sort(key=first.__getitem__)
+
+    # ------------------------------------------------------------------ cut points and bridges
+    def cut_point(self, v: int) -> dict:
+        """One cut point with the pieces its removal leaves, the largest one first ("the rest")."""
+        seps = self.sep_children[v]
+        disc, sub, prefix = self.disc, self.sub, self.prefix
+        is_root = self.parent[v] == -1
+        start, size = self.comps[self.comp[v]]
+        pieces = []
+        total = local = 0
+        for c in seps:
+            a = disc[c]
+            b = a + sub[c]
+            n_local = prefix[b] - prefix[a]
+            total += sub[c]
+            local += n_local
+            pieces.append({"size": sub[c], "local": n_local, "ranges": [(a, b)], "parent_side": False})
+        if not is_root:
+            plocal = (prefix[start + size] - prefix[start] - (prefix[disc[v] + 1] - prefix[disc[v]]) - local)
+            pieces.append({"size": size - 1 - total, "local": plocal, "ranges": None, "parent_side": True})
+        # the rest = the largest piece (ties: the side towards the search root, then the earlier subtree)
+        rest_i = max(range(len(pieces)), key=lambda i: (pieces[i]["size"], pieces[i]["parent_side"], -i))
+        rest = pieces[rest_i]
+        cut = pieces[:rest_i] + pieces[rest_i + 1:]
+        if not is_root and not rest["parent_side"]:  # the side towards the root is cut off: its runs
+            dv = disc[v]
+            skip = sorted([(dv, dv + 1)] + [p["ranges"][0] for p in pieces if not p["parent_side"]])
+            runs, at = [], start
+            for a, b in skip:
+                if at < a:
+                    runs.append((at, a))
+                at = max(at, b)
+            if at < start + size:
+                runs.append((at, start + size))
+            pieces[-1]["ranges"] = runs
+        whole_size = total + (size - 1 - total if not is_root else 0)
+        whole_local = local + (pieces[-1]["local"] if not is_root else 0)
+        return {"node": self.nodes[v], "v": v, "pieces": pieces, "rest": rest, "cut": cut,
+                "cut_total": whole_size - rest["size"], "cut_local": whole_local - rest["local"]}
+
+    def articulation_points(self) -> list[dict]:
+        """Each cut point (:meth:`cut_point`), by id."""
+        return [self.cut_point(v) for v in self.cut_points]  # indices are in id order
+
+    def bridge(self, p: int, c: int) -> dict:
+        start, size = self.comps[self.comp[p]]
+        a = self.disc[c]
+        child_size, child_local = self.sub[c], self._local_range(a, a + self.sub[c])
+        other_size, other_local = size - child_size, self._comp_local(p) - child_local
+        if child_size <= other_size:
+            cut = {"size": child_size, "local": child_local, "ranges": [(a, a + child_size)], "side": c}
+        else:
+            runs = [r for r in ((start, a), (a + child_size, start + size)) if r[0] < r[1]]
+            cut = {"size": other_size, "local": other_local, "ranges": runs, "side": p}
+        return {"ends": (self.nodes[p], self.nodes[c]), "p": p, "c": c, "cut": cut, "rest_size": size - cut["size"]}
+
+    def bridges(self, min_side: int = 0) -> list[dict]:
+        """Each bridge (:meth:`bridge`) whose smaller side holds at least ``min_side`` firms, by its ends."""
+        sub, comp, comps = self.sub, self.comp, self.comps
+        out = [self.bridge(p, c) for p, c in self.bridge_list
+               if min(sub[c], comps[comp[c]][1] - sub[c]) >= min_side]
         out.sort(key=lambda x: tuple(sorted(x["ends"])))
         return out
 
-    def piece_members(self, piece: dict, v: int | None = None, limit: int = EXAMPLES, scan: int = 200) -> list[str]:
-        """Up to ``limit`` members of a piece, local firms first among the first ``scan`` visited."""
-        if piece.get("ranges"):
-            pos = (i for a, b in piece["ranges"] for i in range(a, b))
-        elif "exclude" in piece:  # bridge: the side towards the root
-            (ca, cb), (ea, eb) = piece["comp"], piece["exclude"]
-            pos = (i for i in range(ca, cb) if not ea <= i < eb)
-        else:  # cut point: the side towards the root = component minus v and its separated subtrees
-            start, size = self.comps[self.comp[v]]
-            skip = sorted((self.disc[c], self.disc[c] + self.sub[c]) for c in self.sep_children.get(v, ()))
-            skip.append((self.disc[v], self.disc[v] + 1))
-            skip.sort()
+    def piece_members(self, piece: dict, v: int | None = None, limit: int = EXAMPLES) -> list[str]:
+        """The ``limit`` members of a piece that come first by (not local, id)."""
+        return self._top(piece["ranges"], limit)
 
-            def gen():
-                i, k = start, 0
-                while i < start + size:
-                    while k < len(skip) and skip[k][1] <= i:
-                        k += 1
-                    if k < len(skip) and skip[k][0] <= i:
-                        i = skip[k][1]
-                        continue
-                    yield i
-                    i += 1
-            pos = gen()
-        seen = []
-        for i in pos:
-            seen.append(self.nodes[self.order[i]])
-            if len(seen) >= scan:
+    def cut_point_examples(self, a: dict) -> list[str]:
+        """The examples of a cut point's gap: its cut-off pieces, largest first, each by (not local, id)."""
+        examples: list[str] = []
+        for p in sorted(a["cut"], key=lambda p: -p["size"]):
+            examples.extend(self.piece_members(p, a["v"]))
+            if len(examples) >= EXAMPLES:
                 break
-        seen.sort(key=lambda n: (not self.chain.is_local(n), n))
-        return seen[:limit]
+        return examples[:EXAMPLES]
 
 
 def supply_cut_structure(G) -> dict:
@@ -328,18 +519,16 @@ def _cut_point_gaps(chain: Chain, cs: _CutStructure, min_cut_off: int = 1) -> li
     return gaps
 
 
-def _cut_point_gap(chain: Chain, cs: _CutStructure, a: dict, min_cut_off: int = 1) -> dict | None:
-    """The gap of one cut point (an entry of ``cs.articulation_points()``), or None."""
+def _cut_point_gap(chain: Chain, cs: _CutStructure, a: dict, min_cut_off: int = 1,
+                   examples: list[str] | None = None) -> dict | None:
+    """The gap of one cut point (an entry of ``cs.articulation_points()``), or None (``examples``: its
+    :meth:`_CutStructure.cut_point_examples` when already known)."""
     if a["cut_total"] < min_cut_off:
         return None
     n = a["node"]
     name = chain.name(n)
-    examples = []
-    for p in sorted(a["cut"], key=lambda p: -p["size"]):
-        examples.extend(cs.piece_members(p, a["v"]))
-        if len(examples) >= EXAMPLES:
-            break
-    examples = examples[:EXAMPLES]
+    if examples is None:
+        examples = cs.cut_point_examples(a)
     k, loc = a["cut_total"], a["cut_local"]
     customers = [x for x, _ in chain.sup_out.get(n, ())]
     suppliers = [x for x, _ in chain.sup_in.get(n, ())]
@@ -365,8 +554,10 @@ def _bridge_gaps(chain: Chain, cs: _CutStructure, min_side: int = 2) -> list[dic
     return gaps
 
 
-def _bridge_gap(chain: Chain, cs: _CutStructure, b: dict, min_side: int = 2) -> dict | None:
-    """The gap of one bridge (an entry of ``cs.bridges()``), or None."""
+def _bridge_gap(chain: Chain, cs: _CutStructure, b: dict, min_side: int = 2,
+                examples: list[str] | None = None) -> dict | None:
+    """The gap of one bridge (an entry of ``cs.bridges()``), or None (``examples``: those of its cut-off
+    side when already known)."""
     G = chain.G
     cut = b["cut"]
     if cut["size"] < min_side:
@@ -378,7 +569,8 @@ def _bridge_gap(chain: Chain, cs: _CutStructure, b: dict, min_side: int = 2) -> 
         sup, cus = y, x
     d = G.edges[sup, cus, "SUPPLIES"]
     product = d.get("product")
-    examples = cs.piece_members(cut)
+    if examples is None:
+        examples = cs.piece_members(cut)
     k, loc = cut["size"], cut["local"]
     sn, cn = chain.name(sup), chain.name(cus)
     what = message("gap.part.product", product=product) if product else ""
