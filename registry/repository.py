@@ -1189,101 +1189,6 @@ class Registry:
             out["suggestions"] = self.suggest(norm, filters, segment=seg)
         return out
 
-    def _search_old(self, q: str, *, kinds: list[str] | None = None, locality: str | None = None,
-               role: str | None = None, level: str | None = None, segment: str | None = None,
-               sort: str = "relevance", page: int = 1, per_page: int = 50) -> dict[str, Any]:
-        """Find records by a name, an alias, part of one, its pinyin or pinyin initials, an id or a credit
-        code; every word of ``q`` must match. The one search of the pages, the API and the exports.
-
-        Candidates come from the store's search index (``search_tokens``; never a scan of every record), in
-        one statement: the exact look-up ("=" + the whole query), the chain leaders and leading firms that
-        match (their "!" tokens), and the records holding every token of the query whose ``search_text``
-        contains every word — at most SEARCH_CAP of those (``capped`` says when there were more: the query
-        should be narrowed). They are ranked here (``rank_key``): how the weakest word
-        matched (exact name or alias, prefix, substring, pinyin, initials), then importance (chain leader,
-        in the cluster, number of relations), then pinyin name order. Each item says why it matched
-        (``matched`` as text, ``match`` as data) and carries its ``score`` parts. When nothing matches,
-        ``suggestions`` lists records one typo away ("您是不是要找").
-        """
-        if q is None or not q.strip():
-            raise InvalidInput("q: 请输入要查找的名称或简称 / type part of a name or alias")
-        if len(q) > 200:
-            raise InvalidInput(f"q: 查询过长（{len(q)} 字）/ the query is too long ({len(q)} > 200 characters)")
-        norm = normalise(q)
-        words = list(dict.fromkeys(norm.split()))
-        if len(words) > SEARCH_MAX_WORDS:
-            raise InvalidInput(f"q: 查询词过多（{len(words)} 个，最多 {SEARCH_MAX_WORDS} 个）/ too many words "
-                               f"({len(words)} > {SEARCH_MAX_WORDS})")
-        filters = self._filters(kinds=kinds, locality=locality, role=role, level=level, sort=sort, page=page,
-                                per_page=per_page)
-        filters["segment"] = segment
-        seg = segment is not None
-        found: dict[str, dict[str, Any]] = {}
-        tokens = query_tokens(words)
-        # one statement: the exact look-up (as typed, and without its spaces), the leaders (whatever the
-        # cap of the broad query) and the broad query
-        exact, joined, leaders, rows = self.store.search_candidates(
-            [(["=" + norm], [], 50), (["=" + norm.replace(" ", "")], [], 50 if " " in norm else 0),
-             (["!" + t for t in tokens], words, 50), (tokens, words, SEARCH_CAP + 1)], filters, segment=seg)
-        for row in exact + joined + leaders:
-            found[row["id"]] = row
-        capped = len(rows) > SEARCH_CAP
-        for row in rows[:SEARCH_CAP]:
-            found.setdefault(row["id"], row)
-        ranked = []
-        for row in found.values():
-            match = explain_match(row, words)
-            if match is not None:
-                ranked.append((row, match))
-        if sort == "relevance":
-            self._rank(ranked, page * per_page)
-        else:
-            field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
-            ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
-        total = len(ranked)
-        chosen = ranked[(page - 1) * per_page: page * per_page]
-        unknown = [row["id"] for row, _ in chosen if row.get("relations") is None]
-        if unknown:  # the score shows them
-            for rid, n in self.store.degrees(unknown).items():
-                found[rid]["relations"] = n
-        full = {}
-        if chosen:
-            for r in self.store.read(Q_SEARCH_ITEMS, {"ids": [row["id"] for row, _ in chosen]}):
-                full[r["id"]] = entity_out({k: v for k, v in r.items() if v is not None})
-        items = []
-        for row, match in chosen:
-            item = full.get(row["id"])
-            if item is None:  # deleted between the two reads
-                continue
-            item["match"] = match
-            item["matched"] = list(dict.fromkeys(match_text(m) for m in match))
-            item["score"] = score_parts(row, match)
-            items.append(item)
-        out = {"items": items, "total": total, "page": page, "per_page": per_page,
-               "pages": max(1, -(-total // per_page)), "capped": capped, "query": norm, "suggestions": []}
-        if not total:
-            out["suggestions"] = self.suggest(norm, filters, segment=seg)
-        return out
-
-    def _rank(self, ranked: list[tuple[dict, list]], window: int) -> None:
-        """Sort hits by ``rank_key``. The number of relations only breaks ties, and counting them costs
-        more than finding the hits, so it is asked for only for the hits whose place within the first
-        ``window`` it decides (every group of equal rank that reaches into the window)."""
-        keys = {rm[0]["id"]: rank_key(rm[0], rm[1]) for rm in ranked}
-        base = {i: k[:-3] for i, k in keys.items()}  # without relations, sort_key, id
-        ranked.sort(key=lambda rm: keys[rm[0]["id"]])
-        need, i = [], 0
-        while i < len(ranked) and i < window:
-            j, b = i, base[ranked[i][0]["id"]]
-            while j < len(ranked) and base[ranked[j][0]["id"]] == b:
-                j += 1
-            need += [rm[0]["id"] for rm in ranked[i:j]]
-            i = j
-        degrees = self.store.degrees(need) if need else {}
-        for row, _ in ranked:
-            row["relations"] = degrees.get(row["id"])
-        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
-
     def suggest(self, norm: str, filters: dict[str, Any], *, segment: bool, limit: int = 5) -> list[dict[str, Any]]:
         """Records one typo away from a query that found nothing ("您是不是要找").
 
@@ -1688,7 +1593,9 @@ def relevance(row: dict[str, Any], match: list[dict[str, Any]]) -> int:
 
 def rank_key(row: dict[str, Any], match: list[dict[str, Any]]) -> tuple:
     """Relevance first (``relevance``; then the points of every word, the leader's bonus included; a name
-    before an alias), then importance, then pinyin name order."""
+    before an alias), then importance, then pinyin name order. The order of Registry.search: the store
+    computes it (dialect.search_page); this is its statement in Python, which the tests hold it to
+    (tests/registry/test_search_engine.py)."""
     points = relevance(row, match)
     every_word = sum(MATCH_POINTS[m["how"]] for m in match) + points - min(MATCH_POINTS[m["how"]] for m in match)
     return (-points, -every_word, sum(m["field"] == "alias" for m in match), *importance_key(row),
