@@ -133,6 +133,10 @@ SEARCH = {(store, seg): " UNION ALL ".join(_search_part(store, p, seg) for p in 
 _TIER = ("CASE WHEN p[i] = w THEN 100 WHEN p[i] STARTS WITH w THEN 80 WHEN p[i] CONTAINS w THEN 60 "
          "WHEN p[i + 1] CONTAINS w THEN 40 WHEN p[i + 2] CONTAINS w THEN 30 ELSE 0 END")
 _DEGREE = {"falkordb": "indegree(n) + outdegree(n)", "neo4j": "COUNT { (n)--() }"}
+# A subquery that imports nothing: Neo4j 5.26's manual writes it with an empty variable scope clause,
+# ``CALL () { … }`` (since 5.23; the form without one is deprecated there); FalkorDB 4.16 knows only
+# ``CALL { … }`` (measured: "Invalid input '('" for the other).
+_CALL = {"falkordb": "CALL { ", "neo4j": "CALL () { "}
 # sort order (an allow-list: registry.repository.SORTS) -> ORDER BY of the hits; "relevance" is _RELEVANCE_TAIL
 SEARCH_ORDER = {
     "relevance": None,
@@ -180,7 +184,7 @@ def search_page(store: str, segment: bool, sort: str, fields) -> str:
     of the model's field names)."""
     parts = " UNION ALL ".join(_page_part(store, p, segment, p == SEARCH_PARTS[-1]) for p in SEARCH_PARTS)
     return (
-        "CALL { " + parts + " } "
+        _CALL[store] + parts + " } "
         "WITH n, min(extra) AS extra, max(extra) AS cut "
         "WITH collect(CASE WHEN extra = 0 THEN n END) AS kept, max(cut) AS over "
         "UNWIND kept AS n "
