@@ -190,3 +190,16 @@ def test_the_page_is_one_statement_from_the_index(falkor):
         assert plan.count("Node By Index Scan | (n:Entity)") == len(dialect.SEARCH_PARTS), key
         assert "All Node Scan" not in plan and "Label Scan" not in plan, key
         assert ("PART_OF" in text) == key[1], key
+
+
+def test_a_hit_the_store_ranks_but_its_record_no_longer_says_is_left_out_and_logged(registry, caplog):
+    """A record whose name was changed behind the registry's back (not through entity_props) still holds
+    the old search fields: the store finds and ranks it, explain_match on its name does not agree. The
+    page leaves it out and says so in the log (a defect to fix, never a 500 or a hit without a reason)."""
+    registry.upsert_many([{"kind": "enterprise", "id": "ent-1", "name": "甲磁材有限公司", "locality": "cluster"},
+                          {"kind": "enterprise", "id": "ent-2", "name": "乙磁材有限公司", "locality": "cluster"}])
+    registry.store.write("MATCH (n:Entity {id: 'ent-1'}) SET n.name = '丙公司'")
+    with caplog.at_level("WARNING", logger="registry.repository"):
+        res = registry.search("磁材")
+    assert [i["id"] for i in res["items"]] == ["ent-2"]
+    assert any("ent-1" in r.getMessage() for r in caplog.records)
