@@ -1613,11 +1613,18 @@ def score_parts(row: dict[str, Any], match: list[dict[str, Any]]) -> dict[str, A
 
 def match_text(m: dict[str, Any]) -> str:
     """One reason in both languages, e.g. ``名称前缀/name prefix: 中国稀土集团`` (``matched`` of the API)."""
+    zh, en = _reason(m["how"], m["field"], m["word"])
+    return f"{zh}/{en}: {m['value']}"
+
+
+@lru_cache(maxsize=4096)
+def _reason(how: str, field: str, word: str) -> tuple[str, str]:
+    # the hits of one page share a few reasons (same words, few ways to match): each is looked up in the
+    # catalogues once (19 µs a hit before)
     from .messages import text
 
-    zh, en = (text("search.why", lang, how=text(f"search.how.{m['how']}", lang),
-                   field=text(f"search.field.{m['field']}", lang), word=m["word"]) for lang in ("zh", "en"))
-    return f"{zh}/{en}: {m['value']}"
+    return tuple(text("search.why", lang, how=text(f"search.how.{how}", lang),
+                      field=text(f"search.field.{field}", lang), word=word) for lang in ("zh", "en"))
 
 
 def model_fields(kind: str) -> list[str]:
