@@ -600,6 +600,13 @@ def _bench_search_mix(F: Figures, inst: Instance, rounds: int) -> None:
     F.add(f"search_p95_vs_lookup_p95_{sz}", sp / lp, "x lookup", target=SEARCH_TARGET,
           met=ratio_met(sp / lp, SEARCH_TARGET, at_most=True), runs=len(r["all"]),
           note="bench_search.run's query mix, lookups alternating")
+    if hasattr(bench_search, "breakdown") and hasattr(inst.reg.store, "graph"):  # the embedded store's run_time_ms
+        head, rows = bench_search.breakdown_rows(bench_search.breakdown(inst.reg, ents, max(10, rounds * 2),
+                                                                        random.Random(1)))
+        F.table(f"Where a search's time goes at {inst.n:,} firms (medians; client vs the engine's run_time_ms)",
+                head, rows)
+        for row in rows:
+            say("  " + " | ".join(str(x) for x in row))
 
 
 # ---------------------------------------------------------------- pages under load, through the real server

@@ -133,6 +133,56 @@ def run(reg: Registry, ents: list[dict], requests: int, rng: random.Random) -> d
             "typo_suggested": [s["name"] for s in res["suggestions"][:1]], "typo_query": q}
 
 
+def breakdown(reg: Registry, ents: list[dict], rounds: int, rng: random.Random) -> list[dict]:
+    """Where a search's time goes, per query of the mix: the wall time of ``Registry.search`` (p50, p95),
+    how many statements it sent, each statement's time on the client against the engine's own
+    (FalkorDB's ``run_time_ms`` of the reply) and the rows it returned, and the Python outside the reads.
+    Medians over ``rounds``; a point lookup (``Registry.get``) alongside for comparison. Embedded store only."""
+    graph = reg.store.graph
+    real = graph.ro_query
+    log: list[tuple[float, float, int]] = []
+
+    def timed(q, params=None, **kw):
+        t0 = time.perf_counter()
+        res = real(q, params, **kw)
+        log.append(((time.perf_counter() - t0) * 1000, float(res.run_time_ms), len(res.result_set)))
+        return res
+
+    ids = [e["id"] for e in ents if e["kind"] == "enterprise"]
+    qs = {"point lookup (Registry.get)": None, **queries(ents, rng)}
+    out = []
+    graph.ro_query = timed
+    try:
+        for label, q in qs.items():
+            walls, stmts = [], []
+            for _ in range(rounds):
+                log.clear()
+                t0 = time.perf_counter()
+                res = reg.get(rng.choice(ids)) if q is None else reg.search(q, per_page=20)
+                walls.append((time.perf_counter() - t0) * 1000)
+                stmts.append(list(log))
+            n = max(len(s) for s in stmts)
+            row = {"query": label, "p50_ms": statistics.median(walls), "p95_ms": percentile(walls, 95),
+                   "hits": None if q is None else res["total"], "statements": n,
+                   "reads": [{"client_ms": statistics.median(s[i][0] for s in stmts if len(s) > i),
+                              "engine_ms": statistics.median(s[i][1] for s in stmts if len(s) > i),
+                              "rows": stmts[-1][i][2] if len(stmts[-1]) > i else None} for i in range(n)],
+                   "python_ms": statistics.median(w - sum(x[0] for x in s) for w, s in zip(walls, stmts))}
+            out.append(row)
+    finally:
+        graph.ro_query = real
+    return out
+
+
+def breakdown_rows(rows: list[dict]) -> tuple[list[str], list[list]]:
+    """``breakdown``'s figures as a Markdown table's head and rows."""
+    head = ["query (per_page=20)", "hits", "p50 ms", "p95 ms", "statements",
+            "each read: client / engine ms (rows)", "Python outside the reads ms"]
+    return head, [[r["query"], "" if r["hits"] is None else r["hits"], f"{r['p50_ms']:.2f}", f"{r['p95_ms']:.2f}",
+                   r["statements"], "; ".join(f"{x['client_ms']:.2f} / {x['engine_ms']:.2f} ({x['rows']})"
+                                              for x in r["reads"]), f"{r['python_ms']:.2f}"] for r in rows]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000,100000", help="synthetic firm counts (default 10000,100000)")
@@ -165,6 +215,11 @@ def main(argv=None) -> int:
             print(f"| typo with suggestions ({r['typo_query']} -> {', '.join(r['typo_suggested']) or 'none'}) | "
                   f"{statistics.median(r['typo']):.2f} | {percentile(r['typo'], 95):.2f} | "
                   f"{percentile(r['typo'], 95) / lk95:.1f} | |\n", flush=True)
+            head, rows = breakdown_rows(breakdown(reg, ents, max(10, args.requests // 5), rng))
+            print("| " + " | ".join(head) + " |\n|" + "---|" * len(head))
+            for row in rows:
+                print("| " + " | ".join(str(x) for x in row) + " |")
+            print(flush=True)
             tag = f"{n // 1000}k"
             figures += [
                 {"figure": f"search_p95_vs_lookup_p95_{tag}", "value": round(s95 / lk95, 2), "unit": "ratio",

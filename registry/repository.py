@@ -17,6 +17,7 @@ import functools
 import gc
 import hashlib
 import json
+import logging
 import re
 import threading
 import unicodedata
@@ -56,13 +57,15 @@ from .model import (
 from .quotes import check_explicit_quotes
 from .store import GraphStore
 
+_log = logging.getLogger(__name__)
+
 BATCH = 5000
 # rows per statement of the batch loader (upsert_many, upsert_relations): the next chunk's derived fields
 # are built while the store writes the one before, so a chunk is a fraction of a typical load; the
 # engine's rate hardly depends on it between 500 and 10,000 (BENCHMARKS.md, "Loader near the engine")
 WRITE_BATCH = 2000
 META_FIELDS = ("created_at", "updated_at", "version", "updated_by")
-DERIVED_FIELDS = ("search_text", "search_tokens", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
+DERIVED_FIELDS = ("search_text", "search_tokens", "search_parts", "sort_key", "alias_text", "content_hash", "sources_json", "basis", "seed_json")
 # ``seed_json`` is what the seed last offered for a record or relation (its fields as JSON): a field whose
 # value differs from it was changed by a user since, and `xijin seed` leaves it (``Registry.upsert_seed``).
 # Every write keeps it; only the seed sets it.
@@ -276,17 +279,20 @@ Q_LIST_COUNT = {seg: _LIST_BODY[seg] + "RETURN count(n) AS total" for seg in (Fa
 # query (Registry.search) and is the name order when there is no query
 SORTS = ("relevance", *_LIST_ORDER)
 
-# Search (Registry.search): candidates come from the store's search index (dialect.SEARCH), at most
-# SEARCH_CAP of them, and are ranked here; Q_SEARCH_MISSING / Q_SET_SEARCH bring older records up to schema 3.
+# Search (Registry.search): one statement (SEARCH_PAGE, built by dialect.search_page) finds the candidates
+# through the store's search index, at most SEARCH_CAP of the broad query's, ranks them from what each
+# record stores (search_parts) and returns one page of them; Q_SEARCH_MISSING / Q_SET_SEARCH bring older
+# records up to schema 4 (search_tokens since schema 3, search_parts since 4).
 SEARCH_CAP = 200
 SEARCH_MAX_WORDS = 8
 SEARCH_MAX_TOKENS = 8  # = the index slots of dialect.SEARCH on the embedded store
-Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL "
+Q_SEARCH_MISSING = ("MATCH (n:Entity) WHERE n.search_tokens IS NULL OR n.search_parts IS NULL "
                     "RETURN n.id AS id, n.name AS name, n.aliases AS aliases, n.credit_code AS credit_code, "
                     "n.roles AS roles "
                     "LIMIT $limit")
 Q_SET_SEARCH = ("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) "
-                "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text "
+                "SET n.search_tokens = row.search_tokens, n.search_text = row.search_text, "
+                "n.search_parts = row.search_parts "
                 "RETURN count(n) AS changed")
 Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
 # a page of hits as the API shows them: the record's fields by name (an allow-list from the model), not
@@ -294,6 +300,9 @@ Q_MIGRATE_NOTE = "CREATE (c:Change) SET c = $change"
 SEARCH_ITEM_FIELDS = tuple(dict.fromkeys(GRAPH_NODE_FIELDS + META_FIELDS))
 Q_SEARCH_ITEMS = ("MATCH (n:Entity) WHERE n.id IN $ids RETURN "
                   + ", ".join("n." + f + " AS " + f for f in SEARCH_ITEM_FIELDS))
+# (store, segment asked, sort order) -> the constant text of one page of hits
+SEARCH_PAGE = {(store, seg, sort): dialect.search_page(store, seg, sort, SEARCH_ITEM_FIELDS)
+               for store in ("falkordb", "neo4j") for seg in (False, True) for sort in dialect.SEARCH_ORDER}
 # A record's neighbours, in named columns (m_<field>) rather than properties(m): the search helpers (some 60
 # search_tokens a record) made most of the reply, parsed in Python and then dropped (entity_out); the busiest
 # firm's neighbourhood at 10k firms read in 61 ms instead of 140 ms
@@ -400,6 +409,19 @@ def search_text(name: str, aliases: Iterable[str]) -> str:
         if full:
             out += [full, initials]
     return "\n".join(out)
+
+
+def search_parts(name: str, aliases: Iterable[str]) -> list[str]:
+    """What the search's ranking compares a query word with, stored with the record so that the store
+    ranks (dialect.search_page): for the name and then each alias, three strings — the text normalised,
+    the full pinyin of its Chinese characters and their initials ("" when it has none), as
+    ``explain_match`` compares them: 中国稀土集团 / 稀土集团 -> [中国稀土集团, zhongguoxitujituan, zgxtjt, 稀土集团,
+    xitujituan, xtjt]."""
+    out: list[str] = []
+    for part in (name, *aliases):
+        v = normalise(part) if part else ""
+        out += [v, *_han_pinyin(v)]
+    return out
 
 
 def _gram_list(text: str, n: int) -> list[str]:
@@ -513,6 +535,7 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     props["basis"] = basis_of(entity.sources)
     props["alias_text"] = " / ".join(entity.aliases)
     props["search_text"] = search_text(entity.name, entity.aliases)
+    props["search_parts"] = search_parts(entity.name, entity.aliases)
     props["search_tokens"] = search_tokens(entity.name, entity.aliases,
                                            (entity.id, getattr(entity, "credit_code", None)),
                                            lead=any(r in LEAD_ROLES for r in getattr(entity, "roles", None) or ()))
@@ -539,8 +562,8 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
 
 def entity_out(props: dict[str, Any]) -> dict[str, Any]:
     """Node properties as the API shows a record: sources parsed, search helpers dropped."""
-    out = {k: v for k, v in props.items() if k not in ("search_text", "search_tokens", "sort_key", "alias_text",
-                                                       "content_hash", "sources_json", "seed_json")}
+    out = {k: v for k, v in props.items() if k not in ("search_text", "search_tokens", "search_parts", "sort_key",
+                                                       "alias_text", "content_hash", "sources_json", "seed_json")}
     out["sources"] = json.loads(props.get("sources_json") or "[]")
     out.setdefault("aliases", [])
     return out
@@ -1159,13 +1182,15 @@ class Registry:
         """Find records by a name, an alias, part of one, its pinyin or pinyin initials, an id or a credit
         code; every word of ``q`` must match. The one search of the pages, the API and the exports.
 
-        Candidates come from the store's search index (``search_tokens``; never a scan of every record), in
-        one statement: the exact look-up ("=" + the whole query), the chain leaders and leading firms that
-        match (their "!" tokens), and the records holding every token of the query whose ``search_text``
-        contains every word — at most SEARCH_CAP of those (``capped`` says when there were more: the query
-        should be narrowed). They are ranked here (``rank_key``): how the weakest word
-        matched (exact name or alias, prefix, substring, pinyin, initials), then importance (chain leader,
-        in the cluster, number of relations), then pinyin name order. Each item says why it matched
+        One statement (SEARCH_PAGE, see dialect.search_page) finds, ranks, orders and cuts in the store.
+        Candidates come from the store's search index (``search_tokens``; never a scan of every record):
+        the exact look-up ("=" + the whole query), the chain leaders and leading firms that match (their
+        "!" tokens), and the records holding every token of the query whose ``search_text`` contains every
+        word — at most SEARCH_CAP of those (``capped`` says when there were more: the query should be
+        narrowed). They are ranked as ``rank_key`` states: how the weakest word matched (exact name or
+        alias, prefix, substring, pinyin, initials), then importance (chain leader, in the cluster, number
+        of relations), then pinyin name order; the store compares the words with each record's
+        ``search_parts``. Only the page's rows come back, with the total. Each item says why it matched
         (``matched`` as text, ``match`` as data) and carries its ``score`` parts. When nothing matches,
         ``suggestions`` lists records one typo away ("您是不是要找").
         """
@@ -1182,43 +1207,29 @@ class Registry:
                                 per_page=per_page)
         filters["segment"] = segment
         seg = segment is not None
-        found: dict[str, dict[str, Any]] = {}
         tokens = query_tokens(words)
-        # one statement: the exact look-up (as typed, and without its spaces), the leaders (whatever the
-        # cap of the broad query) and the broad query
-        exact, joined, leaders, rows = self.store.search_candidates(
+        # the exact look-up (as typed, and without its spaces), the leaders (whatever the cap of the broad
+        # query) and the broad query, one row past its cap
+        params = dict(filters, **self.store.search_params(
             [(["=" + norm], [], 50), (["=" + norm.replace(" ", "")], [], 50 if " " in norm else 0),
-             (["!" + t for t in tokens], words, 50), (tokens, words, SEARCH_CAP + 1)], filters, segment=seg)
-        for row in exact + joined + leaders:
-            found[row["id"]] = row
-        capped = len(rows) > SEARCH_CAP
-        for row in rows[:SEARCH_CAP]:
-            found.setdefault(row["id"], row)
-        ranked = []
-        for row in found.values():
-            match = explain_match(row, words)
-            if match is not None:
-                ranked.append((row, match))
-        if sort == "relevance":
-            self._rank(ranked, page * per_page)
-        else:
-            field = "updated_at" if sort.lstrip("-") == "updated" else "sort_key"
-            ranked.sort(key=lambda rm: (rm[0].get(field) or "", rm[0]["id"]), reverse=sort.startswith("-"))
-        total = len(ranked)
-        chosen = ranked[(page - 1) * per_page: page * per_page]
-        unknown = [row["id"] for row, _ in chosen if row.get("relations") is None]
-        if unknown:  # the score shows them
-            for rid, n in self.store.degrees(unknown).items():
-                found[rid]["relations"] = n
-        full = {}
-        if chosen:
-            for r in self.store.read(Q_SEARCH_ITEMS, {"ids": [row["id"] for row, _ in chosen]}):
-                full[r["id"]] = entity_out({k: v for k, v in r.items() if v is not None})
+             (["!" + t for t in tokens], words, 50), (tokens, words, SEARCH_CAP + 1)]))
+        params.update({dialect.SEARCH_PARTS[-1] + "keep": SEARCH_CAP, "words": words, "whole": "".join(words),
+                       "leader": ROLE_CHAIN_LEADER, "leads": list(LEAD_ROLES), "local": LOCAL,
+                       "bonus": LEADER_BONUS, "skip": (page - 1) * per_page, "end": page * per_page})
+        rows = self.store.read(SEARCH_PAGE[(self.store.dialect, seg, sort)], params)
+        total = rows[0]["total"] if rows else 0
+        capped = bool(rows and rows[0]["capped"])
         items = []
-        for row, match in chosen:
-            item = full.get(row["id"])
-            if item is None:  # deleted between the two reads
+        for r in rows:
+            if r["id"] is None:  # the page is past the end: the row only carries the total
                 continue
+            row = {k: v for k, v in r.items() if v is not None and k not in ("total", "capped")}
+            match = explain_match(row, words)
+            if match is None:  # the store and explain_match disagree (stale search_parts?): said, not shown
+                _log.warning("search: the store ranked %s as a hit for %r; explain_match did not", row["id"], norm)
+                continue
+            item = entity_out(row)
+            item.pop("relations", None)
             item["match"] = match
             item["matched"] = list(dict.fromkeys(match_text(m) for m in match))
             item["score"] = score_parts(row, match)
@@ -1228,25 +1239,6 @@ class Registry:
         if not total:
             out["suggestions"] = self.suggest(norm, filters, segment=seg)
         return out
-
-    def _rank(self, ranked: list[tuple[dict, list]], window: int) -> None:
-        """Sort hits by ``rank_key``. The number of relations only breaks ties, and counting them costs
-        more than finding the hits, so it is asked for only for the hits whose place within the first
-        ``window`` it decides (every group of equal rank that reaches into the window)."""
-        keys = {rm[0]["id"]: rank_key(rm[0], rm[1]) for rm in ranked}
-        base = {i: k[:-3] for i, k in keys.items()}  # without relations, sort_key, id
-        ranked.sort(key=lambda rm: keys[rm[0]["id"]])
-        need, i = [], 0
-        while i < len(ranked) and i < window:
-            j, b = i, base[ranked[i][0]["id"]]
-            while j < len(ranked) and base[ranked[j][0]["id"]] == b:
-                j += 1
-            need += [rm[0]["id"] for rm in ranked[i:j]]
-            i = j
-        degrees = self.store.degrees(need) if need else {}
-        for row, _ in ranked:
-            row["relations"] = degrees.get(row["id"])
-        ranked.sort(key=lambda rm: rank_key(rm[0], rm[1]))
 
     def suggest(self, norm: str, filters: dict[str, Any], *, segment: bool, limit: int = 5) -> list[dict[str, Any]]:
         """Records one typo away from a query that found nothing ("您是不是要找").
@@ -1422,7 +1414,7 @@ class Registry:
         before = self.schema_version() or 0
         if before < 2:
             self.migrate_roles_to_codes()
-        if before < 3:
+        if before < 4:
             self.migrate_search_tokens()
         self.store.write(Q_SET_SCHEMA_VERSION, {"v": dialect.SCHEMA_VERSION})
 
@@ -1449,8 +1441,8 @@ class Registry:
         return changed
 
     def migrate_search_tokens(self) -> int:
-        """Schema 3: give every record written before it its search tokens (and the search text in the
-        form they are checked against). Derived fields only: versions, timestamps and content hashes stay.
+        """Schemas 3 and 4: give every record written before them its search tokens (and the search text in
+        the form they are checked against) and what the ranking compares (``search_parts``). Derived fields only: versions, timestamps and content hashes stay.
         One ``migrate`` entry in the change log says how many records were brought up; a second run finds
         none and writes nothing."""
         changed, ids = 0, []
@@ -1459,6 +1451,7 @@ class Registry:
             if not rows:
                 break
             batch = [{"id": r["id"], "search_text": search_text(r["name"] or "", r["aliases"] or []),
+                      "search_parts": search_parts(r["name"] or "", r["aliases"] or []),
                       "search_tokens": search_tokens(r["name"] or "", r["aliases"] or [], (r["id"], r["credit_code"]),
                                                      lead=any(x in LEAD_ROLES for x in r["roles"] or ()))}
                      for r in rows]
@@ -1651,7 +1644,9 @@ def relevance(row: dict[str, Any], match: list[dict[str, Any]]) -> int:
 
 def rank_key(row: dict[str, Any], match: list[dict[str, Any]]) -> tuple:
     """Relevance first (``relevance``; then the points of every word, the leader's bonus included; a name
-    before an alias), then importance, then pinyin name order."""
+    before an alias), then importance, then pinyin name order. The order of Registry.search: the store
+    computes it (dialect.search_page); this is its statement in Python, which the tests hold it to
+    (tests/registry/test_search_engine.py)."""
     points = relevance(row, match)
     every_word = sum(MATCH_POINTS[m["how"]] for m in match) + points - min(MATCH_POINTS[m["how"]] for m in match)
     return (-points, -every_word, sum(m["field"] == "alias" for m in match), *importance_key(row),
@@ -1669,11 +1664,18 @@ def score_parts(row: dict[str, Any], match: list[dict[str, Any]]) -> dict[str, A
 
 def match_text(m: dict[str, Any]) -> str:
     """One reason in both languages, e.g. ``名称前缀/name prefix: 中国稀土集团`` (``matched`` of the API)."""
+    zh, en = _reason(m["how"], m["field"], m["word"])
+    return f"{zh}/{en}: {m['value']}"
+
+
+@lru_cache(maxsize=4096)
+def _reason(how: str, field: str, word: str) -> tuple[str, str]:
+    # the hits of one page share a few reasons (same words, few ways to match): each is looked up in the
+    # catalogues once (19 µs a hit before)
     from .messages import text
 
-    zh, en = (text("search.why", lang, how=text(f"search.how.{m['how']}", lang),
-                   field=text(f"search.field.{m['field']}", lang), word=m["word"]) for lang in ("zh", "en"))
-    return f"{zh}/{en}: {m['value']}"
+    return tuple(text("search.why", lang, how=text(f"search.how.{how}", lang),
+                      field=text(f"search.field.{field}", lang), word=word) for lang in ("zh", "en"))
 
 
 def model_fields(kind: str) -> list[str]:

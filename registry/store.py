@@ -64,16 +64,23 @@ class GraphStore(ABC):
         out: list[list[Row]] = []
         for i in range(0, len(asks), n):
             chunk = list(asks[i:i + n])
-            params = dict(filters)
-            for j, part in enumerate(dialect.SEARCH_PARTS):
-                tokens, words, cap = chunk[j] if j < len(chunk) else (chunk[0][0], [], 0)
-                params.update(self._search_tokens(part, tokens), **{part + "words": list(words), part + "cap": cap})
+            params = dict(filters, **self.search_params(chunk))
             rows = self.read(dialect.SEARCH[(self.dialect, segment)], params)
             got: dict[str, list[Row]] = {p: [] for p in dialect.SEARCH_PARTS}
             for row in rows:
                 got[row.pop("part")].append(row)
             out += [got[p] for p in dialect.SEARCH_PARTS[:len(chunk)]]
         return out
+
+    def search_params(self, asks: list[tuple[list[str], list[str], int]]) -> dict[str, Any]:
+        """The parameters of up to len(dialect.SEARCH_PARTS) asks ``(tokens, words, cap)`` of a search
+        statement (dialect.SEARCH, dialect.search_page): each ask's tokens as this store's index takes them,
+        its words and its cap; a part not asked has cap 0."""
+        params: dict[str, Any] = {}
+        for j, part in enumerate(dialect.SEARCH_PARTS):
+            tokens, words, cap = asks[j] if j < len(asks) else (asks[0][0], [], 0)
+            params.update(self._search_tokens(part, tokens), **{part + "words": list(words), part + "cap": cap})
+        return params
 
     def _search_tokens(self, part: str, tokens: list[str]) -> dict[str, Any]:
         """The parameters that carry one ask's tokens to this store's search index."""

@@ -210,7 +210,7 @@ def test_explain_match_says_how_and_where():
     assert explain_match(item, ["稀土", "南方"]) is None
 
 
-# ------------------------------------------------------------------ the schema 3 migration
+# ------------------------------------------------------------------ the schema 3 and 4 migrations
 OLD = "CREATE (n:Entity:Enterprise) SET n = $props"
 RAW = "MATCH (n:Entity) RETURN properties(n) AS n ORDER BY n.id"
 
@@ -224,6 +224,7 @@ def test_records_written_before_schema_3_get_their_tokens_once(registry):
                                                                   "created_at": "2025-01-01T00:00:00.000000Z",
                                                                   "updated_at": "2025-01-01T00:00:00.000000Z"})
         props.pop("search_tokens")
+        props.pop("search_parts")
         registry.store.write(OLD, {"props": props})
     registry.store.write("MERGE (m:Meta {id: 'schema'}) SET m.version = 2")
     before = {r["n"]["id"]: r["n"] for r in registry.store.read(RAW)}
@@ -231,12 +232,12 @@ def test_records_written_before_schema_3_get_their_tokens_once(registry):
 
     registry.setup_schema()
 
-    assert registry.schema_version() == dialect.SCHEMA_VERSION == 3
+    assert registry.schema_version() == dialect.SCHEMA_VERSION == 4
     assert ids(registry.search("稀土")) == ["ent-0"] and ids(registry.search("gzcc")) == ["ent-1"]
     after = {r["n"]["id"]: r["n"] for r in registry.store.read(RAW)}
     for rid in before:  # derived fields only: nobody edited the records
         changed = {k for k in before[rid].keys() | after[rid].keys() if before[rid].get(k) != after[rid].get(k)}
-        assert changed == {"search_tokens"}, rid
+        assert changed == {"search_tokens", "search_parts"}, rid
     migrations = [c for c in registry.changes() if c["action"] == "migrate"]
     assert len(migrations) == 1 and migrations[0]["ids"] == ["ent-0", "ent-1"] and migrations[0]["by"] == "system"
 
@@ -244,6 +245,41 @@ def test_records_written_before_schema_3_get_their_tokens_once(registry):
     assert registry.migrate_search_tokens() == 0
     assert {r["n"]["id"]: r["n"] for r in registry.store.read(RAW)} == after
     assert len([c for c in registry.changes() if c["action"] == "migrate"]) == 1
+
+
+def test_records_written_at_schema_3_get_what_the_ranking_compares_once(registry):
+    """Schema 4: a record with its tokens but without ``search_parts`` is ranked by the store only once it
+    has them; the migration gives them (and nothing else) to the records that lack them."""
+    from registry.model import validate_entity
+    from registry.repository import entity_props, search_parts
+
+    registry.upsert_many([firm(9, "赣州稀土磁材有限公司")])  # written now: has its parts already
+    for i, (name, aliases) in enumerate([("中国稀土集团", ["稀土集团"]), ("赣州磁材科技有限公司", [])]):
+        props = entity_props(validate_entity(firm(i, name, aliases=aliases)),
+                             meta={"version": 1, "updated_by": "seed", "created_at": "2025-01-01T00:00:00.000000Z",
+                                   "updated_at": "2025-01-01T00:00:00.000000Z"})
+        props.pop("search_parts")
+        registry.store.write(OLD, {"props": props})
+    registry.store.write("MERGE (m:Meta {id: 'schema'}) SET m.version = 3")
+    before = {r["n"]["id"]: r["n"] for r in registry.store.read(RAW)}
+    assert ids(registry.search("稀土", per_page=10)) == ["ent-9"]  # found by the index, but nothing to rank yet
+
+    registry.setup_schema()
+
+    assert registry.schema_version() == 4
+    assert ids(registry.search("稀土", per_page=10)) == ["ent-0", "ent-9"]
+    assert registry.search("稀土集团")["items"][0]["match"][0] == {"word": "稀土集团", "how": "exact",
+                                                                  "field": "alias", "value": "稀土集团"}
+    after = {r["n"]["id"]: r["n"] for r in registry.store.read(RAW)}
+    assert after["ent-0"]["search_parts"] == search_parts("中国稀土集团", ["稀土集团"]) == [
+        "中国稀土集团", "zhongguoxitujituan", "zgxtjt", "稀土集团", "xitujituan", "xtjt"]
+    for rid in before:
+        changed = {k for k in before[rid].keys() | after[rid].keys() if before[rid].get(k) != after[rid].get(k)}
+        assert changed == ({"search_parts"} if rid != "ent-9" else set()), rid
+    migrations = [c for c in registry.changes() if c["action"] == "migrate"]
+    assert len(migrations) == 1 and migrations[0]["ids"] == ["ent-0", "ent-1"]
+    registry.setup_schema()
+    assert registry.migrate_search_tokens() == 0
 
 
 # ------------------------------------------------------------------ through the index
