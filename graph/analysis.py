@@ -439,10 +439,11 @@ class Analysis:
         """The gap report (see :func:`graph.gap_report`), on this snapshot's chain index and coverage."""
         def compute():
             gr = self._grouped()
+            tallies = self._counted()  # (so the data gaps themselves are not needed: their counts are in it)
             return _assemble(self.chain, limit_members(self.coverage()), gr["grouped"], self._targets()["rows"],
-                             gr["aliases"], self.data_gaps(), few=self.few, top=REPORT_TOP,
+                             gr["aliases"], (), few=self.few, top=REPORT_TOP,
                              candidates_per_gap=REPORT_CANDIDATES, candidates=self._entry_candidates,
-                             ordered=gr["ordered"], tallies=self._counted())
+                             ordered=gr["ordered"], tallies=tallies)
         return self.memo("report", compute)
 
     def _counted(self) -> dict:
@@ -859,6 +860,14 @@ class Analysis:
                     if row is not None:
                         tally(t, firm=row)
                 memo["_tallies"] = t
+            if "data_gaps" in old and "_data_firm" in old and "_implied" in old and len(data_out) + len(data_in) < 2000:
+                # the data to-do list: the data gaps gone taken out, the new ones put in (the list stays sorted)
+                lst = list(old["data_gaps"])
+                for g in data_out:
+                    del lst[_index_of(lst, g, gap_sort_key)]
+                for g in data_in:
+                    bisect.insort(lst, g, key=gap_sort_key)
+                memo["data_gaps"] = lst
             if "gap_counts" in old:  # the chain board's gap counts: the gaps that went out and came in, counted
                 memo["gap_counts"] = _recounted(old["gap_counts"], gone, came)
         elif "_grouped" in old:
