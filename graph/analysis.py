@@ -37,7 +37,7 @@ from .coverage import LEVELS, SCORE_FORMULA, _row, limit_members, row_keys
 from .gaps import DEFAULT_FEW, _ancestors, _capability_gaps, _firm_data_gap, _implied_gap, _merge_needs, _segment_gap, _upstream_gap
 from .report import CATEGORIES, DATA_CATEGORY, _assemble, _order, _tallies, tally
 from .supply import _bridge_gap, _CutStructure, _cut_point_gap, _firm_dependence_gaps
-from .targets import _progress_row, _target_gaps, _target_progress
+from .targets import _progress_row, _recounted_row, _target_gaps, _target_progress
 
 __all__ = ["Analysis", "Footprint", "gap_concerns", "gap_segments", "hop_distances", "SEVERITY_ORDER",
            "UNREAD_FIELDS"]
@@ -368,12 +368,16 @@ class Analysis:
 
     def _targets(self) -> dict:
         """Target progress rows and target gaps, with the ids each row names (to know which to make again)."""
-        return self.memo("_targets", lambda: self._targets_from(_target_progress(self.chain)))
+        def compute():
+            full: dict = {}  # target id -> every id its row counts (a write counts again only what it touched)
+            return self._targets_from(_target_progress(self.chain, out=full), full)
+        return self.memo("_targets", compute)
 
-    def _targets_from(self, rows: list[dict]) -> dict:
+    def _targets_from(self, rows: list[dict], full: dict | None = None) -> dict:
         gaps = _target_gaps(self.chain, rows)
         ids = {r["id"]: _ids_in(r) for r in rows}
-        return {"rows": rows, "gaps": gaps, "ids": ids, "counted": set().union(*ids.values()) | _mentioned(gaps)}
+        return {"rows": rows, "gaps": gaps, "ids": ids, "counted": set().union(*ids.values()) | _mentioned(gaps),
+                "full": full}
 
     def _grouped(self) -> dict:
         """Every gap of the report by category, the aliases of merged needs, and all of them in report order."""
@@ -803,9 +807,16 @@ class Analysis:
         # targets: when a target, a platform, a project, a counted field of a firm, or a counted firm's name changed
         if "_targets" in old:
             tg = old["_targets"]
-            if tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or any(
-                    fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs) or fp.types & {"ABOUT", "RESPONSIBLE_FOR"}:
+            others = tree or any(k not in ("enterprise", "segment") for k in fp.kinds) or bool(
+                fp.types & {"ABOUT", "RESPONSIBLE_FOR"})
+            if others or tg.get("full") is None and any(fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs):
                 pass  # made again on demand
+            elif any(fp.fields.get(n, ()) & TARGET_FIRM_FIELDS for n in fp.recs):
+                # a counted field of a firm changed (its locality, roles, revenue band…): every row again, a
+                # rule's count only over the touched records (the others count as they did)
+                full = dict(tg["full"])
+                keep["_targets"] = self._targets_from(
+                    [_recounted_row(chain, r["id"], tg["full"].get(r["id"]), fp.recs, full) for r in tg["rows"]], full)
             else:
                 # no counted field, kind or target changed: a row counting by fields (roles, revenue band,
                 # platforms…) counts the same, so it is made again only when it names a renamed firm (its
@@ -813,17 +824,17 @@ class Analysis:
                 # when a touched record or segment is among what it names
                 renamed = {n for n in fp.recs if "name" in fp.fields.get(n, ()) and chain.kind(n) == "enterprise"}
                 near = fp.recs | fp.segments
-                rows, redone = [], False
+                rows, redone, full = [], False, dict(tg.get("full") or {})
                 for r in tg["rows"]:
                     ids = tg["ids"][r["id"]]
                     if r.get("rule") == "about_segments" and not ids.isdisjoint(near):
-                        r = _progress_row(chain, r["id"])
+                        r = _progress_row(chain, r["id"], out=full)
                         redone = True
                     elif not ids.isdisjoint(renamed):
-                        r = _renamed_row(chain, r, renamed) or _progress_row(chain, r["id"])
+                        r = _renamed_row(chain, r, renamed) or _progress_row(chain, r["id"], out=full)
                         redone = True
                     rows.append(r)
-                keep["_targets"] = self._targets_from(rows) if redone else tg
+                keep["_targets"] = self._targets_from(rows, full) if redone else tg
         # capability gaps and merged needs are recomputed with the grouping (cheap: segments only); when the
         # tree changed, every per-segment piece is recomputed on demand
         if tree:

@@ -153,7 +153,38 @@ def _status(current: float | None, d: dict) -> str:
     return "met" if ok else "behind"
 
 
-def _progress_row(chain: Chain, t: str) -> dict:
+class _Only:
+    """The chain seen through a few records: ``by_kind`` holds only them, the rest is the chain's. A rule's
+    count (a filter of records one by one) over it says which of them it counts."""
+
+    def __init__(self, chain: Chain, ids):
+        self._chain = chain
+        self.by_kind: dict[str, list[str]] = {}
+        for n in sorted(ids):
+            k = chain.kind(n)
+            if k is not None:
+                self.by_kind.setdefault(k, []).append(n)
+
+    def __getattr__(self, name):
+        return getattr(self._chain, name)
+
+
+def _recounted_row(chain: Chain, t: str, before: list[str] | None, touched: set, out: dict) -> dict:
+    """:func:`_progress_row` after the records ``touched`` changed, from what the row counted before
+    (``before``, every id; None: count again): the others stand, only the touched are counted again."""
+    d = chain.node[t]
+    rule = _match(d.get("metric") or "", d.get("name") or t)
+    count = None
+    if rule is not None and rule.count is not None and before is not None:
+        merged = sorted([x for x in before if x not in touched] + rule.count(_Only(chain, touched)))
+        count = lambda _chain: merged  # noqa: E731
+    return _progress_row(chain, t, count=count, out=out)
+
+
+def _progress_row(chain: Chain, t: str, *, count: Callable[[Chain], list[str]] | None = None,
+                  out: dict | None = None) -> dict:
+    """A target's progress row. ``count``: the rule's count when the caller has it (see :func:`_recounted_row`);
+    ``out``: takes ``t`` -> every id counted (the row lists the first few)."""
     d = chain.node[t]
     metric, name = d.get("metric") or "", d.get("name") or t
     about = chain.about.get(t, [])
@@ -179,7 +210,7 @@ def _progress_row(chain: Chain, t: str) -> dict:
         method, needed = message(rule.method), _needs_message(rule.needs)
     elif rule is not None and rule.count is not None:
         measurability = rule.measurability
-        counted = rule.count(chain)
+        counted = (count or rule.count)(chain)
         current = len(counted)
         method, needed = message(rule.method), message(rule.needed)
         if per_year and measurability == "measured":
@@ -209,6 +240,8 @@ def _progress_row(chain: Chain, t: str) -> dict:
     linked = {u["name"] for u in units}
     units += [{"id": None, "name": u, "kind": "gov_unit"} for u in d.get("responsible_units") or () if u not in linked]
     value = d.get("value")
+    if out is not None:
+        out[t] = counted
     return {
         "id": t,
         "name": name,
@@ -236,8 +269,8 @@ def _progress_row(chain: Chain, t: str) -> dict:
     }
 
 
-def _target_progress(chain: Chain) -> list[dict]:
-    return [_progress_row(chain, t) for t in chain.by_kind.get("target", ())]
+def _target_progress(chain: Chain, out: dict | None = None) -> list[dict]:
+    return [_progress_row(chain, t, out=out) for t in chain.by_kind.get("target", ())]
 
 
 def target_progress(G) -> list[dict]:

@@ -418,3 +418,16 @@ def test_a_firm_a_target_counts_renamed_and_moved_on_the_seed(app, monkeypatch):
     a = _check(app, reg, [], "a counted firm in one more segment")
     rules = {row["id"]: row["rule"] for row in a.target_progress()}
     assert all(rules[t] == "about_segments" for t in made), made  # only rows counting a segment's firms again
+    # its locality: every row again, a rule counting only the touched firm again (graph.targets._Only)
+    import graph.targets as gt
+
+    seen: list[int] = []
+    only = gt._Only
+    monkeypatch.setattr(gt, "_Only", lambda chain, ids: seen.append(len(ids)) or only(chain, ids))
+    w.update(firm, {"locality": "china"})
+    a = _check(app, reg, [], "a counted firm leaves the cluster")
+    assert seen and max(seen) <= 2, seen  # counted over the touched records only
+    assert firm not in {c["id"] for row in a.target_progress() for c in row["counted"]}
+    w.update(firm, {"locality": "cluster"})
+    a = _check(app, reg, [], "and comes back")
+    assert firm in {c["id"] for row in a.target_progress() for c in row["counted"]}
