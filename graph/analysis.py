@@ -112,6 +112,7 @@ class Footprint:
         self.near: set[str] = set()
         self.score_near: set[str] = set()  # the firms whose candidate score may have changed (see _touch)
         self.buy_near: dict[str, set] = {}  # customer -> segments a supplier of it joined or left
+        self.standing_near: set[str] = set()  # neighbours of a record whose locality changed (their standing)
         self.edge_types: dict[str, set] = {}  # record -> types of the changed relations at it
         self.supply_net: set[str] = set()
         self.kinds: set[str] = set()
@@ -674,12 +675,18 @@ class Analysis:
             fp.near.add(n)
             fp.score_near.add(n)
             own = fp.fields.get(n, set())
-            whole = bool(own & {"locality", "kind"})
+            # a neighbour's fit changes with the record's kind (what it buys from an enterprise); its standing
+            # alone (the local links it counts) with the record's locality: then only a neighbour that is a
+            # candidate is scored again (see _refreshed)
+            whole = "kind" in own
+            standing = "locality" in own
             for table in (chain.sup_in, chain.sup_out, chain.partners):
                 for x in table.get(n, ()):
                     fp.near.add(x[0])
                     if whole:
                         fp.score_near.add(x[0])
+                    elif standing:
+                        fp.standing_near.add(x[0])
             if "IN_SEGMENT" in fp.edge_types.get(n, ()):
                 # a customer buys the input of the segments the record joined or left: its fit changes only
                 # for a gap whose upstream scope holds one of them (see _refreshed)
@@ -842,7 +849,8 @@ class Analysis:
                 keep.pop(k, None)
         # candidates: again for every gap whose scope the change reached
         if "_cands" in old:
-            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near, fp.buy_near)
+            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near, fp.buy_near,
+                                                                         fp.standing_near)
                                               for k, v in old["_cands"].items()}
         # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
         # before) all came out unchanged
@@ -1074,7 +1082,8 @@ def _texts_of(chain: Chain, firms: list[str]) -> dict[str, str]:
     return got
 
 
-def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near: dict | None = None) -> tuple:
+def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near: dict | None = None,
+               standing_near: set = frozenset()) -> tuple:
     """A memoised candidate list brought up to date: the same when no firm near the change was or is now a
     candidate; else those firms scored again (graph.candidates._rescored). ``buy_near``: customers of a firm
     whose segments changed, each with those segments; they count as near only for a gap whose upstream scope
@@ -1085,6 +1094,10 @@ def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near:
         ups = ctx["ups_below"]
         extra = {c for c, segs in buy_near.items()
                  if c not in near and any(not b.isdisjoint(segs) for b in ups)} if ups else ()
+        if extra:
+            near = near | extra
+    if standing_near:  # their fit is as it was: only the ones that are candidates have a new score
+        extra = {x for x in standing_near if x in firms and x not in near}
         if extra:
             near = near | extra
     if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
