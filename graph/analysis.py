@@ -293,6 +293,7 @@ class Analysis:
         in the search order and only the gaps whose cut-off pieces hold it, or that mention it, are made
         again."""
         chain, cs = self.chain, cut["cs"]
+        cut.pop("moved", None)  # (the gaps swapped by the write before: see the end)
         removed = {(u, v) for u, v, t, _ in changes.edges_removed if t == "SUPPLIES" and u != v}
         added = {(u, v) for u, v, t, _ in changes.edges_added if t == "SUPPLIES" and u != v}
         came = added - removed
@@ -358,6 +359,8 @@ class Analysis:
             for cat, out, came in swaps:
                 if cat == c and came is not None:
                     bisect.insort(lst, came, key=gap_sort_key)
+        # the gaps that went out of the two lists and came in, for the grouping (instead of comparing every gap)
+        cut["moved"] = ([out for _, out, _ in swaps if out is not None], [g for _, _, g in swaps if g is not None])
         return cut, changed
 
     @staticmethod
@@ -418,8 +421,12 @@ class Analysis:
                    "target": targets["gaps"]}
         grouped = {c: grouped[c] for c in CATEGORIES}
         gone, came = list(dep_out), list(dep_in)
+        moved = cut.get("moved")  # the cut-point and bridge gaps this write swapped (Analysis._cut_updated)
+        if moved is not None:
+            gone += moved[0]
+            came += moved[1]
         for c in CATEGORIES:
-            if c == "dependence":
+            if c == "dependence" or moved is not None and c in ("cut_point", "bridge"):
                 continue
             was, now = old["grouped"][c], grouped[c]
             if was is now:
