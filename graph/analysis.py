@@ -1103,12 +1103,11 @@ def _refreshed(chain: Chain, entry: tuple, near: set, shown_near: set, buy_near:
                  if c not in near and any(not b.isdisjoint(segs) for b in ups)} if ups else ()
         if extra:
             near = near | extra
-    if standing_near:  # their fit is as it was: only the ones that are candidates have a new score
-        extra = {x for x in standing_near if x in firms and x not in near}
-        if extra:
-            near = near | extra
-    if not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
+    # their fit is as it was: only the ones that are candidates have a new score (their standing)
+    restanding = {x for x in standing_near if x in firms and x not in near} if standing_near else set()
+    if not restanding and not any(f in firms or _firm_fit(chain, ctx, f) is not None for f in near) and \
             not shown_near.intersection(c["id"] for c in result["candidates"]):
         return entry  # no score changed, and no candidate shown names a record that changed
-    new = _rescored(chain, deps["gap"], deps["limit"], deps, near, prev=result, shown_near=shown_near)
+    new = _rescored(chain, deps["gap"], deps["limit"], deps, near, prev=result, shown_near=shown_near,
+                    restanding=restanding)
     return (result if new == result else new), deps

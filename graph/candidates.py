@@ -268,6 +268,7 @@ def _context(chain: Chain, gap: dict) -> dict:
     return {"segs": segs, "product": product, "exclude": set(wanted.get("exclude") or ()), "scope": scope,
             "offers": offers, "offer_at": best, "words": words,
             "ups_below": [set(chain.seg_subtree.get(u, [u])) for u in scope["ups"]],
+            "ups_union": set().union(*(chain.seg_subtree.get(u, [u]) for u in scope["ups"])),
             "anyword": re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))) if words else None}
 
 
@@ -299,10 +300,14 @@ def _firm_fit(chain: Chain, ctx: dict, f: str) -> tuple | None:
     buys = None
     if ctx["scope"]["ups"]:
         got = []
-        ins = chain.sup_in.get(f, ())
+        # its suppliers that are enterprises in any upstream segment's subtree (most are in none), then per
+        # upstream segment in the order of the scan in _candidates
+        union, node, ent_segs = ctx["ups_union"], chain.node, chain.ent_segs
+        ins = [(s, d) for s, d in chain.sup_in.get(f, ())
+               if not union.isdisjoint(ent_segs.get(s, ())) and node.get(s, {}).get("kind") == "enterprise"]
         for below in ctx["ups_below"] if ins else ():
             for s, d in ins:
-                if chain.kind(s) == "enterprise" and below.intersection(chain.ent_segs.get(s, ())):
+                if not below.isdisjoint(ent_segs.get(s, ())):
                     got.append((s, (d.get("product") or "").strip()))
         buys = got or None
     kw = None
@@ -374,31 +379,51 @@ def _candidates(chain: Chain, gap: dict, limit: int | None = 10, deps: dict | No
     scored.sort()  # score, pinyin, id: the id breaks every tie, so the names never compare
     if deps is not None:
         deps.update(firms={x[2]: x for x in scored}, scored=scored, ctx=ctx,
+                    points={f: _fit_points(fits[f]) for f in firms},
                     segments=set(scope["below"]) | set(scope["parents"]) | set(scope["ups"]) | set(scope["downs"])
                     | set(ctx["segs"]))
     return _result(chain, gap, ctx, scored, limit, fits.__getitem__)
 
 
 def _rescored(chain: Chain, gap: dict, limit: int | None, deps: dict, near: Iterable[str],
-              prev: dict | None = None, shown_near: set = frozenset()) -> dict:
+              prev: dict | None = None, shown_near: set = frozenset(), restanding: set = frozenset()) -> dict:
     """:func:`_candidates` again after the records ``near`` changed (or their neighbours did), from the
     scores kept in ``deps`` (filled by :func:`_candidates` on the same gap, scope unchanged): only those
     firms are scored again. ``prev``: the result before; when the same firms stand first, none of them
     among ``near`` or ``shown_near`` (records whose change a shown entry may name), their entries are kept
-    (only the total may change) instead of being written again."""
+    (only the total may change) instead of being written again. ``restanding``: candidates whose fit is as it
+    was and whose standing may have changed: their score again from the fit's points kept (no fit again)."""
     ctx, scored, firms = deps["ctx"], deps["scored"], deps["firms"]
+    points = deps.setdefault("points", {})
     near = set(near)
+    moved = set()
+    for f in restanding:
+        old, pts = firms.get(f), points.get(f)
+        if f in near or old is None:
+            continue
+        if pts is None:  # (no points kept for it: fitted again)
+            near.add(f)
+            continue
+        t = (-(pts + _standing_points(chain, f)), old[1], f, old[3])
+        if t != old:
+            del scored[bisect.bisect_left(scored, old)]
+            firms[f] = t
+            bisect.insort(scored, t)
+            moved.add(f)
     for f in near:
         old = firms.pop(f, None)
+        points.pop(f, None)
         if old is not None:
             del scored[bisect.bisect_left(scored, old)]
         fit = _firm_fit(chain, ctx, f)
         if fit is not None:
             firms[f] = t = _scored(chain, f, fit)
+            points[f] = _fit_points(fit)
             bisect.insort(scored, t)
     if prev is not None:
         top = [x[2] for x in (scored if limit is None else scored[:limit])]
         if top == [c["id"] for c in prev["candidates"]] and near.isdisjoint(top) and shown_near.isdisjoint(top) \
+                and moved.isdisjoint(top) \
                 and bool(scored) == bool(prev["total"]):
             return prev if prev["total"] == len(scored) else dict(prev, total=len(scored))
     return _result(chain, gap, ctx, scored, limit, lambda f: _firm_fit(chain, ctx, f))
