@@ -137,6 +137,9 @@ class Analysis:
         self._memo: dict[str, Any] = {}
         self._lock = threading.RLock()  # memoised results may use other memoised results
         self.last_apply: dict | None = None
+        # the candidate lists' refresh after writes, done when a candidate list or a gap as shown is next asked
+        # for (a page that shows none, like the chain map, does not wait for it): see _update_memo and settle
+        self._pending: dict | None = None
 
     def patched(self, delta: dict) -> "Analysis":
         """A new analysis over a copy of this one's graph with ``delta`` applied (see
@@ -157,6 +160,8 @@ class Analysis:
 
     def memo(self, name: str, compute: Callable[[], Any]) -> Any:
         with self._lock:
+            if self._pending is not None and (name == "_cands" or name.startswith("presented-gap:")):
+                self.settle()
             if name not in self._memo:
                 self._memo[name] = compute()
             return self._memo[name]
@@ -628,6 +633,7 @@ class Analysis:
                 self._update_memo(fp, changes)
             except BaseException:
                 memo.clear()  # never a result of a half-applied change; the next request recomputes from G
+                self._pending = None
                 raise
             self.last_apply = fp.as_dict()
             return fp
@@ -723,6 +729,7 @@ class Analysis:
         chain: Chain | None = old.get("chain")
         if chain is None:  # nothing computed yet: nothing to keep
             memo.clear()
+            self._pending = None
             return
         keep["chain"] = chain
         self._update_chain_caches(chain, fp, changes)
@@ -854,16 +861,24 @@ class Analysis:
         if tree:
             for k in ("_cov_rows", "_seg_gaps", "_up_gaps"):
                 keep.pop(k, None)
-        # candidates: again for every gap whose scope the change reached
-        if "_cands" in old:
-            keep["_cands"] = {} if tree else {k: _refreshed(chain, v, fp.score_near, fp.near, fp.buy_near,
-                                                                         fp.standing_near)
-                                              for k, v in old["_cands"].items()}
-        # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
-        # before) all came out unchanged
-        shown = {f"{d['gid']}:{d['limit']}" for r, d in keep.get("_cands", {}).values() if d.get("gid")}
-        shown -= {f"{d['gid']}:{d['limit']}" for k, (r, d) in keep.get("_cands", {}).items()
-                  if d.get("gid") and r is not old["_cands"][k][0]}
+        # candidates: again for every gap whose scope the change reached — when a candidate list or a gap as
+        # shown is next asked for (settle); the near records of several writes add up until then
+        pend = self._pending
+        if "_cands" in old and not tree:
+            keep["_cands"] = old["_cands"]
+            if pend is None:
+                pend = {"score_near": set(), "near": set(), "buy_near": {}, "standing_near": set(), "changed": set(),
+                        "before": dict(old["_cands"]),
+                        "presented": {k: v for k, v in old.items() if k.startswith("presented-gap:")}}
+            pend["score_near"] |= fp.score_near
+            pend["near"] |= fp.near
+            pend["standing_near"] |= fp.standing_near
+            for c, segs_ in fp.buy_near.items():
+                pend["buy_near"].setdefault(c, set()).update(segs_)
+        else:
+            if "_cands" in old:
+                keep["_cands"] = {}
+            pend = None
         # every gap of the report again, from the pieces above: the lists are kept in order by taking the gaps that
         # went out and putting the new ones in (a full sort only when the tree changed)
         memo.clear()
@@ -898,18 +913,40 @@ class Analysis:
                 memo["gap_counts"] = _recounted(old["gap_counts"], gone, came)
         elif "_grouped" in old:
             changed_gaps = {g["id"] for g in old["_grouped"]["ordered"]}
+        if pend is not None:
+            pend["changed"] |= changed_gaps
+        self._pending = pend
         for k, v in old.items():
-            if k.startswith("presented-gap:"):
-                # the web layer's memo of a gap with its candidates: kept when neither changed
-                gl = k[len("presented-gap:"):]
-                if gl in shown and gl.rsplit(":", 1)[0] not in changed_gaps:
-                    keep[k] = v
-            elif k.startswith("presented:coverage-row:"):
+            if k.startswith("presented:coverage-row:"):
                 s = k[len("presented:coverage-row:"):]
                 if not tree and s not in segs and "_cov_rows" in keep:
                     keep[k] = v
         memo.update(keep)
         self.last_apply = None
+
+    def settle(self) -> None:
+        """Bring the candidate lists up to date with the writes applied since they were last asked for (each
+        list scored again only where a write came near it), and keep the gaps as shown (``presented-gap:``)
+        whose gap and candidate lists did not change. Called by :meth:`memo` before either is asked for."""
+        with self._lock:
+            p, self._pending = self._pending, None
+            table = self._memo.get("_cands")
+            if p is None or table is None:
+                return
+            chain = self.chain
+            new = {k: _refreshed(chain, v, p["score_near"], p["near"], p["buy_near"], p["standing_near"])
+                   for k, v in table.items()}
+            self._memo["_cands"] = new
+            before = p["before"]
+            # gap id:limit whose candidate lists (every one kept for it: the gap's wanted may have been other
+            # before) all came out unchanged
+            shown = {f"{d['gid']}:{d['limit']}" for r, d in new.values() if d.get("gid")}
+            shown -= {f"{d['gid']}:{d['limit']}" for k, (r, d) in new.items()
+                      if d.get("gid") and (k not in before or r is not before[k][0])}
+            for k, v in p["presented"].items():
+                gl = k[len("presented-gap:"):]
+                if gl in shown and gl.rsplit(":", 1)[0] not in p["changed"] and k not in self._memo:
+                    self._memo[k] = v
 
     def _update_chain_caches(self, chain: Chain, fp: Footprint, changes) -> None:
         """The per-chain caches of graph.candidates (product index, firm texts, standing of firms)."""

@@ -86,6 +86,7 @@ def _shown_gaps(a: Analysis, fresh: Analysis) -> tuple[dict, dict]:
 
     kept, made = {}, {}
     by_id = {g["id"]: g for g in fresh.all_gaps()}
+    a.settle()  # (the candidate lists are brought up to date when next asked for; the memo is read directly here)
     for key, value in list(a._memo.items()):
         if key.startswith("presented-gap:"):
             gid, limit = key[len("presented-gap:"):].rsplit(":", 1)
@@ -431,3 +432,34 @@ def test_a_firm_a_target_counts_renamed_and_moved_on_the_seed(app, monkeypatch):
     w.update(firm, {"locality": "cluster"})
     a = _check(app, reg, [], "and comes back")
     assert firm in {c["id"] for row in a.target_progress() for c in row["counted"]}
+
+
+def test_candidates_brought_up_to_date_after_several_writes_nobody_asked_between(app, monkeypatch):
+    """The candidate lists are refreshed when next asked for: writes applied meanwhile (a chain-map page after
+    each, asking no candidates) add up, and the lists and gaps as shown then equal a fresh analysis's."""
+    from graph.synthetic import synthetic_registry
+
+    reg = Registry(store_holder(app).get())
+    entities, relations = synthetic_registry(300, seed=3)
+    reg.upsert_many(entities, by="synthetic-generator", why="test (SYNTHETIC data)")
+    reg.upsert_relations(relations, by="synthetic-generator", why="test (SYNTHETIC data)")
+    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
+    monkeypatch.setattr("web.analysis.PATCH_MIN", 10_000)
+    with app.test_request_context("/"):
+        a = snapshot().analysis
+        _results(a, [])
+    w = Writer(reg, random.Random(4))
+    firms, segs = w.ids("enterprise"), w.ids("segment")
+    for round_ in range(3):
+        hub = max(firms, key=lambda f: len(a.chain.sup_out.get(f, ())) + len(a.chain.sup_in.get(f, ())))
+        loc = a.chain.loc[hub]
+        w.update(hub, {"locality": "china" if loc == "cluster" else "cluster"})  # its neighbours' standing
+        with app.test_request_context("/"):
+            snapshot().analysis.gap_counts()  # what /chain asks: no candidates
+        assert a._pending is not None
+        w.relate("IN_SEGMENT", firms[round_ * 7], segs[(round_ * 5) % len(segs)])
+        with app.test_request_context("/"):
+            snapshot().analysis.gap_counts()
+        w.relate("SUPPLIES", firms[round_ * 11 + 1], firms[round_ * 13 + 2], product="氧化镨钕")
+        _check(app, reg, [], f"round {round_}: three writes, candidates asked after the last")
+        assert a._pending is None
