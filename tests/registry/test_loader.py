@@ -181,6 +181,49 @@ def test_a_relation_stored_already_is_added_to_through_the_store_check(registry)
     assert rel["version"] == 2 and [s["by"] for s in rel["sources"]] == ["tester"]
 
 
+
+def test_only_sources_with_relations_are_looked_up_and_a_mixed_batch_merges_as_before(registry, monkeypatch):
+    """The ends' check names the sources that have an outgoing relation (of any type); only their rows are
+    looked up, typed: a relation from a source with none is new, one from a linked source is added to."""
+    registry.upsert_many(_firms(5) + [{"kind": "segment", "id": "seg-l0", "name": "合成环节"}], by="tester")
+    registry.upsert_relations([
+        {"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l1", "product": "氧化镨钕",
+         "sources": [{"basis": "reported", "by": "first"}]},
+        {"type": "IN_SEGMENT", "source": "ent-l2", "target": "seg-l0", "note": "合成说明"}], by="tester")
+    looked_up = []
+    stored = registry.stored_relations
+    monkeypatch.setattr(registry, "stored_relations", lambda rels: looked_up.append([r.id for r in rels]) or stored(rels))
+    written = registry.upsert_relations([
+        {"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l1", "note": "又一说明",
+         "sources": [{"basis": "reported", "by": "second"}]},                     # stored: added to
+        {"type": "SUPPLIES", "source": "ent-l2", "target": "ent-l3"},           # linked source, other type stored
+        {"type": "SUPPLIES", "source": "ent-l3", "target": "ent-l4"},           # a source without relations
+        {"type": "IN_SEGMENT", "source": "ent-l2", "target": "seg-l0"},         # stored: its note kept
+    ], by="tester")
+    assert looked_up == [["ent-l0>SUPPLIES>ent-l1", "ent-l2>SUPPLIES>ent-l3", "ent-l2>IN_SEGMENT>seg-l0"]]
+    assert written == {"SUPPLIES": 3, "IN_SEGMENT": 0}  # (the segment link says nothing new: not rewritten)
+    rel = registry.get_relation("ent-l0>SUPPLIES>ent-l1")
+    assert rel["product"] == "氧化镨钕" and rel["note"] == "又一说明" and rel["version"] == 2
+    assert [s["by"] for s in rel["sources"]] == ["first", "second"]
+    assert registry.get_relation("ent-l2>IN_SEGMENT>seg-l0")["note"] == "合成说明"
+    assert registry.get_relation("ent-l3>SUPPLIES>ent-l4")["version"] == 1
+    # a first load (no relation in the store) looks nothing up at all
+    registry.upsert_many(_firms(2, prefix="ent-n"), by="tester")
+    looked_up.clear()
+    registry.upsert_relations([{"type": "SUPPLIES", "source": "ent-n0", "target": "ent-n1"}], by="tester")
+    assert looked_up == []
+
+
+def test_the_typed_lookup_reads_what_the_untyped_one_read(registry):
+    registry.upsert_many(_firms(4) + [{"kind": "segment", "id": "seg-l0", "name": "合成环节"}], by="tester")
+    rows = [{"type": "SUPPLIES", "source": f"ent-l{i}", "target": f"ent-l{(i + 1) % 4}", "product": f"产品{i}"}
+            for i in range(4)] + [{"type": "IN_SEGMENT", "source": "ent-l1", "target": "seg-l0"}]
+    registry.upsert_relations(rows, by="tester")
+    rels = registry._validated_relations(rows + [{"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l2"}])
+    untyped = {r["r"]["id"]: r["r"] for r in registry.store.read(
+        R.Q_REL_GET_MANY, {"rows": [{"id": x.id, "source": x.source, "target": x.target} for x in rels]})}
+    assert len(untyped) == 5 and registry.stored_relations(rels) == untyped
+
 def test_overlapped_writes_go_in_order_and_log_every_chunk(registry, monkeypatch):
     monkeypatch.setattr(R, "WRITE_BATCH", 40)
     seen = []
