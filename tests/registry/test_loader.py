@@ -224,6 +224,37 @@ def test_the_typed_lookup_reads_what_the_untyped_one_read(registry):
         R.Q_REL_GET_MANY, {"rows": [{"id": x.id, "source": x.source, "target": x.target} for x in rels]})}
     assert len(untyped) == 5 and registry.stored_relations(rels) == untyped
 
+
+def test_relation_props_equal_the_plain_dump_and_hash_key_for_key_in_order():
+    """The loader's relation properties, built from the fields, are the model_dump-and-JSON ones: the same
+    keys in the same order, the same values, the same content hash (awkward text, Chinese, every source)."""
+    from registry.model import validate_relation
+
+    assert R._REL_FAST  # (the model has the fields the fast path reads: it is the path tested here)
+    rng = random.Random(7)
+    texts = ["氧化镨钕", 'a "quoted" \\ back', "emoji 🧲 and \u2028 sep", "ＡＢＣ　全角", "x" * 300, "é/ü", "</script>"]
+    sources = [{"basis": "reported", "by": "张三"}, {"doc": "001_x.txt", "section": "§2", "quote": "“稀土”\\n"},
+               {"basis": "implied", "note": "推断：同一园区", "by": "tester", "at": "2026-01-01T00:00:00Z"}]
+    rows = []
+    for i in range(300):
+        row = {"type": rng.choice(["SUPPLIES", "IN_SEGMENT", "FEEDS"]), "source": f"ent-{i}", "target": f"t-{i}"}
+        if rng.random() < 0.5:
+            row["product"] = rng.choice(texts)
+        if rng.random() < 0.5:
+            row["note"] = rng.choice(texts)
+        if rng.random() < 0.6:
+            row["sources"] = rng.sample(sources, rng.randint(1, 3))
+        rows.append(row)
+    meta = {"created_at": "2026-12-07T00:00:00Z", "version": 1, "updated_by": "tester"}
+    compared = 0
+    for row in rows:
+        rel = validate_relation(row)
+        for m in (None, meta):
+            fast, plain = R.relation_props(rel, meta=m), R._relation_props_plain(rel, meta=m)
+            assert list(fast.items()) == list(plain.items())
+            compared += 1
+    assert compared == 600 and sum(1 for row in rows if "sources" in row) > 100
+
 def test_overlapped_writes_go_in_order_and_log_every_chunk(registry, monkeypatch):
     monkeypatch.setattr(R, "WRITE_BATCH", 40)
     seen = []
