@@ -969,9 +969,7 @@ class Registry:
         can be stored already)."""
         rels, errors = self._checked_fields(rows)
         errors += self._check_ends(rels, known_kinds) if known_kinds else self._check_in_store(rels, linked)
-        if errors:
-            raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
-                               details=errors)
+        _refuse_rows(errors)
         return rels
 
     def _check_in_store(self, rels: list[Relation], linked: set[str] | None = None) -> list[str]:
@@ -982,8 +980,10 @@ class Registry:
         needed: dict[str, frozenset] = {}
         for rel in rels:
             allowed_src, allowed_dst = RELATION_TYPES[rel.type][:2]
-            needed[rel.source] = needed.get(rel.source, allowed_src) & allowed_src
-            needed[rel.target] = needed.get(rel.target, allowed_dst) & allowed_dst
+            cur = needed.get(rel.source)  # (the same set again, usually: no new one made)
+            needed[rel.source] = allowed_src if cur is None or cur is allowed_src else cur & allowed_src
+            cur = needed.get(rel.target)
+            needed[rel.target] = allowed_dst if cur is None or cur is allowed_dst else cur & allowed_dst
         sources = {rel.source for rel in rels} if linked is not None else ()
         by_kinds: dict[tuple[frozenset, bool], list[str]] = {}
         for rid, kinds in needed.items():
@@ -1071,18 +1071,9 @@ class Registry:
         # the ends' check in the store also names the sources that have relations already (``linked``): a
         # relation from any other cannot be stored, so only those are looked up (none in a first load)
         linked: set[str] | None = set() if merge and not known_kinds else None
-        rels = self._validated_relations(rows, known_kinds, linked=linked)
-        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
-        if not merge:
-            stored = {}
-        elif linked is None:
-            stored = self.stored_relations(rels)
-        else:
-            stored = self.stored_relations([rel for rel in rels if rel.source in linked]) if linked else {}
+        rels, errors = self._checked_fields(rows)
         by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
-            if rel.id in stored:
-                rel = _merged_relation(rel, stored[rel.id])
             by_type.setdefault(rel.type, {})[rel.id] = rel  # last row for a fact wins
 
         def prepare(rel: Relation) -> dict[str, Any]:
@@ -1091,10 +1082,33 @@ class Registry:
                 props["seed_json"] = provenance[rel.id]
             return props
 
-        groups = [(rtype, Q_REL_UPSERT[rtype], list(by_id.values())) for rtype, by_id in by_type.items()]
+        if known_kinds:
+            errors += self._check_ends(rels, known_kinds)
+            props = {} if errors else {rid: prepare(rel) for by_id in by_type.values() for rid, rel in by_id.items()}
+        else:
+            # the store checks the ends while the rows' properties are made here (most of them are written as
+            # they are; those merged with a stored relation are made again below); a refused batch wastes them
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xijin-ends") as reader:
+                checking = reader.submit(self._check_in_store, rels, linked)
+                props = {} if errors else {rid: prepare(rel) for by_id in by_type.values()
+                                           for rid, rel in by_id.items()}
+                errors += checking.result()
+        _refuse_rows(errors)
+        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
+        if not merge:
+            stored = {}
+        elif linked is None:
+            stored = self.stored_relations(rels)
+        else:
+            stored = self.stored_relations([rel for rel in rels if rel.source in linked]) if linked else {}
+        for rid, raw in stored.items():
+            by_id = by_type[_rel_type_of(rid)]
+            by_id[rid] = _merged_relation(by_id[rid], raw)
+            props[rid] = prepare(by_id[rid])
+        groups = [(rtype, Q_REL_UPSERT[rtype], [props[rid] for rid in by_id]) for rtype, by_id in by_type.items()]
         return self._write_batches(
             groups, action="relate", by=by, why=why, progress=progress,
-            total=sum(len(rows) for _, _, rows in groups), prepare=prepare,
+            total=sum(len(rows) for _, _, rows in groups),
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     # -- the seed: never over a user's change ------------------------
@@ -1596,6 +1610,18 @@ def _value(v: Any) -> Any:
 def _merged_sources(new: list, current: list, dropped: list = ()) -> list:
     """``new`` sources, then those of ``current`` not among them (and not in ``dropped``)."""
     return list(new) + [s for s in current if s not in new and s not in dropped]
+
+
+def _refuse_rows(errors: list[str]) -> None:
+    """InvalidInput naming every bad row (the first 50 in the message), if there are any."""
+    if errors:
+        raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
+                           details=errors)
+
+
+def _rel_type_of(rel_id: str) -> str:
+    """The type a relation id names (``source>TYPE>target``; ids hold no ``>``)."""
+    return rel_id.split(">", 2)[1]
 
 
 def _merged_relation(rel: Relation, stored: dict[str, Any]) -> Relation:
