@@ -542,18 +542,23 @@ def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict
     the dump and the general JSON encoder were most of its cost."""
     if not _REL_FAST:
         return _relation_props_plain(rel, meta=meta)
-    props = {"source": rel.source, "target": rel.target}
-    if rel.product is not None:
-        props["product"] = rel.product
-    if rel.note is not None:
-        props["note"] = rel.note
+    source, target, product, note = rel.source, rel.target, rel.product, rel.note
+    props = {"source": source, "target": target}
+    # the hash text, as _hash writes it: the keys sorted (note, product, source, sources, target, type), ", "
+    # and ": ", every value a str but the sources
+    text = ""
+    if product is not None:
+        props["product"] = product
+    if note is not None:
+        props["note"] = note
+        text = '"note": ' + _json_string(note) + ", "
+    if product is not None:
+        text += '"product": ' + _json_string(product) + ", "
     sources = [s.model_dump(exclude_none=True, mode="json") for s in rel.sources] if rel.sources else []
-    # the hash text, as _hash writes it: sorted keys, ", " and ": ", every value a str but the sources
-    hashed = {**props, "sources": sources, "type": rel.type}
-    text = "{" + ", ".join(
-        f'"{k}": ' + (_json_string(hashed[k]) if k != "sources" else _HASH_JSON.encode(sources) if sources else "[]")
-        for k in sorted(hashed)) + "}"
-    props["id"] = rel.id
+    text = ("{" + text + '"source": ' + _json_string(source) + ', "sources": '
+            + (_HASH_JSON.encode(sources) if sources else "[]") + ', "target": ' + _json_string(target)
+            + ', "type": ' + _json_string(rel.type) + "}")
+    props["id"] = relation_id(rel.type, source, target)  # (= rel.id)
     props["sources_json"] = _sources_json(sources)
     props["basis"] = basis_of(rel.sources)
     props["content_hash"] = hashlib.sha1(text.encode()).hexdigest()
