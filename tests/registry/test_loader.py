@@ -7,6 +7,9 @@
 - the control-character check skips its scan only for texts where it can find nothing;
 - relations checked in the store (one read per type, only the rows to act on) are refused with the same
   messages, row numbers included, as when every end's kind is read, and nothing is written;
+- a relation's properties built from its fields are those of its model_dump, key for key, in order, hash
+  included; only the rows whose source already has a relation are looked up in the store, typed, and what
+  that reads is what the untyped lookup read;
 - writes overlapped with the next chunk's preparation go in order, every row and change-log entry
   written, and a failed statement stops the ones after it.
 """
