@@ -230,6 +230,23 @@ DEGREES = {
 }
 
 
+# The batch loader's check of relation ends (registry.Registry._check_in_store): of the ids ($ids) that must be
+# of one of $kinds, those missing or of another kind; with $outs (the ids are sources of the batch) also those
+# that already have an outgoing relation, so the loader looks up stored relations only from those (a first
+# load of a file reads an empty reply and no stored relation at all). The out-degree is the store's cheapest
+# count: FalkorDB's outdegree(); Neo4j 5's COUNT subquery (Cypher 5; FalkorDB refuses it, as it does a pattern
+# predicate on a node an OPTIONAL MATCH left null — hence the CASE around both).
+ENDS_CHECK = {
+    "falkordb": "UNWIND $ids AS id OPTIONAL MATCH (n:Entity {id: id}) "
+                "WITH id, n.kind AS kind, CASE WHEN $outs AND n IS NOT NULL THEN outdegree(n) ELSE 0 END AS out "
+                "WHERE kind IS NULL OR NOT kind IN $kinds OR out > 0 RETURN id, kind, out > 0 AS linked",
+    "neo4j": "UNWIND $ids AS id OPTIONAL MATCH (n:Entity {id: id}) "
+             "WITH id, n, n.kind AS kind "
+             "WITH id, kind, CASE WHEN $outs AND n IS NOT NULL THEN COUNT { (n)-->() } ELSE 0 END AS out "
+             "WHERE kind IS NULL OR NOT kind IN $kinds OR out > 0 RETURN id, kind, out > 0 AS linked",
+}
+
+
 def lucene_all(tokens) -> str:
     """A Lucene query that requires every token, each as a quoted phrase (so no query syntax of the
     user's text is ever interpreted): ``+"稀土" +"土集"``."""

@@ -148,9 +148,9 @@ Q_REL_UPSERT = _per_type(
     "RETURN changed")
 
 # the ends of a batch of relations, checked in the store: of the ids ($ids) that must be of one of $kinds,
-# those missing or of another kind (usually none: a batch of well-formed relations reads an empty reply)
-Q_ENDS_CHECK = ("UNWIND $ids AS id OPTIONAL MATCH (n:Entity {id: id}) WITH id, n.kind AS kind "
-                "WHERE kind IS NULL OR NOT kind IN $kinds RETURN id, kind")
+# those missing or of another kind (usually none: a batch of well-formed relations reads an empty reply), and
+# with $outs those with an outgoing relation already (per store: dialect.ENDS_CHECK, by the store's dialect)
+Q_ENDS_CHECK = dialect.ENDS_CHECK
 
 # a relation id names its two ends (source>TYPE>target), so the lookup starts from indexed nodes
 Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $target}) "
@@ -160,6 +160,12 @@ Q_REL_GET = ("MATCH (a:Entity {id: $source})-[r {id: $id}]->(b:Entity {id: $targ
 Q_REL_GET_MANY = ("UNWIND $rows AS row "
                   "MATCH (a:Entity {id: row.source})-[r {id: row.id}]->(b:Entity {id: row.target}) "
                   "RETURN properties(r) AS r, type(r) AS type, a.id AS source, b.id AS target")
+# the same, of one type (a relation id names its type): FalkorDB then walks that type's edges only, not every
+# edge of the source — at 100k stored relations a chunk of 5,000 reads in 0.24 s instead of 1.3 s
+Q_REL_GET_MANY_TYPED = _per_type(
+    "UNWIND $rows AS row "
+    "MATCH (a:Entity {id: row.source})-[r:<TYPE> {id: row.id}]->(b:Entity {id: row.target}) "
+    "RETURN properties(r) AS r")
 Q_DOC_FILES = "MATCH (d:Document) WHERE d.file IN $files RETURN DISTINCT d.file AS file"
 
 # a backup: everything, as stored (bookkeeping and the change log included)
@@ -546,7 +552,45 @@ def entity_props(entity, *, meta: dict[str, Any] | None = None) -> dict[str, Any
     return props
 
 
+# what relation_props reads of a Relation, in the model's field order (its model_dump's order); a model with
+# other fields takes the plain path (model_dump), so a field added to the model is never silently dropped
+_REL_FIELDS = ("type", "source", "target", "product", "note", "sources")
+_REL_FAST = tuple(Relation.model_fields) == _REL_FIELDS
+_json_string = json.encoder.encode_basestring  # what json.dumps(..., ensure_ascii=False) writes for a str
+
+
 def relation_props(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A validated relation as edge properties: the same as ``_relation_props_plain`` (its model_dump, its
+    content hash over sorted-key JSON), built from the fields directly — the loader makes one per row, and
+    the dump and the general JSON encoder were most of its cost."""
+    if not _REL_FAST:
+        return _relation_props_plain(rel, meta=meta)
+    source, target, product, note = rel.source, rel.target, rel.product, rel.note
+    props = {"source": source, "target": target}
+    # the hash text, as _hash writes it: the keys sorted (note, product, source, sources, target, type), ", "
+    # and ": ", every value a str but the sources
+    text = ""
+    if product is not None:
+        props["product"] = product
+    if note is not None:
+        props["note"] = note
+        text = '"note": ' + _json_string(note) + ", "
+    if product is not None:
+        text += '"product": ' + _json_string(product) + ", "
+    sources = [s.model_dump(exclude_none=True, mode="json") for s in rel.sources] if rel.sources else []
+    text = ("{" + text + '"source": ' + _json_string(source) + ', "sources": '
+            + (_HASH_JSON.encode(sources) if sources else "[]") + ', "target": ' + _json_string(target)
+            + ', "type": ' + _json_string(rel.type) + "}")
+    props["id"] = relation_id(rel.type, source, target)  # (= rel.id)
+    props["sources_json"] = _sources_json(sources)
+    props["basis"] = basis_of(rel.sources)
+    props["content_hash"] = hashlib.sha1(text.encode()).hexdigest()
+    if meta:
+        props.update(meta)
+    return props
+
+
+def _relation_props_plain(rel: Relation, *, meta: dict[str, Any] | None = None) -> dict[str, Any]:
     data = rel.model_dump(exclude_none=True, mode="json")
     sources = data.pop("sources", [])
     data.pop("type", None)
@@ -944,33 +988,43 @@ class Registry:
         return written
 
     # -- relations ---------------------------------------------------
-    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None):
+    def _validated_relations(self, rows: list[dict[str, Any]], known_kinds: dict[str, str] | None = None, *,
+                             linked: set[str] | None = None):
         """The rows as Relations, or InvalidInput naming every bad row: a field the model refuses, an end
         missing or of a kind the type does not allow. Without ``known_kinds`` (kinds of ids, taken as they
-        are) the ends are checked in the store, which answers with the bad ones only."""
+        are) the ends are checked in the store, which answers with the bad ones only; then ``linked``, if
+        given, receives the sources that already have an outgoing relation (the only ones whose relations
+        can be stored already)."""
         rels, errors = self._checked_fields(rows)
-        errors += self._check_ends(rels, known_kinds) if known_kinds else self._check_in_store(rels)
-        if errors:
-            raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
-                               details=errors)
+        errors += self._check_ends(rels, known_kinds) if known_kinds else self._check_in_store(rels, linked)
+        _refuse_rows(errors)
         return rels
 
-    def _check_in_store(self, rels: list[Relation]) -> list[str]:
+    def _check_in_store(self, rels: list[Relation], linked: set[str] | None = None) -> list[str]:
         """Endpoint errors of ``rels``, as ``_check_ends`` gives them, without reading every end's kind: each
         id must be of a kind every use of it allows (``Q_ENDS_CHECK`` returns the ids that are not), and only
-        the relations touching those are looked at closer."""
+        the relations touching those are looked at closer. With ``linked`` (a set) the same read also adds
+        to it the sources that have an outgoing relation in the store."""
         needed: dict[str, frozenset] = {}
         for rel in rels:
             allowed_src, allowed_dst = RELATION_TYPES[rel.type][:2]
-            needed[rel.source] = needed.get(rel.source, allowed_src) & allowed_src
-            needed[rel.target] = needed.get(rel.target, allowed_dst) & allowed_dst
-        by_kinds: dict[frozenset, list[str]] = {}
+            cur = needed.get(rel.source)  # (the same set again, usually: no new one made)
+            needed[rel.source] = allowed_src if cur is None or cur is allowed_src else cur & allowed_src
+            cur = needed.get(rel.target)
+            needed[rel.target] = allowed_dst if cur is None or cur is allowed_dst else cur & allowed_dst
+        sources = {rel.source for rel in rels} if linked is not None else ()
+        by_kinds: dict[tuple[frozenset, bool], list[str]] = {}
         for rid, kinds in needed.items():
-            by_kinds.setdefault(kinds, []).append(rid)
+            by_kinds.setdefault((kinds, rid in sources), []).append(rid)
         bad: set[str] = set()
-        for kinds, ids in by_kinds.items():
+        query = Q_ENDS_CHECK[self.store.dialect]
+        for (kinds, outs), ids in by_kinds.items():
             for chunk in _chunks(ids):
-                bad.update(r["id"] for r in self.store.read(Q_ENDS_CHECK, {"ids": chunk, "kinds": sorted(kinds)}))
+                for r in self.store.read(query, {"ids": chunk, "kinds": sorted(kinds), "outs": outs}):
+                    if r["kind"] is None or r["kind"] not in kinds:
+                        bad.add(r["id"])
+                    if r["linked"] and linked is not None:
+                        linked.add(r["id"])
         if not bad:
             return []
         touching = [(i, rel) for i, rel in enumerate(rels, 1) if rel.source in bad or rel.target in bad]
@@ -1025,10 +1079,14 @@ class Registry:
 
     def stored_relations(self, rels: Iterable[Relation]) -> dict[str, dict[str, Any]]:
         """The stored properties of those of ``rels`` that exist, by relation id (bookkeeping included)."""
-        keys = [{"id": r.id, "source": r.source, "target": r.target} for r in rels]
+        by_type: dict[str, list[dict[str, str]]] = {}
+        for r in rels:
+            by_type.setdefault(r.type, []).append({"id": r.id, "source": r.source, "target": r.target})
         out: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(keys):
-            out.update({row["r"]["id"]: row["r"] for row in self.store.read(Q_REL_GET_MANY, {"rows": chunk})})
+        for rtype, keys in by_type.items():
+            for chunk in _chunks(keys):
+                out.update({row["r"]["id"]: row["r"]
+                            for row in self.store.read(Q_REL_GET_MANY_TYPED[rtype], {"rows": chunk})})
         return out
 
     @bulk_work
@@ -1038,13 +1096,12 @@ class Registry:
         """Write many relations. With ``merge`` (the default) a relation that exists is added to, never
         overwritten: fields a row does not set keep their stored value and new sources are appended to
         the stored ones. Without it (the seed, which merges itself) a row is the relation's whole content."""
-        rels = self._validated_relations(rows, known_kinds)
-        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
-        stored = self.stored_relations(rels) if merge else {}
+        # the ends' check in the store also names the sources that have relations already (``linked``): a
+        # relation from any other cannot be stored, so only those are looked up (none in a first load)
+        linked: set[str] | None = set() if merge and not known_kinds else None
+        rels, errors = self._checked_fields(rows)
         by_type: dict[str, dict[str, Relation]] = {}
         for rel in rels:
-            if rel.id in stored:
-                rel = _merged_relation(rel, stored[rel.id])
             by_type.setdefault(rel.type, {})[rel.id] = rel  # last row for a fact wins
 
         def prepare(rel: Relation) -> dict[str, Any]:
@@ -1053,10 +1110,33 @@ class Registry:
                 props["seed_json"] = provenance[rel.id]
             return props
 
-        groups = [(rtype, Q_REL_UPSERT[rtype], list(by_id.values())) for rtype, by_id in by_type.items()]
+        if known_kinds:
+            errors += self._check_ends(rels, known_kinds)
+            props = {} if errors else {rid: prepare(rel) for by_id in by_type.values() for rid, rel in by_id.items()}
+        else:
+            # the store checks the ends while the rows' properties are made here (most of them are written as
+            # they are; those merged with a stored relation are made again below); a refused batch wastes them
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="xijin-ends") as reader:
+                checking = reader.submit(self._check_in_store, rels, linked)
+                props = {} if errors else {rid: prepare(rel) for by_id in by_type.values()
+                                           for rid, rel in by_id.items()}
+                errors += checking.result()
+        _refuse_rows(errors)
+        self._check_quotes([(f"关系/relation {rel.id}", rel.sources) for rel in rels if rel.sources])
+        if not merge:
+            stored = {}
+        elif linked is None:
+            stored = self.stored_relations(rels)
+        else:
+            stored = self.stored_relations([rel for rel in rels if rel.source in linked]) if linked else {}
+        for rid, raw in stored.items():
+            by_id = by_type[_rel_type_of(rid)]
+            by_id[rid] = _merged_relation(by_id[rid], raw)
+            props[rid] = prepare(by_id[rid])
+        groups = [(rtype, Q_REL_UPSERT[rtype], [props[rid] for rid in by_id]) for rtype, by_id in by_type.items()]
         return self._write_batches(
             groups, action="relate", by=by, why=why, progress=progress,
-            total=sum(len(rows) for _, _, rows in groups), prepare=prepare,
+            total=sum(len(rows) for _, _, rows in groups),
             summary=lambda rtype, n: f"写入关系 {rtype}（{RELATION_TYPES[rtype][2]}）{n} 条")
 
     # -- the seed: never over a user's change ------------------------
@@ -1528,6 +1608,18 @@ def _value(v: Any) -> Any:
 def _merged_sources(new: list, current: list, dropped: list = ()) -> list:
     """``new`` sources, then those of ``current`` not among them (and not in ``dropped``)."""
     return list(new) + [s for s in current if s not in new and s not in dropped]
+
+
+def _refuse_rows(errors: list[str]) -> None:
+    """InvalidInput naming every bad row (the first 50 in the message), if there are any."""
+    if errors:
+        raise InvalidInput("; ".join(errors[:50]) + (f" …(+{len(errors) - 50})" if len(errors) > 50 else ""),
+                           details=errors)
+
+
+def _rel_type_of(rel_id: str) -> str:
+    """The type a relation id names (``source>TYPE>target``; ids hold no ``>``)."""
+    return rel_id.split(">", 2)[1]
 
 
 def _merged_relation(rel: Relation, stored: dict[str, Any]) -> Relation:

@@ -7,6 +7,9 @@
 - the control-character check skips its scan only for texts where it can find nothing;
 - relations checked in the store (one read per type, only the rows to act on) are refused with the same
   messages, row numbers included, as when every end's kind is read, and nothing is written;
+- a relation's properties built from its fields are those of its model_dump, key for key, in order, hash
+  included; only the rows whose source already has a relation are looked up in the store, typed, and what
+  that reads is what the untyped lookup read;
 - writes overlapped with the next chunk's preparation go in order, every row and change-log entry
   written, and a failed statement stops the ones after it.
 """
@@ -180,6 +183,80 @@ def test_a_relation_stored_already_is_added_to_through_the_store_check(registry)
     assert rel["product"] == "氧化镨钕" and rel["note"] == "合成说明"   # the stored field kept, the new one added
     assert rel["version"] == 2 and [s["by"] for s in rel["sources"]] == ["tester"]
 
+
+
+def test_only_sources_with_relations_are_looked_up_and_a_mixed_batch_merges_as_before(registry, monkeypatch):
+    """The ends' check names the sources that have an outgoing relation (of any type); only their rows are
+    looked up, typed: a relation from a source with none is new, one from a linked source is added to."""
+    registry.upsert_many(_firms(5) + [{"kind": "segment", "id": "seg-l0", "name": "合成环节"}], by="tester")
+    registry.upsert_relations([
+        {"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l1", "product": "氧化镨钕",
+         "sources": [{"basis": "reported", "by": "first"}]},
+        {"type": "IN_SEGMENT", "source": "ent-l2", "target": "seg-l0", "note": "合成说明"}], by="tester")
+    looked_up = []
+    stored = registry.stored_relations
+    monkeypatch.setattr(registry, "stored_relations", lambda rels: looked_up.append([r.id for r in rels]) or stored(rels))
+    written = registry.upsert_relations([
+        {"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l1", "note": "又一说明",
+         "sources": [{"basis": "reported", "by": "second"}]},                     # stored: added to
+        {"type": "SUPPLIES", "source": "ent-l2", "target": "ent-l3"},           # linked source, other type stored
+        {"type": "SUPPLIES", "source": "ent-l3", "target": "ent-l4"},           # a source without relations
+        {"type": "IN_SEGMENT", "source": "ent-l2", "target": "seg-l0"},         # stored: its note kept
+    ], by="tester")
+    assert looked_up == [["ent-l0>SUPPLIES>ent-l1", "ent-l2>SUPPLIES>ent-l3", "ent-l2>IN_SEGMENT>seg-l0"]]
+    assert written == {"SUPPLIES": 3, "IN_SEGMENT": 0}  # (the segment link says nothing new: not rewritten)
+    rel = registry.get_relation("ent-l0>SUPPLIES>ent-l1")
+    assert rel["product"] == "氧化镨钕" and rel["note"] == "又一说明" and rel["version"] == 2
+    assert [s["by"] for s in rel["sources"]] == ["first", "second"]
+    assert registry.get_relation("ent-l2>IN_SEGMENT>seg-l0")["note"] == "合成说明"
+    assert registry.get_relation("ent-l3>SUPPLIES>ent-l4")["version"] == 1
+    # a first load (no relation in the store) looks nothing up at all
+    registry.upsert_many(_firms(2, prefix="ent-n"), by="tester")
+    looked_up.clear()
+    registry.upsert_relations([{"type": "SUPPLIES", "source": "ent-n0", "target": "ent-n1"}], by="tester")
+    assert looked_up == []
+
+
+def test_the_typed_lookup_reads_what_the_untyped_one_read(registry):
+    registry.upsert_many(_firms(4) + [{"kind": "segment", "id": "seg-l0", "name": "合成环节"}], by="tester")
+    rows = [{"type": "SUPPLIES", "source": f"ent-l{i}", "target": f"ent-l{(i + 1) % 4}", "product": f"产品{i}"}
+            for i in range(4)] + [{"type": "IN_SEGMENT", "source": "ent-l1", "target": "seg-l0"}]
+    registry.upsert_relations(rows, by="tester")
+    rels = registry._validated_relations(rows + [{"type": "SUPPLIES", "source": "ent-l0", "target": "ent-l2"}])
+    untyped = {r["r"]["id"]: r["r"] for r in registry.store.read(
+        R.Q_REL_GET_MANY, {"rows": [{"id": x.id, "source": x.source, "target": x.target} for x in rels]})}
+    assert len(untyped) == 5 and registry.stored_relations(rels) == untyped
+
+
+def test_relation_props_equal_the_plain_dump_and_hash_key_for_key_in_order():
+    """The loader's relation properties, built from the fields, are the model_dump-and-JSON ones: the same
+    keys in the same order, the same values, the same content hash (awkward text, Chinese, every source)."""
+    from registry.model import validate_relation
+
+    assert R._REL_FAST  # (the model has the fields the fast path reads: it is the path tested here)
+    rng = random.Random(7)
+    texts = ["氧化镨钕", 'a "quoted" \\ back', "emoji 🧲 and \u2028 sep", "ＡＢＣ　全角", "x" * 300, "é/ü", "</script>"]
+    sources = [{"basis": "reported", "by": "张三"}, {"doc": "001_x.txt", "section": "§2", "quote": "“稀土”\\n"},
+               {"basis": "implied", "note": "推断：同一园区", "by": "tester", "at": "2026-01-01T00:00:00Z"}]
+    rows = []
+    for i in range(300):
+        row = {"type": rng.choice(["SUPPLIES", "IN_SEGMENT", "FEEDS"]), "source": f"ent-{i}", "target": f"t-{i}"}
+        if rng.random() < 0.5:
+            row["product"] = rng.choice(texts)
+        if rng.random() < 0.5:
+            row["note"] = rng.choice(texts)
+        if rng.random() < 0.6:
+            row["sources"] = rng.sample(sources, rng.randint(1, 3))
+        rows.append(row)
+    meta = {"created_at": "2026-12-07T00:00:00Z", "version": 1, "updated_by": "tester"}
+    compared = 0
+    for row in rows:
+        rel = validate_relation(row)
+        for m in (None, meta):
+            fast, plain = R.relation_props(rel, meta=m), R._relation_props_plain(rel, meta=m)
+            assert list(fast.items()) == list(plain.items())
+            compared += 1
+    assert compared == 600 and sum(1 for row in rows if "sources" in row) > 100
 
 def test_overlapped_writes_go_in_order_and_log_every_chunk(registry, monkeypatch):
     monkeypatch.setattr(R, "WRITE_BATCH", 40)
