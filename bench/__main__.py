@@ -411,6 +411,9 @@ class Instance:
         self.client = self.app.test_client()
         with self.app.app_context():
             self.reg = Registry(store_holder(self.app).get())
+        # as `xijin serve` does on start: an instance made by an older version (--reuse) is brought up to this
+        # version's schema first (e.g. schema 4's search_parts, without which search finds almost nothing)
+        self.reg.setup_schema()
         return self
 
     def close_app(self):
