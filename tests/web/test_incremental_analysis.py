@@ -298,14 +298,13 @@ def test_random_writes_on_a_small_synthetic_registry(app, monkeypatch):
     assert {"rebuild", "same-block", "locality", "mentions"} <= set(CUT_PATHS), CUT_PATHS
 
 
-def test_supply_writes_of_every_kind_through_the_registry(app, monkeypatch):
-    """A link inside one block, across blocks, across components, a link removed, a locality inside a piece a
-    cut point cuts off and outside every such piece: each through the Registry, each equal to a fresh analysis,
-    each the way it should go (graph.Analysis._cut_updated)."""
+def _synthetic_analysed(app, monkeypatch, firms: int, *, seed: int) -> tuple[Registry, Analysis]:
+    """A synthetic registry of ``firms`` firms in the app's store, its snapshot with every result memoised, and
+    the snapshot made to take every write after it as a patch."""
     from graph.synthetic import synthetic_registry
 
     reg = Registry(store_holder(app).get())
-    entities, relations = synthetic_registry(200, seed=8)
+    entities, relations = synthetic_registry(firms, seed=seed)
     reg.upsert_many(entities, by="synthetic-generator", why="test (SYNTHETIC data)")
     reg.upsert_relations(relations, by="synthetic-generator", why="test (SYNTHETIC data)")
     monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
@@ -313,6 +312,14 @@ def test_supply_writes_of_every_kind_through_the_registry(app, monkeypatch):
     with app.test_request_context("/"):
         a = snapshot().analysis
         _results(a, [])
+    return reg, a
+
+
+def test_supply_writes_of_every_kind_through_the_registry(app, monkeypatch):
+    """A link inside one block, across blocks, across components, a link removed, a locality inside a piece a
+    cut point cuts off and outside every such piece: each through the Registry, each equal to a fresh analysis,
+    each the way it should go (graph.Analysis._cut_updated)."""
+    reg, a = _synthetic_analysed(app, monkeypatch, 200, seed=8)
     w = Writer(reg, random.Random(1))
     rng = random.Random(2)
 
@@ -437,17 +444,7 @@ def test_a_firm_a_target_counts_renamed_and_moved_on_the_seed(app, monkeypatch):
 def test_candidates_brought_up_to_date_after_several_writes_nobody_asked_between(app, monkeypatch):
     """The candidate lists are refreshed when next asked for: writes applied meanwhile (a chain-map page after
     each, asking no candidates) add up, and the lists and gaps as shown then equal a fresh analysis's."""
-    from graph.synthetic import synthetic_registry
-
-    reg = Registry(store_holder(app).get())
-    entities, relations = synthetic_registry(300, seed=3)
-    reg.upsert_many(entities, by="synthetic-generator", why="test (SYNTHETIC data)")
-    reg.upsert_relations(relations, by="synthetic-generator", why="test (SYNTHETIC data)")
-    monkeypatch.setattr("web.analysis.PATCH_LOOKBACK", 0.0)
-    monkeypatch.setattr("web.analysis.PATCH_MIN", 10_000)
-    with app.test_request_context("/"):
-        a = snapshot().analysis
-        _results(a, [])
+    reg, a = _synthetic_analysed(app, monkeypatch, 300, seed=3)
     w = Writer(reg, random.Random(4))
     firms, segs = w.ids("enterprise"), w.ids("segment")
     for round_ in range(3):
