@@ -66,24 +66,29 @@ def _firm_order(chain: Chain):
 LISTS = ("local_enterprises", "outside_enterprises", "unknown_locality_enterprises", "platforms", "projects")
 
 
+def _firm_entry_key(lead: set, e: dict) -> tuple:
+    """Where a listed enterprise stands in its list: leading firms first, then by name and id."""
+    return (e["id"] not in lead, e["name"], e["id"])
+
+
 def row_keys(chain: Chain, row: dict) -> dict[str, tuple[str, tuple | str]]:
     """Where each member listed in a coverage row stands: id -> (its list, its sort key), which
-    :func:`_row` patches a row with (the enterprises by leading role, name and id; the rest by id)."""
+    :func:`_row` patches a row with (the enterprises by :func:`_firm_entry_key`; the rest by id)."""
     lead = chain.lead
     out: dict[str, tuple[str, tuple | str]] = {}
     for k in LISTS:
         if k in ("platforms", "projects"):
             out.update((e["id"], (k, e["id"])) for e in row[k])
         else:
-            out.update((e["id"], (k, (e["id"] not in lead, e["name"], e["id"]))) for e in row[k])
+            out.update((e["id"], (k, _firm_entry_key(lead, e))) for e in row[k])
     return out
 
 
-def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] | None = None) -> dict:
-    """A segment's coverage row. ``patch=(row, touched)``: the same, from this segment's row as it was before
-    the records ``touched`` changed (every member listed, ``limit`` None): the lists keep their other
-    members' entries and take the touched ones out and in again (in time proportional to the members, not
-    to building their entries)."""
+def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set, dict] | None = None) -> dict:
+    """A segment's coverage row. ``patch=(row, touched, keys)``: the same, from this segment's row as it was
+    before the records ``touched`` changed (every member listed, ``limit`` None): the lists keep their other
+    members' entries and take the touched ones out and in again, found by ``keys`` (:func:`row_keys`, kept up
+    to date here; empty: indexed after this patch)."""
     d = chain.node[seg]
     sub = chain.seg_subtree.get(seg, [seg])
     subset = set(sub)
@@ -118,12 +123,12 @@ def _row(chain: Chain, seg: str, limit: int | None, *, patch: tuple[dict, set] |
                  "unknown_locality_enterprises": firms_out(unknown),
                  "platforms": [other(p) for p in platforms[:limit]], "projects": [other(p) for p in projects[:limit]]}
     else:
-        before, touched, keys = patch if len(patch) == 3 else (*patch, None)
+        before, touched, keys = patch
         lists = {k: list(before[k]) for k in LISTS}  # copies (C speed): the row from before stays as it was
         lead = chain.lead
 
         def firm_key(e):
-            return (e["id"] not in lead, e["name"], e["id"])
+            return _firm_entry_key(lead, e)
 
         def id_key(e):
             return e["id"]
